@@ -1,0 +1,121 @@
+/** Step 6 of spec §4: seats per capacity tier, over all companies of a run at once. */
+import type { CompiledCapacity, CompiledPolicy } from './compile.ts';
+import { fieldLabel, formatNumber, ordinal, plural } from './format.ts';
+import { readNumber } from './values.ts';
+
+/** What capacity needs to know of a company after steps 1–5. */
+export interface Seatable {
+  readonly id: string;
+  tier: number;
+  readonly reasons: string[];
+  readonly overrideTier: number;
+  readonly floorTier: number;
+  /** The previous tier's rank, or -1. */
+  readonly previousRank: number;
+  /** The values of `CompiledPolicy.rankFields`, in that order, as numbers where they read as numbers. */
+  readonly rankValues: readonly (number | undefined)[];
+}
+
+export interface CapacityReport {
+  readonly tier: string;
+  readonly label: string;
+  readonly seats: number;
+  /** Companies in the tier before the check, including those moved down into it from above. */
+  readonly demand: number;
+  /** Companies held in the tier by an override or a floor: they always keep a seat. */
+  readonly pinned: number;
+  /** Companies in the tier after the check. */
+  readonly seated: number;
+  /** Companies that did not get a seat and moved down one tier (the waitlist). */
+  readonly movedDown: number;
+  /** True when the pinned companies alone need more seats than there are. */
+  readonly exceededByPinned: boolean;
+}
+
+export function rankValuesOf(
+  policy: CompiledPolicy,
+  fields: Readonly<Record<string, unknown>>,
+): (number | undefined)[] {
+  return policy.rankFields.map((field) => readNumber(fields[field]));
+}
+
+function isPinned(company: Seatable, tier: number): boolean {
+  return company.overrideTier === tier || company.floorTier >= tier;
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The ranking order of §4.6: incumbents first (optionally), then each rankBy key, then id. */
+function rankingOrder(policy: CompiledPolicy, capacity: CompiledCapacity) {
+  const keys = capacity.rankBy.map((key) => ({
+    index: policy.rankFields.indexOf(key.field),
+    direction: key.descending ? -1 : 1,
+  }));
+  return (a: Seatable, b: Seatable): number => {
+    if (capacity.preferIncumbents) {
+      const incumbentA = a.previousRank >= capacity.tier;
+      const incumbentB = b.previousRank >= capacity.tier;
+      if (incumbentA !== incumbentB) return incumbentA ? -1 : 1;
+    }
+    for (const key of keys) {
+      const x = a.rankValues[key.index];
+      const y = b.rankValues[key.index];
+      if (x === undefined || y === undefined) {
+        if (x !== y) return x === undefined ? 1 : -1; // not a number: after every number
+        continue;
+      }
+      if (x !== y) return (x < y ? -1 : 1) * key.direction;
+    }
+    return compareIds(a.id, b.id);
+  };
+}
+
+function rankingWords(capacity: CompiledCapacity): string {
+  const keys = capacity.rankBy.map((key) => fieldLabel(key.field).toLowerCase());
+  return (capacity.preferIncumbents ? ['incumbency', ...keys] : keys).join(', ');
+}
+
+/** Seats the companies tier by tier, moving the unseated down one tier each time, and reports each tier. */
+export function applyCapacity(policy: CompiledPolicy, companies: readonly Seatable[]): CapacityReport[] {
+  const reports: CapacityReport[] = [];
+  for (const capacity of policy.capacities) {
+    const tier = capacity.tier;
+    const label = policy.tiers[tier]?.label ?? String(tier);
+    const lowerLabel = policy.tiers[tier - 1]?.label ?? String(tier - 1);
+    const members = companies.filter((company) => company.tier === tier);
+    const pinned = members.filter((company) => isPinned(company, tier));
+    const base = {
+      tier: policy.tiers[tier]?.value ?? String(tier),
+      label,
+      seats: capacity.seats,
+      demand: members.length,
+      pinned: pinned.length,
+      exceededByPinned: pinned.length > capacity.seats,
+    };
+    if (members.length <= capacity.seats) {
+      reports.push({ ...base, seated: members.length, movedDown: 0 });
+      continue;
+    }
+    const unpinned = members.filter((company) => !isPinned(company, tier)).sort(rankingOrder(policy, capacity));
+    const open = Math.max(0, capacity.seats - pinned.length);
+    const context = `${plural(capacity.seats, 'seat')}${pinned.length > 0 ? `, ${formatNumber(pinned.length)} pinned` : ''}`;
+    const by = rankingWords(capacity);
+    unpinned.forEach((company, index) => {
+      const ranked = `ranked ${ordinal(index + 1)} of ${formatNumber(unpinned.length)} by ${by}`;
+      if (index < open) {
+        company.reasons.push(`Kept a ${label} seat (${context}; ${ranked})`);
+      } else {
+        company.tier = tier - 1;
+        company.reasons.push(`Over ${label} capacity (${context}; ${ranked}) → ${lowerLabel}`);
+      }
+    });
+    reports.push({
+      ...base,
+      seated: members.length - (unpinned.length - Math.min(open, unpinned.length)),
+      movedDown: Math.max(0, unpinned.length - open),
+    });
+  }
+  return reports;
+}

@@ -1,0 +1,44 @@
+/** Wording for people: numbers as `120,000`, field names as `Deal size`, ranks as `134th`. */
+
+const NUMBER_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+
+export function formatNumber(value: number): string {
+  return NUMBER_FORMAT.format(value);
+}
+
+/** A field's value as read on a record: numbers grouped, strings as written (cut when long). */
+export function formatFieldValue(value: unknown): string {
+  if (typeof value === 'number') return formatNumber(value);
+  if (typeof value === 'string') {
+    const trimmed = value.trim();
+    return trimmed.length > 40 ? `${trimmed.slice(0, 37)}...` : trimmed;
+  }
+  return String(value);
+}
+
+const fieldLabels = new Map<string, string>();
+
+/** `dealSize` → `Deal size`, `annual_revenue` → `Annual revenue`. */
+export function fieldLabel(field: string): string {
+  let label = fieldLabels.get(field);
+  if (label === undefined) {
+    const words = field
+      .replace(/[_-]+/g, ' ')
+      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+      .trim()
+      .toLowerCase();
+    label = words === '' ? field : words.charAt(0).toUpperCase() + words.slice(1);
+    fieldLabels.set(field, label);
+  }
+  return label;
+}
+
+export function ordinal(n: number): string {
+  const lastTwo = n % 100;
+  const suffix = lastTwo >= 11 && lastTwo <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${formatNumber(n)}${suffix}`;
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatNumber(n)} ${n === 1 ? one : many}`;
+}
