@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// The `righttouch` command. RightTouch runs its TypeScript sources directly on Node.js ≥ 22.18
+// (type stripping); inside the checkout, `npx righttouch` and the npm scripts use the Node 24
+// that `npm install` puts in node_modules/.bin.
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 18)) {
+  process.stderr.write(
+    `righttouch: needs Node.js 22.18 or newer (this is ${process.version}). ` +
+      'Run it as `npx righttouch ...` in the checkout after `npm install`, which brings Node 24.\n',
+  );
+  process.exit(1);
+}
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,61 @@
+/** The `righttouch` command line. */
+import { Command, CommanderError, Option } from 'commander';
+import { runClassify } from './classify-command.ts';
+import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError } from './errors.ts';
+import { runValidate } from './validate-command.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('righttouch')
+    .description('Decide and keep current the engagement model of every CRM company and contact.')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('classify')
+    .description('decide the engagement model of canonical records (JSON Lines in, JSON Lines out)')
+    .requiredOption('--policy <file>', 'policy JSON file')
+    .requiredOption('--records <file>', 'canonical records, one JSON object per line ("-" for stdin)')
+    .option('--previous <file>', 'previous tiers, one JSON object per line')
+    .option('--now <iso>', 'the run clock, e.g. 2026-11-20T00:00:00Z (default: the current time)')
+    .addOption(new Option('--summary', 'also print tier counts, movements and capacity on stderr'))
+    .action(
+      async (options: { policy: string; records: string; previous?: string; now?: string; summary?: boolean }) => {
+        await runClassify(options, { stdout: process.stdout, stderr: process.stderr });
+      },
+    );
+
+  program
+    .command('validate')
+    .description('check a policy file and list every problem with its JSON path')
+    .requiredOption('--policy <file>', 'policy JSON file')
+    .action(async (options: { policy: string }) => {
+      await runValidate(options, { stdout: process.stdout });
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns its exit code: 0 done, 2 bad input or usage, 1 anything else. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are not failures; usage errors were already printed by commander.
+      return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
+    }
+    if (error instanceof InputError) {
+      process.stderr.write(`righttouch: ${error.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    if (isBrokenPipe(error)) return EXIT_OK;
+    process.stderr.write(`righttouch: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+function isBrokenPipe(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'EPIPE';
+}
