@@ -39,8 +39,7 @@ function checkIdentity(value: Record<string, unknown>): string | undefined {
   if (type !== 'company' && type !== 'contact') {
     return `"type" must be "company" or "contact", got ${shown(type)}`;
   }
-  if (typeof id !== 'string' || id === '')
-    return `"id" must be a non-empty string, got ${shown(id)}`;
+  if (typeof id !== 'string' || id === '') return `"id" must be a non-empty string, got ${shown(id)}`;
   return undefined;
 }
 
