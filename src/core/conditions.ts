@@ -173,7 +173,7 @@ export function explainCondition(condition: Condition, fields: Fields, margin = 
   const leaf = leafOf(condition);
   const name = fieldLabel(leaf.field);
   const raw = fields[leaf.field];
-  const shown = formatFieldValue(raw);
+  const shown = isMissing(raw) ? 'missing' : formatFieldValue(raw);
   switch (leaf.op) {
     case 'gt':
     case 'gte':

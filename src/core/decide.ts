@@ -2,7 +2,7 @@
 import { explainCondition } from './conditions.ts';
 import type { Fields } from './conditions.ts';
 import type { CompiledBound, CompiledPolicy, CompiledRule, CompiledSection } from './compile.ts';
-import { formatNumber, plural } from './format.ts';
+import { formatInputValue, formatNumber, plural } from './format.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -84,7 +84,7 @@ export function decideRecord(
   const overrideTier = readOverride(policy, record.override);
   if (overrideTier === undefined) {
     reasons.push(
-      `Ignored invalid override ${JSON.stringify(record.override)} (not one of ${policy.tiers.map((t) => t.value).join(', ')})`,
+      `Ignored invalid override ${formatInputValue(record.override)} (not one of ${policy.tiers.map((t) => t.value).join(', ')})`,
     );
   } else if (overrideTier >= 0) {
     reasons.push(`Manual override → ${tierLabel(policy, overrideTier)}`);

@@ -13,7 +13,17 @@ export function formatFieldValue(value: unknown): string {
     const trimmed = value.trim();
     return trimmed.length > 40 ? `${trimmed.slice(0, 37)}...` : trimmed;
   }
-  return String(value);
+  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value === null || value === undefined) return 'missing';
+  // Anything else is garbage from outside (it reads as missing): name it, never stringify it.
+  return Array.isArray(value) ? 'a list' : `a value of type ${typeof value}`;
+}
+
+/** A value set by a person in the CRM (an override), quoted when it is text. */
+export function formatInputValue(value: unknown): string {
+  return typeof value === 'string'
+    ? JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)
+    : formatFieldValue(value);
 }
 
 const fieldLabels = new Map<string, string>();
