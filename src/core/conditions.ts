@@ -156,42 +156,79 @@ function describeNested(condition: Condition): string {
   return 'all' in condition || 'any' in condition ? `(${text})` : text;
 }
 
+export type Explainer = (fields: Fields) => string;
+
+/** Explainers of conditions, compiled once per condition and margin. */
+const explainerCache = new WeakMap<Condition, Map<number, Explainer>>();
+
 /**
  * Why a condition holds for these fields, in words with the record's own values:
  * `Deal size 120,000 ≥ 100,000`. Only call it for a condition that holds (under `margin`).
  */
 export function explainCondition(condition: Condition, fields: Fields, margin = 0): string {
+  let byMargin = explainerCache.get(condition);
+  if (byMargin === undefined) {
+    byMargin = new Map();
+    explainerCache.set(condition, byMargin);
+  }
+  let explainer = byMargin.get(margin);
+  if (explainer === undefined) {
+    explainer = compileExplainer(condition, margin);
+    byMargin.set(margin, explainer);
+  }
+  return explainer(fields);
+}
+
+/** An explainer with everything that does not depend on the record worked out in advance. */
+function compileExplainer(condition: Condition, margin: number): Explainer {
   if ('all' in condition) {
-    if (condition.all.length === 0) return 'always';
-    return condition.all.map((c) => explainCondition(c, fields, margin)).join(' and ');
+    if (condition.all.length === 0) return () => 'always';
+    const members = condition.all.map((c) => compileExplainer(c, margin));
+    return (fields) => members.map((explain) => explain(fields)).join(' and ');
   }
   if ('any' in condition) {
-    const holding = condition.any.find((c) => compileCondition(c, margin)(fields));
-    return holding === undefined ? describeCondition(condition) : explainCondition(holding, fields, margin);
+    const members = condition.any.map((c) => ({
+      holds: compileCondition(c, margin),
+      explain: compileExplainer(c, margin),
+    }));
+    const described = describeCondition(condition);
+    return (fields) => members.find((m) => m.holds(fields))?.explain(fields) ?? described;
   }
-  if ('not' in condition) return explainNegation(condition.not, fields);
+  if ('not' in condition) {
+    const inner = condition.not;
+    return (fields) => explainNegation(inner, fields);
+  }
   const leaf = leafOf(condition);
   const name = fieldLabel(leaf.field);
-  const raw = fields[leaf.field];
-  const shown = isMissing(raw) ? 'missing' : formatFieldValue(raw);
+  const { field } = leaf;
+  const shown = (fields: Fields): string => {
+    const raw = fields[field];
+    return isMissing(raw) ? 'missing' : formatFieldValue(raw);
+  };
   switch (leaf.op) {
     case 'gt':
     case 'gte':
     case 'lt':
     case 'lte': {
-      const t = threshold(leaf.op, leaf.value, margin);
-      return `${name} ${formatFieldValue(readNumber(raw))} ${SYMBOLS[leaf.op]} ${formatNumber(t)}`;
+      const tail = ` ${SYMBOLS[leaf.op]} ${formatNumber(threshold(leaf.op, leaf.value, margin))}`;
+      return (fields) => `${name} ${formatFieldValue(readNumber(fields[field]))}${tail}`;
     }
     case 'eq':
-      return `${name} is ${shown}`;
-    case 'neq':
-      return `${name} is ${shown}, not ${formatScalar(leaf.value)}`;
-    case 'in':
-      return `${name} is ${shown} (one of ${listScalars(leaf.value)})`;
-    case 'notIn':
-      return `${name} is ${shown} (none of ${listScalars(leaf.value)})`;
+      return (fields) => `${name} is ${shown(fields)}`;
+    case 'neq': {
+      const tail = `, not ${formatScalar(leaf.value)}`;
+      return (fields) => `${name} is ${shown(fields)}${tail}`;
+    }
+    case 'in': {
+      const tail = ` (one of ${listScalars(leaf.value)})`;
+      return (fields) => `${name} is ${shown(fields)}${tail}`;
+    }
+    case 'notIn': {
+      const tail = ` (none of ${listScalars(leaf.value)})`;
+      return (fields) => `${name} is ${shown(fields)}${tail}`;
+    }
     case 'exists':
-      return leaf.value ? `${name} is set (${shown})` : `${name} is missing`;
+      return leaf.value ? (fields) => `${name} is set (${shown(fields)})` : () => `${name} is missing`;
   }
 }
 

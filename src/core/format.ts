@@ -2,7 +2,16 @@
 
 const NUMBER_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
 
+/** `120000` → `120,000`; `12000.5` → `12,000.5` (at most 2 decimals). */
 export function formatNumber(value: number): string {
+  // Whole numbers are most of what reasons show: group them by hand, Intl is slow per call.
+  if (Number.isSafeInteger(value)) {
+    const digits = String(Math.abs(value));
+    if (digits.length <= 3) return value < 0 ? `-${digits}` : digits;
+    let grouped = digits.slice(0, digits.length % 3 || 3);
+    for (let i = grouped.length; i < digits.length; i += 3) grouped += `,${digits.slice(i, i + 3)}`;
+    return value < 0 ? `-${grouped}` : grouped;
+  }
   return NUMBER_FORMAT.format(value);
 }
 

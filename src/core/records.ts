@@ -19,6 +19,8 @@ export interface PreviousTier {
   readonly tier: string;
   /** ISO 8601 time the record entered `tier`. */
   readonly since: string;
+  /** `since` as epoch milliseconds, when already parsed (checkPreviousTier fills it in). */
+  readonly sinceMs?: number | undefined;
 }
 
 export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
@@ -71,8 +73,12 @@ export function checkPreviousTier(value: unknown): Checked<PreviousTier> {
   if (typeof tier !== 'string' || tier === '') {
     return { ok: false, problem: `"tier" must be a non-empty string, got ${shown(tier)}` };
   }
-  if (typeof since !== 'string' || Number.isNaN(Date.parse(since))) {
+  const sinceMs = typeof since === 'string' ? Date.parse(since) : NaN;
+  if (typeof since !== 'string' || Number.isNaN(sinceMs)) {
     return { ok: false, problem: `"since" must be an ISO 8601 time, got ${shown(since)}` };
   }
-  return { ok: true, value: value as unknown as PreviousTier };
+  return {
+    ok: true,
+    value: { type: value['type'] as PreviousTier['type'], id: value['id'] as string, tier, since, sinceMs },
+  };
 }
