@@ -1,16 +1,18 @@
 /**
  * `righttouch classify`: canonical records in (JSON Lines), one decision per record out, in input
- * order. Two passes over the records file keep memory to the companies: pass 1 checks every line
- * and decides the companies (capacity needs them all), pass 2 re-reads the file and decides each
- * contact as it goes. Nothing reaches stdout before every line has been checked.
+ * order. The records are read once, as a stream. Pass 1 decides each company up to its floors as
+ * it arrives (capacity needs them all) and keeps each contact's line as text; then capacity is
+ * applied; pass 2 parses, checks and decides each contact. Every JSON line is parsed once. Nothing
+ * reaches stdout before every line has been checked.
  */
 import type { Writable } from 'node:stream';
 import { checkPreviousTier, checkRecord, RunInputError, TieringRun } from '../core/index.ts';
-import type { CanonicalRecord, RunSummary } from '../core/index.ts';
+import type { CanonicalRecord, Decision, RunSummary } from '../core/index.ts';
 import { InputError, lineError } from './errors.ts';
-import { displayName, isBlank, parseLine, readLines } from './jsonl.ts';
-import type { Line } from './jsonl.ts';
-import { LineWriter } from './output.ts';
+import { displayName, isBlank, parseLine, readLineBatches } from './jsonl.ts';
+import { HeldOutput } from './output.ts';
+import { IdSet } from './id-set.ts';
+import { U32List } from './u32-list.ts';
 import { loadPolicy } from './policy-file.ts';
 import { renderSummary } from './summary-table.ts';
 
@@ -29,29 +31,6 @@ export interface Io {
   readonly clock?: () => Date;
 }
 
-const BLANK = 0;
-const COMPANY = 1;
-const CONTACT = 2;
-
-/** A growable byte per line: what pass 1 saw on it, so pass 2 knows which lines to parse. */
-class LineKinds {
-  private bytes = new Uint8Array(1 << 16);
-  length = 0;
-
-  push(kind: number): void {
-    if (this.length === this.bytes.length) {
-      const grown = new Uint8Array(this.bytes.length * 2);
-      grown.set(this.bytes);
-      this.bytes = grown;
-    }
-    this.bytes[this.length++] = kind;
-  }
-
-  at(index: number): number | undefined {
-    return index < this.length ? this.bytes[index] : undefined;
-  }
-}
-
 export function parseNow(value: string | undefined, clock: () => Date): Date {
   if (value === undefined) return clock();
   const now = new Date(value);
@@ -61,19 +40,112 @@ export function parseNow(value: string | undefined, clock: () => Date): Date {
   return now;
 }
 
-function checkedRecord(path: string, line: Line): CanonicalRecord {
-  const checked = checkRecord(parseLine(path, line));
-  if (!checked.ok) throw lineError(displayName(path), line.number, checked.problem);
+async function loadPrevious(run: TieringRun, path: string): Promise<void> {
+  const name = displayName(path);
+  for await (const { firstNumber, lines } of readLineBatches(path)) {
+    for (let i = 0; i < lines.length; i++) {
+      const text = lines[i] ?? '';
+      if (isBlank(text)) continue;
+      const checked = checkPreviousTier(parseLine(path, firstNumber + i, text));
+      if (!checked.ok) throw lineError(name, firstNumber + i, checked.problem);
+      run.addPrevious(checked.value);
+    }
+  }
+}
+
+/**
+ * A line that starts `{"type":"contact",` is a contact: its first key is the record's own type.
+ * Such lines are kept as text and parsed once, when their decision is written; every other line
+ * (companies, and anything unusual) is parsed as it is read.
+ */
+const CONTACT_LINE = /^\s*\{\s*"type"\s*:\s*"contact"\s*[,}]/;
+const COMPANY = 1;
+const CONTACT = 2;
+
+interface LoadedRecords {
+  /** Per record in input order: COMPANY or CONTACT, and its line number. */
+  readonly kinds: U32List;
+  readonly lines: U32List;
+  /** The text of each contact line, in input order. */
+  readonly contactTexts: string[];
+}
+
+function checkedRecord(path: string, number: number, text: string): CanonicalRecord {
+  const checked = checkRecord(parseLine(path, number, text));
+  if (!checked.ok) throw lineError(displayName(path), number, checked.problem);
   return checked.value;
 }
 
-async function loadPrevious(run: TieringRun, path: string): Promise<void> {
-  for await (const line of readLines(path)) {
-    if (isBlank(line.text)) continue;
-    const checked = checkPreviousTier(parseLine(path, line));
-    if (!checked.ok) throw lineError(displayName(path), line.number, checked.problem);
-    run.addPrevious(checked.value);
+/** Pass 1: reads every line; decides each company up to its floors; keeps contact lines. */
+async function loadRecords(run: TieringRun, path: string): Promise<LoadedRecords> {
+  const name = displayName(path);
+  const loaded: LoadedRecords = { kinds: new U32List(), lines: new U32List(), contactTexts: [] };
+  const companyLines = new U32List();
+  for await (const { firstNumber, lines } of readLineBatches(path)) {
+    for (let i = 0; i < lines.length; i++) {
+      const text = lines[i] ?? '';
+      const number = firstNumber + i;
+      if (CONTACT_LINE.test(text)) {
+        loaded.contactTexts.push(text);
+        loaded.kinds.push(CONTACT);
+      } else {
+        if (isBlank(text)) continue;
+        const record = checkedRecord(path, number, text);
+        if (record.type === 'contact') {
+          loaded.contactTexts.push(text);
+          loaded.kinds.push(CONTACT);
+        } else {
+          try {
+            run.addCompany(record);
+          } catch (error) {
+            if (!(error instanceof RunInputError) || error.firstIndex === undefined) throw error;
+            throw lineError(name, number, `${error.message} (first on line ${companyLines.at(error.firstIndex)})`);
+          }
+          companyLines.push(number);
+          loaded.kinds.push(COMPANY);
+        }
+      }
+      loaded.lines.push(number);
+    }
   }
+  return loaded;
+}
+
+/** Pass 2: every decision in input order; contacts parsed, checked and decided here. */
+function decideAll(run: TieringRun, path: string, loaded: LoadedRecords, out: HeldOutput): void {
+  const name = displayName(path);
+  const { kinds, lines, contactTexts } = loaded;
+  const contactLines = new U32List();
+  const ids = new IdSet((index) => checkedRecord(path, contactLines.at(index), contactTexts[index] ?? '').id);
+  let company = 0;
+  let contact = 0;
+  for (let position = 0; position < kinds.length; position++) {
+    if (kinds.at(position) === COMPANY) {
+      out.push(decisionLine(run.companyDecisionAt(company++)));
+      continue;
+    }
+    const number = lines.at(position);
+    const record = checkedRecord(path, number, contactTexts[contact] ?? '');
+    if (record.type !== 'contact') throw lineError(name, number, '"type" appears more than once');
+    contactLines.push(number);
+    const first = ids.add(record.id, contact);
+    if (first >= 0) {
+      throw lineError(
+        name,
+        number,
+        `contact id ${JSON.stringify(record.id)} appears twice (first on line ${contactLines.at(first)})`,
+      );
+    }
+    out.push(decisionLine(run.decideContactRecord(record)));
+    contact++;
+  }
+}
+
+const TYPE_PREFIX = { company: '{"type":"company","id":', contact: '{"type":"contact","id":' } as const;
+
+/** `JSON.stringify(decision)`, built by hand: tier values need no escaping (`^[a-z][a-z0-9_]*$`). */
+export function decisionLine(decision: Decision): string {
+  return `${TYPE_PREFIX[decision.type]}${JSON.stringify(decision.id)},"tier":"${decision.tier}","reasons":${JSON.stringify(decision.reasons)}}`;
 }
 
 export async function runClassify(options: ClassifyOptions, io: Io): Promise<RunSummary> {
@@ -81,80 +153,14 @@ export async function runClassify(options: ClassifyOptions, io: Io): Promise<Run
   const now = parseNow(options.now, io.clock ?? (() => new Date()));
   const run = new TieringRun(policy, { now, withPrevious: options.previous !== undefined });
   if (options.previous !== undefined) await loadPrevious(run, options.previous);
+  const loaded = await loadRecords(run, options.records);
+  run.settle();
 
-  // Pass 1: check every line; decide companies; remember each line's kind.
-  const path = options.records;
-  const name = displayName(path);
-  const kinds = new LineKinds();
-  const contactIds = new Map<string, number>();
-  const companyLines = new Map<string, number>();
-  const bufferedContacts: Line[] | undefined = path === '-' ? [] : undefined;
-  for await (const line of readLines(path)) {
-    if (isBlank(line.text)) {
-      kinds.push(BLANK);
-      continue;
-    }
-    const record = checkedRecord(path, line);
-    if (record.type === 'company') {
-      const first = companyLines.get(record.id);
-      if (first !== undefined) {
-        throw lineError(name, line.number, `company id ${JSON.stringify(record.id)} already appears on line ${first}`);
-      }
-      companyLines.set(record.id, line.number);
-      run.addCompany(record);
-      kinds.push(COMPANY);
-    } else {
-      const first = contactIds.get(record.id);
-      if (first !== undefined) {
-        throw lineError(name, line.number, `contact id ${JSON.stringify(record.id)} already appears on line ${first}`);
-      }
-      contactIds.set(record.id, line.number);
-      bufferedContacts?.push(line);
-      kinds.push(CONTACT);
-    }
-  }
-  companyLines.clear();
-  contactIds.clear();
-  run.settleCompanies();
-
-  // Pass 2: write decisions in input order.
-  const out = new LineWriter(io.stdout);
-  let companyNumber = 0;
-  const decideContactLine = async (line: Line): Promise<void> => {
-    try {
-      await out.writeLine(JSON.stringify(run.decideContact(checkedRecord(path, line))));
-    } catch (error) {
-      if (error instanceof InputError || error instanceof RunInputError) {
-        throw new Error(`${name} changed while it was being read (line ${line.number})`, { cause: error });
-      }
-      throw error;
-    }
-  };
-  if (bufferedContacts !== undefined) {
-    let next = 0;
-    for (let index = 0; index < kinds.length; index++) {
-      const kind = kinds.at(index);
-      if (kind === COMPANY) await out.writeLine(JSON.stringify(run.companyDecisionAt(companyNumber++)));
-      else if (kind === CONTACT) {
-        const line = bufferedContacts[next++];
-        if (line !== undefined) await decideContactLine(line);
-      }
-    }
-  } else {
-    let seen = 0;
-    for await (const line of readLines(path)) {
-      seen++;
-      const kind = kinds.at(line.number - 1);
-      if (kind === COMPANY) await out.writeLine(JSON.stringify(run.companyDecisionAt(companyNumber++)));
-      else if (kind === CONTACT) await decideContactLine(line);
-      else if (kind === undefined || !isBlank(line.text)) {
-        throw new Error(`${name} changed while it was being read (line ${line.number})`);
-      }
-    }
-    if (seen !== kinds.length)
-      throw new Error(`${name} changed while it was being read (${seen} lines, was ${kinds.length})`);
-  }
-  await out.flush();
+  // Nothing reaches stdout until every line has been checked: the decisions are held until then.
+  const out = new HeldOutput();
+  decideAll(run, options.records, loaded, out);
+  loaded.contactTexts.length = 0;
+  await out.writeTo(io.stdout);
 
   const summary = run.summary();
   if (options.summary === true) io.stderr.write(renderSummary(summary));

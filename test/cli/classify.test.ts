@@ -120,7 +120,35 @@ describe('righttouch classify', () => {
     );
     const result = run(['classify', ...policyArgs, '--records', records]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('dup.jsonl:3: contact id "a" already appears on line 1');
+    expect(result.stderr).toContain('dup.jsonl:3: contact id "a" appears twice (first on line 1)');
+  });
+
+  test('a contact whose "type" is not its first key is read the same; a repeated "type" is refused', () => {
+    const records = file(
+      'order.jsonl',
+      '{"id":"k","type":"contact","companyId":"c1","fields":{}}\n{"type":"company","id":"c1","fields":{"dealSize":30000}}\n',
+    );
+    const ok = run(['classify', ...policyArgs, '--records', records, '--now', '2026-11-20T00:00:00Z']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('{"type":"contact","id":"k","tier":"mid_touch"');
+    const twice = run([
+      'classify',
+      ...policyArgs,
+      '--records',
+      file('twice.jsonl', '{"type":"contact","id":"x","fields":{},"type":"company"}\n'),
+    ]);
+    expect(twice.code).toBe(2);
+    expect(twice.stdout).toBe('');
+    expect(twice.stderr).toContain('twice.jsonl:1: "type" appears more than once');
+  });
+
+  test('a malformed contact line after many good ones still writes nothing', () => {
+    const good = Array.from({ length: 5000 }, (_, i) => `{"type":"contact","id":"c${i}","fields":{"leadScore":${i}}}`);
+    const records = file('late.jsonl', [...good, '{"type":"contact","id":"bad","fields":7}'].join('\n'));
+    const result = run(['classify', ...policyArgs, '--records', records]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('late.jsonl:5001: "fields" must be an object');
   });
 
   test('garbage field values are treated as missing, never a crash', () => {
