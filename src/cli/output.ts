@@ -1,42 +1,58 @@
 /**
- * Output held until the run has checked every input line, then written with backpressure. The lines
- * are kept as UTF-8 buffers (outside the JavaScript heap, so the GC never traces them) and each is
- * let go once written.
+ * Output held until the run has checked every input line, then written with backpressure. Lines
+ * are encoded straight into 1 MiB UTF-8 buffers (outside the JavaScript heap, so the GC never
+ * traces them, and no joined strings are built); each buffer is let go once written.
  */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 
-const SEAL_AT = 1 << 16;
+const BUFFER_SIZE = 1 << 20;
 
 export class HeldOutput {
-  private lines: string[] = [];
-  private size = 0;
-  private buffers: Buffer[] = [];
+  private current = Buffer.allocUnsafe(BUFFER_SIZE);
+  private used = 0;
+  private buffers: Uint8Array[] = [];
 
   push(line: string): void {
-    this.lines.push(line);
-    this.size += line.length + 1;
-    if (this.size >= SEAL_AT) this.seal();
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    const worst = line.length * 3 + 1;
+    if (this.used + worst > this.current.length) {
+      this.seal();
+      if (worst > this.current.length) this.current = Buffer.allocUnsafe(worst);
+    }
+    this.used += this.current.write(line, this.used, 'utf8');
+    this.current[this.used++] = 0x0a;
+  }
+
+  /** Everything held, as buffers each with an ArrayBuffer of its own (so they can be transferred), and forgets it. */
+  take(): Uint8Array[] {
+    this.seal();
+    const buffers = this.buffers;
+    this.buffers = [];
+    return buffers;
   }
 
   /** Writes everything held, in order, and forgets it. */
   async writeTo(out: Writable): Promise<void> {
-    this.seal();
-    const buffers = this.buffers;
-    this.buffers = [];
-    for (let i = 0; i < buffers.length; i++) {
-      const buffer = buffers[i];
-      if (buffer === undefined) continue;
-      buffers[i] = Buffer.alloc(0);
-      if (!out.write(buffer)) await once(out, 'drain');
-    }
+    await writeBuffers(out, this.take());
   }
 
   private seal(): void {
-    if (this.size === 0) return;
-    this.lines.push('');
-    this.buffers.push(Buffer.from(this.lines.join('\n'), 'utf8'));
-    this.lines = [];
-    this.size = 0;
+    if (this.used === 0) return;
+    this.buffers.push(this.current.subarray(0, this.used));
+    this.current = Buffer.allocUnsafe(BUFFER_SIZE);
+    this.used = 0;
   }
 }
+
+/** Writes buffers in order with backpressure, letting each go once written. */
+export async function writeBuffers(out: Writable, buffers: Uint8Array[]): Promise<void> {
+  for (let i = 0; i < buffers.length; i++) {
+    const buffer = buffers[i];
+    if (buffer === undefined) continue;
+    buffers[i] = EMPTY;
+    if (!out.write(buffer)) await once(out, 'drain');
+  }
+}
+
+const EMPTY = new Uint8Array(0);
