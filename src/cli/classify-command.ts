@@ -12,7 +12,7 @@ import { InputError, lineError } from './errors.ts';
 import { displayName, isBlank, parseLine, readLineBatches } from './jsonl.ts';
 import { HeldOutput } from './output.ts';
 import { IdSet } from './id-set.ts';
-import { U32List } from './u32-list.ts';
+import { U32List } from '../core/index.ts';
 import { loadPolicy } from './policy-file.ts';
 import { renderSummary } from './summary-table.ts';
 

@@ -15,6 +15,7 @@ import type { Fields } from './conditions.ts';
 import type { Policy } from './policy-types.ts';
 import type { CanonicalRecord, PreviousTier, RecordType } from './records.ts';
 import { SummaryBuilder } from './summary.ts';
+import { U32List } from './u32-list.ts';
 import type { RunSummary } from './summary.ts';
 
 export interface Decision {
@@ -136,25 +137,6 @@ class PreviousTiers {
   }
 }
 
-/** One byte per record: its type, so that decisions come out in input order. */
-class TypeOrder {
-  private bytes = new Uint8Array(1 << 12);
-  length = 0;
-
-  push(kind: number): void {
-    if (this.length === this.bytes.length) {
-      const grown = new Uint8Array(this.bytes.length * 2);
-      grown.set(this.bytes);
-      this.bytes = grown;
-    }
-    this.bytes[this.length++] = kind;
-  }
-
-  at(index: number): number | undefined {
-    return this.bytes[index];
-  }
-}
-
 export class TieringRun {
   readonly compiled: CompiledPolicy;
   private readonly nowMs: number;
@@ -162,7 +144,8 @@ export class TieringRun {
     company: new PreviousTiers(),
     contact: new PreviousTiers(),
   };
-  private readonly order = new TypeOrder();
+  /** Per record, in input order: COMPANY or CONTACT. */
+  private readonly order = new U32List();
   private readonly companies: Seatable[] = [];
   /** id → index in `companies`, and the record's input position (for repeated ids). */
   private readonly companyIndex = new Map<string, number>();

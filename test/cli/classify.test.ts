@@ -22,6 +22,17 @@ function file(name: string, content: string): string {
 }
 
 const policyArgs = ['--policy', join(walkthrough, 'policy.json')];
+/** The walkthrough case as a user runs it, with its previous tiers and clock. */
+const walkthroughRun = [
+  'classify',
+  ...policyArgs,
+  '--records',
+  join(walkthrough, 'records.jsonl'),
+  '--previous',
+  join(walkthrough, 'previous.jsonl'),
+  '--now',
+  '2026-11-20T00:00:00Z',
+];
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'righttouch-cli-'));
@@ -29,16 +40,7 @@ beforeAll(() => {
 
 describe('righttouch classify', () => {
   test('writes one decision per record, in input order, with reasons', () => {
-    const result = run([
-      'classify',
-      ...policyArgs,
-      '--records',
-      join(walkthrough, 'records.jsonl'),
-      '--previous',
-      join(walkthrough, 'previous.jsonl'),
-      '--now',
-      '2026-11-20T00:00:00Z',
-    ]);
+    const result = run([...walkthroughRun]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
@@ -54,17 +56,7 @@ describe('righttouch classify', () => {
   });
 
   test('--summary prints tier counts, movements and capacity on stderr only', () => {
-    const result = run([
-      'classify',
-      ...policyArgs,
-      '--records',
-      join(walkthrough, 'records.jsonl'),
-      '--previous',
-      join(walkthrough, 'previous.jsonl'),
-      '--now',
-      '2026-11-20T00:00:00Z',
-      '--summary',
-    ]);
+    const result = run([...walkthroughRun, '--summary']);
     expect(result.code).toBe(0);
     expect(result.stdout.trimEnd().split('\n')).toHaveLength(14);
     expect(result.stderr).toMatch(/Mid-touch\s+6\s+0\n/);
