@@ -12,7 +12,7 @@ import { InputError, lineError } from './errors.ts';
 import { displayName, isBlank, parseLine, readLineBatches } from './jsonl.ts';
 import { HeldOutput } from './output.ts';
 import { IdSet } from './id-set.ts';
-import { U32List } from '../core/index.ts';
+import { U32List } from './u32-list.ts';
 import { loadPolicy } from './policy-file.ts';
 import { renderSummary } from './summary-table.ts';
 
@@ -136,7 +136,7 @@ function decideAll(run: TieringRun, path: string, loaded: LoadedRecords, out: He
         `contact id ${JSON.stringify(record.id)} appears twice (first on line ${contactLines.at(first)})`,
       );
     }
-    out.push(decisionLine(run.decideContactRecord(record)));
+    out.push(decisionLine(run.decideContact(record)));
     contact++;
   }
 }

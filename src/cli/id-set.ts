@@ -3,7 +3,7 @@
  * themselves fetched back (`idAt`) only when two hashes collide. A million contact ids cost a few
  * typed arrays instead of a million retained strings.
  */
-import { U32List } from '../core/index.ts';
+import { U32List } from './u32-list.ts';
 
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;

@@ -47,17 +47,6 @@ export interface CompiledPolicy {
   readonly capacities: readonly CompiledCapacity[];
   /** Every field some capacity ranks by, so companies keep just those values. */
   readonly rankFields: readonly string[];
-  /** Every field the contact section reads, so a run keeps just those of each contact. */
-  readonly contactFields: readonly string[];
-}
-
-/** The field names a condition reads. */
-export function fieldsOf(condition: Condition, into = new Set<string>()): Set<string> {
-  if ('all' in condition) for (const c of condition.all) fieldsOf(c, into);
-  else if ('any' in condition) for (const c of condition.any) fieldsOf(c, into);
-  else if ('not' in condition) fieldsOf(condition.not, into);
-  else into.add(condition.field);
-  return into;
 }
 
 export function seatCount(seats: Seats): number {
@@ -114,14 +103,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
     .filter((capacity) => capacity.tier > 0)
     .sort((a, b) => b.tier - a.tier);
   const rankFields = [...new Set(capacities.flatMap((c) => c.rankBy.map((key) => key.field)))];
-  const contactFields = new Set<string>();
-  for (const entry of [
-    ...(policy.contact?.rules ?? []),
-    ...(policy.contact?.caps ?? []),
-    ...(policy.contact?.floors ?? []),
-  ]) {
-    fieldsOf(entry.when, contactFields);
-  }
+
   return {
     policy,
     tiers: policy.tiers,
@@ -130,6 +112,5 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
     contact: compileSection(policy.contact, rankOf, (policy.contact?.inherit ?? 'company') === 'company'),
     capacities,
     rankFields,
-    contactFields: [...contactFields],
   };
 }

@@ -14,4 +14,3 @@ export type { RunSummary, SectionSummary, Movement } from './summary.ts';
 export type { CapacityReport } from './capacity.ts';
 export { isMissing, readNumber, readBoolean } from './values.ts';
 export { seatCount } from './compile.ts';
-export { U32List } from './u32-list.ts';
