@@ -7,7 +7,7 @@
  */
 import type { Writable } from 'node:stream';
 import { checkPreviousTier, checkRecord, RunInputError, TieringRun } from '../core/index.ts';
-import type { CanonicalRecord, Decision, RunSummary } from '../core/index.ts';
+import type { CanonicalRecord, RunSummary } from '../core/index.ts';
 import { InputError, lineError } from './errors.ts';
 import { displayName, isBlank, parseLine, readLineBatches } from './jsonl.ts';
 import { HeldOutput } from './output.ts';
@@ -121,7 +121,8 @@ function decideAll(run: TieringRun, path: string, loaded: LoadedRecords, out: He
   let contact = 0;
   for (let position = 0; position < kinds.length; position++) {
     if (kinds.at(position) === COMPANY) {
-      out.push(decisionLine(run.companyDecisionAt(company++)));
+      const decision = run.companyDecisionAt(company++);
+      out.pushDecision('company', decision.id, decision.tier, decision.reasons);
       continue;
     }
     const number = lines.at(position);
@@ -136,16 +137,10 @@ function decideAll(run: TieringRun, path: string, loaded: LoadedRecords, out: He
         `contact id ${JSON.stringify(record.id)} appears twice (first on line ${contactLines.at(first)})`,
       );
     }
-    out.push(decisionLine(run.decideContact(record)));
+    const decision = run.decideContact(record);
+    out.pushDecision('contact', decision.id, decision.tier, decision.reasons);
     contact++;
   }
-}
-
-const TYPE_PREFIX = { company: '{"type":"company","id":', contact: '{"type":"contact","id":' } as const;
-
-/** `JSON.stringify(decision)`, built by hand: tier values need no escaping (`^[a-z][a-z0-9_]*$`). */
-export function decisionLine(decision: Decision): string {
-  return `${TYPE_PREFIX[decision.type]}${JSON.stringify(decision.id)},"tier":"${decision.tier}","reasons":${JSON.stringify(decision.reasons)}}`;
 }
 
 export async function runClassify(options: ClassifyOptions, io: Io): Promise<RunSummary> {

@@ -1,6 +1,6 @@
 /**
- * Output held until the run has checked every input line, then written with backpressure. Lines
- * are encoded straight into 1 MiB UTF-8 buffers (outside the JavaScript heap, so the GC never
+ * Output held until the run has checked every input line, then written with backpressure. Decision
+ * lines are encoded straight into 1 MiB UTF-8 buffers (outside the JavaScript heap, so the GC never
  * traces them, and no joined strings are built); each buffer is let go once written.
  */
 import { once } from 'node:events';
@@ -13,15 +13,38 @@ export class HeldOutput {
   private used = 0;
   private buffers: Uint8Array[] = [];
 
-  push(line: string): void {
-    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
-    const worst = line.length * 3 + 1;
-    if (this.used + worst > this.current.length) {
-      this.seal();
-      if (worst > this.current.length) this.current = Buffer.allocUnsafe(worst);
+  /** Makes room for `bytes` more bytes in the current buffer. */
+  private reserve(bytes: number): void {
+    if (this.used + bytes <= this.current.length) return;
+    this.seal();
+    if (bytes > this.current.length) this.current = Buffer.allocUnsafe(bytes);
+  }
+
+  /**
+   * Adds one decision as a JSON line — the bytes `JSON.stringify({type, id, tier, reasons})` gives —
+   * written piece by piece into the buffer: no line string is built. Tier values need no escaping
+   * (`^[a-z][a-z0-9_]*$`); ids and reasons are escaped by JSON.stringify only when they need it.
+   */
+  pushDecision(type: 'company' | 'contact', id: string, tier: string, reasons: readonly string[]): void {
+    let chars = id.length + tier.length + 64;
+    for (const reason of reasons) chars += reason.length + 3;
+    // Escaped, a UTF-16 code unit takes at most 6 bytes (\uXXXX).
+    this.reserve(chars * 6);
+    const buffer = this.current;
+    let at = this.used;
+    at += buffer.write(type === 'company' ? '{"type":"company","id":' : '{"type":"contact","id":', at, 'latin1');
+    at += writeJsonString(buffer, at, id);
+    at += buffer.write(',"tier":"', at, 'latin1');
+    at += buffer.write(tier, at, 'latin1');
+    at += buffer.write('","reasons":[', at, 'latin1');
+    for (let i = 0; i < reasons.length; i++) {
+      if (i > 0) buffer[at++] = 0x2c;
+      at += writeJsonString(buffer, at, reasons[i] ?? '');
     }
-    this.used += this.current.write(line, this.used, 'utf8');
-    this.current[this.used++] = 0x0a;
+    buffer[at++] = 0x5d;
+    buffer[at++] = 0x7d;
+    buffer[at++] = 0x0a;
+    this.used = at;
   }
 
   /** Everything held, as buffers each with an ArrayBuffer of its own (so they can be transferred), and forgets it. */
@@ -56,3 +79,16 @@ export async function writeBuffers(out: Writable, buffers: Uint8Array[]): Promis
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Characters JSON.stringify would escape (or rewrite, for lone surrogates); surrogate pairs go the slow way too. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** Writes `text` as a JSON string; returns the bytes written. */
+function writeJsonString(buffer: Buffer, at: number, text: string): number {
+  if (NEEDS_ESCAPE.test(text)) return buffer.write(JSON.stringify(text), at, 'utf8');
+  buffer[at] = 0x22;
+  const written = buffer.write(text, at + 1, 'utf8');
+  buffer[at + 1 + written] = 0x22;
+  return written + 2;
+}
