@@ -12,7 +12,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generate } from './generate.ts';
-import { measureMedian } from './measure.ts';
+import { measureChild, median } from './measure.ts';
+import type { Measured } from './measure.ts';
 import { cpuMs, MAX_PEAK_RSS_BYTES, MAX_RATIO, renderReport } from './report.ts';
 import type { Results } from './report.ts';
 import { checkOutput } from './verify.ts';
@@ -42,27 +43,37 @@ log(`generating ${total.toLocaleString('en-US')} records in ${outDir} ...`);
 const input = await generate({ dir: outDir, companies, contacts: total - companies, seed: SEED, now: new Date(NOW) });
 const records = input.companies + input.contacts;
 
-log('measuring read+parse (records and previous tiers: the input classify reads) ...');
+// The two are measured in turns (read+parse, classify, read+parse, …) so that a machine whose speed
+// drifts during the bench slows both alike; each figure is the median of its runs.
+log(`measuring read+parse (records and previous tiers: the input classify reads) and classify, ${runs} times each ...`);
 const baselineOut = join(outDir, 'read-parse.out');
-const baseline = await measureMedian(
-  {
-    args: [join(benchDir, 'read-parse.ts'), input.records, input.previous],
-    stdoutPath: baselineOut,
-    workDir: outDir,
-    cwd: root,
-  },
-  runs,
-);
-const parsed = JSON.parse(await readFile(baselineOut, 'utf8')) as { lines: number }[];
-if (parsed[0]?.lines !== records) throw new Error(`read+parse saw ${parsed[0]?.lines} lines, expected ${records}`);
-
-log('measuring classify ...');
 const decisionsPath = join(outDir, 'decisions.jsonl');
 const cli = [join(root, 'bin', 'righttouch.js'), 'classify', '--policy', input.policy, '--records', input.records];
-const classify = await measureMedian(
-  { args: [...cli, '--previous', input.previous, '--now', NOW], stdoutPath: decisionsPath, workDir: outDir, cwd: root },
-  runs,
-);
+const baselineRun = {
+  args: [join(benchDir, 'read-parse.ts'), input.records, input.previous],
+  stdoutPath: baselineOut,
+  workDir: outDir,
+  cwd: root,
+};
+const classifyRun = {
+  args: [...cli, '--previous', input.previous, '--now', NOW],
+  stdoutPath: decisionsPath,
+  workDir: outDir,
+  cwd: root,
+};
+const baselines: Measured[] = [];
+const classifies: Measured[] = [];
+for (let i = 0; i < runs; i++) {
+  baselines.push(await measureChild(baselineRun));
+  classifies.push(await measureChild(classifyRun));
+  log(
+    `  run ${i + 1}: read+parse ${(baselines[i]?.wallMs ?? 0).toFixed(0)} ms, classify ${(classifies[i]?.wallMs ?? 0).toFixed(0)} ms`,
+  );
+}
+const baseline = median(baselines);
+const classify = median(classifies);
+const parsed = JSON.parse(await readFile(baselineOut, 'utf8')) as { lines: number }[];
+if (parsed[0]?.lines !== records) throw new Error(`read+parse saw ${parsed[0]?.lines} lines, expected ${records}`);
 
 log('checking the output ...');
 const output = await checkOutput(decisionsPath);

@@ -66,12 +66,10 @@ export async function measureChild(run: ChildRun): Promise<Measured> {
   return { wallMs, maxRssBytes: usage.maxRssBytes, userCpuMs: usage.userCpuMs, systemCpuMs: usage.systemCpuMs };
 }
 
-/** Runs `times` times and keeps the run with the median wall-clock time (peak RSS: the highest seen). */
-export async function measureMedian(run: ChildRun, times: number): Promise<Measured> {
-  const results: Measured[] = [];
-  for (let i = 0; i < times; i++) results.push(await measureChild(run));
-  results.sort((a, b) => a.wallMs - b.wallMs);
-  const median = results[Math.floor((results.length - 1) / 2)];
-  if (median === undefined) throw new RangeError('measure at least once');
-  return { ...median, maxRssBytes: Math.max(...results.map((r) => r.maxRssBytes)) };
+/** The run with the median wall-clock time (peak RSS: the highest seen). */
+export function median(results: readonly Measured[]): Measured {
+  const sorted = [...results].sort((a, b) => a.wallMs - b.wallMs);
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (middle === undefined) throw new RangeError('measure at least once');
+  return { ...middle, maxRssBytes: Math.max(...results.map((r) => r.maxRssBytes)) };
 }
