@@ -14,3 +14,4 @@ export type { RunSummary, SectionSummary, Movement } from './summary.ts';
 export type { CapacityReport } from './capacity.ts';
 export { isMissing, readNumber, readBoolean } from './values.ts';
 export { seatCount } from './compile.ts';
+export { formatPath, problemsFromIssue } from './policy-problems.ts';

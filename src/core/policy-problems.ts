@@ -165,6 +165,8 @@ export function problemsFromIssue(issue: z.core.$ZodIssue): RawProblem[] {
       return one(
         `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, got ${describeValue(issue.input)}`,
       );
+    case 'invalid_key':
+      return one(`invalid key: ${issue.issues.map((inner) => inner.message).join('; ')}`);
     case 'invalid_format':
       return one(`${describeValue(issue.input)}: ${issue.message}`);
     default:

@@ -1,0 +1,169 @@
+/** The default HubSpot mapping, its schema, and CRM objects mapped to canonical records. */
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import {
+  dealTotals,
+  mapCompany,
+  mapContact,
+  mapDeal,
+  propertiesToRead,
+  validateMapping,
+} from '../../src/mapping/mapping.ts';
+import type { Mapping } from '../../src/mapping/mapping.ts';
+import { readJson, repoRoot } from '../helpers.ts';
+
+function hubspotMapping(): Mapping {
+  const result = validateMapping(readJson(join(repoRoot, 'mappings', 'hubspot.json')));
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.mapping;
+}
+
+const NOW = Date.UTC(2026, 10, 20);
+
+describe('mappings/hubspot.json', () => {
+  test('is valid and asks HubSpot for exactly the properties it maps', () => {
+    const mapping = hubspotMapping();
+    expect(propertiesToRead(mapping, 'company').sort()).toEqual(
+      [
+        'annualrevenue',
+        'engagement_model_override',
+        'lifecyclestage',
+        'numberofemployees',
+        'prefers_digital',
+        'support_plan',
+      ].sort(),
+    );
+    expect(propertiesToRead(mapping, 'contact').sort()).toEqual(
+      ['associatedcompanyid', 'engagement_model_override', 'hubspotscore', 'lifecyclestage', 'prefers_digital'].sort(),
+    );
+    expect(propertiesToRead(mapping, 'deal').sort()).toEqual([
+      'amount',
+      'closedate',
+      'hs_is_closed',
+      'hs_is_closed_won',
+    ]);
+  });
+
+  test('maps a company with cleaned values, its override and its deal totals', () => {
+    const mapping = hubspotMapping();
+    const record = mapCompany(
+      mapping,
+      {
+        id: '1001',
+        properties: {
+          annualrevenue: '$1,200,000.50',
+          numberofemployees: ' 340 ',
+          lifecyclestage: 'customer',
+          support_plan: 'Premier',
+          prefers_digital: 'true',
+          engagement_model_override: '',
+        },
+      },
+      { dealSize: 120000, openDealAmount: 5000 },
+    );
+    expect(record).toEqual({
+      type: 'company',
+      id: '1001',
+      override: null,
+      fields: {
+        annualRevenue: 1200000.5,
+        employees: 340,
+        lifecycleStage: 'customer',
+        supportPlan: 'Premier',
+        prefersDigital: true,
+        dealSize: 120000,
+        openDealAmount: 5000,
+      },
+    });
+  });
+
+  test('a property missing from the portal, or garbage, makes the field missing', () => {
+    const record = mapCompany(hubspotMapping(), { id: '7', properties: { numberofemployees: 'lots' } });
+    expect(record.fields).toMatchObject({ employees: null, annualRevenue: null, supportPlan: null, dealSize: 0 });
+  });
+
+  test('maps a contact with its company and override', () => {
+    const record = mapContact(hubspotMapping(), {
+      id: 'c-77',
+      properties: {
+        hubspotscore: '72',
+        prefers_digital: 'false',
+        associatedcompanyid: '1001',
+        engagement_model_override: ' high_touch ',
+      },
+    });
+    expect(record).toEqual({
+      type: 'contact',
+      id: 'c-77',
+      companyId: '1001',
+      override: 'high_touch',
+      fields: { leadScore: 72, prefersDigital: false, lifecycleStage: null },
+    });
+  });
+});
+
+describe('deal totals', () => {
+  test('deal size: won deals closed in the 365 days before now; open amount: deals not closed', () => {
+    const mapping = hubspotMapping();
+    const deal = (id: string, companyId: string, properties: Record<string, string>) =>
+      mapDeal(mapping, { id, properties }, companyId);
+    const won = { hs_is_closed_won: 'true', hs_is_closed: 'true' };
+    const totals = dealTotals(
+      [
+        deal('d1', 'a', { ...won, amount: '100,000', closedate: '2026-06-01T00:00:00Z' }),
+        deal('d2', 'a', { ...won, amount: '20000', closedate: '2025-11-19T00:00:00Z' }), // 366 days before
+        deal('d3', 'a', { ...won, amount: '5000', closedate: '2026-12-01T00:00:00Z' }), // after now
+        deal('d4', 'a', { hs_is_closed_won: 'false', hs_is_closed: 'false', amount: '7,500', closedate: '' }),
+        deal('d5', 'a', { hs_is_closed_won: 'false', hs_is_closed: 'true', amount: '9999', closedate: '2026-06-01' }),
+        deal('d6', 'b', { ...won, amount: 'n/a', closedate: '2026-06-01T00:00:00Z' }),
+        deal('d7', 'b', { ...won, amount: '300', closedate: String(NOW - 1000) }),
+      ],
+      NOW,
+      365,
+    );
+    expect(Object.fromEntries(totals)).toEqual({
+      a: { dealSize: 100000, openDealAmount: 7500 },
+      b: { dealSize: 300, openDealAmount: 0 },
+    });
+  });
+});
+
+describe('validateMapping', () => {
+  test('reports every problem with its path', () => {
+    const result = validateMapping({
+      version: 1,
+      crm: 'pipedrive',
+      company: {
+        fields: { 'bad name': { property: 'x', type: 'number' }, ok: { property: '', type: 'money' } },
+        deals: { dealSize: { windowDays: 0 } },
+      },
+      contact: { fields: {}, extra: true },
+    });
+    expect(result.ok).toBe(false);
+    const problems = result.ok ? [] : result.problems;
+    const paths = problems.map((p) => p.path);
+    expect(problems.find((p) => p.path === 'company.fields["bad name"]')?.message).toBe(
+      'invalid key: a canonical field name (letters, digits, _)',
+    );
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'crm',
+        'company.fields["bad name"]',
+        'company.fields.ok.property',
+        'company.fields.ok.type',
+        'company.deals.dealSize.windowDays',
+        'contact.extra',
+      ]),
+    );
+  });
+
+  test('a field cannot be both mapped and computed from deals', () => {
+    const mapping = structuredClone(hubspotMapping()) as unknown as Record<string, Record<string, unknown>>;
+    (mapping['company']?.['fields'] as Record<string, unknown>)['dealSize'] = { property: 'x', type: 'number' };
+    const result = validateMapping(mapping);
+    expect(result.ok ? [] : result.problems).toContainEqual({
+      path: 'company.fields.dealSize',
+      message: 'dealSize is computed from deals (company.deals); it cannot also be read from a property',
+    });
+  });
+});
