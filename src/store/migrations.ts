@@ -1,0 +1,106 @@
+/**
+ * Schema changes, numbered and applied in order, once each (the `schema_migrations` table records
+ * them). The SQL is kept portable between SQLite and PostgreSQL: TEXT/BIGINT/DOUBLE PRECISION
+ * columns, ids made by the application, times as epoch milliseconds, JSON as TEXT.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly statements: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    statements: [
+      `CREATE TABLE installations (
+        id TEXT PRIMARY KEY,
+        crm TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        name TEXT,
+        created_at BIGINT NOT NULL,
+        UNIQUE (crm, external_id)
+      )`,
+      `CREATE TABLE policies (
+        installation_id TEXT NOT NULL REFERENCES installations (id),
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (installation_id, version)
+      )`,
+      `CREATE TABLE mirror_records (
+        installation_id TEXT NOT NULL REFERENCES installations (id),
+        type TEXT NOT NULL,
+        id TEXT NOT NULL,
+        company_id TEXT,
+        override TEXT,
+        fields TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (installation_id, type, id)
+      )`,
+      `CREATE INDEX mirror_records_company ON mirror_records (installation_id, company_id)`,
+      `CREATE TABLE mirror_deals (
+        installation_id TEXT NOT NULL REFERENCES installations (id),
+        id TEXT NOT NULL,
+        company_id TEXT NOT NULL,
+        amount DOUBLE PRECISION,
+        closed_won INTEGER NOT NULL,
+        closed INTEGER NOT NULL,
+        close_time BIGINT,
+        PRIMARY KEY (installation_id, id)
+      )`,
+      `CREATE INDEX mirror_deals_company ON mirror_deals (installation_id, company_id)`,
+      `CREATE TABLE cursors (
+        installation_id TEXT NOT NULL REFERENCES installations (id),
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (installation_id, name)
+      )`,
+      `CREATE TABLE tiers (
+        installation_id TEXT NOT NULL REFERENCES installations (id),
+        type TEXT NOT NULL,
+        id TEXT NOT NULL,
+        tier TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        since BIGINT NOT NULL,
+        written_at BIGINT,
+        PRIMARY KEY (installation_id, type, id)
+      )`,
+      `CREATE TABLE tier_history (
+        id TEXT PRIMARY KEY,
+        installation_id TEXT NOT NULL REFERENCES installations (id),
+        type TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        old_tier TEXT,
+        new_tier TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX tier_history_record ON tier_history (installation_id, type, record_id, at)`,
+      `CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        installation_id TEXT NOT NULL REFERENCES installations (id),
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_at BIGINT NOT NULL,
+        ended_at BIGINT,
+        counts TEXT,
+        errors TEXT
+      )`,
+      `CREATE INDEX runs_installation ON runs (installation_id, started_at)`,
+      `CREATE TABLE rejected_rows (
+        installation_id TEXT NOT NULL REFERENCES installations (id),
+        type TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        error TEXT NOT NULL,
+        payload TEXT,
+        attempts INTEGER NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (installation_id, type, record_id)
+      )`,
+    ],
+  },
+];

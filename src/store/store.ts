@@ -1,0 +1,138 @@
+/**
+ * What RightTouch keeps per installation (one CRM portal or org). One interface, implemented on
+ * SQLite (the embedded default, `sqlite.ts`) and later on PostgreSQL; every method is async so
+ * that both fit.
+ */
+import type { CanonicalRecord, Policy, PreviousTier, RecordType } from '../core/index.ts';
+
+export type Crm = 'hubspot' | 'salesforce';
+
+export interface Installation {
+  readonly id: string;
+  readonly crm: Crm;
+  /** The CRM's own id: HubSpot portal id, Salesforce org id. */
+  readonly externalId: string;
+  readonly name: string | null;
+  readonly createdAt: number;
+}
+
+export interface PolicyVersion {
+  readonly version: number;
+  readonly policy: Policy;
+  readonly createdAt: number;
+}
+
+export interface MirrorDeal {
+  readonly id: string;
+  readonly companyId: string;
+  readonly amount: number | null;
+  readonly closedWon: boolean;
+  readonly closed: boolean;
+  readonly closeTime: number | null;
+}
+
+/** The tier last written for a record, with its reasons and since when it has had it. */
+export interface StoredTier {
+  readonly type: RecordType;
+  readonly id: string;
+  readonly tier: string;
+  readonly reasons: readonly string[];
+  readonly since: number;
+  readonly writtenAt: number | null;
+}
+
+/** A record whose tier or reasons changed in a run. */
+export interface TierChange {
+  readonly type: RecordType;
+  readonly id: string;
+  readonly tier: string;
+  readonly reasons: readonly string[];
+}
+
+export interface HistoryEntry {
+  readonly type: RecordType;
+  readonly recordId: string;
+  readonly oldTier: string | null;
+  readonly newTier: string;
+  readonly reasons: readonly string[];
+  readonly runId: string;
+  readonly at: number;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'partial';
+
+export interface RunRecord {
+  readonly id: string;
+  readonly installationId: string;
+  readonly kind: string;
+  readonly status: RunStatus;
+  readonly startedAt: number;
+  readonly endedAt: number | null;
+  readonly counts: Readonly<Record<string, number>> | null;
+  readonly errors: readonly string[] | null;
+}
+
+export interface RejectedRow {
+  readonly type: RecordType;
+  readonly recordId: string;
+  readonly runId: string;
+  readonly error: string;
+  readonly payload: unknown;
+  readonly attempts: number;
+  readonly updatedAt: number;
+}
+
+export interface Store {
+  migrate(): Promise<number>;
+  close(): Promise<void>;
+
+  upsertInstallation(crm: Crm, externalId: string, name?: string | null): Promise<Installation>;
+  getInstallation(id: string): Promise<Installation | undefined>;
+  listInstallations(): Promise<Installation[]>;
+
+  /** Saves a new policy version and makes it the active one; earlier versions stay listed. */
+  savePolicy(installationId: string, policy: Policy): Promise<PolicyVersion>;
+  activePolicy(installationId: string): Promise<PolicyVersion | undefined>;
+  listPolicies(installationId: string): Promise<PolicyVersion[]>;
+
+  upsertRecords(installationId: string, records: readonly CanonicalRecord[], at: number): Promise<void>;
+  deleteRecords(installationId: string, type: RecordType, ids: readonly string[]): Promise<void>;
+  /** Every mirrored record, companies first (capacity needs them before contacts), in pages. */
+  records(installationId: string, pageSize?: number): AsyncIterable<CanonicalRecord[]>;
+  upsertDeals(installationId: string, deals: readonly MirrorDeal[]): Promise<void>;
+  deleteDeals(installationId: string, ids: readonly string[]): Promise<void>;
+  deals(installationId: string): AsyncIterable<MirrorDeal>;
+
+  getCursor(installationId: string, name: string): Promise<string | undefined>;
+  setCursor(installationId: string, name: string, value: string): Promise<void>;
+
+  /** The last tiers as previous tiers for the next run. */
+  previousTiers(installationId: string): AsyncIterable<PreviousTier>;
+  storedTier(installationId: string, type: RecordType, id: string): Promise<StoredTier | undefined>;
+  /**
+   * Records changed tiers (and reasons) of a run in one transaction: the current tier per record,
+   * and a history row for every change of tier.
+   */
+  applyTierChanges(installationId: string, runId: string, changes: readonly TierChange[], at: number): Promise<void>;
+  /** Marks records as written to the CRM at `at`. */
+  markWritten(installationId: string, type: RecordType, ids: readonly string[], at: number): Promise<void>;
+  history(installationId: string, type: RecordType, recordId: string): Promise<HistoryEntry[]>;
+
+  startRun(installationId: string, kind: string, at: number): Promise<RunRecord>;
+  finishRun(
+    runId: string,
+    result: { status: RunStatus; counts: Record<string, number>; errors: readonly string[] },
+    at: number,
+  ): Promise<RunRecord>;
+  listRuns(installationId: string, limit?: number): Promise<RunRecord[]>;
+
+  /** Adds or refreshes rejected rows (attempts count up); cleared ones are those written since. */
+  reject(
+    installationId: string,
+    runId: string,
+    rows: readonly { type: RecordType; recordId: string; error: string; payload?: unknown }[],
+    at: number,
+  ): Promise<void>;
+  clearRejected(installationId: string, type: RecordType, recordIds: readonly string[]): Promise<void>;
+  listRejected(installationId: string): Promise<RejectedRow[]>;
+}
