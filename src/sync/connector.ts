@@ -1,0 +1,62 @@
+/**
+ * What the sync engine needs of a CRM connector. Connectors (connectors/hubspot, later
+ * connectors/salesforce) speak their CRM's API; the engine speaks only this.
+ */
+import type { RecordType, Tier } from '../core/index.ts';
+import type { CrmObject } from '../mapping/mapping.ts';
+
+export type ObjectType = 'companies' | 'contacts' | 'deals';
+
+/** A deal with the company it counts for (its primary company association), if any. */
+export interface CrmDeal extends CrmObject {
+  readonly companyId: string | null;
+}
+
+export interface ReadOptions {
+  /** The CRM properties to read (from the mapping). */
+  readonly properties: readonly string[];
+  /**
+   * Incremental: only objects modified at or after this time (epoch ms; the engine already
+   * subtracted its overlap window). Absent: a full read of every object.
+   */
+  readonly modifiedSince?: number | undefined;
+}
+
+export interface RecordUpdate {
+  readonly id: string;
+  /** Property name → value, as the CRM expects it (text). */
+  readonly properties: Readonly<Record<string, string>>;
+}
+
+export interface WriteResult {
+  readonly written: readonly string[];
+  /** Records the CRM refused (deleted, merged, invalid), with its reason. */
+  readonly rejected: readonly { readonly id: string; readonly error: string }[];
+}
+
+export interface SetupReport {
+  /** What was created or changed ("created property engagement_model on companies", …). */
+  readonly changes: readonly string[];
+}
+
+export interface PreflightReport {
+  /** Mapped properties the CRM does not have, per object type. */
+  readonly missingProperties: Readonly<Partial<Record<ObjectType, readonly string[]>>>;
+  readonly problems: readonly string[];
+}
+
+export interface Connector {
+  readonly crm: 'hubspot' | 'salesforce';
+  /** The account behind the credentials: portal id / org id and a display name. */
+  identify(): Promise<{ readonly externalId: string; readonly name: string | null }>;
+  /** Creates or updates the engagement-model properties/fields for these tiers. Idempotent. */
+  setup(tiers: readonly Tier[]): Promise<SetupReport>;
+  /** Checks, before a sync, that the mapped properties exist and the credentials can read and write. */
+  preflight(properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>): Promise<PreflightReport>;
+  read(type: 'companies' | 'contacts', options: ReadOptions): AsyncIterable<CrmObject[]>;
+  readDeals(options: ReadOptions): AsyncIterable<CrmDeal[]>;
+  /** Writes properties on records, in batches; per-record failures come back, they do not throw. */
+  update(type: RecordType, updates: readonly RecordUpdate[]): Promise<WriteResult>;
+  /** API calls made so far (for run reports and benchmarks). */
+  readonly apiCalls: number;
+}
