@@ -384,6 +384,21 @@ export class SqliteStore implements Store {
     });
   }
 
+  async *storedTiers(installationId: string): AsyncIterable<StoredTier> {
+    const statement = this.db.prepare('SELECT * FROM tiers WHERE installation_id = ?');
+    for (const row of statement.iterate(installationId) as Iterable<Row>) {
+      yield {
+        type: str(row, 'type') as RecordType,
+        id: str(row, 'id'),
+        tier: str(row, 'tier'),
+        reasons: json(row, 'reasons') as string[],
+        since: num(row, 'since'),
+        writtenAt: optNum(row, 'written_at'),
+      };
+    }
+    await Promise.resolve();
+  }
+
   applyTierChanges(installationId: string, runId: string, changes: readonly TierChange[], at: number): Promise<void> {
     return later(() => {
       const current = this.db.prepare(

@@ -109,6 +109,8 @@ export interface Store {
   /** The last tiers as previous tiers for the next run. */
   previousTiers(installationId: string): AsyncIterable<PreviousTier>;
   storedTier(installationId: string, type: RecordType, id: string): Promise<StoredTier | undefined>;
+  /** Every current tier of the installation. */
+  storedTiers(installationId: string): AsyncIterable<StoredTier>;
   /**
    * Records changed tiers (and reasons) of a run in one transaction: the current tier per record,
    * and a history row for every change of tier.

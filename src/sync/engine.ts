@@ -1,0 +1,286 @@
+/**
+ * The sync engine, one for every connector: pull changes → update the mirror → classify the whole
+ * installation in memory (capacity needs everyone) → diff against what was last written → write →
+ * record history → advance the cursors only after the writes are committed, so a crash never
+ * skips a change (the next run re-reads the overlap and re-writes anything not marked written).
+ */
+import { TieringRun } from '../core/index.ts';
+import type { CanonicalRecord, Decision, Policy, RecordType, RunSummary } from '../core/index.ts';
+import { dealTotals, DEAL_FIELDS, mapCompany, mapContact, mapDeal, propertiesToRead } from '../mapping/mapping.ts';
+import type { Mapping } from '../mapping/mapping.ts';
+import type { MirrorDeal, Store, StoredTier } from '../store/store.ts';
+import type { Connector, RecordUpdate } from './connector.ts';
+
+/** The CRM properties RightTouch writes (created by `setup`). */
+export interface TierProperties {
+  readonly tier: string;
+  readonly reason: string;
+  readonly updatedAt: string;
+}
+
+export const HUBSPOT_TIER_PROPERTIES: TierProperties = {
+  tier: 'engagement_model',
+  reason: 'engagement_model_reason',
+  updatedAt: 'engagement_model_updated_at',
+};
+
+export interface SyncOptions {
+  readonly store: Store;
+  readonly connector: Connector;
+  readonly mapping: Mapping;
+  readonly installationId: string;
+  readonly policy: Policy;
+  /** A full sync reads everything (and drops records deleted in the CRM); otherwise only changes. */
+  readonly full?: boolean;
+  /** Everything but the writes: what would change, and the API calls it would cost. */
+  readonly dryRun?: boolean;
+  /** How far before the last cursor an incremental read starts (default 5 minutes). */
+  readonly overlapMs?: number;
+  readonly tierProperties?: TierProperties;
+  readonly clock?: () => Date;
+  /** Records per update call (HubSpot: 100). */
+  readonly batchSize?: number;
+}
+
+export interface SyncReport {
+  readonly runId: string;
+  readonly kind: 'full' | 'incremental';
+  readonly dryRun: boolean;
+  readonly pulled: { readonly companies: number; readonly contacts: number; readonly deals: number };
+  readonly deleted: number;
+  readonly decided: number;
+  /** Records whose tier or reason differ from what was last written (or were never written). */
+  readonly changed: number;
+  readonly written: number;
+  readonly rejected: readonly { readonly type: RecordType; readonly id: string; readonly error: string }[];
+  /** Update calls made (or, in a dry run, that applying would make). */
+  readonly writeCalls: number;
+  readonly apiCalls: number;
+  readonly summary: RunSummary;
+}
+
+const CURSOR = { companies: 'companies.modified', contacts: 'contacts.modified', deals: 'deals.modified' } as const;
+const DEFAULT_OVERLAP_MS = 5 * 60_000;
+const PAGE = 500;
+
+function reasonText(reasons: readonly string[]): string {
+  return reasons.join('; ');
+}
+
+export async function sync(options: SyncOptions): Promise<SyncReport> {
+  const { store, connector, mapping, installationId } = options;
+  const clock = options.clock ?? (() => new Date());
+  const full = options.full === true;
+  const dryRun = options.dryRun === true;
+  const kind = full ? 'full' : 'incremental';
+  const startedAt = clock().getTime();
+  const run = await store.startRun(installationId, dryRun ? `${kind} (dry run)` : kind, startedAt);
+  const callsBefore = connector.apiCalls;
+  try {
+    // 1. Pull changes into the mirror.
+    const cursors = await Promise.all(
+      (['companies', 'contacts', 'deals'] as const).map(async (type) => {
+        const value = full ? undefined : await store.getCursor(installationId, CURSOR[type]);
+        return value === undefined ? undefined : Number(value) - (options.overlapMs ?? DEFAULT_OVERLAP_MS);
+      }),
+    );
+    const pulled = { companies: 0, contacts: 0, deals: 0 };
+    const seen = { company: new Set<string>(), contact: new Set<string>(), deal: new Set<string>() };
+    for (const [index, type] of (['companies', 'contacts'] as const).entries()) {
+      const recordType = type === 'companies' ? 'company' : 'contact';
+      const pages = connector.read(type, {
+        properties: propertiesToRead(mapping, recordType),
+        modifiedSince: cursors[index],
+      });
+      for await (const page of pages) {
+        const records = page.map((object) =>
+          recordType === 'company' ? withoutDealFields(mapCompany(mapping, object)) : mapContact(mapping, object),
+        );
+        await store.upsertRecords(installationId, records, startedAt);
+        for (const record of records) seen[recordType].add(record.id);
+        pulled[type] += records.length;
+      }
+    }
+    if (mapping.deal !== undefined) {
+      const pages = connector.readDeals({ properties: propertiesToRead(mapping, 'deal'), modifiedSince: cursors[2] });
+      for await (const page of pages) {
+        const deals: MirrorDeal[] = [];
+        const orphans: string[] = [];
+        for (const object of page) {
+          seen.deal.add(object.id);
+          if (object.companyId === null) orphans.push(object.id);
+          else deals.push({ id: object.id, ...mapDeal(mapping, object, object.companyId) });
+        }
+        await store.upsertDeals(installationId, deals);
+        await store.deleteDeals(installationId, orphans);
+        pulled.deals += page.length;
+      }
+    }
+    const deleted = full ? await dropUnseen(store, installationId, seen) : 0;
+
+    // 2. Classify the whole installation.
+    const now = clock();
+    const decisions = await classifyInstallation(store, installationId, mapping, options.policy, now);
+
+    // 3. Diff against what was last written.
+    const stored = new Map<string, StoredTier>();
+    for await (const tier of store.storedTiers(installationId)) stored.set(`${tier.type}\u0000${tier.id}`, tier);
+    const changed = decisions.decisions.filter((decision) => {
+      const before = stored.get(`${decision.type}\u0000${decision.id}`);
+      return (
+        before === undefined ||
+        before.writtenAt === null ||
+        before.tier !== decision.tier ||
+        reasonText(before.reasons) !== reasonText(decision.reasons)
+      );
+    });
+    const batchSize = options.batchSize ?? 100;
+    const byType = {
+      company: changed.filter((d) => d.type === 'company'),
+      contact: changed.filter((d) => d.type === 'contact'),
+    };
+    const writeCalls = Math.ceil(byType.company.length / batchSize) + Math.ceil(byType.contact.length / batchSize);
+
+    // 4. Write: history first (so a crash re-writes rather than forgets), then the CRM.
+    let written = 0;
+    const rejected: { type: RecordType; id: string; error: string }[] = [];
+    if (!dryRun) {
+      await store.applyTierChanges(installationId, run.id, changed, now.getTime());
+      const properties = options.tierProperties ?? HUBSPOT_TIER_PROPERTIES;
+      for (const type of ['company', 'contact'] as const) {
+        const list = byType[type];
+        for (let start = 0; start < list.length; start += batchSize) {
+          const batch = list.slice(start, start + batchSize);
+          const updates: RecordUpdate[] = batch.map((decision) => ({
+            id: decision.id,
+            properties: {
+              [properties.tier]: decision.tier,
+              [properties.reason]: reasonText(decision.reasons),
+              [properties.updatedAt]: String(now.getTime()),
+            },
+          }));
+          const result = await connector.update(type, updates);
+          await store.markWritten(installationId, type, result.written, now.getTime());
+          await store.clearRejected(installationId, type, result.written);
+          await store.reject(
+            installationId,
+            run.id,
+            result.rejected.map((r) => ({ type, recordId: r.id, error: r.error })),
+            now.getTime(),
+          );
+          written += result.written.length;
+          for (const r of result.rejected) rejected.push({ type, id: r.id, error: r.error });
+        }
+      }
+      // 5. Only now move the cursors: everything up to the start of this run is in.
+      for (const type of ['companies', 'contacts', 'deals'] as const) {
+        await store.setCursor(installationId, CURSOR[type], String(startedAt));
+      }
+    }
+
+    const report: SyncReport = {
+      runId: run.id,
+      kind,
+      dryRun,
+      pulled,
+      deleted,
+      decided: decisions.decisions.length,
+      changed: changed.length,
+      written,
+      rejected,
+      writeCalls,
+      apiCalls: connector.apiCalls - callsBefore,
+      summary: decisions.summary,
+    };
+    await store.finishRun(
+      run.id,
+      {
+        status: rejected.length > 0 ? 'partial' : 'succeeded',
+        counts: {
+          companies: pulled.companies,
+          contacts: pulled.contacts,
+          deals: pulled.deals,
+          deleted,
+          decided: report.decided,
+          changed: report.changed,
+          written,
+          rejected: rejected.length,
+          apiCalls: report.apiCalls,
+        },
+        errors: rejected.slice(0, 100).map((r) => `${r.type} ${r.id}: ${r.error}`),
+      },
+      clock().getTime(),
+    );
+    return report;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await store.finishRun(run.id, { status: 'failed', counts: {}, errors: [message] }, clock().getTime());
+    throw error;
+  }
+}
+
+/** Deal totals are worked out at classification time from the mirrored deals, not stored. */
+function withoutDealFields(record: CanonicalRecord): CanonicalRecord {
+  const dealFields: readonly string[] = DEAL_FIELDS;
+  const fields = Object.fromEntries(Object.entries(record.fields).filter(([name]) => !dealFields.includes(name)));
+  return { ...record, fields };
+}
+
+/** A full sync saw every record the CRM has: mirrored ones it did not see were deleted or merged. */
+async function dropUnseen(
+  store: Store,
+  installationId: string,
+  seen: { company: Set<string>; contact: Set<string>; deal: Set<string> },
+): Promise<number> {
+  let dropped = 0;
+  const gone: Record<RecordType, string[]> = { company: [], contact: [] };
+  for await (const page of store.records(installationId)) {
+    for (const record of page) if (!seen[record.type].has(record.id)) gone[record.type].push(record.id);
+  }
+  for (const type of ['company', 'contact'] as const) {
+    await store.deleteRecords(installationId, type, gone[type]);
+    dropped += gone[type].length;
+  }
+  const goneDeals: string[] = [];
+  for await (const deal of store.deals(installationId)) if (!seen.deal.has(deal.id)) goneDeals.push(deal.id);
+  await store.deleteDeals(installationId, goneDeals);
+  return dropped;
+}
+
+/** Classifies every mirrored record with the deal totals and previous tiers from the store. */
+export async function classifyInstallation(
+  store: Store,
+  installationId: string,
+  mapping: Mapping,
+  policy: Policy,
+  now: Date,
+): Promise<{ decisions: Decision[]; summary: RunSummary }> {
+  const windowDays = mapping.company.deals?.dealSize?.windowDays ?? 365;
+  const deals: MirrorDeal[] = [];
+  for await (const deal of store.deals(installationId)) deals.push(deal);
+  const totals = dealTotals(deals, now.getTime(), windowDays);
+  const previous = [];
+  for await (const entry of store.previousTiers(installationId)) previous.push(entry);
+  const run = new TieringRun(policy, { now, previous });
+  const contacts: CanonicalRecord[] = [];
+  const companyOrder: number[] = [];
+  const dealsConfig = mapping.company.deals;
+  for await (const page of store.records(installationId, PAGE)) {
+    for (const record of page) {
+      if (record.type === 'contact') {
+        contacts.push(record);
+        continue;
+      }
+      const fields = { ...record.fields };
+      const total = totals.get(record.id);
+      if (dealsConfig?.dealSize !== undefined) fields['dealSize'] = total?.dealSize ?? 0;
+      if (dealsConfig?.openDealAmount === true) fields['openDealAmount'] = total?.openDealAmount ?? 0;
+      run.addCompany({ ...record, fields });
+      companyOrder.push(companyOrder.length);
+    }
+  }
+  run.settle();
+  const decisions: Decision[] = companyOrder.map((index) => run.companyDecisionAt(index));
+  for (const contact of contacts) decisions.push(run.decideContact(contact));
+  return { decisions, summary: run.summary() };
+}

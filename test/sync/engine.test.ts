@@ -1,0 +1,160 @@
+/** The sync engine against an in-memory CRM: pull, classify, diff, write, history, cursors. */
+import { join } from 'node:path';
+import { beforeEach, describe, expect, test } from 'vitest';
+import type { Policy } from '../../src/core/index.ts';
+import { validateMapping } from '../../src/mapping/mapping.ts';
+import type { Mapping } from '../../src/mapping/mapping.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import { sync } from '../../src/sync/engine.ts';
+import type { SyncOptions } from '../../src/sync/engine.ts';
+import { readJson, repoRoot } from '../helpers.ts';
+import { FakeCrm } from './fake-connector.ts';
+
+const policy = readJson(join(repoRoot, 'examples', 'policy.json')) as Policy;
+const mappingResult = validateMapping(readJson(join(repoRoot, 'mappings', 'hubspot.json')));
+if (!mappingResult.ok) throw new Error('invalid default mapping');
+const mapping: Mapping = mappingResult.mapping;
+const START = Date.parse('2026-11-20T00:00:00Z');
+const DAY = 86_400_000;
+/** The shared clock of the test, the CRM and the engine; tests move it forward. */
+let now = START;
+const won = (amount: string) => ({
+  amount,
+  hs_is_closed_won: 'true',
+  hs_is_closed: 'true',
+  closedate: '2026-06-01T00:00:00Z',
+});
+
+let store: SqliteStore;
+let crm: FakeCrm;
+let options: SyncOptions;
+
+beforeEach(async () => {
+  store = new SqliteStore(':memory:');
+  await store.migrate();
+  const installation = await store.upsertInstallation('hubspot', 'portal-1');
+  now = START - 3_600_000; // the CRM's records exist an hour before the first sync
+  crm = new FakeCrm(() => now);
+  crm.put('companies', 'big', { support_plan: '' });
+  crm.put('companies', 'mid', { prefers_digital: 'false' });
+  crm.put('companies', 'digital', { prefers_digital: 'true' });
+  crm.put('companies', 'small', {});
+  crm.putDeal('d1', 'big', won('150,000'));
+  crm.putDeal('d2', 'mid', won('30000'));
+  crm.putDeal('d3', 'digital', won('$500,000'));
+  crm.putDeal('d4', 'small', { ...won('100'), closedate: '2024-01-01T00:00:00Z' });
+  crm.putDeal('d5', null, won('999999'));
+  crm.put('contacts', 'c-big', { associatedcompanyid: 'big', hubspotscore: '10' });
+  crm.put('contacts', 'c-hot', { associatedcompanyid: 'small', hubspotscore: '80' });
+  crm.put('contacts', 'c-none', { hubspotscore: '' });
+  now = START;
+  options = { store, connector: crm, mapping, installationId: installation.id, policy, clock: () => new Date(now) };
+});
+
+function tiersWritten(): Record<string, string> {
+  const tiers: Record<string, string> = {};
+  for (const call of crm.updateCalls)
+    for (const u of call.updates) tiers[u.id] = u.properties['engagement_model'] ?? '';
+  return tiers;
+}
+
+describe('sync', () => {
+  test('a first (full) sync tiers everything and writes tier, reason and time; a second writes nothing', async () => {
+    const first = await sync({ ...options, full: true });
+    expect(first.pulled).toEqual({ companies: 4, contacts: 3, deals: 5 });
+    expect(tiersWritten()).toEqual({
+      big: 'high_touch',
+      mid: 'mid_touch',
+      digital: 'low_touch',
+      small: 'tech_touch',
+      'c-big': 'high_touch',
+      'c-hot': 'low_touch',
+      'c-none': 'tech_touch',
+    });
+    const bigUpdate = crm.updateCalls[0]?.updates.find((u) => u.id === 'big');
+    expect(bigUpdate?.properties).toEqual({
+      engagement_model: 'high_touch',
+      engagement_model_reason: 'Deal size 150,000 ≥ 100,000 (Enterprise deal size) → High-touch',
+      engagement_model_updated_at: String(START),
+    });
+    expect(first).toMatchObject({ decided: 7, changed: 7, written: 7, rejected: [], writeCalls: 2 });
+    expect(await store.history(options.installationId, 'company', 'big')).toHaveLength(1);
+
+    crm.updateCalls.length = 0;
+    now += 60_000;
+    const second = await sync(options);
+    expect(second).toMatchObject({ kind: 'incremental', changed: 0, written: 0, writeCalls: 0 });
+    expect(crm.updateCalls).toEqual([]);
+  });
+
+  test('an incremental sync after a deal changes rewrites only that company and its contacts', async () => {
+    await sync({ ...options, full: true });
+    crm.updateCalls.length = 0;
+    now += 40 * DAY; // past the policy's 30 days minimum in tier
+    crm.change('deals', 'd1', { amount: '40000' });
+    const report = await sync(options);
+    expect(report.pulled.deals).toBe(1);
+    expect(crm.writtenIds().sort()).toEqual(['company:big', 'contact:c-big']);
+    expect(tiersWritten()).toEqual({ big: 'mid_touch', 'c-big': 'mid_touch' });
+    const history = await store.history(options.installationId, 'company', 'big');
+    expect(history.map((h) => [h.oldTier, h.newTier])).toEqual([
+      [null, 'high_touch'],
+      ['high_touch', 'mid_touch'],
+    ]);
+  });
+
+  test('records the CRM refuses become rejected rows and are retried next run', async () => {
+    crm.refuse.set('mid', 'OBJECT_NOT_FOUND: merged into 42');
+    const first = await sync({ ...options, full: true });
+    expect(first.rejected).toEqual([{ type: 'company', id: 'mid', error: 'OBJECT_NOT_FOUND: merged into 42' }]);
+    expect((await store.listRejected(options.installationId)).map((r) => [r.recordId, r.attempts])).toEqual([
+      ['mid', 1],
+    ]);
+    expect((await store.listRuns(options.installationId))[0]?.status).toBe('partial');
+
+    crm.refuse.clear();
+    crm.updateCalls.length = 0;
+    now += 60_000;
+    const second = await sync(options);
+    expect(crm.writtenIds()).toEqual(['company:mid']);
+    expect(second.rejected).toEqual([]);
+    expect(await store.listRejected(options.installationId)).toEqual([]);
+  });
+
+  test('a dry run writes nothing and moves no cursor, but says what would change', async () => {
+    const report = await sync({ ...options, full: true, dryRun: true });
+    expect(report).toMatchObject({ dryRun: true, changed: 7, written: 0, writeCalls: 2 });
+    expect(crm.updateCalls).toEqual([]);
+    expect(await store.getCursor(options.installationId, 'companies.modified')).toBeUndefined();
+    expect(report.summary.company.tiers).toEqual({ tech_touch: 1, low_touch: 1, mid_touch: 1, high_touch: 1 });
+  });
+
+  test('a crash while writing loses nothing: the next run writes what was not confirmed', async () => {
+    crm.failUpdates = true;
+    await expect(sync({ ...options, full: true })).rejects.toThrow('connection reset');
+    expect((await store.listRuns(options.installationId))[0]).toMatchObject({
+      status: 'failed',
+      errors: ['connection reset'],
+    });
+    expect(await store.getCursor(options.installationId, 'companies.modified')).toBeUndefined();
+    crm.failUpdates = false;
+    now += 60_000;
+    const report = await sync(options);
+    expect(report.written).toBe(7);
+    expect(Object.keys(tiersWritten())).toHaveLength(7);
+  });
+
+  test('a full sync drops records deleted in the CRM', async () => {
+    await sync({ ...options, full: true });
+    now += 40 * DAY;
+    crm.objects.contacts.delete('c-none');
+    crm.objects.deals.delete('d2');
+    const report = await sync({ ...options, full: true });
+    expect(report.deleted).toBe(1);
+    const ids: string[] = [];
+    for await (const page of store.records(options.installationId)) ids.push(...page.map((r) => r.id));
+    expect(ids).not.toContain('c-none');
+    // Without its deal, "mid" falls to Tech-touch and is rewritten.
+    expect(tiersWritten()['mid']).toBe('tech_touch');
+  });
+});
