@@ -1,7 +1,8 @@
 /** The `righttouch` command line. */
 import { Command, CommanderError, Option } from 'commander';
-import { runClassify } from './classify-command.ts';
+import { parseNow, runClassify } from './classify-command.ts';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError } from './errors.ts';
+import { runHistory, runPreview } from './store-commands.ts';
 import { runValidate } from './validate-command.ts';
 
 export function buildProgram(): Command {
@@ -31,6 +32,46 @@ export function buildProgram(): Command {
     .action(async (options: { policy: string }) => {
       await runValidate(options, { stdout: process.stdout });
     });
+
+  program
+    .command('history')
+    .description("a record's engagement model, its reasons and every change of tier")
+    .requiredOption('--crm <crm>', 'hubspot or salesforce')
+    .requiredOption('--id <id>', 'the CRM record id')
+    .option('--type <type>', 'company or contact', 'company')
+    .option('--account <id>', 'the portal/org id, when the store has several')
+    .option('--data <file>', 'the store file', 'data/righttouch.db')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (options: { crm: string; id: string; type: string; account?: string; data: string; json?: boolean }) => {
+        await runHistory(options, { stdout: process.stdout });
+      },
+    );
+
+  program
+    .command('preview')
+    .description('run a candidate policy on the mirrored records: distribution, movements, cost; writes nothing')
+    .requiredOption('--crm <crm>', 'hubspot or salesforce')
+    .requiredOption('--policy <file>', 'the candidate policy JSON file')
+    .option('--mapping <file>', 'the field mapping (default: mappings/<crm>.json)')
+    .option('--now <iso>', 'the clock for hysteresis and deal windows (default: the current time)')
+    .option('--account <id>', 'the portal/org id, when the store has several')
+    .option('--data <file>', 'the store file', 'data/righttouch.db')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (options: {
+        crm: string;
+        policy: string;
+        mapping?: string;
+        now?: string;
+        account?: string;
+        data: string;
+        json?: boolean;
+      }) => {
+        const now = parseNow(options.now, () => new Date());
+        await runPreview(options, { stdout: process.stdout, clock: () => now });
+      },
+    );
 
   return program;
 }
