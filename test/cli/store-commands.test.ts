@@ -83,7 +83,7 @@ describe('righttouch preview', () => {
     if (firstRule !== undefined) firstRule.when.gte = 200000;
     const file = join(dir, 'candidate.json');
     writeFileSync(file, JSON.stringify(candidate));
-    const result = run([
+    const previewArgs = [
       'preview',
       '--crm',
       'hubspot',
@@ -93,8 +93,8 @@ describe('righttouch preview', () => {
       data,
       '--now',
       '2027-01-01T00:00:00Z',
-      '--json',
-    ]);
+    ];
+    const result = run([...previewArgs, '--json']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const preview = JSON.parse(result.stdout) as {
@@ -108,17 +108,7 @@ describe('righttouch preview', () => {
     expect(preview.apiCalls).toBe(2);
     // Nothing was written: the stored tier is unchanged.
     expect(run(['history', '--crm', 'hubspot', '--id', 'big', '--data', data]).stdout).toContain('high_touch since');
-    const text = run([
-      'preview',
-      '--crm',
-      'hubspot',
-      '--policy',
-      file,
-      '--data',
-      data,
-      '--now',
-      '2027-01-01T00:00:00Z',
-    ]);
+    const text = run(previewArgs);
     expect(text.stdout).toContain('Applying it would change 2 records: about 2 update calls (nothing was written).');
   });
 });
