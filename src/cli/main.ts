@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { parseNow, runClassify } from './classify-command.ts';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError } from './errors.ts';
 import { runHistory, runPreview } from './store-commands.ts';
+import { runSetup, runSync } from './sync-commands.ts';
 import { runValidate } from './validate-command.ts';
 
 export function buildProgram(): Command {
@@ -32,6 +33,42 @@ export function buildProgram(): Command {
     .action(async (options: { policy: string }) => {
       await runValidate(options, { stdout: process.stdout });
     });
+
+  program
+    .command('setup')
+    .description('create the engagement-model properties in the CRM and check the mapped ones (idempotent)')
+    .requiredOption('--crm <crm>', 'hubspot (salesforce: not yet)')
+    .option('--policy <file>', 'the policy whose tiers become the options (default: the active one)')
+    .option('--mapping <file>', 'the field mapping (default: mappings/<crm>.json)')
+    .option('--data <file>', 'the store file', 'data/righttouch.db')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { crm: string; policy?: string; mapping?: string; data: string; json?: boolean }) => {
+      await runSetup(options, { stdout: process.stdout, env: process.env });
+    });
+
+  program
+    .command('sync')
+    .description('read changes from the CRM, decide every engagement model, write back those that changed')
+    .requiredOption('--crm <crm>', 'hubspot (salesforce: not yet)')
+    .option('--full', 'read everything (the first sync always does), and drop records deleted in the CRM')
+    .option('--dry-run', 'everything but the writes: what would change and what it would cost')
+    .option('--policy <file>', 'use (and store as the active version) this policy')
+    .option('--mapping <file>', 'the field mapping (default: mappings/<crm>.json)')
+    .option('--data <file>', 'the store file', 'data/righttouch.db')
+    .option('--json', 'machine-readable summary')
+    .action(
+      async (options: {
+        crm: string;
+        full?: boolean;
+        dryRun?: boolean;
+        policy?: string;
+        mapping?: string;
+        data: string;
+        json?: boolean;
+      }) => {
+        await runSync(options, { stdout: process.stdout, env: process.env });
+      },
+    );
 
   program
     .command('history')

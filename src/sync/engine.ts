@@ -37,9 +37,9 @@ export interface SyncOptions {
   /** How far before the last cursor an incremental read starts (default 5 minutes). */
   readonly overlapMs?: number;
   readonly tierProperties?: TierProperties;
-  readonly clock?: () => Date;
+  readonly clock?: (() => Date) | undefined;
   /** Records per update call (HubSpot: 100). */
-  readonly batchSize?: number;
+  readonly batchSize?: number | undefined;
 }
 
 export interface SyncReport {

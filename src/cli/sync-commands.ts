@@ -1,0 +1,143 @@
+/**
+ * `righttouch setup` and `righttouch sync` against a CRM. Credentials come from the environment
+ * (HubSpot: HUBSPOT_ACCESS_TOKEN, and HUBSPOT_BASE_URL to point at another host such as the local
+ * sandbox); the store is `data/righttouch.db` unless `--data` says otherwise.
+ */
+import type { Writable } from 'node:stream';
+import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
+import type { Policy } from '../core/index.ts';
+import type { Crm, Store } from '../store/store.ts';
+import type { Connector } from '../sync/connector.ts';
+import { sync } from '../sync/engine.ts';
+import type { SyncReport } from '../sync/engine.ts';
+import { propertiesToRead } from '../mapping/mapping.ts';
+import { InputError } from './errors.ts';
+import { loadPolicy } from './policy-file.ts';
+import { checkCrm, loadMapping, openStore } from './store-commands.ts';
+import { renderSummary } from './summary-table.ts';
+
+export const DEFAULT_POLICY_FILE = 'policies/default.json';
+
+export interface CrmCommandOptions {
+  readonly crm: string;
+  readonly data?: string | undefined;
+  readonly policy?: string | undefined;
+  readonly mapping?: string | undefined;
+  readonly json?: boolean | undefined;
+}
+
+export interface CrmIo {
+  readonly stdout: Writable;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Builds the connector; tests inject one. */
+  readonly connectorFor?: (crm: Crm, env: Readonly<Record<string, string | undefined>>) => Connector;
+  readonly clock?: () => Date;
+}
+
+export function connectorFromEnv(crm: Crm, env: Readonly<Record<string, string | undefined>>): Connector {
+  if (crm === 'salesforce') throw new InputError('the Salesforce connector is not built yet');
+  const accessToken = env['HUBSPOT_ACCESS_TOKEN'];
+  if (accessToken === undefined || accessToken.trim() === '') {
+    throw new InputError('HUBSPOT_ACCESS_TOKEN is not set: create a private app in HubSpot and export its token');
+  }
+  return createHubSpotConnector({ accessToken, baseUrl: env['HUBSPOT_BASE_URL'] });
+}
+
+/** The installation behind the credentials, and the policy to use: --policy (saved as a new version), else the active one, else the default. */
+async function prepare(store: Store, connector: Connector, crm: Crm, policyFile: string | undefined) {
+  const account = await connector.identify();
+  const installation = await store.upsertInstallation(crm, account.externalId, account.name);
+  let policy: Policy;
+  const active = await store.activePolicy(installation.id);
+  if (policyFile !== undefined) {
+    policy = await loadPolicy(policyFile);
+    if (active === undefined || JSON.stringify(active.policy) !== JSON.stringify(policy)) {
+      await store.savePolicy(installation.id, policy);
+    }
+  } else if (active !== undefined) {
+    policy = active.policy;
+  } else {
+    policy = await loadPolicy(DEFAULT_POLICY_FILE);
+    await store.savePolicy(installation.id, policy);
+  }
+  return { installation, policy };
+}
+
+export async function runSetup(options: CrmCommandOptions, io: CrmIo): Promise<void> {
+  const crm = checkCrm(options.crm);
+  const connector = (io.connectorFor ?? connectorFromEnv)(crm, io.env);
+  const mapping = await loadMapping(crm, options.mapping);
+  const store = await openStore(options.data);
+  try {
+    const { installation, policy } = await prepare(store, connector, crm, options.policy);
+    const report = await connector.setup(policy.tiers);
+    const preflight = await connector.preflight({
+      companies: propertiesToRead(mapping, 'company'),
+      contacts: propertiesToRead(mapping, 'contact'),
+      deals: propertiesToRead(mapping, 'deal'),
+    });
+    if (options.json === true) {
+      io.stdout.write(`${JSON.stringify({ installation, changes: report.changes, preflight })}\n`);
+      return;
+    }
+    const lines = [
+      `${crm} account ${installation.externalId}${installation.name === null ? '' : ` (${installation.name})`}`,
+      report.changes.length === 0 ? 'Properties already set up: nothing to change.' : 'Set up:',
+      ...report.changes.map((change) => `  - ${change}`),
+    ];
+    const missing = Object.entries(preflight.missingProperties).filter(([, names]) => names.length > 0);
+    for (const [type, names] of missing) {
+      lines.push(`Missing ${type} properties (those fields will read as missing): ${names.join(', ')}`);
+    }
+    for (const problem of preflight.problems) lines.push(`Problem: ${problem}`);
+    io.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+export async function runSync(
+  options: CrmCommandOptions & { readonly full?: boolean | undefined; readonly dryRun?: boolean | undefined },
+  io: CrmIo,
+): Promise<SyncReport> {
+  const crm = checkCrm(options.crm);
+  const connector = (io.connectorFor ?? connectorFromEnv)(crm, io.env);
+  const mapping = await loadMapping(crm, options.mapping);
+  const store = await openStore(options.data);
+  try {
+    const { installation, policy } = await prepare(store, connector, crm, options.policy);
+    const firstRun = (await store.getCursor(installation.id, 'companies.modified')) === undefined;
+    const report = await sync({
+      store,
+      connector,
+      mapping,
+      installationId: installation.id,
+      policy,
+      full: options.full === true || firstRun,
+      dryRun: options.dryRun === true,
+      clock: io.clock,
+    });
+    if (options.json === true) io.stdout.write(`${JSON.stringify(report)}\n`);
+    else io.stdout.write(describeReport(report));
+    return report;
+  } finally {
+    await store.close();
+  }
+}
+
+export function describeReport(report: SyncReport): string {
+  const lines = [
+    `${report.kind} sync${report.dryRun ? ' (dry run: nothing written)' : ''}: read ${report.pulled.companies} companies, ${report.pulled.contacts} contacts, ${report.pulled.deals} deals` +
+      (report.deleted > 0 ? `; ${report.deleted} deleted in the CRM` : ''),
+    `${report.changed} of ${report.decided} records changed tier or reason; ` +
+      (report.dryRun
+        ? `writing them would take ${report.writeCalls} update calls`
+        : `${report.written} written in ${report.writeCalls} update calls`) +
+      `; ${report.apiCalls} API calls in all`,
+  ];
+  for (const rejected of report.rejected.slice(0, 20)) {
+    lines.push(`  refused by the CRM: ${rejected.type} ${rejected.id}: ${rejected.error}`);
+  }
+  if (report.rejected.length > 20) lines.push(`  … and ${report.rejected.length - 20} more (see the rejected rows)`);
+  return `${lines.join('\n')}\n\n${renderSummary(report.summary)}`;
+}
