@@ -1,8 +1,7 @@
 /**
  * Incremental reads through the CRM search endpoint: objects whose last-modified time is at or
- * after `since`, oldest first. One search query can page at most 10,000 results (paging further
- * is a 400), so when the next `after` would reach 10,000 we start a new query from the last
- * modified time seen (keyset paging), skipping the ids already yielded at exactly that time.
+ * after `since`, oldest first, keyset-paged on that time (one search query can page at most
+ * 10,000 results; paging further is a 400).
  */
 import {
   Filter,
@@ -65,11 +64,11 @@ function atCap(after: string): boolean {
 
 /**
  * Pages of `type` modified at or after `since` (epoch ms), ascending by modified time, with
- * `properties` plus the last-modified property. An object modified during the read can come
- * twice. Caveat of offset paging within one query: when an object already read is modified
- * mid-read it moves to the end, the rest shift back by one, and the object at the next page
- * boundary can be skipped (until it is next modified, or the next full read). Keyset paging on
- * every page would close that gap at the cost of re-reading same-time objects on each page.
+ * `properties` plus the last-modified property. Keyset paging: each page's query starts from the
+ * last modified time seen (skipping the ids already yielded at that time), so an object modified
+ * during the read moves to the end and is read again rather than shifting another past a page
+ * boundary. Only when a whole page shares one time does it page by offset, up to the 10k cap,
+ * and then walk that instant by id. An object modified during the read can come twice.
  */
 export async function* searchModified(
   context: HubSpotContext,
@@ -108,7 +107,9 @@ export async function* searchModified(
       if (fresh.length > 0) yield fresh;
       after = page.paging?.next?.after;
       if (after === undefined) return;
-      if (atCap(after)) break;
+      // Re-key from the last time seen after every page rather than follow the offset: an object
+      // modified mid-read moves to the end, and offsets would then skip the one at the boundary.
+      if (last > from || atCap(after)) break;
     }
     if (last > from) {
       from = last;

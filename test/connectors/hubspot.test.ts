@@ -333,32 +333,30 @@ describe('read', () => {
     scope.done();
   });
 
-  it('reads changes through search (GTE, ascending) and restarts from the last time seen at the 10k cap', async () => {
+  it('reads changes through search (GTE, ascending), each page re-keyed from the last time seen', async () => {
     const since = Date.parse('2026-03-01T00:00:00.000Z');
     const t1 = '2026-03-01T10:00:00.000Z';
     const t2 = '2026-03-02T10:00:00.000Z';
     const t3 = '2026-03-03T10:00:00.000Z';
     const t4 = '2026-03-04T10:00:00.000Z';
-    const body = (from: number, after?: string) => ({
+    const body = (from: number) => ({
       filterGroups: [{ filters: [{ propertyName: 'lastmodifieddate', operator: 'GTE', value: String(from) }] }],
       sorts: [{ propertyName: 'lastmodifieddate', direction: 'ASCENDING' }],
       properties: ['email', 'lastmodifieddate'],
       limit: 200,
-      ...(after === undefined ? {} : { after }),
     });
     const contact = (id: string, time: string): Record<string, unknown> =>
       object(id, { email: `${id}@example.com`, lastmodifieddate: time });
     const scope = api()
-      // The offset cursor jumps straight to 9,800 here: the 48 pages in between would add nothing.
       .post('/crm/v3/objects/contacts/search', body(since))
-      .reply(200, { total: 10_003, results: [contact('1', t1), contact('2', t2)], paging: { next: { after: '9800' } } })
-      .post('/crm/v3/objects/contacts/search', body(since, '9800'))
+      .reply(200, { total: 5, results: [contact('1', t1), contact('2', t2)], paging: { next: { after: '2' } } })
+      // Not `after: 2`: a new query from t2; 2 comes again and is dropped, 3 and 4 follow.
+      .post('/crm/v3/objects/contacts/search', body(Date.parse(t2)))
       .reply(200, {
-        total: 10_003,
-        results: [contact('3', t3), contact('4', t3)],
-        paging: { next: { after: '10000' } },
+        total: 3,
+        results: [contact('2', t2), contact('3', t3), contact('4', t3)],
+        paging: { next: { after: '3' } },
       })
-      // Next page would be past 10,000: a new query from the last time seen; 3 and 4 come again and are dropped.
       .post('/crm/v3/objects/contacts/search', body(Date.parse(t3)))
       .reply(200, { total: 3, results: [contact('3', t3), contact('4', t3), contact('5', t4)] });
     const { connector } = harness();
