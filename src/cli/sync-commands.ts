@@ -4,13 +4,14 @@
  * sandbox); the store is `data/righttouch.db` unless `--data` says otherwise.
  */
 import type { Writable } from 'node:stream';
-import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
+import { createHubSpotConnector, hubSpotOptionsFromEnv } from '../../connectors/hubspot/index.ts';
 import type { Policy } from '../core/index.ts';
-import type { Crm, Store } from '../store/store.ts';
+import type { Crm, Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
 import { sync } from '../sync/engine.ts';
 import type { SyncReport } from '../sync/engine.ts';
 import { propertiesToRead } from '../mapping/mapping.ts';
+import type { Mapping } from '../mapping/mapping.ts';
 import { InputError } from './errors.ts';
 import { loadPolicy } from './policy-file.ts';
 import { checkCrm, loadMapping, openStore } from './store-commands.ts';
@@ -36,11 +37,10 @@ export interface CrmIo {
 
 export function connectorFromEnv(crm: Crm, env: Readonly<Record<string, string | undefined>>): Connector {
   if (crm === 'salesforce') throw new InputError('the Salesforce connector is not built yet');
-  const accessToken = env['HUBSPOT_ACCESS_TOKEN'];
-  if (accessToken === undefined || accessToken.trim() === '') {
+  if ((env['HUBSPOT_ACCESS_TOKEN'] ?? '').trim() === '') {
     throw new InputError('HUBSPOT_ACCESS_TOKEN is not set: create a private app in HubSpot and export its token');
   }
-  return createHubSpotConnector({ accessToken, baseUrl: env['HUBSPOT_BASE_URL'] });
+  return createHubSpotConnector(hubSpotOptionsFromEnv(env));
 }
 
 /** The installation behind the credentials, and the policy to use: --policy (saved as a new version), else the active one, else the default. */
@@ -63,13 +63,35 @@ async function prepare(store: Store, connector: Connector, crm: Crm, policyFile:
   return { installation, policy };
 }
 
-export async function runSetup(options: CrmCommandOptions, io: CrmIo): Promise<void> {
+interface CrmSession {
+  readonly crm: Crm;
+  readonly connector: Connector;
+  readonly mapping: Mapping;
+  readonly store: Store;
+  readonly installation: Installation;
+  readonly policy: Policy;
+}
+
+/** The connector, mapping, store, installation and policy a CRM command works with; the store is closed after. */
+async function withCrm<T>(
+  options: CrmCommandOptions,
+  io: CrmIo,
+  work: (session: CrmSession) => Promise<T>,
+): Promise<T> {
   const crm = checkCrm(options.crm);
   const connector = (io.connectorFor ?? connectorFromEnv)(crm, io.env);
   const mapping = await loadMapping(crm, options.mapping);
   const store = await openStore(options.data);
   try {
     const { installation, policy } = await prepare(store, connector, crm, options.policy);
+    return await work({ crm, connector, mapping, store, installation, policy });
+  } finally {
+    await store.close();
+  }
+}
+
+export async function runSetup(options: CrmCommandOptions, io: CrmIo): Promise<void> {
+  await withCrm(options, io, async ({ crm, connector, mapping, installation, policy }) => {
     const report = await connector.setup(policy.tiers);
     const preflight = await connector.preflight({
       companies: propertiesToRead(mapping, 'company'),
@@ -91,21 +113,14 @@ export async function runSetup(options: CrmCommandOptions, io: CrmIo): Promise<v
     }
     for (const problem of preflight.problems) lines.push(`Problem: ${problem}`);
     io.stdout.write(`${lines.join('\n')}\n`);
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 export async function runSync(
   options: CrmCommandOptions & { readonly full?: boolean | undefined; readonly dryRun?: boolean | undefined },
   io: CrmIo,
 ): Promise<SyncReport> {
-  const crm = checkCrm(options.crm);
-  const connector = (io.connectorFor ?? connectorFromEnv)(crm, io.env);
-  const mapping = await loadMapping(crm, options.mapping);
-  const store = await openStore(options.data);
-  try {
-    const { installation, policy } = await prepare(store, connector, crm, options.policy);
+  return withCrm(options, io, async ({ connector, mapping, store, installation, policy }) => {
     const firstRun = (await store.getCursor(installation.id, 'companies.modified')) === undefined;
     const report = await sync({
       store,
@@ -120,9 +135,7 @@ export async function runSync(
     if (options.json === true) io.stdout.write(`${JSON.stringify(report)}\n`);
     else io.stdout.write(describeReport(report));
     return report;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 export function describeReport(report: SyncReport): string {
