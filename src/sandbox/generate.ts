@@ -1,0 +1,292 @@
+/**
+ * Seeded portal data: `generatePortal` builds companies, contacts and deals that look like a real
+ * portal's (revenue and headcount as strings, some in odd formats or empty; mostly-empty support
+ * plans; contacts mostly tied to a company; every deal with one primary company), the same for
+ * the same options. `mutate` changes some deal amounts/close states and lead scores, as a live
+ * portal would between two syncs.
+ */
+import { emptyStore, type CrmRecord, type ObjectStore, type ObjectType, type Portal, OBJECT_TYPES } from './model.ts';
+import { createRng, type Rng } from './prng.ts';
+import { DEAL_STAGES, LIFECYCLE_STAGES, SUPPORT_PLANS, seedSchema } from './schema.ts';
+
+export interface GenerateOptions {
+  readonly seed: number;
+  readonly companies?: number;
+  readonly contacts?: number;
+  readonly deals?: number;
+  /** The portal's "now" (epoch ms): every timestamp is at or before it. Default: the current time. */
+  readonly now?: number;
+}
+
+const DAY = 86_400_000;
+
+const NAME_HEADS = ['Nor', 'Vel', 'Astr', 'Brig', 'Cal', 'Dun', 'Ever', 'Fal', 'Gran', 'Hal', 'Iron', 'Jun', 'Kest'];
+const NAME_TAILS = ['vex', 'ora', 'ion', 'wick', 'ford', 'stone', 'leaf', 'mark', 'path', 'gate', 'line', 'crest'];
+const NAME_KINDS = ['Systems', 'Labs', 'Group', 'Logistics', 'Health', 'Foods', 'Capital', 'Software', 'Retail', 'Inc'];
+const FIRST_NAMES = ['Ada', 'Ben', 'Chloe', 'Dev', 'Elena', 'Farid', 'Grace', 'Hiro', 'Ines', 'Jonas', 'Kemi', 'Liam'];
+const LAST_NAMES = ['Okafor', 'Schmidt', 'Tanaka', 'Garcia', 'Novak', 'Murphy', 'Rossi', 'Kowalski', 'Singh', 'Berg'];
+const FREE_MAIL = ['gmail.com', 'outlook.com', 'proton.me'];
+const PRODUCTS = ['Platform', 'Renewal', 'Expansion', 'Pilot', 'Services', 'Enterprise'];
+
+/** 1234567.5 → "1,234,567.50" (fixed, not locale-dependent). */
+function withCommas(value: number, decimals: number): string {
+  const [whole = '0', fraction] = value.toFixed(decimals).split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return fraction === undefined ? grouped : `${grouped}.${fraction}`;
+}
+
+/** Log-uniform in [min, max]. */
+function logUniform(rng: Rng, min: number, max: number): number {
+  return Math.exp(Math.log(min) + rng.next() * (Math.log(max) - Math.log(min)));
+}
+
+function revenueText(rng: Rng, revenue: number): string {
+  const roll = rng.next();
+  if (roll < 0.08) return '';
+  if (roll < 0.14) return withCommas(revenue + 0.5, 2);
+  if (roll < 0.17) return `$${withCommas(Math.round(revenue), 0)}`;
+  return String(Math.round(revenue));
+}
+
+function employeesText(rng: Rng, employees: number): string {
+  const roll = rng.next();
+  if (roll < 0.1) return '';
+  if (roll < 0.15 && employees >= 1000) return withCommas(employees, 0);
+  return String(employees);
+}
+
+function booleanText(rng: Rng): string {
+  return rng.weighted(['true', 'false', ''], [3, 3, 4]);
+}
+
+/** Created some time in the last `years`; modified since, with a third in the last 30 days. */
+function times(rng: Rng, now: number, years: number): { createdAt: number; updatedAt: number } {
+  const createdAt = now - rng.int(1, Math.round(years * 365)) * DAY - rng.int(0, DAY - 1);
+  const recent = now - rng.int(0, 30 * DAY);
+  const updatedAt = rng.chance(0.35)
+    ? Math.max(createdAt, recent)
+    : createdAt + Math.floor(rng.next() * (now - createdAt));
+  return { createdAt, updatedAt };
+}
+
+/** Ascending ids from `base` with small random gaps, like HubSpot's. */
+function nextId(rng: Rng, store: ObjectStore, base: number): string {
+  const last = store.order.at(-1) ?? base;
+  const id = last + rng.int(1, 3);
+  store.order.push(id);
+  return String(id);
+}
+
+/** An index skewed towards the start, so a few companies have many contacts and deals. */
+function skewedIndex(rng: Rng, length: number): number {
+  return Math.min(length - 1, Math.floor(length * rng.next() ** 1.6));
+}
+
+function add(store: ObjectStore, record: CrmRecord): void {
+  store.records.set(record.id, record);
+}
+
+function generateCompanies(rng: Rng, store: ObjectStore, count: number, now: number): CrmRecord[] {
+  /** Companies per name stem so far: the second "norvex" gets norvex2.com. */
+  const stems = new Map<string, number>();
+  const companies: CrmRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = nextId(rng, store, 5_000_000_000);
+    const stem = `${rng.pick(NAME_HEADS)}${rng.pick(NAME_TAILS)}`;
+    const name = `${stem} ${rng.pick(NAME_KINDS)}`;
+    const seen = (stems.get(stem) ?? 0) + 1;
+    stems.set(stem, seen);
+    const domain = `${stem.toLowerCase()}${seen === 1 ? '' : seen}.com`;
+    const employees = Math.max(1, Math.round(logUniform(rng, 1, 50_000)));
+    const revenue = employees * logUniform(rng, 60_000, 400_000);
+    const record: CrmRecord = {
+      id,
+      properties: {
+        name,
+        domain,
+        annualrevenue: revenueText(rng, revenue),
+        numberofemployees: employeesText(rng, employees),
+        lifecyclestage: rng.weighted(['lead', 'opportunity', 'customer', 'other', ''], [2, 2, 5, 0.5, 0.5]),
+        support_plan: rng.weighted(['', ...SUPPORT_PLANS], [70, 12, 10, 8]),
+        prefers_digital: booleanText(rng),
+      },
+      ...times(rng, now, 5),
+      companyId: null,
+    };
+    add(store, record);
+    companies.push(record);
+  }
+  return companies;
+}
+
+function generateContacts(rng: Rng, store: ObjectStore, count: number, companies: CrmRecord[], now: number): void {
+  for (let i = 0; i < count; i++) {
+    const id = nextId(rng, store, 100);
+    const company = companies.length > 0 && rng.chance(0.9) ? companies[skewedIndex(rng, companies.length)] : undefined;
+    const first = rng.pick(FIRST_NAMES);
+    const last = rng.pick(LAST_NAMES);
+    const domain = company?.properties['domain'] ?? rng.pick(FREE_MAIL);
+    const record: CrmRecord = {
+      id,
+      properties: {
+        email: `${first}.${last}.${id}@${domain}`.toLowerCase(),
+        firstname: first,
+        lastname: last,
+        hubspotscore: rng.chance(0.9) ? String(rng.int(0, 100)) : '',
+        prefers_digital: booleanText(rng),
+        lifecyclestage: rng.weighted([...LIFECYCLE_STAGES, ''], [2, 4, 2, 1.5, 1, 3, 0.3, 0.2, 1]),
+        associatedcompanyid: company?.id ?? '',
+      },
+      ...times(rng, now, 4),
+      companyId: company?.id ?? null,
+    };
+    add(store, record);
+  }
+}
+
+function amountText(rng: Rng): string {
+  const amount = logUniform(rng, 1_000, 500_000);
+  const roll = rng.next();
+  if (roll < 0.05) return '';
+  if (roll < 0.25) return amount.toFixed(2);
+  return String(Math.round(amount / 100) * 100);
+}
+
+function generateDeals(rng: Rng, store: ObjectStore, count: number, companies: CrmRecord[], now: number): void {
+  for (let i = 0; i < count; i++) {
+    const id = nextId(rng, store, 13_000_000_000);
+    const company = companies.length > 0 ? companies[skewedIndex(rng, companies.length)] : undefined;
+    const stage = rng.weighted(DEAL_STAGES, [1, 1, 1, 1, 1, 7, 4]);
+    const closed = stage === 'closedwon' || stage === 'closedlost';
+    const { createdAt, updatedAt } = times(rng, now, 3);
+    const closeAt = closed
+      ? Math.min(now - 1, createdAt + rng.int(1, 180) * DAY)
+      : now + rng.int(-30, 180) * DAY + rng.int(0, DAY - 1);
+    const record: CrmRecord = {
+      id,
+      properties: {
+        dealname: `${company?.properties['name'] ?? 'Direct'} - ${rng.pick(PRODUCTS)}`,
+        amount: amountText(rng),
+        closedate: new Date(closeAt).toISOString(),
+        dealstage: stage,
+        pipeline: 'default',
+        hs_is_closed: String(closed),
+        hs_is_closed_won: String(stage === 'closedwon'),
+      },
+      createdAt,
+      updatedAt: closed ? Math.max(updatedAt, Math.min(closeAt, now)) : updatedAt,
+      companyId: company?.id ?? null,
+    };
+    add(store, record);
+  }
+}
+
+export function generatePortal(options: GenerateOptions): Portal {
+  const now = options.now ?? Date.now();
+  const rng = createRng(options.seed);
+  const objects = {
+    companies: emptyStore('companies'),
+    contacts: emptyStore('contacts'),
+    deals: emptyStore('deals'),
+  };
+  const companies = generateCompanies(rng, objects.companies, options.companies ?? 2000, now);
+  generateContacts(rng, objects.contacts, options.contacts ?? 8000, companies, now);
+  generateDeals(rng, objects.deals, options.deals ?? 3000, companies, now);
+  const schemaTime = now - 5 * 365 * DAY;
+  return {
+    portalId: 20_000_000 + rng.int(0, 9_999_999),
+    timeZone: 'US/Eastern',
+    companyCurrency: 'USD',
+    uiDomain: 'app.hubspot.com',
+    dataHostingLocation: 'na1',
+    objects,
+    schema: {
+      companies: seedSchema('companies', schemaTime),
+      contacts: seedSchema('contacts', schemaTime),
+      deals: seedSchema('deals', schemaTime),
+    },
+  };
+}
+
+export interface MutateOptions {
+  /** How many deals to change (amount or close state). */
+  readonly deals?: number;
+  /** How many contacts get a new lead score. */
+  readonly contacts?: number;
+  readonly seed: number;
+  /** The modification time (epoch ms). Default: the current time. */
+  readonly now?: number;
+}
+
+export interface MutateResult {
+  readonly deals: string[];
+  readonly contacts: string[];
+}
+
+/** `count` distinct records of a store, in random order. */
+function sample(rng: Rng, store: ObjectStore, count: number): CrmRecord[] {
+  const ids = store.order;
+  const n = Math.min(Math.max(0, Math.floor(count)), ids.length);
+  const chosen = new Set<number>();
+  if (n > ids.length / 2) {
+    const copy = [...ids];
+    for (let i = 0; i < n; i++) {
+      const j = rng.int(i, copy.length - 1);
+      [copy[i], copy[j]] = [copy[j] ?? 0, copy[i] ?? 0];
+    }
+    copy.slice(0, n).forEach((id) => chosen.add(id));
+  } else {
+    while (chosen.size < n) chosen.add(ids[rng.int(0, ids.length - 1)] ?? 0);
+  }
+  return [...chosen].map((id) => store.records.get(String(id))).filter((r): r is CrmRecord => r !== undefined);
+}
+
+function mutateDeal(rng: Rng, deal: CrmRecord, now: number): void {
+  const p = deal.properties;
+  const open = p['hs_is_closed'] !== 'true';
+  if (open && rng.chance(0.4)) {
+    const won = rng.chance(0.6);
+    p['dealstage'] = won ? 'closedwon' : 'closedlost';
+    p['hs_is_closed'] = 'true';
+    p['hs_is_closed_won'] = String(won);
+    p['closedate'] = new Date(now).toISOString();
+    return;
+  }
+  const before = Number(p['amount']);
+  let amount = Number.isFinite(before) && before > 0 ? before : 10_000;
+  do amount = Math.round((amount * (0.5 + rng.next() * 1.3)) / 100) * 100 + 100;
+  while (String(amount) === p['amount']);
+  p['amount'] = String(amount);
+}
+
+function mutateContact(rng: Rng, contact: CrmRecord): void {
+  const before = contact.properties['hubspotscore'];
+  let score: string;
+  do score = String(rng.int(0, 100));
+  while (score === before);
+  contact.properties['hubspotscore'] = score;
+}
+
+function touch(store: ObjectStore, records: readonly CrmRecord[], now: number): string[] {
+  for (const record of records) record.updatedAt = Math.max(now, record.createdAt);
+  if (records.length > 0) store.version++;
+  return records.map((record) => record.id);
+}
+
+/** Changes `deals` deal amounts/close states and `contacts` lead scores, bumping their modified time. */
+export function mutate(portal: Portal, options: MutateOptions): MutateResult {
+  const now = options.now ?? Date.now();
+  const rng = createRng(options.seed);
+  const deals = sample(rng, portal.objects.deals, options.deals ?? 0);
+  for (const deal of deals) mutateDeal(rng, deal, now);
+  const contacts = sample(rng, portal.objects.contacts, options.contacts ?? 0);
+  for (const contact of contacts) mutateContact(rng, contact);
+  return { deals: touch(portal.objects.deals, deals, now), contacts: touch(portal.objects.contacts, contacts, now) };
+}
+
+/** Every object type's record count (for logs). */
+export function portalSize(portal: Portal): Record<ObjectType, number> {
+  const size = { companies: 0, contacts: 0, deals: 0 };
+  for (const type of OBJECT_TYPES) size[type] = portal.objects[type].records.size;
+  return size;
+}

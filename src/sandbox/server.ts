@@ -1,0 +1,197 @@
+/**
+ * The sandbox CRM: an Express 5 app speaking the subset of HubSpot's API the connector uses
+ * (CRM objects v3, search, batch read/update, properties and groups v3, associations v4 batch
+ * read, account details), with HubSpot's bodies, status codes, auth errors and rate limits, so
+ * the real `@hubspot/api-client` pointed at it (`basePath`) works unchanged.
+ *
+ * ```ts
+ * const sandbox = createSandbox({ portal: generatePortal({ seed: 1 }) });
+ * const { url, close } = await sandbox.listen(0);
+ * const client = new Client({ accessToken: 'x', basePath: url });
+ * ```
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { AssociationIndex } from './associations.ts';
+import type { SandboxContext } from './context.ts';
+import { HubSpotHttpError, newCorrelationId, sendError } from './errors.ts';
+import { faultInjector, type FaultOptions, type TimerSet } from './faults.ts';
+import { generatePortal } from './generate.ts';
+import { rateLimiter, type LimitOptions } from './limits.ts';
+import type { Portal } from './model.ts';
+import { accountRoutes, tokenInfoRoutes } from './routes-account.ts';
+import { associationRoutes } from './routes-associations.ts';
+import { objectRoutes } from './routes-objects.ts';
+import { propertyRoutes } from './routes-properties.ts';
+import { SEARCH_CAP, SearchEngine } from './search.ts';
+import { counting, createStats, resetStats, type SandboxStats } from './stats.ts';
+
+export interface SandboxOptions {
+  /** The data to serve. Default: `generatePortal({ seed: options.seed ?? 1 })`. */
+  readonly portal?: Portal;
+  readonly seed?: number;
+  /** The one access token accepted; without it any non-empty bearer token is. */
+  readonly token?: string;
+  /** Rate limits (HubSpot's public-app ones by default); `false` turns them off. */
+  readonly limits?: LimitOptions | false;
+  /** Fault injection; off unless given. */
+  readonly faults?: FaultOptions;
+  /** Results one search query can page through (default 10,000, as HubSpot). */
+  readonly searchCap?: number;
+  /** The clock (epoch ms) for modification times and rate-limit windows. Default `Date.now`. */
+  readonly now?: () => number;
+  /** Called with one line per request (method, path, status, ms). */
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningSandbox {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export interface Sandbox {
+  readonly app: Express;
+  readonly portal: Portal;
+  /** Live counters: requests by endpoint and status, 429s, injected faults. */
+  readonly stats: SandboxStats;
+  resetStats(): void;
+  /** Starts listening on 127.0.0.1 (port 0: any free port). */
+  listen(port?: number, host?: string): Promise<RunningSandbox>;
+}
+
+const MISSING_AUTH =
+  'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview';
+
+function correlation(_req: Request, res: Response, next: NextFunction): void {
+  const id = newCorrelationId();
+  res.locals['correlationId'] = id;
+  res.setHeader('X-HubSpot-Correlation-Id', id);
+  next();
+}
+
+function bearerAuth(expected: string | undefined): (req: Request, res: Response, next: NextFunction) => void {
+  return (req, res, next) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const token = match?.[1];
+    if (token === undefined) {
+      sendError(res, 401, { message: MISSING_AUTH, category: 'INVALID_AUTHENTICATION' });
+      return;
+    }
+    if (expected !== undefined && token !== expected) {
+      sendError(res, 401, {
+        message: 'The OAuth token used to make this call is not valid (sandbox: it is not the configured token).',
+        category: 'INVALID_AUTHENTICATION',
+      });
+      return;
+    }
+    res.locals['token'] = token;
+    next();
+  };
+}
+
+function requestLog(log: (line: string) => void): (req: Request, res: Response, next: NextFunction) => void {
+  return (req, res, next) => {
+    const started = performance.now();
+    res.on('finish', () => {
+      log(`${req.method} ${req.originalUrl} ${res.statusCode} ${Math.round(performance.now() - started)}ms`);
+    });
+    next();
+  };
+}
+
+function isBodyParserError(err: unknown): err is { type: string; status: number; message: string } {
+  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string';
+}
+
+function errorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) {
+    next(err);
+    return;
+  }
+  if (err instanceof HubSpotHttpError) {
+    sendError(res, err.status, err.fields);
+    return;
+  }
+  if (isBodyParserError(err)) {
+    const status = err.type === 'entity.too.large' ? 413 : 400;
+    sendError(res, status, { message: `Invalid input JSON: ${err.message}`, category: 'VALIDATION_ERROR' });
+    return;
+  }
+  sendError(res, 500, {
+    message: `internal error: ${err instanceof Error ? err.message : String(err)}`,
+    category: 'INTERNAL_ERROR',
+  });
+}
+
+export function createSandbox(options: SandboxOptions = {}): Sandbox {
+  const portal = options.portal ?? generatePortal({ seed: options.seed ?? 1 });
+  const now = options.now ?? Date.now;
+  const stats = createStats();
+  const timers: TimerSet = new Set();
+  const context: SandboxContext = {
+    portal,
+    search: new SearchEngine(),
+    associations: new AssociationIndex(portal),
+    now,
+    searchCap: options.searchCap ?? SEARCH_CAP,
+    token: options.token,
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+  app.use(correlation);
+  if (options.log !== undefined) app.use(requestLog(options.log));
+  app.use(counting(stats));
+  app.use(express.json({ limit: '10mb' }));
+  app.use(tokenInfoRoutes(context));
+  // Bearer auth, faults and rate limits guard the API paths; the token-info route has none.
+  const apiPaths = ['/crm', '/account-info'];
+  app.use(apiPaths, bearerAuth(options.token));
+  if (options.faults !== undefined) app.use(apiPaths, faultInjector(options.faults, stats, timers));
+  if (options.limits !== false) app.use(apiPaths, rateLimiter(options.limits ?? {}, now, stats));
+  app.use(objectRoutes(context));
+  app.use(propertyRoutes(context));
+  app.use(associationRoutes(context));
+  app.use(accountRoutes(context));
+  app.use((req, res) => {
+    sendError(res, 404, { message: `Unable to route ${req.method} ${req.path}`, category: 'OBJECT_NOT_FOUND' });
+  });
+  app.use(errorHandler);
+
+  return {
+    app,
+    portal,
+    stats,
+    resetStats: () => {
+      resetStats(stats);
+    },
+    listen: (port = 0, host = '127.0.0.1') =>
+      new Promise<RunningSandbox>((resolve, reject) => {
+        const server = createServer(app);
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          const address = server.address() as AddressInfo;
+          const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          resolve({
+            url: `http://${hostPart}:${address.port}`,
+            port: address.port,
+            close: () =>
+              new Promise<void>((done, fail) => {
+                for (const timer of timers) clearTimeout(timer);
+                timers.clear();
+                server.close((err) => {
+                  if (err === undefined) done();
+                  else fail(err);
+                });
+                server.closeAllConnections();
+              }),
+          });
+        });
+      }),
+  };
+}
