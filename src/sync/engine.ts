@@ -40,7 +40,13 @@ export interface SyncOptions {
   readonly clock?: (() => Date) | undefined;
   /** Records per update call (HubSpot: 100). */
   readonly batchSize?: number | undefined;
+  /** Called after every page read and every batch written (for progress bars). */
+  readonly onProgress?: ((progress: SyncProgress) => void) | undefined;
 }
+
+export type SyncProgress =
+  | { readonly phase: 'read'; readonly type: 'companies' | 'contacts' | 'deals'; readonly done: number }
+  | { readonly phase: 'write'; readonly done: number; readonly total: number };
 
 export interface SyncReport {
   readonly runId: string;
@@ -67,6 +73,11 @@ function reasonText(reasons: readonly string[]): string {
   return reasons.join('; ');
 }
 
+/** Tier and reason as one comparable string; a missing tier or reason reads as empty. */
+function tierValue(tier: string | null | undefined, reason: string | null | undefined): string {
+  return `${tier ?? ''}\u0000${reason ?? ''}`;
+}
+
 export async function sync(options: SyncOptions): Promise<SyncReport> {
   const { store, connector, mapping, installationId } = options;
   const clock = options.clock ?? (() => new Date());
@@ -86,10 +97,17 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     );
     const pulled = { companies: 0, contacts: 0, deals: 0 };
     const seen = { company: new Set<string>(), contact: new Set<string>(), deal: new Set<string>() };
+    const properties = options.tierProperties ?? HUBSPOT_TIER_PROPERTIES;
+    // What was last written, so the tier values read back from the CRM can be checked against it.
+    const stored = new Map<string, StoredTier>();
+    for await (const tier of store.storedTiers(installationId)) stored.set(`${tier.type}\u0000${tier.id}`, tier);
+    // Records whose tier in the CRM is not what we last wrote (edited by hand, a write lost in a
+    // crash, a store started afresh): their value in the CRM, so the diff below compares with it.
+    const inCrm = new Map<string, string>();
     for (const [index, type] of (['companies', 'contacts'] as const).entries()) {
       const recordType = type === 'companies' ? 'company' : 'contact';
       const pages = connector.read(type, {
-        properties: propertiesToRead(mapping, recordType),
+        properties: [...propertiesToRead(mapping, recordType), properties.tier, properties.reason],
         modifiedSince: cursors[index],
       });
       for await (const page of pages) {
@@ -97,8 +115,23 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
           recordType === 'company' ? withoutDealFields(mapCompany(mapping, object)) : mapContact(mapping, object),
         );
         await store.upsertRecords(installationId, records, startedAt);
-        for (const record of records) seen[recordType].add(record.id);
+        for (const object of page) {
+          seen[recordType].add(object.id);
+          const key = `${recordType}\u0000${object.id}`;
+          const value = tierValue(object.properties[properties.tier], object.properties[properties.reason]);
+          const before = stored.get(key);
+          if (
+            before?.writtenAt === null ||
+            before === undefined ||
+            value !== tierValue(before.tier, reasonText(before.reasons))
+          ) {
+            inCrm.set(key, value);
+          } else {
+            inCrm.delete(key);
+          }
+        }
         pulled[type] += records.length;
+        options.onProgress?.({ phase: 'read', type, done: pulled[type] });
       }
     }
     if (mapping.deal !== undefined) {
@@ -114,6 +147,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
         await store.upsertDeals(installationId, deals);
         await store.deleteDeals(installationId, orphans);
         pulled.deals += page.length;
+        options.onProgress?.({ phase: 'read', type: 'deals', done: pulled.deals });
       }
     }
     const deleted = full ? await dropUnseen(store, installationId, seen) : 0;
@@ -122,18 +156,29 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     const now = clock();
     const decisions = await classifyInstallation(store, installationId, mapping, options.policy, now);
 
-    // 3. Diff against what was last written.
-    const stored = new Map<string, StoredTier>();
-    for await (const tier of store.storedTiers(installationId)) stored.set(`${tier.type}\u0000${tier.id}`, tier);
-    const changed = decisions.decisions.filter((decision) => {
-      const before = stored.get(`${decision.type}\u0000${decision.id}`);
-      return (
+    // 3. Diff against what was last written and, for records read this run, what the CRM holds.
+    const changed: Decision[] = [];
+    const alreadyInCrm: Decision[] = [];
+    for (const decision of decisions.decisions) {
+      const key = `${decision.type}\u0000${decision.id}`;
+      const wanted = tierValue(decision.tier, reasonText(decision.reasons));
+      const crmValue = inCrm.get(key);
+      if (crmValue !== undefined) {
+        if (crmValue === wanted) alreadyInCrm.push(decision);
+        else changed.push(decision);
+        continue;
+      }
+      const before = stored.get(key);
+      if (
         before === undefined ||
         before.writtenAt === null ||
-        before.tier !== decision.tier ||
-        reasonText(before.reasons) !== reasonText(decision.reasons)
-      );
-    });
+        tierValue(before.tier, reasonText(before.reasons)) !== wanted
+      ) {
+        changed.push(decision);
+      }
+    }
+    stored.clear();
+    inCrm.clear();
     const batchSize = options.batchSize ?? 100;
     const byType = {
       company: changed.filter((d) => d.type === 'company'),
@@ -143,10 +188,16 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
 
     // 4. Write: history first (so a crash re-writes rather than forgets), then the CRM.
     let written = 0;
+    let attempted = 0;
     const rejected: { type: RecordType; id: string; error: string }[] = [];
     if (!dryRun) {
       await store.applyTierChanges(installationId, run.id, changed, now.getTime());
-      const properties = options.tierProperties ?? HUBSPOT_TIER_PROPERTIES;
+      // The CRM already shows these (e.g. the store was started afresh): record them, write nothing.
+      await store.applyTierChanges(installationId, run.id, alreadyInCrm, now.getTime());
+      for (const type of ['company', 'contact'] as const) {
+        const ids = alreadyInCrm.filter((d) => d.type === type).map((d) => d.id);
+        await store.markWritten(installationId, type, ids, now.getTime());
+      }
       for (const type of ['company', 'contact'] as const) {
         const list = byType[type];
         for (let start = 0; start < list.length; start += batchSize) {
@@ -169,6 +220,8 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
             now.getTime(),
           );
           written += result.written.length;
+          attempted += batch.length;
+          options.onProgress?.({ phase: 'write', done: attempted, total: changed.length });
           for (const r of result.rejected) rejected.push({ type, id: r.id, error: r.error });
         }
       }

@@ -157,4 +157,36 @@ describe('sync', () => {
     // Without its deal, "mid" falls to Tech-touch and is rewritten.
     expect(tiersWritten()['mid']).toBe('tech_touch');
   });
+
+  test('a tier edited by hand in the CRM is put back on the next sync that reads the record', async () => {
+    await sync({ ...options, full: true });
+    crm.updateCalls.length = 0;
+    now += 60_000;
+    crm.change('companies', 'mid', { engagement_model: 'high_touch' });
+    crm.change('contacts', 'c-hot', { engagement_model_reason: 'someone typed this' });
+    const report = await sync(options);
+    expect(crm.writtenIds().sort()).toEqual(['company:mid', 'contact:c-hot']);
+    expect(report).toMatchObject({ changed: 2, written: 2 });
+    expect(crm.objects.companies.get('mid')?.properties['engagement_model']).toBe('mid_touch');
+    // Putting a value back is not a tier change: no history row.
+    expect(await store.history(options.installationId, 'company', 'mid')).toHaveLength(1);
+  });
+
+  test('a store started afresh against a tiered CRM writes nothing the CRM already shows', async () => {
+    await sync({ ...options, full: true });
+    crm.updateCalls.length = 0;
+    crm.change('companies', 'small', { engagement_model: 'low_touch' }); // and one drifted
+    const fresh = new SqliteStore(':memory:');
+    await fresh.migrate();
+    const installation = await fresh.upsertInstallation('hubspot', 'portal-1');
+    now += 60_000;
+    const report = await sync({ ...options, store: fresh, installationId: installation.id, full: true });
+    expect(crm.writtenIds()).toEqual(['company:small']);
+    expect(report).toMatchObject({ changed: 1, written: 1 });
+    crm.updateCalls.length = 0;
+    now += 60_000;
+    expect(await sync({ ...options, store: fresh, installationId: installation.id })).toMatchObject({ changed: 0 });
+    expect(crm.updateCalls).toEqual([]);
+    expect((await fresh.history(installation.id, 'company', 'big')).map((h) => h.newTier)).toEqual(['high_touch']);
+  });
 });
