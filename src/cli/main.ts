@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { parseNow, runClassify } from './classify-command.ts';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError } from './errors.ts';
 import { runHistory, runPreview } from './store-commands.ts';
+import { runStart, type StartOptions } from './start-command.ts';
 import { runSetup, runSync } from './sync-commands.ts';
 import { runValidate } from './validate-command.ts';
 
@@ -32,6 +33,28 @@ export function buildProgram(): Command {
     .requiredOption('--policy <file>', 'policy JSON file')
     .action(async (options: { policy: string }) => {
       await runValidate(options, { stdout: process.stdout });
+    });
+
+  program
+    .command('start')
+    .description(
+      'the demo on embedded defaults: a local sandbox HubSpot portal, setup, a full sync, then a sync every minute while the sandbox changes',
+    )
+    .option('--size <n>', 'companies in a newly generated sandbox portal (contacts 4×, deals 1.5×)', '2000')
+    .option('--every <cron>', 'when to sync (node-cron expression, UTC)', '* * * * *')
+    .option('--mutate-every <seconds>', 'how often the sandbox changes deals and lead scores (0: never)', '20')
+    .option('--mutate-count <n>', 'deals and lead scores changed each time', '10')
+    .option('--policy <file>', 'use (and store as the active version) this policy')
+    .option('--port <n>', 'the sandbox port (default: any free port)')
+    .option('--data <file>', 'the store file; the sandbox portal is saved beside it', 'data/righttouch.db')
+    .option('--fresh', 'generate a new sandbox portal even if one was saved')
+    .option('--once', 'set up and sync once, then stop')
+    .action(async (options: StartOptions) => {
+      const stop = new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await runStart(options, { stdout: process.stdout, progress: process.stderr, stopSignal: stop });
     });
 
   program
@@ -66,7 +89,7 @@ export function buildProgram(): Command {
         data: string;
         json?: boolean;
       }) => {
-        await runSync(options, { stdout: process.stdout, env: process.env });
+        await runSync(options, { stdout: process.stdout, env: process.env, progress: process.stderr });
       },
     );
 

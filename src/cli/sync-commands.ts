@@ -15,6 +15,7 @@ import type { Mapping } from '../mapping/mapping.ts';
 import { InputError } from './errors.ts';
 import { loadPolicy } from './policy-file.ts';
 import { checkCrm, loadMapping, openStore } from './store-commands.ts';
+import { progressReporter, type ProgressStream } from './progress.ts';
 import { renderSummary } from './summary-table.ts';
 
 export const DEFAULT_POLICY_FILE = 'policies/default.json';
@@ -33,6 +34,8 @@ export interface CrmIo {
   /** Builds the connector; tests inject one. */
   readonly connectorFor?: (crm: Crm, env: Readonly<Record<string, string | undefined>>) => Connector;
   readonly clock?: () => Date;
+  /** Where progress goes on long runs (the CLI passes stderr). */
+  readonly progress?: ProgressStream;
 }
 
 export function connectorFromEnv(crm: Crm, env: Readonly<Record<string, string | undefined>>): Connector {
@@ -122,6 +125,7 @@ export async function runSync(
 ): Promise<SyncReport> {
   return withCrm(options, io, async ({ connector, mapping, store, installation, policy }) => {
     const firstRun = (await store.getCursor(installation.id, 'companies.modified')) === undefined;
+    const progress = io.progress === undefined ? undefined : progressReporter(io.progress);
     const report = await sync({
       store,
       connector,
@@ -131,7 +135,8 @@ export async function runSync(
       full: options.full === true || firstRun,
       dryRun: options.dryRun === true,
       clock: io.clock,
-    });
+      onProgress: progress?.onProgress,
+    }).finally(() => progress?.done());
     if (options.json === true) io.stdout.write(`${JSON.stringify(report)}\n`);
     else io.stdout.write(describeReport(report));
     return report;
@@ -152,5 +157,22 @@ export function describeReport(report: SyncReport): string {
     lines.push(`  refused by the CRM: ${rejected.type} ${rejected.id}: ${rejected.error}`);
   }
   if (report.rejected.length > 20) lines.push(`  … and ${report.rejected.length - 20} more (see the rejected rows)`);
+  if (report.kind === 'incremental') {
+    const moves = describeMoves(report, 20);
+    if (moves !== '') lines.push(moves);
+  }
   return `${lines.join('\n')}\n\n${renderSummary(report.summary)}`;
+}
+
+/** Up to `limit` records that moved tier, one line each with the reason ("" when none moved). */
+export function describeMoves(report: SyncReport, limit: number): string {
+  const label = (tier: string | null): string => (tier === null ? 'none' : (report.tierLabels[tier] ?? tier));
+  const lines = report.moves
+    .slice(0, limit)
+    .map(
+      (move) =>
+        `  ${move.type} ${move.id}: ${label(move.from)} → ${label(move.to)} (${move.reasons.join('; ') || 'no reason given'})`,
+    );
+  if (report.moved > lines.length) lines.push(`  … and ${report.moved - lines.length} more`);
+  return lines.join('\n');
 }

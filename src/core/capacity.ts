@@ -1,6 +1,6 @@
 /** Step 6 of spec §4: seats per capacity tier, over all companies of a run at once. */
 import type { CompiledCapacity, CompiledPolicy } from './compile.ts';
-import { fieldLabel, formatNumber, ordinal, plural } from './format.ts';
+import { fieldLabel, ordinal, plural } from './format.ts';
 import { readNumber } from './values.ts';
 
 /** What capacity needs to know of a company after steps 1–5. */
@@ -100,15 +100,19 @@ export function applyCapacity(policy: CompiledPolicy, companies: readonly Seatab
     }
     const unpinned = members.filter((company) => !isPinned(company, tier)).sort(rankingOrder(policy, capacity));
     const open = Math.max(0, capacity.seats - pinned.length);
-    const context = `${plural(capacity.seats, 'seat')}${pinned.length > 0 ? `, ${formatNumber(pinned.length)} pinned` : ''}`;
+    // Reasons stay the same while a company's own standing does not change: a seated company's
+    // reason carries no rank (another company's deal must not rewrite it), a moved-down one's
+    // carries its rank, as the spec's example shows.
+    const seats = plural(capacity.seats, 'seat');
     const by = rankingWords(capacity);
     unpinned.forEach((company, index) => {
-      const ranked = `ranked ${ordinal(index + 1)} of ${formatNumber(unpinned.length)} by ${by}`;
       if (index < open) {
-        company.reasons.push(`Kept a ${label} seat (${context}; ${ranked})`);
+        company.reasons.push(`Kept a ${label} seat (${seats}; ranked within them by ${by})`);
       } else {
         company.tier = tier - 1;
-        company.reasons.push(`Over ${label} capacity (${context}; ${ranked}) → ${lowerLabel}`);
+        company.reasons.push(
+          `Over ${label} capacity (${seats}; ranked ${ordinal(index + 1)} by ${by}) → ${lowerLabel}`,
+        );
       }
     });
     reports.push({

@@ -107,7 +107,7 @@ function generateCompanies(rng: Rng, store: ObjectStore, count: number, now: num
         annualrevenue: revenueText(rng, revenue),
         numberofemployees: employeesText(rng, employees),
         lifecyclestage: rng.weighted(['lead', 'opportunity', 'customer', 'other', ''], [2, 2, 5, 0.5, 0.5]),
-        support_plan: rng.weighted(['', ...SUPPORT_PLANS], [70, 12, 10, 8]),
+        support_plan: rng.weighted(['', ...SUPPORT_PLANS], [70, 16, 12, 2]),
         prefers_digital: booleanText(rng),
       },
       ...times(rng, now, 5),

@@ -59,11 +59,26 @@ export interface SyncReport {
   readonly changed: number;
   readonly written: number;
   readonly rejected: readonly { readonly type: RecordType; readonly id: string; readonly error: string }[];
+  /** Records whose tier changed (not just the reason), the first `MOVES_SHOWN` of them. */
+  readonly moves: readonly TierMove[];
+  readonly moved: number;
+  /** The policy's tier labels by value, to show moves to people. */
+  readonly tierLabels: Readonly<Record<string, string>>;
   /** Update calls made (or, in a dry run, that applying would make). */
   readonly writeCalls: number;
   readonly apiCalls: number;
   readonly summary: RunSummary;
 }
+
+export interface TierMove {
+  readonly type: RecordType;
+  readonly id: string;
+  readonly from: string | null;
+  readonly to: string;
+  readonly reasons: readonly string[];
+}
+
+const MOVES_SHOWN = 100;
 
 const CURSOR = { companies: 'companies.modified', contacts: 'contacts.modified', deals: 'deals.modified' } as const;
 const DEFAULT_OVERLAP_MS = 5 * 60_000;
@@ -159,16 +174,30 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     // 3. Diff against what was last written and, for records read this run, what the CRM holds.
     const changed: Decision[] = [];
     const alreadyInCrm: Decision[] = [];
+    const moves: TierMove[] = [];
+    let moved = 0;
     for (const decision of decisions.decisions) {
       const key = `${decision.type}\u0000${decision.id}`;
       const wanted = tierValue(decision.tier, reasonText(decision.reasons));
       const crmValue = inCrm.get(key);
+      const before = stored.get(key);
+      if ((before?.tier ?? null) !== decision.tier) {
+        moved++;
+        if (moves.length < MOVES_SHOWN) {
+          moves.push({
+            type: decision.type,
+            id: decision.id,
+            from: before?.tier ?? null,
+            to: decision.tier,
+            reasons: decision.reasons,
+          });
+        }
+      }
       if (crmValue !== undefined) {
         if (crmValue === wanted) alreadyInCrm.push(decision);
         else changed.push(decision);
         continue;
       }
-      const before = stored.get(key);
       if (
         before === undefined ||
         before.writtenAt === null ||
@@ -239,6 +268,9 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       deleted,
       decided: decisions.decisions.length,
       changed: changed.length,
+      moves,
+      moved,
+      tierLabels: Object.fromEntries(options.policy.tiers.map((tier) => [tier.value, tier.label])),
       written,
       rejected,
       writeCalls,

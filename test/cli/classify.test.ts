@@ -51,7 +51,7 @@ describe('righttouch classify', () => {
     expect(Object.keys(decisions[0] ?? {})).toEqual(['type', 'id', 'tier', 'reasons']);
     expect(decisions.find((d) => d['id'] === 'a')?.['reasons']).toEqual([
       'Deal size 120,000 ≥ 100,000 (Enterprise deal size) → High-touch',
-      'Over High-touch capacity (2 seats, 1 pinned; ranked 5th of 5 by incumbency, deal size) → Mid-touch',
+      'Over High-touch capacity (2 seats; ranked 5th by incumbency, deal size) → Mid-touch',
     ]);
   });
 

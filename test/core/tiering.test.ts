@@ -245,8 +245,8 @@ describe('companies (§4)', () => {
       });
       expect(result.decisions.find((d) => d.id === 'a')?.reasons).toEqual([
         'Deal size 100,000 ≥ 100,000 (Enterprise deal size) → High-touch',
-        'Over High-touch capacity (2 seats; ranked 5th of 5 by incumbency, deal size) → Mid-touch',
-        'Over Mid-touch capacity (2 seats; ranked 3rd of 3 by incumbency, deal size) → Low-touch',
+        'Over High-touch capacity (2 seats; ranked 5th by incumbency, deal size) → Mid-touch',
+        'Over Mid-touch capacity (2 seats; ranked 3rd by incumbency, deal size) → Low-touch',
       ]);
       expect(result.summary.capacity).toEqual([
         {
