@@ -2,7 +2,7 @@
 import { explainCondition } from './conditions.ts';
 import type { Fields } from './conditions.ts';
 import type { CompiledBound, CompiledPolicy, CompiledRule, CompiledSection } from './compile.ts';
-import { formatInputValue, formatNumber, plural } from './format.ts';
+import { formatInputValue, formatNumber } from './format.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -105,12 +105,28 @@ export function decideRecord(
     }
   }
 
-  // 3. Hysteresis: only ever holds a record at (or towards) its previous tier.
+  // 3. Hysteresis: only ever holds a record at (or towards) its previous tier. When the record
+  // ends in the same tier without it (a floor raises it there anyway), the reasons are those of
+  // that path: the reason that decides, and the same run after run.
+  const plain = bound(policy, section, fields, tier, [...reasons]);
   if (previous !== undefined && tier < previous.rank) {
-    tier = applyHysteresis(policy, section, fields, previous, nowMs, tier, inheritedTier, reasons);
+    const heldReasons = [...reasons];
+    const held = applyHysteresis(policy, section, fields, previous, nowMs, tier, inheritedTier, heldReasons);
+    const withHysteresis = bound(policy, section, fields, held, heldReasons);
+    if (withHysteresis.tier !== plain.tier) return withHysteresis;
   }
+  return plain;
+}
 
-  // 4. Caps, then 5. floors: a contract outranks a preference.
+/** Steps 4 (caps) and 5 (floors): a contract outranks a preference. */
+function bound(
+  policy: CompiledPolicy,
+  section: CompiledSection,
+  fields: Fields,
+  start: number,
+  reasons: string[],
+): Provisional {
+  let tier = start;
   for (const cap of section.caps) {
     if (cap.tier < tier && cap.holds(fields)) {
       tier = cap.tier;
@@ -143,9 +159,10 @@ function applyHysteresis(
   const previousLabel = tierLabel(policy, previous.rank);
   const { minDaysInTier, demotionMargin } = section;
   if (minDaysInTier > 0 && nowMs - previous.sinceMs < minDaysInTier * DAY_MS) {
-    const days = Math.max(0, Math.floor((nowMs - previous.sinceMs) / DAY_MS));
+    // The date it entered the tier, not a count of days: the reason must not change every day.
+    const since = new Date(previous.sinceMs).toISOString().slice(0, 10);
     reasons.push(
-      `Held at ${previousLabel}: in tier for ${plural(days, 'day')}, fewer than the ${plural(minDaysInTier, 'day')} minimum (rules alone give ${tierLabel(policy, base)})`,
+      `Held at ${previousLabel}: in the tier since ${since}, under the ${formatNumber(minDaysInTier)}-day minimum (rules alone give ${tierLabel(policy, base)})`,
     );
     return previous.rank;
   }

@@ -159,9 +159,25 @@ describe('companies (§4)', () => {
       const records = [company('a', { dealSize: 10 })];
       expect(tiersOf(policy, records, [prev('a', 'high_touch', '2026-11-01T00:00:00Z')])).toEqual({ a: 'high_touch' });
       expect(reasonsOf(policy, records, 'a', [prev('a', 'high_touch', '2026-11-01T00:00:00Z')])[1]).toBe(
-        'Held at High-touch: in tier for 19 days, fewer than the 30 days minimum (rules alone give Tech-touch)',
+        'Held at High-touch: in the tier since 2026-11-01, under the 30-day minimum (rules alone give Tech-touch)',
       );
       expect(tiersOf(policy, records, [prev('a', 'high_touch', '2026-10-21T00:00:00Z')])).toEqual({ a: 'tech_touch' });
+    });
+
+    test('a record a floor puts back in its previous tier gives the floor as its reason, not the hold', () => {
+      const floored = policyOf({
+        rules,
+        caps: [{ maxTier: 'low_touch', label: 'Prefers digital', when: { field: 'digital', eq: true } }],
+        floors: [{ minTier: 'high_touch', label: 'Premier', when: { field: 'plan', eq: 'premier' } }],
+        hysteresis: { demotionMargin: 0.1, minDaysInTier: 30 },
+      });
+      const records = [company('p', { dealSize: 10, digital: true, plan: 'premier' })];
+      const first = reasonsOf(floored, records, 'p');
+      expect(first).toEqual(['No rule matched → Tech-touch (default)', 'Raised to High-touch: Premier']);
+      // The next run, with the tier it was given: same tier, same reasons (nothing to rewrite).
+      const again = [prev('p', 'high_touch', '2026-11-19T00:00:00Z')];
+      expect(tiersOf(floored, records, again)).toEqual({ p: 'high_touch' });
+      expect(reasonsOf(floored, records, 'p', again)).toEqual(first);
     });
 
     test('the demotion margin relaxes thresholds, and never promotes past the previous tier', () => {
