@@ -70,6 +70,9 @@ function later<T>(work: () => T): Promise<T> {
   }
 }
 
+const INTERRUPTED =
+  'interrupted: the process stopped before the run finished (nothing was lost: the next run picked up)';
+
 export class SqliteStore implements Store {
   private readonly db: DatabaseSync;
 
@@ -465,6 +468,13 @@ export class SqliteStore implements Store {
   startRun(installationId: string, kind: string, at: number): Promise<RunRecord> {
     return later(() => {
       const id = randomUUID();
+      // Only one run per installation at a time: one still marked running was cut short.
+      this.run(
+        `UPDATE runs SET status = 'failed', ended_at = ?, errors = ? WHERE installation_id = ? AND status = 'running'`,
+        at,
+        JSON.stringify([INTERRUPTED]),
+        installationId,
+      );
       this.run(
         "INSERT INTO runs (id, installation_id, kind, status, started_at) VALUES (?, ?, ?, 'running', ?)",
         id,

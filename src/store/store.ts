@@ -120,6 +120,7 @@ export interface Store {
   markWritten(installationId: string, type: RecordType, ids: readonly string[], at: number): Promise<void>;
   history(installationId: string, type: RecordType, recordId: string): Promise<HistoryEntry[]>;
 
+  /** Starts a run; a run of the installation still marked running (its process died) ends as failed, "interrupted". */
   startRun(installationId: string, kind: string, at: number): Promise<RunRecord>;
   finishRun(
     runId: string,

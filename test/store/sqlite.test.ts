@@ -175,13 +175,28 @@ describe('SqliteStore', () => {
 
   test('runs are started, finished and listed newest first', async () => {
     const first = await store.startRun(portal.id, 'full', 1000);
-    const second = await store.startRun(portal.id, 'incremental', 2000);
     const done = await store.finishRun(first.id, { status: 'succeeded', counts: { written: 3 }, errors: [] }, 1500);
     expect(done).toMatchObject({ status: 'succeeded', endedAt: 1500, counts: { written: 3 }, errors: [] });
+    const second = await store.startRun(portal.id, 'incremental', 2000);
     expect((await store.listRuns(portal.id)).map((r) => [r.id, r.status])).toEqual([
       [second.id, 'running'],
       [first.id, 'succeeded'],
     ]);
+  });
+
+  test('a run left running by a process that died ends as interrupted when the next one starts', async () => {
+    const other = await store.upsertInstallation('hubspot', 'other-portal');
+    const elsewhere = await store.startRun(other.id, 'full', 500);
+    const dead = await store.startRun(portal.id, 'full', 1000);
+    const next = await store.startRun(portal.id, 'full', 3000);
+    const runs = await store.listRuns(portal.id);
+    expect(runs.map((r) => [r.id, r.status])).toEqual([
+      [next.id, 'running'],
+      [dead.id, 'failed'],
+    ]);
+    expect(runs[1]?.endedAt).toBe(3000);
+    expect(runs[1]?.errors?.[0]).toMatch(/^interrupted/);
+    expect((await store.listRuns(other.id)).map((r) => [r.id, r.status])).toEqual([[elsewhere.id, 'running']]);
   });
 
   test('rejected rows count their attempts and clear once written', async () => {
