@@ -18,9 +18,10 @@ test('the policy shown to admins is valid and is the bundled example', () => {
 
 test('the first lines give the install-and-run and the test commands, and both scripts exist', () => {
   const firstBlock = /```sh\n([\s\S]*?)\n```/.exec(readme)?.[1] ?? '';
-  expect(firstBlock).toContain('npm install && npm run demo');
+  expect(firstBlock).toContain('npm install && npm start');
   expect(firstBlock).toContain('npm test');
   const scripts = (readJson(join(repoRoot, 'package.json')) as { scripts: Record<string, string> }).scripts;
+  expect(scripts['start']).toBe('node bin/righttouch.js start');
   expect(scripts['demo']).toContain('classify');
   expect(scripts['test']).toContain('test:unit');
   expect(scripts['test:unit']).toContain('vitest');
