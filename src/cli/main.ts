@@ -60,7 +60,7 @@ export function buildProgram(): Command {
   program
     .command('setup')
     .description('create the engagement-model properties in the CRM and check the mapped ones (idempotent)')
-    .requiredOption('--crm <crm>', 'hubspot (salesforce: not yet)')
+    .requiredOption('--crm <crm>', 'hubspot or salesforce')
     .option('--policy <file>', 'the policy whose tiers become the options (default: the active one)')
     .option('--mapping <file>', 'the field mapping (default: mappings/<crm>.json)')
     .option('--data <file>', 'the store file', 'data/righttouch.db')
@@ -72,7 +72,7 @@ export function buildProgram(): Command {
   program
     .command('sync')
     .description('read changes from the CRM, decide every engagement model, write back those that changed')
-    .requiredOption('--crm <crm>', 'hubspot (salesforce: not yet)')
+    .requiredOption('--crm <crm>', 'hubspot or salesforce')
     .option('--full', 'read everything (the first sync always does), and drop records deleted in the CRM')
     .option('--dry-run', 'everything but the writes: what would change and what it would cost')
     .option('--policy <file>', 'use (and store as the active version) this policy')

@@ -4,7 +4,14 @@
  * sandbox); the store is `data/righttouch.db` unless `--data` says otherwise.
  */
 import type { Writable } from 'node:stream';
+import { dirname } from 'node:path';
 import { createHubSpotConnector, hubSpotOptionsFromEnv } from '../../connectors/hubspot/index.ts';
+import {
+  createSalesforceConnector,
+  SalesforceConfigError,
+  salesforceOptionsFromEnv,
+} from '../../connectors/salesforce/index.ts';
+import { fingerprint, seal, secretKey, unseal } from '../store/secrets.ts';
 import type { Policy } from '../core/index.ts';
 import type { Crm, Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
@@ -14,7 +21,7 @@ import { propertiesToRead } from '../mapping/mapping.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import { InputError } from './errors.ts';
 import { loadPolicy } from './policy-file.ts';
-import { checkCrm, loadMapping, openStore } from './store-commands.ts';
+import { checkCrm, DEFAULT_DATA_FILE, loadMapping, openStore } from './store-commands.ts';
 import { progressReporter, type ProgressStream } from './progress.ts';
 import { renderSummary } from './summary-table.ts';
 
@@ -32,18 +39,59 @@ export interface CrmIo {
   readonly stdout: Writable;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Builds the connector; tests inject one. */
-  readonly connectorFor?: (crm: Crm, env: Readonly<Record<string, string | undefined>>) => Connector;
+  readonly connectorFor?: (
+    crm: Crm,
+    env: Readonly<Record<string, string | undefined>>,
+    store: Store,
+    dataFile: string,
+  ) => Connector | Promise<Connector>;
   readonly clock?: () => Date;
   /** Where progress goes on long runs (the CLI passes stderr). */
   readonly progress?: ProgressStream;
 }
 
-export function connectorFromEnv(crm: Crm, env: Readonly<Record<string, string | undefined>>): Connector {
-  if (crm === 'salesforce') throw new InputError('the Salesforce connector is not built yet');
+export async function connectorFromEnv(
+  crm: Crm,
+  env: Readonly<Record<string, string | undefined>>,
+  store: Store,
+  dataFile: string,
+): Promise<Connector> {
+  if (crm === 'salesforce') return salesforceFromEnv(env, store, dataFile);
   if ((env['HUBSPOT_ACCESS_TOKEN'] ?? '').trim() === '') {
     throw new InputError('HUBSPOT_ACCESS_TOKEN is not set: create a private app in HubSpot and export its token');
   }
   return createHubSpotConnector(hubSpotOptionsFromEnv(env));
+}
+
+/**
+ * The Salesforce connector from SF_* variables. Salesforce may rotate the refresh token on every
+ * refresh (and revokes the whole family when a consumed one is replayed), so the newest one is kept
+ * in the store, encrypted, under a fingerprint of the configured one, and used instead of it.
+ */
+async function salesforceFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  store: Store,
+  dataFile: string,
+): Promise<Connector> {
+  let options;
+  try {
+    options = salesforceOptionsFromEnv(env);
+  } catch (error) {
+    if (error instanceof SalesforceConfigError) throw new InputError(error.message);
+    throw error;
+  }
+  const configured = options.refreshToken;
+  if (configured === undefined) return createSalesforceConnector(options);
+  const key = secretKey(env, dirname(dataFile));
+  const name = `salesforce.refresh-token.${fingerprint(configured)}`;
+  const sealed = await store.getSecret(name);
+  return createSalesforceConnector({
+    ...options,
+    refreshToken: sealed === undefined ? configured : unseal(key, sealed),
+    onTokens: async ({ refreshToken }) => {
+      if (refreshToken !== undefined) await store.putSecret(name, seal(key, refreshToken), Date.now());
+    },
+  });
 }
 
 /** The installation behind the credentials, and the policy to use: --policy (saved as a new version), else the active one, else the default. */
@@ -82,10 +130,11 @@ async function withCrm<T>(
   work: (session: CrmSession) => Promise<T>,
 ): Promise<T> {
   const crm = checkCrm(options.crm);
-  const connector = (io.connectorFor ?? connectorFromEnv)(crm, io.env);
   const mapping = await loadMapping(crm, options.mapping);
-  const store = await openStore(options.data);
+  const dataFile = options.data ?? DEFAULT_DATA_FILE;
+  const store = await openStore(dataFile);
   try {
+    const connector = await (io.connectorFor ?? connectorFromEnv)(crm, io.env, store, dataFile);
     const { installation, policy } = await prepare(store, connector, crm, options.policy);
     return await work({ crm, connector, mapping, store, installation, policy });
   } finally {

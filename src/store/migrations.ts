@@ -103,4 +103,16 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'secrets',
+    statements: [
+      // Credentials, sealed (AES-256-GCM) by the application before they get here.
+      `CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        sealed TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];

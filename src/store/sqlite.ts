@@ -331,6 +331,26 @@ export class SqliteStore implements Store {
     await Promise.resolve();
   }
 
+  getSecret(name: string): Promise<string | undefined> {
+    return later(() => {
+      const row = this.one('SELECT sealed FROM secrets WHERE name = ?', name);
+      return row === undefined ? undefined : str(row, 'sealed');
+    });
+  }
+
+  putSecret(name: string, sealed: string, at: number): Promise<void> {
+    return later(() => {
+      this.run(
+        `INSERT INTO secrets (name, sealed, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
+        name,
+        sealed,
+        at,
+      );
+      return;
+    });
+  }
+
   getCursor(installationId: string, name: string): Promise<string | undefined> {
     return later(() => {
       const row = this.one('SELECT value FROM cursors WHERE installation_id = ? AND name = ?', installationId, name);

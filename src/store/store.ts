@@ -103,6 +103,9 @@ export interface Store {
   deleteDeals(installationId: string, ids: readonly string[]): Promise<void>;
   deals(installationId: string): AsyncIterable<MirrorDeal>;
 
+  /** A sealed secret (see secrets.ts): the store never sees it in clear. */
+  getSecret(name: string): Promise<string | undefined>;
+  putSecret(name: string, sealed: string, at: number): Promise<void>;
   getCursor(installationId: string, name: string): Promise<string | undefined>;
   setCursor(installationId: string, name: string, value: string): Promise<void>;
 

@@ -45,8 +45,23 @@ export interface PreflightReport {
   readonly problems: readonly string[];
 }
 
+/** The CRM properties/fields RightTouch writes (created by `setup`), and how a time is written. */
+export interface TierProperties {
+  readonly tier: string;
+  readonly reason: string;
+  readonly updatedAt: string;
+  /** The value of `updatedAt` for a time (epoch ms): HubSpot takes milliseconds, Salesforce ISO 8601. */
+  readonly formatTime?: (epochMs: number) => string;
+}
+
 export interface Connector {
   readonly crm: 'hubspot' | 'salesforce';
+  /** The properties this CRM's tiers are written to (default: HubSpot's `engagement_model`, …). */
+  readonly tierProperties?: TierProperties;
+  /** Records the engine hands to one `update` call (HubSpot: 100, one batch request). */
+  readonly writeBatchSize?: number;
+  /** API calls writing `count` records of one type costs (for dry runs); default one per batch. */
+  estimateWriteCalls?(count: number): number;
   /** The account behind the credentials: portal id / org id and a display name. */
   identify(): Promise<{ readonly externalId: string; readonly name: string | null }>;
   /** Creates or updates the engagement-model properties/fields for these tiers. Idempotent. */

@@ -9,14 +9,9 @@ import type { CanonicalRecord, Decision, Policy, RecordType, RunSummary } from '
 import { dealTotals, DEAL_FIELDS, mapCompany, mapContact, mapDeal, propertiesToRead } from '../mapping/mapping.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import type { MirrorDeal, Store, StoredTier } from '../store/store.ts';
-import type { Connector, RecordUpdate } from './connector.ts';
+import type { Connector, RecordUpdate, TierProperties } from './connector.ts';
 
-/** The CRM properties RightTouch writes (created by `setup`). */
-export interface TierProperties {
-  readonly tier: string;
-  readonly reason: string;
-  readonly updatedAt: string;
-}
+export type { TierProperties } from './connector.ts';
 
 export const HUBSPOT_TIER_PROPERTIES: TierProperties = {
   tier: 'engagement_model',
@@ -112,7 +107,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     );
     const pulled = { companies: 0, contacts: 0, deals: 0 };
     const seen = { company: new Set<string>(), contact: new Set<string>(), deal: new Set<string>() };
-    const properties = options.tierProperties ?? HUBSPOT_TIER_PROPERTIES;
+    const properties = options.tierProperties ?? connector.tierProperties ?? HUBSPOT_TIER_PROPERTIES;
     // What was last written, so the tier values read back from the CRM can be checked against it.
     const stored = new Map<string, StoredTier>();
     for await (const tier of store.storedTiers(installationId)) stored.set(`${tier.type}\u0000${tier.id}`, tier);
@@ -208,12 +203,13 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     }
     stored.clear();
     inCrm.clear();
-    const batchSize = options.batchSize ?? 100;
+    const batchSize = options.batchSize ?? connector.writeBatchSize ?? 100;
     const byType = {
       company: changed.filter((d) => d.type === 'company'),
       contact: changed.filter((d) => d.type === 'contact'),
     };
-    const writeCalls = Math.ceil(byType.company.length / batchSize) + Math.ceil(byType.contact.length / batchSize);
+    const estimate = (count: number): number => connector.estimateWriteCalls?.(count) ?? Math.ceil(count / batchSize);
+    const writeCalls = estimate(byType.company.length) + estimate(byType.contact.length);
 
     // 4. Write: history first (so a crash re-writes rather than forgets), then the CRM.
     let written = 0;
@@ -236,7 +232,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
             properties: {
               [properties.tier]: decision.tier,
               [properties.reason]: reasonText(decision.reasons),
-              [properties.updatedAt]: String(now.getTime()),
+              [properties.updatedAt]: (properties.formatTime ?? String)(now.getTime()),
             },
           }));
           const result = await connector.update(type, updates);

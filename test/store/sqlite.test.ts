@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { CanonicalRecord, Policy } from '../../src/core/index.ts';
+import { MIGRATIONS } from '../../src/store/migrations.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { Installation } from '../../src/store/store.ts';
 import { readJson, repoRoot } from '../helpers.ts';
@@ -32,7 +33,7 @@ describe('SqliteStore', () => {
   test('migrations run once, and the data survives reopening the file', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'righttouch-store-')), 'data', 'righttouch.db');
     const first = new SqliteStore(path);
-    expect(await first.migrate()).toBe(1);
+    expect(await first.migrate()).toBe(MIGRATIONS.length);
     const installation = await first.upsertInstallation('salesforce', '00D000000000001');
     await first.close();
     const again = new SqliteStore(path);

@@ -1,0 +1,92 @@
+/**
+ * One jsforce Connection per org, set up the way the reference says it must be: an explicit API
+ * version (jsforce defaults to 50.0), `Sforce-Call-Options: client=RightTouch` on every call (so
+ * change events from our own writes can be told apart), refresh on 401 by jsforce with the rotated
+ * refresh token saved by us (jsforce keeps the consumed one), API calls counted, and the org's
+ * daily allocation watched.
+ */
+import { Connection } from 'jsforce';
+import {
+  DEFAULT_API_RESERVE,
+  DEFAULT_API_VERSION,
+  DEFAULT_BULK_THRESHOLD,
+  DEFAULT_LOGIN_URL,
+  SalesforceConfigError,
+  type SalesforceConnectorOptions,
+} from './options.ts';
+
+export const CLIENT_NAME = 'RightTouch';
+
+/** Thrown before a call that would eat into the share of the daily allocation left for others. */
+export class SalesforceBudgetError extends Error {
+  override name = 'SalesforceBudgetError';
+}
+
+export interface SalesforceContext {
+  readonly conn: Connection;
+  readonly bulkThreshold: number;
+  readonly bulkPoll: { readonly intervalMs: number; readonly timeoutMs: number };
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Counts one API call, after checking the daily budget. */
+  call<T>(work: () => Promise<T>): Promise<T>;
+  readonly counters: { apiCalls: number };
+}
+
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createContext(options: SalesforceConnectorOptions): SalesforceContext {
+  const instanceUrl = options.instanceUrl.replace(/\/+$/, '');
+  if (!URL.canParse(instanceUrl)) throw new SalesforceConfigError(`the instance URL is not a URL: ${instanceUrl}`);
+  if (/\.lightning\.force\.com$/i.test(new URL(instanceUrl).hostname)) {
+    throw new SalesforceConfigError(
+      `${instanceUrl} is a Lightning UI address: use the My Domain API address (…my.salesforce.com)`,
+    );
+  }
+  const canRefresh =
+    options.refreshToken !== undefined && options.clientId !== undefined && options.clientSecret !== undefined;
+  const conn = new Connection({
+    version: options.version ?? DEFAULT_API_VERSION,
+    instanceUrl,
+    ...(options.accessToken === undefined ? {} : { accessToken: options.accessToken }),
+    ...(canRefresh
+      ? {
+          refreshToken: options.refreshToken,
+          oauth2: {
+            clientId: options.clientId,
+            clientSecret: options.clientSecret,
+            loginUrl: options.loginUrl ?? DEFAULT_LOGIN_URL,
+            redirectUri: `${instanceUrl}/services/oauth2/success`,
+          },
+        }
+      : {}),
+    callOptions: { client: CLIENT_NAME },
+  });
+  conn.on('refresh', (accessToken: string, response: { refresh_token?: string } | undefined) => {
+    // jsforce keeps the consumed refresh token; with rotation on, replaying it revokes the family.
+    if (typeof response?.refresh_token === 'string' && response.refresh_token !== '') {
+      conn.refreshToken = response.refresh_token;
+    }
+    void options.onTokens?.({ accessToken, refreshToken: conn.refreshToken ?? undefined });
+  });
+
+  const reserve = options.apiReserve ?? DEFAULT_API_RESERVE;
+  const counters = { apiCalls: 0 };
+  return {
+    conn,
+    bulkThreshold: options.bulkThreshold ?? DEFAULT_BULK_THRESHOLD,
+    bulkPoll: options.bulkPoll ?? { intervalMs: 2000, timeoutMs: 30 * 60_000 },
+    sleep: options.sleep ?? realSleep,
+    counters,
+    async call<T>(work: () => Promise<T>): Promise<T> {
+      const usage = conn.limitInfo.apiUsage;
+      if (usage !== undefined && usage.limit > 0 && usage.limit - usage.used <= reserve * usage.limit) {
+        throw new SalesforceBudgetError(
+          `stopped to spare the org's API allocation: ${usage.limit - usage.used} of ${usage.limit} daily calls left, ` +
+            `and RightTouch leaves ${Math.round(reserve * 100)}% for other integrations (SF_API_RESERVE); the next run resumes`,
+        );
+      }
+      counters.apiCalls++;
+      return work();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * The Salesforce connector: the engine's `Connector` on jsforce 3. Companies are Accounts;
+ * contacts are Contacts and unconverted Leads; deals are Opportunities. See README.md here.
+ */
+import type { RecordType, Tier } from '../../src/core/index.ts';
+import type { CrmObject } from '../../src/mapping/mapping.ts';
+import type {
+  Connector,
+  CrmDeal,
+  ObjectType,
+  PreflightReport,
+  ReadOptions,
+  RecordUpdate,
+  SetupReport,
+  TierProperties,
+  WriteResult,
+} from '../../src/sync/connector.ts';
+import { createContext } from './context.ts';
+import type { SalesforceConnectorOptions } from './options.ts';
+import { preflight } from './preflight.ts';
+import { readDeals, readObjects } from './read.ts';
+import { FIELDS, setup } from './setup.ts';
+import { estimateWriteCalls, updateRecords } from './write.ts';
+
+export { SalesforceBudgetError, CLIENT_NAME } from './context.ts';
+export { salesforceOptionsFromEnv, SalesforceConfigError, type SalesforceConnectorOptions } from './options.ts';
+export { SalesforceSetupError, FIELDS, EDIT_PERMISSION_SET, READ_PERMISSION_SET } from './setup.ts';
+
+export const SALESFORCE_TIER_PROPERTIES: TierProperties = {
+  tier: FIELDS.tier,
+  reason: FIELDS.reason,
+  updatedAt: FIELDS.updatedAt,
+  formatTime: (epochMs) => new Date(epochMs).toISOString(),
+};
+
+interface UserInfo {
+  readonly user_id: string;
+  readonly organization_id: string;
+}
+
+export function createSalesforceConnector(options: SalesforceConnectorOptions): Connector {
+  const context = createContext(options);
+  let user: UserInfo | undefined;
+  const userInfo = async (): Promise<UserInfo> => {
+    user ??= await context.call(() =>
+      context.conn.request<UserInfo>({ method: 'GET', url: '/services/oauth2/userinfo' }),
+    );
+    return user;
+  };
+  return {
+    crm: 'salesforce',
+    tierProperties: SALESFORCE_TIER_PROPERTIES,
+    // The engine hands over many records at once; the connector picks collections or Bulk 2.0.
+    writeBatchSize: 10_000,
+    estimateWriteCalls: (count: number) => estimateWriteCalls(count, context.bulkThreshold),
+    get apiCalls(): number {
+      return context.counters.apiCalls;
+    },
+    async identify(): Promise<{ externalId: string; name: string | null }> {
+      const info = await userInfo();
+      const org = await context.call(
+        async () => await context.conn.query<{ Name?: string }>('SELECT Id, Name FROM Organization'),
+      );
+      return { externalId: info.organization_id, name: org.records[0]?.Name ?? null };
+    },
+    setup: async (tiers: readonly Tier[]): Promise<SetupReport> => setup(context, tiers, (await userInfo()).user_id),
+    preflight: (properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>): Promise<PreflightReport> =>
+      preflight(context, properties),
+    read: (type: 'companies' | 'contacts', readOptions: ReadOptions): AsyncIterable<CrmObject[]> =>
+      readObjects(context, type, readOptions),
+    readDeals: (readOptions: ReadOptions): AsyncIterable<CrmDeal[]> => readDeals(context, readOptions),
+    update: (type: RecordType, updates: readonly RecordUpdate[]): Promise<WriteResult> =>
+      updateRecords(context, type, updates),
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Reads through SOQL, page by page (each page is one API call of up to 2,000 rows), following
+ * `nextRecordsUrl` by hand so memory never holds more than a page and jsforce's silent 10,000-row
+ * `maxFetch` stop cannot apply. Companies are Accounts; contacts are Contacts and then the Leads not
+ * yet converted (a lead is a contact without a company); deals are Opportunities with their AccountId.
+ * Incremental reads filter on `SystemModstamp` (indexed, and bumped by system changes too).
+ */
+import type { QueryResult, Record as SfRecord } from 'jsforce';
+import type { CrmObject } from '../../src/mapping/mapping.ts';
+import type { CrmDeal, ReadOptions } from '../../src/sync/connector.ts';
+import type { SalesforceContext } from './context.ts';
+
+export const SOBJECT = { company: 'Account', contact: 'Contact', lead: 'Lead', deal: 'Opportunity' } as const;
+
+/** Fields a Lead does not have (it has no account until converted). */
+const NOT_ON_LEAD = new Set(['accountid']);
+
+/** `2026-11-20T10:00:00Z`: SOQL's datetime literal (no milliseconds: the engine's overlap covers them). */
+export function dateTimeLiteral(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** A field value as the text the mapping layer cleans: numbers and booleans as text, objects dropped. */
+export function fieldText(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return null;
+}
+
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*(__c)?$/;
+
+export function soql(object: string, fields: readonly string[], where: readonly string[]): string {
+  const names = ['Id', ...fields.filter((f) => f.toLowerCase() !== 'id')];
+  for (const name of names) {
+    if (!FIELD_NAME.test(name)) throw new Error(`not a Salesforce field name: ${JSON.stringify(name)}`);
+  }
+  const unique = [...new Map(names.map((n) => [n.toLowerCase(), n])).values()];
+  const clause = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
+  return `SELECT ${unique.join(', ')} FROM ${object}${clause}`;
+}
+
+/** Every page of a SOQL query, one API call each. */
+export async function* pages(context: SalesforceContext, query: string): AsyncGenerator<SfRecord[]> {
+  const headers = { 'Sforce-Query-Options': 'batchSize=2000' };
+  let result: QueryResult<SfRecord> = await context.call(
+    async () => await context.conn.query(query, { autoFetch: false, headers }),
+  );
+  for (;;) {
+    if (result.records.length > 0) yield result.records;
+    const next = result.nextRecordsUrl;
+    if (result.done || next === undefined) return;
+    result = await context.call(
+      async () =>
+        await context.conn.queryMore(next, {
+          autoFetch: false,
+          maxFetch: 2000,
+          scanAll: false,
+          responseTarget: 'QueryResult',
+          headers,
+        }),
+    );
+  }
+}
+
+function toObject(record: SfRecord, fields: readonly string[]): CrmObject {
+  const properties: Record<string, string | null> = {};
+  const byLower = new Map(Object.keys(record).map((key) => [key.toLowerCase(), key]));
+  for (const field of fields) {
+    const key = byLower.get(field.toLowerCase());
+    properties[field] = key === undefined ? null : fieldText(record[key]);
+  }
+  return { id: String(record.Id), properties };
+}
+
+function since(options: ReadOptions): string[] {
+  return options.modifiedSince === undefined ? [] : [`SystemModstamp >= ${dateTimeLiteral(options.modifiedSince)}`];
+}
+
+export async function* readObjects(
+  context: SalesforceContext,
+  type: 'companies' | 'contacts',
+  options: ReadOptions,
+): AsyncGenerator<CrmObject[]> {
+  const fields = [...options.properties];
+  if (type === 'companies') {
+    for await (const page of pages(context, soql(SOBJECT.company, fields, since(options)))) {
+      yield page.map((record) => toObject(record, fields));
+    }
+    return;
+  }
+  for await (const page of pages(context, soql(SOBJECT.contact, fields, since(options)))) {
+    yield page.map((record) => toObject(record, fields));
+  }
+  const leadFields = fields.filter((field) => !NOT_ON_LEAD.has(field.toLowerCase()));
+  const leads = soql(SOBJECT.lead, leadFields, ['IsConverted = false', ...since(options)]);
+  for await (const page of pages(context, leads)) {
+    // Missing on a lead (AccountId) reads as null: a lead has no company.
+    yield page.map((record) => toObject(record, fields));
+  }
+}
+
+export async function* readDeals(context: SalesforceContext, options: ReadOptions): AsyncGenerator<CrmDeal[]> {
+  const fields = [...options.properties];
+  const query = soql(SOBJECT.deal, [...fields, 'AccountId'], since(options));
+  for await (const page of pages(context, query)) {
+    yield page.map((record) => {
+      const object = toObject(record, fields);
+      const accountId = fieldText(record['AccountId']);
+      return { ...object, companyId: accountId === '' ? null : accountId };
+    });
+  }
+}
