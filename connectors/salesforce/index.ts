@@ -11,6 +11,7 @@ import type {
   PreflightReport,
   ReadOptions,
   RecordUpdate,
+  Removal,
   SetupReport,
   TierProperties,
   WriteResult,
@@ -18,7 +19,7 @@ import type {
 import { createContext } from './context.ts';
 import type { SalesforceConnectorOptions } from './options.ts';
 import { preflight } from './preflight.ts';
-import { readDeals, readObjects } from './read.ts';
+import { readDeals, readObjects, readRemovals } from './read.ts';
 import { FIELDS, setup } from './setup.ts';
 import { estimateWriteCalls, updateRecords } from './write.ts';
 
@@ -69,6 +70,7 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
     read: (type: 'companies' | 'contacts', readOptions: ReadOptions): AsyncIterable<CrmObject[]> =>
       readObjects(context, type, readOptions),
     readDeals: (readOptions: ReadOptions): AsyncIterable<CrmDeal[]> => readDeals(context, readOptions),
+    readRemovals: (modifiedSince: number | undefined): AsyncIterable<Removal[]> => readRemovals(context, modifiedSince),
     update: (type: RecordType, updates: readonly RecordUpdate[]): Promise<WriteResult> =>
       updateRecords(context, type, updates),
   };

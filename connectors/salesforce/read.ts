@@ -7,7 +7,7 @@
  */
 import type { QueryResult, Record as SfRecord } from 'jsforce';
 import type { CrmObject } from '../../src/mapping/mapping.ts';
-import type { CrmDeal, ReadOptions } from '../../src/sync/connector.ts';
+import type { CrmDeal, ReadOptions, Removal } from '../../src/sync/connector.ts';
 import type { SalesforceContext } from './context.ts';
 
 export const SOBJECT = { company: 'Account', contact: 'Contact', lead: 'Lead', deal: 'Opportunity' } as const;
@@ -41,10 +41,10 @@ export function soql(object: string, fields: readonly string[], where: readonly 
 }
 
 /** Every page of a SOQL query, one API call each. */
-export async function* pages(context: SalesforceContext, query: string): AsyncGenerator<SfRecord[]> {
+export async function* pages(context: SalesforceContext, query: string, scanAll = false): AsyncGenerator<SfRecord[]> {
   const headers = { 'Sforce-Query-Options': 'batchSize=2000' };
   let result: QueryResult<SfRecord> = await context.call(
-    async () => await context.conn.query(query, { autoFetch: false, headers }),
+    async () => await context.conn.query(query, { autoFetch: false, scanAll, headers }),
   );
   for (;;) {
     if (result.records.length > 0) yield result.records;
@@ -55,7 +55,7 @@ export async function* pages(context: SalesforceContext, query: string): AsyncGe
         await context.conn.queryMore(next, {
           autoFetch: false,
           maxFetch: 2000,
-          scanAll: false,
+          scanAll,
           responseTarget: 'QueryResult',
           headers,
         }),
@@ -109,5 +109,49 @@ export async function* readDeals(context: SalesforceContext, options: ReadOption
       const accountId = fieldText(record['AccountId']);
       return { ...object, companyId: accountId === '' ? null : accountId };
     });
+  }
+}
+
+/**
+ * Records that left since a time: converted leads (their history goes to the contact), and
+ * Accounts, Contacts and Leads deleted or merged (a merge's loser names its winner in
+ * MasterRecordId). Deleted rows come from queryAll (`scanAll`), while the Recycle Bin keeps them.
+ */
+export async function* readRemovals(
+  context: SalesforceContext,
+  modifiedSince: number | undefined,
+): AsyncGenerator<Removal[]> {
+  const window = modifiedSince === undefined ? [] : [`SystemModstamp >= ${dateTimeLiteral(modifiedSince)}`];
+  const converted = soql(SOBJECT.lead, ['ConvertedContactId'], ['IsConverted = true', ...window]);
+  for await (const page of pages(context, converted)) {
+    yield page.map((record) => {
+      const contactId = fieldText(record['ConvertedContactId']);
+      return {
+        type: 'contact' as const,
+        id: String(record.Id),
+        successorId: contactId === null || contactId === '' ? null : contactId,
+        reason: 'converted' as const,
+      };
+    });
+  }
+  const objects = [
+    ['company', SOBJECT.company],
+    ['contact', SOBJECT.contact],
+    ['contact', SOBJECT.lead],
+  ] as const;
+  for (const [type, object] of objects) {
+    const deleted = soql(object, ['MasterRecordId'], ['IsDeleted = true', ...window]);
+    for await (const page of pages(context, deleted, true)) {
+      yield page.map((record) => {
+        const winner = fieldText(record['MasterRecordId']);
+        const merged = winner !== null && winner !== '';
+        return {
+          type,
+          id: String(record.Id),
+          successorId: merged ? winner : null,
+          reason: merged ? ('merged' as const) : ('deleted' as const),
+        };
+      });
+    }
   }
 }

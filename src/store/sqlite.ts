@@ -255,6 +255,50 @@ export class SqliteStore implements Store {
     });
   }
 
+  carryOver(installationId: string, type: RecordType, fromId: string, toId: string): Promise<void> {
+    return later(() => {
+      if (fromId === toId) return;
+      this.transaction(() => {
+        this.run(
+          'UPDATE tier_history SET record_id = ? WHERE installation_id = ? AND type = ? AND record_id = ?',
+          toId,
+          installationId,
+          type,
+          fromId,
+        );
+        const successor = this.one(
+          'SELECT id FROM tiers WHERE installation_id = ? AND type = ? AND id = ?',
+          installationId,
+          type,
+          toId,
+        );
+        if (successor === undefined) {
+          this.run(
+            'UPDATE tiers SET id = ?, written_at = NULL WHERE installation_id = ? AND type = ? AND id = ?',
+            toId,
+            installationId,
+            type,
+            fromId,
+          );
+        } else {
+          this.run('DELETE FROM tiers WHERE installation_id = ? AND type = ? AND id = ?', installationId, type, fromId);
+        }
+        this.run(
+          'DELETE FROM mirror_records WHERE installation_id = ? AND type = ? AND id = ?',
+          installationId,
+          type,
+          fromId,
+        );
+        this.run(
+          'DELETE FROM rejected_rows WHERE installation_id = ? AND type = ? AND record_id = ?',
+          installationId,
+          type,
+          fromId,
+        );
+      });
+    });
+  }
+
   async *records(installationId: string, pageSize = 5000): AsyncIterable<CanonicalRecord[]> {
     for (const type of ['company', 'contact'] as const) {
       let after = '';

@@ -97,6 +97,12 @@ export interface Store {
 
   upsertRecords(installationId: string, records: readonly CanonicalRecord[], at: number): Promise<void>;
   deleteRecords(installationId: string, type: RecordType, ids: readonly string[]): Promise<void>;
+  /**
+   * A record became another (a lead converted into a contact, a loser merged into a winner): its
+   * tier history moves to the successor, and its current tier too when the successor has none
+   * (marked unwritten: the successor's CRM record does not show it yet). The old record is gone.
+   */
+  carryOver(installationId: string, type: RecordType, fromId: string, toId: string): Promise<void>;
   /** Every mirrored record, companies first (capacity needs them before contacts), in pages. */
   records(installationId: string, pageSize?: number): AsyncIterable<CanonicalRecord[]>;
   upsertDeals(installationId: string, deals: readonly MirrorDeal[]): Promise<void>;

@@ -54,6 +54,15 @@ export interface TierProperties {
   readonly formatTime?: (epochMs: number) => string;
 }
 
+/** A record that left the CRM since a time: deleted, merged into another, or converted (a lead into a contact). */
+export interface Removal {
+  readonly type: RecordType;
+  readonly id: string;
+  /** The record that carries on (merge winner, converted contact), or null when simply deleted. */
+  readonly successorId: string | null;
+  readonly reason: 'deleted' | 'merged' | 'converted';
+}
+
 export interface Connector {
   readonly crm: 'hubspot' | 'salesforce';
   /** The properties this CRM's tiers are written to (default: HubSpot's `engagement_model`, …). */
@@ -70,6 +79,8 @@ export interface Connector {
   preflight(properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>): Promise<PreflightReport>;
   read(type: 'companies' | 'contacts', options: ReadOptions): AsyncIterable<CrmObject[]>;
   readDeals(options: ReadOptions): AsyncIterable<CrmDeal[]>;
+  /** Records deleted, merged or converted since a time (all that are still known, without one). Optional. */
+  readRemovals?(modifiedSince: number | undefined): AsyncIterable<Removal[]>;
   /** Writes properties on records, in batches; per-record failures come back, they do not throw. */
   update(type: RecordType, updates: readonly RecordUpdate[]): Promise<WriteResult>;
   /** API calls made so far (for run reports and benchmarks). */

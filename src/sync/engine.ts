@@ -160,7 +160,22 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
         options.onProgress?.({ phase: 'read', type: 'deals', done: pulled.deals });
       }
     }
-    const deleted = full ? await dropUnseen(store, installationId, seen) : 0;
+    let deleted = 0;
+    if (connector.readRemovals !== undefined) {
+      // Before dropping the unseen: a converted lead's history goes to its contact, not away.
+      for await (const page of connector.readRemovals(cursors[0])) {
+        for (const removal of page) {
+          if (removal.successorId !== null) {
+            await store.carryOver(installationId, removal.type, removal.id, removal.successorId);
+          } else {
+            await store.deleteRecords(installationId, removal.type, [removal.id]);
+          }
+          seen[removal.type].delete(removal.id);
+        }
+        deleted += page.length;
+      }
+    }
+    if (full) deleted += await dropUnseen(store, installationId, seen);
 
     // 2. Classify the whole installation.
     const now = clock();

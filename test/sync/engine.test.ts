@@ -189,4 +189,33 @@ describe('sync', () => {
     expect(crm.updateCalls).toEqual([]);
     expect((await fresh.history(installation.id, 'company', 'big')).map((h) => h.newTier)).toEqual(['high_touch']);
   });
+
+  test('a converted lead hands its tier history to its contact; a record deleted between full syncs leaves the mirror', async () => {
+    crm.put('contacts', 'lead-1', { hubspotscore: '90' });
+    await sync({ ...options, full: true });
+    expect((await store.history(options.installationId, 'contact', 'lead-1')).map((h) => h.newTier)).toEqual([
+      'low_touch',
+    ]);
+    now += 60_000;
+    // Converted: the lead is gone, a contact with its score takes over; a company is deleted.
+    crm.objects.contacts.delete('lead-1');
+    crm.put('contacts', 'c-converted', { hubspotscore: '90' });
+    crm.objects.contacts.delete('c-none');
+    crm.removals.push(
+      { type: 'contact', id: 'lead-1', successorId: 'c-converted', reason: 'converted', at: now },
+      { type: 'contact', id: 'c-none', successorId: null, reason: 'deleted', at: now },
+    );
+    crm.updateCalls.length = 0;
+    const report = await sync(options);
+    expect(report.deleted).toBe(2);
+    const history = await store.history(options.installationId, 'contact', 'c-converted');
+    expect(history.map((h) => [h.oldTier, h.newTier])).toEqual([[null, 'low_touch']]);
+    expect(await store.history(options.installationId, 'contact', 'lead-1')).toEqual([]);
+    // The contact's CRM record does not show the tier yet: it is written.
+    expect(crm.writtenIds()).toEqual(['contact:c-converted']);
+    const ids: string[] = [];
+    for await (const page of store.records(options.installationId)) ids.push(...page.map((r) => r.id));
+    expect(ids).not.toContain('lead-1');
+    expect(ids).not.toContain('c-none');
+  });
 });

@@ -6,6 +6,7 @@ import type {
   CrmDeal,
   ReadOptions,
   RecordUpdate,
+  Removal,
   SetupReport,
   WriteResult,
 } from '../../src/sync/connector.ts';
@@ -31,6 +32,8 @@ export class FakeCrm implements Connector {
   /** Ids the CRM refuses to update (deleted/merged), with the error it gives. */
   readonly refuse = new Map<string, string>();
   failUpdates = false;
+  /** What `readRemovals` reports (with the CRM time it happened). */
+  readonly removals: (Removal & { at: number })[] = [];
 
   constructor(now: () => number) {
     this.now = now;
@@ -88,6 +91,14 @@ export class FakeCrm implements Connector {
         companyId: o.companyId ?? null,
       }));
     }
+  }
+
+  async *readRemovals(since: number | undefined): AsyncIterable<Removal[]> {
+    this.apiCalls++;
+    await Promise.resolve();
+    yield this.removals
+      .filter((r) => since === undefined || r.at >= since)
+      .map(({ type, id, successorId, reason }) => ({ type, id, successorId, reason }));
   }
 
   update(type: 'company' | 'contact', updates: readonly RecordUpdate[]): Promise<WriteResult> {

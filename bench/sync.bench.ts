@@ -1,0 +1,395 @@
+/**
+ * `npm run bench:sync`: the HubSpot sync against the local sandbox CRM with HubSpot's public-app
+ * rate limits on (110 requests per rolling 10 s, search 5 per second), all in this process: the
+ * real connector, sync engine and SQLite store (a temporary file). Runs setup, a first full sync,
+ * a second sync (which must write nothing), then changes 50 deals and runs an incremental sync.
+ *
+ * For each run it reports wall time, records read and decided per second, API calls (the
+ * connector's count and the requests the sandbox received, general and search), API calls per
+ * record read, 429s, and the rate-limit bound: the least time HubSpot's limits allow for the
+ * same accepted requests — general ones at 110 per 10 s (n / 11 s), search ones at 5 per second
+ * (n / 5 s), the larger of the two — with bound / actual (1.0: running exactly at the limit; the
+ * target for the full sync is ≥ 0.9). n / 11 s counts each request a full slot, so a run of a
+ * few requests (setup) can beat it slightly. Peak RSS is the process's (sandbox included).
+ *
+ * Prints a table, writes bench/out/sync.json. Always exits 0 (it is a report) unless something
+ * broke, then 1 with the error. Options: --companies N (default 2,000; contacts 4×, deals 1.5×),
+ * as `npm run bench:sync -- --companies 500`.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createHubSpotConnector } from '../connectors/hubspot/index.ts';
+import { loadPolicy } from '../src/cli/policy-file.ts';
+import { progressReporter } from '../src/cli/progress.ts';
+import { loadMapping } from '../src/cli/store-commands.ts';
+import { generatePortal, mutate } from '../src/sandbox/generate.ts';
+import { DEFAULT_LIMITS } from '../src/sandbox/limits.ts';
+import { createSandbox, type RunningSandbox } from '../src/sandbox/server.ts';
+import type { SandboxStats } from '../src/sandbox/stats.ts';
+import { SqliteStore } from '../src/store/sqlite.ts';
+import { sync, type SyncReport } from '../src/sync/engine.ts';
+
+const SEED = 20261120;
+const CHANGED_DEALS = 50;
+/** The full sync should run at ≥ this share of the rate-limit bound. */
+const MIN_FULL_RATIO = 0.9;
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const root = dirname(benchDir);
+const outDir = join(benchDir, 'out');
+const outFile = join(outDir, 'sync.json');
+
+/** General requests per second and search requests per second HubSpot allows. */
+const GENERAL_PER_SECOND = (DEFAULT_LIMITS.perWindow * 1000) / DEFAULT_LIMITS.windowMs;
+const SEARCH_PER_SECOND = DEFAULT_LIMITS.searchPerSecond;
+const SEARCH_ENDPOINT = /^POST \/crm\/v3\/objects\/[^/]+\/search$/;
+/** The paths the rate limits apply to (the token-info route has none). */
+const LIMITED_PATH = /^[A-Z]+ \/(crm|account-info)\//;
+
+type RunName = 'setup' | 'full' | 'second' | 'incremental';
+
+const RUN_TITLES: Readonly<Record<RunName, string>> = {
+  setup: 'setup',
+  full: 'full sync',
+  second: 'second sync',
+  incremental: `${CHANGED_DEALS} deals changed`,
+};
+
+interface StatsCopy {
+  readonly requests: number;
+  readonly byEndpoint: Record<string, number>;
+  readonly byStatus: Record<string, number>;
+  readonly rateLimited: { readonly tenSecondly: number; readonly secondly: number };
+}
+
+interface RunFigures {
+  readonly name: RunName;
+  readonly wallMs: number;
+  /** Records read: companies, contacts and deals pulled (0 for setup). */
+  readonly read: number;
+  /** Companies and contacts classified. */
+  readonly decided: number;
+  readonly changed: number;
+  readonly written: number;
+  readonly writeCalls: number;
+  readonly pulled: { readonly companies: number; readonly contacts: number; readonly deals: number } | null;
+  readonly readPerSecond: number;
+  readonly decidedPerSecond: number;
+  readonly apiCalls: {
+    /** HTTP requests the connector sent (retries included). */
+    readonly connector: number;
+    /** Requests the sandbox received. */
+    readonly sandbox: number;
+    /** Of those, rate-limited non-search requests, accepted (not 429). */
+    readonly general: number;
+    /** Of those, search requests (POST …/search), accepted. */
+    readonly search: number;
+    /** Connector calls per record read (null when nothing was read). */
+    readonly perRecord: number | null;
+    readonly byEndpoint: Record<string, number>;
+  };
+  readonly rateLimited: { readonly tenSecondly: number; readonly secondly: number; readonly total429: number };
+  readonly bound: {
+    readonly generalMs: number;
+    readonly searchMs: number;
+    readonly ms: number;
+    readonly limitedBy: 'general' | 'search';
+    /** bound / wall time: 1.0 is running exactly at the rate limit. */
+    readonly ratio: number;
+  };
+  /** The process's peak RSS so far (bytes). */
+  readonly peakRssBytes: number;
+}
+
+interface SyncBenchResults {
+  readonly node: string;
+  readonly cpus: number;
+  readonly startedAt: string;
+  readonly portal: { readonly companies: number; readonly contacts: number; readonly deals: number };
+  readonly generatedMs: number;
+  readonly limits: { readonly perWindow: number; readonly windowMs: number; readonly searchPerSecond: number };
+  readonly runs: readonly RunFigures[];
+  readonly totalMs: number;
+  readonly peakRssBytes: number;
+  readonly checks: readonly { readonly name: string; readonly actual: string; readonly pass: boolean }[];
+}
+
+function positiveInt(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name}: expected a positive whole number, got ${value}`);
+  return n;
+}
+
+const log = (text: string): void => void process.stderr.write(`${text}\n`);
+
+function copyStats(stats: SandboxStats): StatsCopy {
+  return {
+    requests: stats.requests,
+    byEndpoint: { ...stats.byEndpoint },
+    byStatus: { ...stats.byStatus },
+    rateLimited: { ...stats.rateLimited },
+  };
+}
+
+function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(after)) {
+    const delta = value - (before[key] ?? 0);
+    if (delta !== 0) out[key] = delta;
+  }
+  return out;
+}
+
+function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024; // Linux reports kilobytes
+}
+
+/** Sandbox requests by kind between two copies of its stats; 429s do not use up HubSpot's windows. */
+function requestsBetween(before: StatsCopy, after: StatsCopy) {
+  const byEndpoint = difference(after.byEndpoint, before.byEndpoint);
+  const tenSecondly = after.rateLimited.tenSecondly - before.rateLimited.tenSecondly;
+  const secondly = after.rateLimited.secondly - before.rateLimited.secondly;
+  let search = 0;
+  let limited = 0;
+  for (const [endpoint, count] of Object.entries(byEndpoint)) {
+    if (SEARCH_ENDPOINT.test(endpoint)) search += count;
+    else if (LIMITED_PATH.test(endpoint)) limited += count;
+  }
+  return {
+    sandbox: after.requests - before.requests,
+    general: limited - tenSecondly,
+    search: search - secondly,
+    byEndpoint,
+    rateLimited: {
+      tenSecondly,
+      secondly,
+      total429: (after.byStatus['429'] ?? 0) - (before.byStatus['429'] ?? 0),
+    },
+  };
+}
+
+function figures(
+  name: RunName,
+  wallMs: number,
+  calls: number,
+  requests: ReturnType<typeof requestsBetween>,
+  report: SyncReport | undefined,
+): RunFigures {
+  const read = report === undefined ? 0 : report.pulled.companies + report.pulled.contacts + report.pulled.deals;
+  const decided = report?.decided ?? 0;
+  const generalMs = (requests.general / GENERAL_PER_SECOND) * 1000;
+  const searchMs = (requests.search / SEARCH_PER_SECOND) * 1000;
+  const boundMs = Math.max(generalMs, searchMs);
+  return {
+    name,
+    wallMs,
+    read,
+    decided,
+    changed: report?.changed ?? 0,
+    written: report?.written ?? 0,
+    writeCalls: report?.writeCalls ?? 0,
+    pulled: report === undefined ? null : { ...report.pulled },
+    readPerSecond: read / (wallMs / 1000),
+    decidedPerSecond: decided / (wallMs / 1000),
+    apiCalls: {
+      connector: calls,
+      sandbox: requests.sandbox,
+      general: requests.general,
+      search: requests.search,
+      perRecord: read === 0 ? null : calls / read,
+      byEndpoint: requests.byEndpoint,
+    },
+    rateLimited: requests.rateLimited,
+    bound: {
+      generalMs,
+      searchMs,
+      ms: boundMs,
+      limitedBy: searchMs > generalMs ? 'search' : 'general',
+      ratio: boundMs / wallMs,
+    },
+    peakRssBytes: peakRssBytes(),
+  };
+}
+
+const count = new Intl.NumberFormat('en-US');
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
+const verdict = (pass: boolean): string => (pass ? 'PASS' : 'FAIL');
+
+function renderSyncReport(r: SyncBenchResults): string {
+  const dash = '—';
+  const cells: [string, (run: RunFigures) => string][] = [
+    ['wall time', (run) => seconds(run.wallMs)],
+    ['records read', (run) => (run.pulled === null ? dash : count.format(run.read))],
+    ['  companies/contacts/deals', (run) => (run.pulled === null ? dash : Object.values(run.pulled).join('/'))],
+    ['decided', (run) => (run.pulled === null ? dash : count.format(run.decided))],
+    [
+      'written (update calls)',
+      (run) => (run.pulled === null ? dash : `${count.format(run.written)} (${run.writeCalls})`),
+    ],
+    ['read/s', (run) => (run.read === 0 ? dash : count.format(Math.round(run.readPerSecond)))],
+    ['decided/s', (run) => (run.decided === 0 ? dash : count.format(Math.round(run.decidedPerSecond)))],
+    ['API calls (connector)', (run) => count.format(run.apiCalls.connector)],
+    ['requests (sandbox)', (run) => count.format(run.apiCalls.sandbox)],
+    ['  general / search', (run) => `${run.apiCalls.general} / ${run.apiCalls.search}`],
+    ['API calls / record read', (run) => (run.apiCalls.perRecord === null ? dash : run.apiCalls.perRecord.toFixed(4))],
+    ['429s', (run) => String(run.rateLimited.total429)],
+    ['rate-limit bound', (run) => seconds(run.bound.ms)],
+    ['  limited by', (run) => run.bound.limitedBy],
+    ['bound / actual', (run) => run.bound.ratio.toFixed(2)],
+    ['peak RSS so far', (run) => mib(run.peakRssBytes)],
+  ];
+  const labelWidth = Math.max(...cells.map(([label]) => label.length)) + 2;
+  const columns = r.runs.map((run) => [RUN_TITLES[run.name], ...cells.map(([, cell]) => cell(run))]);
+  const widths = columns.map((column) => Math.max(...column.map((text) => text.length)) + 3);
+  const row = (label: string, index: number): string =>
+    `  ${label.padEnd(labelWidth)}${columns.map((column, i) => (column[index] ?? '').padStart(widths[i] ?? 0)).join('')}`;
+  const { perWindow, windowMs, searchPerSecond } = r.limits;
+  const lines = [
+    `RightTouch HubSpot sync benchmark (node ${r.node}, ${r.cpus} CPUs; sandbox in-process with HubSpot's rate limits: ${perWindow} per ${windowMs / 1000} s, search ${searchPerSecond}/s)`,
+    '',
+    `  portal: ${count.format(r.portal.companies)} companies, ${count.format(r.portal.contacts)} contacts, ${count.format(r.portal.deals)} deals (generated in ${seconds(r.generatedMs)})`,
+    '',
+    row('', 0),
+    ...cells.map(([label], index) => row(label, index + 1)),
+    '',
+    `  total ${seconds(r.totalMs)}, peak RSS ${mib(r.peakRssBytes)}`,
+    '  rate-limit bound: accepted general requests / 11 per s vs search requests / 5 per s, the larger',
+    '',
+    'Checks',
+    ...r.checks.map((check) => `  ${check.name.padEnd(48)} ${check.actual.padStart(10)}   ${verdict(check.pass)}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { companies: { type: 'string' } } });
+  const companies = positiveInt(values.companies, 2000, 'companies');
+  const size = { companies, contacts: companies * 4, deals: Math.round(companies * 1.5) };
+  const startedAt = new Date();
+  const benchStart = performance.now();
+
+  log(`generating a portal of ${size.companies} companies, ${size.contacts} contacts, ${size.deals} deals ...`);
+  const generateStart = performance.now();
+  const portal = generatePortal({ seed: SEED, ...size });
+  const generatedMs = performance.now() - generateStart;
+
+  const token = `bench-${crypto.randomUUID()}`;
+  const sandbox = createSandbox({ portal, token });
+  const dir = await mkdtemp(join(tmpdir(), 'righttouch-sync-bench-'));
+  const store = new SqliteStore(join(dir, 'righttouch.db'));
+  let running: RunningSandbox | undefined;
+  try {
+    running = await sandbox.listen(0);
+    await store.migrate();
+    const connector = createHubSpotConnector({ accessToken: token, baseUrl: running.url });
+    const mapping = await loadMapping('hubspot', join(root, 'mappings', 'hubspot.json'));
+    const policy = await loadPolicy(join(root, 'policies', 'default.json'));
+    const runs: RunFigures[] = [];
+
+    const measure = async (name: RunName, work: () => Promise<SyncReport | undefined>): Promise<RunFigures> => {
+      log(`${RUN_TITLES[name]} ...`);
+      const stats = copyStats(sandbox.stats);
+      const calls = connector.apiCalls;
+      const start = performance.now();
+      const report = await work();
+      const wallMs = performance.now() - start;
+      const run = figures(
+        name,
+        wallMs,
+        connector.apiCalls - calls,
+        requestsBetween(stats, copyStats(sandbox.stats)),
+        report,
+      );
+      log(`  ${seconds(wallMs)}, ${run.apiCalls.connector} API calls, bound / actual ${run.bound.ratio.toFixed(2)}`);
+      runs.push(run);
+      return run;
+    };
+
+    let installationId = '';
+    await measure('setup', async () => {
+      const account = await connector.identify();
+      installationId = (await store.upsertInstallation('hubspot', account.externalId, account.name)).id;
+      await connector.setup(policy.tiers);
+      return undefined;
+    });
+    const syncRun = (full: boolean) => async (): Promise<SyncReport> => {
+      const progress = progressReporter(process.stderr);
+      try {
+        return await sync({
+          store,
+          connector,
+          mapping,
+          installationId,
+          policy,
+          full,
+          onProgress: progress.onProgress,
+        });
+      } finally {
+        progress.done();
+      }
+    };
+    const full = await measure('full', syncRun(true));
+    const second = await measure('second', syncRun(false));
+    const changed = mutate(portal, { deals: CHANGED_DEALS, seed: SEED + 1 });
+    const incremental = await measure('incremental', syncRun(false));
+
+    const records = size.companies + size.contacts;
+    const totalMs = performance.now() - benchStart;
+    const results: SyncBenchResults = {
+      node: process.version,
+      cpus: availableParallelism(),
+      startedAt: startedAt.toISOString(),
+      portal: size,
+      generatedMs,
+      limits: { ...DEFAULT_LIMITS },
+      runs,
+      totalMs,
+      peakRssBytes: peakRssBytes(),
+      checks: [
+        {
+          name: 'full sync decides and writes every record',
+          actual: `${count.format(full.written)}/${count.format(records)}`,
+          pass: full.decided === records && full.written === records,
+        },
+        {
+          name: `full sync bound / actual ≥ ${MIN_FULL_RATIO}`,
+          actual: full.bound.ratio.toFixed(2),
+          pass: full.bound.ratio >= MIN_FULL_RATIO,
+        },
+        { name: 'second sync writes nothing', actual: String(second.written), pass: second.written === 0 },
+        {
+          name: `incremental sync reads the ${changed.deals.length} changed deals`,
+          actual: String(incremental.pulled?.deals ?? 0),
+          pass: (incremental.pulled?.deals ?? 0) >= changed.deals.length,
+        },
+        {
+          name: 'no 429s',
+          actual: String(runs.reduce((sum, run) => sum + run.rateLimited.total429, 0)),
+          pass: runs.every((run) => run.rateLimited.total429 === 0),
+        },
+      ],
+    };
+    await mkdir(outDir, { recursive: true });
+    await writeFile(outFile, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`\n${renderSyncReport(results)}\nresults: ${outFile}\n`);
+  } finally {
+    await running?.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(
+    `sync bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+}
