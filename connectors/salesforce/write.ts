@@ -28,12 +28,16 @@ interface Outcome {
   readonly rejected: { id: string; error: string }[];
 }
 
-function isTransient(error: unknown): boolean {
-  const e = error as { name?: unknown; code?: unknown; statusCode?: unknown; errorCode?: unknown };
-  const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
-  if (status !== undefined && status >= 500) return true;
-  const code = typeof e.code === 'string' ? e.code : '';
-  return ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET'].includes(code);
+/** Salesforce's answers worth another try: 5xx (jsforce's errors carry no status, only a code) and network failures. */
+const TRANSIENT_CODES = new Set(['SERVER_UNAVAILABLE', 'UNKNOWN_EXCEPTION', 'REQUEST_RUNNING_TOO_LONG']);
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET']);
+
+export function isTransient(error: unknown): boolean {
+  const e = error as { errorCode?: unknown; code?: unknown; cause?: { code?: unknown } };
+  const code = typeof e.errorCode === 'string' ? e.errorCode : '';
+  if (TRANSIENT_CODES.has(code) || /^ERROR_HTTP_5\d\d$/.test(code)) return true;
+  const network = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : '';
+  return NETWORK_CODES.has(network);
 }
 
 function errorText(result: SaveResult): { code: string; text: string } {
