@@ -1,0 +1,329 @@
+/**
+ * Metadata API over SOAP (`POST /services/Soap/m/{version}`): create/update/upsertMetadata and
+ * readMetadata for CustomField and PermissionSet. The session comes from the SessionHeader; an
+ * invalid one is an `sf:INVALID_SESSION_ID` fault with HTTP 500 (what makes jsforce refresh).
+ * Component problems are `success=false` results with `errors`, never faults (jsforce returns
+ * them rather than throwing). A created custom field gets no field-level security: it stays
+ * invisible until a PermissionSet granting it is assigned to the user.
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { SalesforceContext } from './context.ts';
+import { userOf } from './context.ts';
+import { type FieldDef, type FieldType, type MdObject, type MdValue } from './model.ts';
+import { fieldDef } from './schema.ts';
+import { child, escapeXml, mdToXml, parseXml, soapEnvelope, soapFault, toMd, type XmlElement } from './xml.ts';
+
+interface ComponentError {
+  readonly statusCode: string;
+  readonly message: string;
+  readonly fields?: string;
+}
+
+interface SaveOutcome {
+  readonly fullName: string;
+  readonly created: boolean;
+  readonly errors: ComponentError[];
+}
+
+const FIELD_TYPES: Record<string, FieldType> = {
+  Picklist: 'picklist',
+  LongTextArea: 'textarea',
+  TextArea: 'textarea',
+  Text: 'string',
+  Email: 'email',
+  DateTime: 'datetime',
+  Date: 'date',
+  Number: 'double',
+  Currency: 'currency',
+  Percent: 'percent',
+  Checkbox: 'boolean',
+};
+
+function text(md: MdObject, key: string): string | undefined {
+  const value = md[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function list(value: MdValue | undefined): MdValue[] {
+  if (value === undefined || value === '') return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function obj(value: MdValue | undefined): MdObject | undefined {
+  return typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+}
+
+function integrity(message: string, fields?: string): ComponentError {
+  return { statusCode: 'FIELD_INTEGRITY_EXCEPTION', message, ...(fields === undefined ? {} : { fields }) };
+}
+
+type Mode = 'create' | 'update' | 'upsert';
+
+function saveCustomField(context: SalesforceContext, md: MdObject, mode: Mode): SaveOutcome {
+  const { org } = context;
+  const fullName = text(md, 'fullName') ?? '';
+  const fail = (error: ComponentError): SaveOutcome => ({ fullName, created: false, errors: [error] });
+  const dot = fullName.indexOf('.');
+  const objectName = dot < 0 ? '' : fullName.slice(0, dot);
+  const fieldName = dot < 0 ? fullName : fullName.slice(dot + 1);
+  const def = org.objectDef(objectName);
+  if (def === undefined) {
+    return fail(
+      integrity(
+        `Cannot create a new component with the namespace: ${objectName}. Object ${objectName} does not exist`,
+        'fullName',
+      ),
+    );
+  }
+  if (!/^[A-Za-z](?:[A-Za-z0-9]|_(?!_))*__c$/.test(fieldName)) {
+    return fail(
+      integrity(
+        `Invalid custom field name: ${fieldName}. The name must end with __c and contain only letters, digits and single underscores.`,
+        'fullName',
+      ),
+    );
+  }
+  const label = text(md, 'label');
+  if (label === undefined || label === '') return fail(integrity('Must specify a label', 'label'));
+  const typeName = text(md, 'type') ?? '';
+  const type = FIELD_TYPES[typeName];
+  if (type === undefined) return fail(integrity(`Invalid field type: ${typeName}`, 'type'));
+  const existing = def.fields.get(fieldName.toLowerCase());
+  if (mode === 'create' && existing !== undefined) {
+    return {
+      fullName,
+      created: false,
+      errors: [
+        {
+          statusCode: 'DUPLICATE_DEVELOPER_NAME',
+          message: `There is already a field named ${fieldName} on ${def.name}.`,
+        },
+      ],
+    };
+  }
+  if (mode === 'update' && existing === undefined) {
+    return {
+      fullName,
+      created: false,
+      errors: [
+        {
+          statusCode: 'INVALID_CROSS_REFERENCE_KEY',
+          message: `In field: fullName - no CustomField named ${fullName} found`,
+        },
+      ],
+    };
+  }
+  let field: FieldDef = fieldDef(existing?.name ?? fieldName, label, type, {
+    inlineHelpText: text(md, 'inlineHelpText') ?? null,
+  });
+  if (type === 'picklist') {
+    const valueSet = obj(md['valueSet']);
+    const values = list(obj(valueSet?.['valueSetDefinition'])?.['value'])
+      .map(obj)
+      .filter((v): v is MdObject => v !== undefined);
+    if (values.length === 0) return fail(integrity('Picklist must have at least one value', 'valueSet'));
+    const names = values.map((v) => text(v, 'fullName') ?? '');
+    if (names.some((n) => n === '')) return fail(integrity('Every picklist value needs a fullName', 'valueSet'));
+    field = {
+      ...field,
+      restrictedPicklist: valueSet !== undefined && text(valueSet, 'restricted') === 'true',
+      picklistValues: values.map((v, i) => ({
+        value: names[i] ?? '',
+        label: text(v, 'label') ?? names[i] ?? '',
+        active: text(v, 'isActive') !== 'false',
+        defaultValue: text(v, 'default') === 'true',
+      })),
+    };
+  } else if (type === 'textarea' && typeName === 'LongTextArea') {
+    const length = Number(text(md, 'length'));
+    if (!Number.isInteger(length) || length < 256 || length > 131_072) {
+      return fail(integrity('Length must be between 256 and 131072 for a long text area', 'length'));
+    }
+    if (text(md, 'visibleLines') === undefined) return fail(integrity('Must specify visibleLines', 'visibleLines'));
+    field = { ...field, length };
+  } else if (type === 'string') {
+    const length = Number(text(md, 'length'));
+    if (!Number.isInteger(length) || length < 1 || length > 255) {
+      return fail(integrity('Length must be between 1 and 255 for a text field', 'length'));
+    }
+    field = { ...field, length };
+  } else if (type === 'boolean') {
+    field = { ...field, nillable: false };
+  }
+  def.fields.set(field.name.toLowerCase(), field);
+  org.customFields.set(`${def.name}.${field.name}`, md);
+  if (existing === undefined) {
+    // Existing rows get the new column (false for checkboxes, null otherwise).
+    for (const record of org.store(def.name).values()) record.values[field.name] = type === 'boolean' ? false : null;
+  }
+  return { fullName, created: existing === undefined, errors: [] };
+}
+
+function savePermissionSet(context: SalesforceContext, md: MdObject, mode: Mode, userId: string): SaveOutcome {
+  const { org } = context;
+  const fullName = text(md, 'fullName') ?? '';
+  const fail = (error: ComponentError): SaveOutcome => ({ fullName, created: false, errors: [error] });
+  if (!/^[A-Za-z](?:[A-Za-z0-9]|_(?!_))*$/.test(fullName)) {
+    return fail(integrity(`Invalid permission set name: ${fullName}`, 'fullName'));
+  }
+  const label = text(md, 'label');
+  if (label === undefined || label === '') return fail(integrity('Must specify a label', 'label'));
+  for (const perm of list(md['fieldPermissions'])) {
+    const field = obj(perm) === undefined ? '' : (text(obj(perm) ?? {}, 'field') ?? '');
+    if (!org.customFields.has(field))
+      return fail(integrity(`In field: field - no CustomField named ${field} found`, 'fieldPermissions'));
+  }
+  const existing = [...org.store('PermissionSet').values()].find(
+    (r) => r.deletedAt === null && r.values['Name'] === fullName,
+  );
+  if (mode === 'create' && existing !== undefined) {
+    return {
+      fullName,
+      created: false,
+      errors: [
+        { statusCode: 'DUPLICATE_DEVELOPER_NAME', message: `The permission set name ${fullName} is already in use.` },
+      ],
+    };
+  }
+  if (mode === 'update' && existing === undefined) {
+    return {
+      fullName,
+      created: false,
+      errors: [
+        {
+          statusCode: 'INVALID_CROSS_REFERENCE_KEY',
+          message: `In field: fullName - no PermissionSet named ${fullName} found`,
+        },
+      ],
+    };
+  }
+  org.permissionSets.set(fullName, md);
+  const description = text(md, 'description') ?? null;
+  const now = context.now();
+  if (existing === undefined) {
+    org.insert(
+      'PermissionSet',
+      { Name: fullName, Label: label, Description: description, IsOwnedByProfile: false },
+      now,
+      userId,
+    );
+  } else {
+    Object.assign(existing.values, { Label: label, Description: description });
+    org.touch(existing, now, userId);
+  }
+  return { fullName, created: existing === undefined, errors: [] };
+}
+
+function resultXml(outcome: SaveOutcome, withCreated: boolean): string {
+  const errors = outcome.errors
+    .map(
+      (e) =>
+        `<errors>${e.fields === undefined ? '' : `<fields>${escapeXml(e.fields)}</fields>`}<message>${escapeXml(e.message)}</message><statusCode>${e.statusCode}</statusCode></errors>`,
+    )
+    .join('');
+  const created = withCreated ? `<created>${String(outcome.created)}</created>` : '';
+  return `<result>${created}${errors}<fullName>${escapeXml(outcome.fullName)}</fullName><success>${String(outcome.errors.length === 0)}</success></result>`;
+}
+
+function save(context: SalesforceContext, method: string, call: XmlElement, userId: string): string {
+  const mode: Mode = method === 'createMetadata' ? 'create' : method === 'updateMetadata' ? 'update' : 'upsert';
+  const results = call.children
+    .filter((c) => c.name === 'metadata')
+    .map((element) => {
+      const md = obj(toMd(element)) ?? {};
+      const type = (element.attrs['xsi:type'] ?? '').replace(/^.*:/, '');
+      const fullName = text(md, 'fullName') ?? '';
+      if (type === 'CustomField') return saveCustomField(context, md, mode);
+      if (type === 'PermissionSet') return savePermissionSet(context, md, mode, userId);
+      return {
+        fullName,
+        created: false,
+        errors: [{ statusCode: 'INVALID_TYPE', message: `sandbox: metadata type '${type}' is not supported` }],
+      };
+    });
+  return `<${method}Response>${results.map((r) => resultXml(r, mode === 'upsert')).join('')}</${method}Response>`;
+}
+
+function read(context: SalesforceContext, call: XmlElement): string {
+  const type = child(call, 'type')?.text ?? '';
+  const store =
+    type === 'CustomField'
+      ? context.org.customFields
+      : type === 'PermissionSet'
+        ? context.org.permissionSets
+        : undefined;
+  const records = call.children
+    .filter((c) => c.name === 'fullNames')
+    .map((c) => {
+      const md = store?.get(c.text);
+      // Unknown names read as an empty record, as Salesforce does.
+      return md === undefined
+        ? `<records xsi:type="${escapeXml(type)}"/>`
+        : mdToXml('records', md, ` xsi:type="${escapeXml(type)}"`);
+    });
+  return `<readMetadataResponse><result>${records.join('')}</result></readMetadataResponse>`;
+}
+
+function sendFault(res: Response, code: string, message: string): void {
+  res.status(500).type('text/xml').send(soapFault(code, message));
+}
+
+export function metadataRoutes(
+  context: SalesforceContext,
+  limiter: (req: Request, res: Response, next: NextFunction) => void,
+): Router {
+  const router = express.Router();
+  const session = (req: Request, res: Response, next: NextFunction): void => {
+    let envelope: XmlElement;
+    try {
+      envelope = parseXml(typeof req.body === 'string' ? req.body : '');
+    } catch (err) {
+      sendFault(
+        res,
+        'soapenv:Client',
+        `Unable to parse the request: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      return;
+    }
+    const sessionId = child(child(child(envelope, 'Header'), 'SessionHeader'), 'sessionId')?.text;
+    const userId = sessionId === undefined ? undefined : context.tokens.userOf(sessionId);
+    if (userId === undefined) {
+      sendFault(
+        res,
+        'sf:INVALID_SESSION_ID',
+        'INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: Illegal Session. Session not found, missing session hash',
+      );
+      return;
+    }
+    res.locals['userId'] = userId;
+    res.locals['soapCall'] = child(envelope, 'Body')?.children[0];
+    next();
+  };
+  router.post(['/services/Soap/m/:version', '/services/Soap/m/:version/:orgId'], session, limiter, (_req, res) => {
+    const call = res.locals['soapCall'] as XmlElement | undefined;
+    if (call === undefined) {
+      sendFault(res, 'soapenv:Client', 'No operation in the SOAP body');
+      return;
+    }
+    let body: string;
+    switch (call.name) {
+      case 'createMetadata':
+      case 'updateMetadata':
+      case 'upsertMetadata':
+        body = save(context, call.name, call, userOf(res));
+        break;
+      case 'readMetadata':
+        body = read(context, call);
+        break;
+      default:
+        sendFault(
+          res,
+          'soapenv:Client',
+          `No operation available for request {http://soap.sforce.com/2006/04/metadata}${call.name}`,
+        );
+        return;
+    }
+    res.status(200).type('text/xml').send(soapEnvelope(body));
+  });
+  return router;
+}

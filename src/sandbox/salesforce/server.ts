@@ -1,0 +1,205 @@
+/**
+ * The fake Salesforce org: an Express 5 app speaking the subset of Salesforce's REST (query,
+ * describe, sObject Collections, get deleted/updated, limits), OAuth (refresh with rotation,
+ * authorization code, userinfo), Bulk API 2.0 ingest and Metadata SOAP (upsert/read CustomField and
+ * PermissionSet) APIs that jsforce 3 uses, with Salesforce's bodies, error codes, field-level
+ * security and daily API limit, so the real `Connection` pointed at it works unchanged.
+ *
+ * ```ts
+ * const sandbox = createSalesforceSandbox({ org: generateOrg({ seed: 1 }), clientId: 'id', clientSecret: 's' });
+ * const { url, close } = await sandbox.listen();
+ * const { accessToken, refreshToken } = sandbox.tokens.issue();
+ * const conn = new Connection({ instanceUrl: url, accessToken, refreshToken, version: '66.0',
+ *   oauth2: { clientId: 'id', clientSecret: 's', loginUrl: url } });
+ * ```
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { authRoutes, bearerAuth, TokenStore, type TokenControls } from './auth.ts';
+import { bulkRoutes } from './bulk.ts';
+import type { SalesforceContext } from './context.ts';
+import { SfHttpError } from './errors.ts';
+import { generateOrg } from './generate.ts';
+import { apiLimiter, DEFAULT_DAILY_API_LIMIT, limitRoutes } from './limits.ts';
+import { metadataRoutes } from './metadata.ts';
+import type { Org } from './model.ts';
+import { queryRoutes } from './routes-query.ts';
+import { sobjectRoutes } from './routes-sobjects.ts';
+import { counting, createStats, resetStats, type SalesforceStats } from './stats.ts';
+
+export interface SalesforceSandboxOptions {
+  /** The data to serve. Default: `generateOrg({ seed: options.seed ?? 1 })`. */
+  readonly org?: Org;
+  readonly seed?: number;
+  /** When set, the token endpoint requires this client id (else any is accepted). */
+  readonly clientId?: string;
+  /** When set, the token endpoint requires this client secret. */
+  readonly clientSecret?: string;
+  /** The clock (epoch ms) for modification stamps and token issue times. Default `Date.now`. */
+  readonly now?: () => number;
+  /** Daily API requests allowed (default 15,000); usage lives in `org.apiUsage`. */
+  readonly dailyApiLimit?: number;
+  /** Issue a new refresh token on every refresh and retire the old one (default true). */
+  readonly rotateRefreshTokens?: boolean;
+  /** Record ids whose next write fails once with UNABLE_TO_LOCK_ROW. */
+  readonly lockFailures?: Set<string>;
+  /** Called with one line per request (method, path, status, ms). */
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningSalesforceSandbox {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export interface SalesforceSandbox {
+  readonly app: Express;
+  readonly org: Org;
+  readonly stats: SalesforceStats;
+  readonly tokens: TokenControls;
+  /** Ids whose next write fails once with UNABLE_TO_LOCK_ROW (add to it at any time). */
+  readonly lockFailures: Set<string>;
+  /** The daily API limit in force (settable). */
+  dailyApiLimit: number;
+  resetStats(): void;
+  /** Starts listening on 127.0.0.1 (port 0: any free port). */
+  listen(port?: number, host?: string): Promise<RunningSalesforceSandbox>;
+}
+
+function requestLog(log: (line: string) => void): (req: Request, res: Response, next: NextFunction) => void {
+  return (req, res, next) => {
+    const started = performance.now();
+    res.on('finish', () => {
+      log(`${req.method} ${req.originalUrl} ${res.statusCode} ${Math.round(performance.now() - started)}ms`);
+    });
+    next();
+  };
+}
+
+function isBodyParserError(err: unknown): err is { type: string; status: number; message: string } {
+  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string';
+}
+
+function errorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) {
+    next(err);
+    return;
+  }
+  if (err instanceof SfHttpError) {
+    res.status(err.status).json(err.body());
+    return;
+  }
+  if (isBodyParserError(err)) {
+    res.status(400).json([{ message: `JSON_PARSER_ERROR: ${err.message}`, errorCode: 'JSON_PARSER_ERROR' }]);
+    return;
+  }
+  res.status(500).json([
+    {
+      message: `internal error: ${err instanceof Error ? err.message : String(err)}`,
+      errorCode: 'UNKNOWN_EXCEPTION',
+    },
+  ]);
+}
+
+/** Records the `Sforce-Call-Options` header of every write request. */
+function callOptions(stats: SalesforceStats): (req: Request, _res: Response, next: NextFunction) => void {
+  return (req, _res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') stats.callOptions.push(req.get('sforce-call-options') ?? '');
+    next();
+  };
+}
+
+/** 404 NOT_FOUND for `/services/data/<anything but vNN.N>/…`. */
+function versionCheck(req: Request, res: Response, next: NextFunction): void {
+  const segment = req.path.split('/')[1] ?? '';
+  if (segment !== '' && !/^v\d+\.\d+$/.test(segment)) {
+    res.status(404).json([{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
+    return;
+  }
+  next();
+}
+
+export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}): SalesforceSandbox {
+  const org = options.org ?? generateOrg({ seed: options.seed ?? 1 });
+  const now = options.now ?? Date.now;
+  const stats = createStats();
+  const tokens = new TokenStore(org);
+  const lockFailures = options.lockFailures ?? new Set<string>();
+  const context: SalesforceContext = { org, tokens, stats, now, lockFailures };
+  const limit = { value: options.dailyApiLimit ?? DEFAULT_DAILY_API_LIMIT };
+  const maxApi = (): number => limit.value;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+  if (options.log !== undefined) app.use(requestLog(options.log));
+  app.use(counting(stats));
+  app.use(
+    authRoutes(
+      {
+        org,
+        clientId: options.clientId,
+        clientSecret: options.clientSecret,
+        rotateRefreshTokens: options.rotateRefreshTokens ?? true,
+        now,
+      },
+      tokens,
+    ),
+  );
+  app.use('/services/Soap/m', express.text({ type: () => true, limit: '10mb' }));
+  app.use(metadataRoutes(context, apiLimiter(org, maxApi, stats, true)));
+  app.use('/services/data', bearerAuth(tokens), versionCheck, apiLimiter(org, maxApi, stats, false));
+  app.use('/services/data', callOptions(stats));
+  app.use('/services/data', express.json({ limit: '50mb' }));
+  app.use('/services/data', express.text({ type: 'text/csv', limit: '150mb' }));
+  app.use(limitRoutes(org, maxApi));
+  app.use(queryRoutes(context));
+  app.use(bulkRoutes(context));
+  app.use(sobjectRoutes(context));
+  app.use((_req, res) => {
+    res.status(404).json([{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
+  });
+  app.use(errorHandler);
+
+  const sandbox: SalesforceSandbox = {
+    app,
+    org,
+    stats,
+    tokens,
+    lockFailures,
+    get dailyApiLimit() {
+      return limit.value;
+    },
+    set dailyApiLimit(value: number) {
+      limit.value = value;
+    },
+    resetStats: () => {
+      resetStats(stats);
+    },
+    listen: (port = 0, host = '127.0.0.1') =>
+      new Promise<RunningSalesforceSandbox>((resolve, reject) => {
+        const server = createServer(app);
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          const address = server.address() as AddressInfo;
+          const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          resolve({
+            url: `http://${hostPart}:${address.port}`,
+            port: address.port,
+            close: () =>
+              new Promise<void>((done, fail) => {
+                server.close((err) => {
+                  if (err === undefined) done();
+                  else fail(err);
+                });
+                server.closeAllConnections();
+              }),
+          });
+        });
+      }),
+  };
+  return sandbox;
+}

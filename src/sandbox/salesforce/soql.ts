@@ -1,0 +1,511 @@
+/**
+ * The SOQL subset the fake org answers:
+ *
+ *     SELECT f1, f2 | COUNT() FROM Obj [WHERE cond] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], …] [LIMIT n]
+ *
+ * where cond is `field op literal` (= != <> < <= > >=), `field [NOT] IN (lit, …)`, combined with
+ * AND / OR / NOT and parentheses. Literals: 'strings' (backslash escapes), numbers, true/false,
+ * null, datetimes (`2026-11-20T10:00:00Z`, `…+00:00`, `….000Z`) and dates (`2026-11-20`).
+ * Anything else is a MALFORMED_QUERY; unknown objects are INVALID_TYPE; unknown (or FLS-hidden)
+ * fields are INVALID_FIELD, with Salesforce's row/column pointer.
+ */
+import { SfHttpError } from './errors.ts';
+import { isWellFormedId, to18 } from './ids.ts';
+import { parseDateTime, type FieldDef, type ObjectDef, type SfRecord, type Value } from './model.ts';
+
+type TokenKind = 'ident' | 'string' | 'number' | 'datetime' | 'date' | 'punct' | 'eof';
+
+interface Token {
+  readonly kind: TokenKind;
+  readonly text: string;
+  readonly pos: number;
+}
+
+export type Literal =
+  | { readonly kind: 'string'; readonly value: string }
+  | { readonly kind: 'number'; readonly value: number }
+  | { readonly kind: 'boolean'; readonly value: boolean }
+  | { readonly kind: 'null' }
+  | { readonly kind: 'datetime'; readonly value: number }
+  | { readonly kind: 'date'; readonly value: string };
+
+interface FieldRef {
+  readonly name: string;
+  readonly pos: number;
+}
+
+type Op = '=' | '!=' | '<' | '<=' | '>' | '>=';
+
+type Cond =
+  | { readonly kind: 'cmp'; readonly field: FieldRef; readonly op: Op; readonly value: Literal; readonly pos: number }
+  | {
+      readonly kind: 'in';
+      readonly field: FieldRef;
+      readonly not: boolean;
+      readonly values: Literal[];
+      readonly pos: number;
+    }
+  | { readonly kind: 'and' | 'or'; readonly left: Cond; readonly right: Cond }
+  | { readonly kind: 'not'; readonly cond: Cond };
+
+interface OrderItem {
+  readonly field: FieldRef;
+  readonly desc: boolean;
+  readonly nullsLast: boolean;
+}
+
+export interface ParsedQuery {
+  readonly count: boolean;
+  readonly fields: FieldRef[];
+  readonly object: FieldRef;
+  readonly where: Cond | undefined;
+  readonly orderBy: OrderItem[];
+  readonly limit: number | undefined;
+}
+
+/** A SOQL error with Salesforce's `\n<soql>\n   ^\nERROR at Row:r:Column:c\n<detail>` message. */
+function soqlError(soql: string, pos: number, errorCode: string, detail: string): SfHttpError {
+  const before = soql.slice(0, pos);
+  const row = before.split('\n').length;
+  const lineStart = before.lastIndexOf('\n') + 1;
+  const column = pos - lineStart + 1;
+  const line = soql.split('\n')[row - 1] ?? '';
+  const message = `\n${line}\n${' '.repeat(column - 1)}^\nERROR at Row:${row}:Column:${column}\n${detail}`;
+  return new SfHttpError(400, errorCode, message);
+}
+
+const DATETIME_LITERAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:\d{2})/;
+const DATE_LITERAL = /^\d{4}-\d{2}-\d{2}(?![\dT])/;
+const NUMBER_LITERAL = /^[+-]?\d+(?:\.\d+)?/;
+
+function tokenize(soql: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < soql.length) {
+    const c = soql.charAt(i);
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    const rest = soql.slice(i);
+    if (c === "'") {
+      let value = '';
+      let j = i + 1;
+      for (;;) {
+        if (j >= soql.length)
+          throw soqlError(
+            soql,
+            i,
+            'MALFORMED_QUERY',
+            'line 1:' + String(i) + " mismatched character '<EOF>' expecting '''",
+          );
+        const ch = soql.charAt(j);
+        if (ch === '\\') {
+          const next = soql.charAt(j + 1);
+          value += next === 'n' ? '\n' : next === 't' ? '\t' : next;
+          j += 2;
+          continue;
+        }
+        if (ch === "'") break;
+        value += ch;
+        j++;
+      }
+      tokens.push({ kind: 'string', text: value, pos: i });
+      i = j + 1;
+      continue;
+    }
+    const dt = DATETIME_LITERAL.exec(rest) ?? undefined;
+    if (dt !== undefined) {
+      tokens.push({ kind: 'datetime', text: dt[0], pos: i });
+      i += dt[0].length;
+      continue;
+    }
+    const date = DATE_LITERAL.exec(rest) ?? undefined;
+    if (date !== undefined) {
+      tokens.push({ kind: 'date', text: date[0], pos: i });
+      i += date[0].length;
+      continue;
+    }
+    const num =
+      /^\d/.test(c) || (/^[+-]\d/.test(rest) && tokens.at(-1)?.kind === 'punct') ? NUMBER_LITERAL.exec(rest) : null;
+    if (num !== null) {
+      tokens.push({ kind: 'number', text: num[0], pos: i });
+      i += num[0].length;
+      continue;
+    }
+    const ident = /^[A-Za-z_][A-Za-z0-9_.]*/.exec(rest);
+    if (ident !== null) {
+      tokens.push({ kind: 'ident', text: ident[0], pos: i });
+      i += ident[0].length;
+      continue;
+    }
+    const punct = /^(?:!=|<>|<=|>=|[=<>(),])/.exec(rest);
+    if (punct !== null) {
+      tokens.push({ kind: 'punct', text: punct[0], pos: i });
+      i += punct[0].length;
+      continue;
+    }
+    throw soqlError(soql, i, 'MALFORMED_QUERY', `unexpected token: '${c}'`);
+  }
+  tokens.push({ kind: 'eof', text: '<EOF>', pos: soql.length });
+  return tokens;
+}
+
+class Parser {
+  readonly #soql: string;
+  readonly #tokens: Token[];
+  #at = 0;
+
+  constructor(soql: string) {
+    this.#soql = soql;
+    this.#tokens = tokenize(soql);
+  }
+
+  #peek(): Token {
+    return this.#tokens[this.#at] ?? { kind: 'eof', text: '<EOF>', pos: this.#soql.length };
+  }
+
+  #next(): Token {
+    const token = this.#peek();
+    if (token.kind !== 'eof') this.#at++;
+    return token;
+  }
+
+  #isKeyword(word: string, token = this.#peek()): boolean {
+    return token.kind === 'ident' && token.text.toUpperCase() === word;
+  }
+
+  #fail(token: Token, detail?: string): SfHttpError {
+    return soqlError(this.#soql, token.pos, 'MALFORMED_QUERY', detail ?? `unexpected token: '${token.text}'`);
+  }
+
+  #expectKeyword(word: string): Token {
+    const token = this.#next();
+    if (!this.#isKeyword(word, token)) throw this.#fail(token);
+    return token;
+  }
+
+  #expectPunct(text: string): void {
+    const token = this.#next();
+    if (token.kind !== 'punct' || token.text !== text) throw this.#fail(token);
+  }
+
+  #field(): FieldRef {
+    const token = this.#next();
+    if (token.kind !== 'ident' || RESERVED.has(token.text.toUpperCase())) throw this.#fail(token);
+    return { name: token.text, pos: token.pos };
+  }
+
+  parse(): ParsedQuery {
+    this.#expectKeyword('SELECT');
+    let count = false;
+    const fields: FieldRef[] = [];
+    const first = this.#peek();
+    const afterFirst = this.#tokens[this.#at + 1];
+    if (this.#isKeyword('COUNT') && afterFirst?.text === '(') {
+      this.#next();
+      this.#expectPunct('(');
+      const close = this.#next();
+      if (close.text !== ')') throw this.#fail(close, 'sandbox: only COUNT() is supported, not COUNT(field)');
+      count = true;
+    } else {
+      if (first.kind !== 'ident') throw this.#fail(first);
+      fields.push(this.#field());
+      while (this.#peek().text === ',') {
+        this.#next();
+        fields.push(this.#field());
+      }
+    }
+    this.#expectKeyword('FROM');
+    const objectToken = this.#next();
+    if (objectToken.kind !== 'ident') throw this.#fail(objectToken);
+    const object = { name: objectToken.text, pos: objectToken.pos };
+    let where: Cond | undefined;
+    if (this.#isKeyword('WHERE')) {
+      this.#next();
+      where = this.#orExpr();
+    }
+    const orderBy: OrderItem[] = [];
+    if (this.#isKeyword('ORDER')) {
+      this.#next();
+      this.#expectKeyword('BY');
+      for (;;) {
+        const field = this.#field();
+        let desc = false;
+        if (this.#isKeyword('ASC')) this.#next();
+        else if (this.#isKeyword('DESC')) {
+          this.#next();
+          desc = true;
+        }
+        let nullsLast = desc;
+        if (this.#isKeyword('NULLS')) {
+          this.#next();
+          const which = this.#next();
+          if (this.#isKeyword('FIRST', which)) nullsLast = false;
+          else if (this.#isKeyword('LAST', which)) nullsLast = true;
+          else throw this.#fail(which);
+        }
+        orderBy.push({ field, desc, nullsLast });
+        if (this.#peek().text !== ',') break;
+        this.#next();
+      }
+    }
+    let limit: number | undefined;
+    if (this.#isKeyword('LIMIT')) {
+      this.#next();
+      const n = this.#next();
+      if (n.kind !== 'number' || !/^\d+$/.test(n.text)) throw this.#fail(n);
+      limit = Number(n.text);
+    }
+    const end = this.#next();
+    if (end.kind !== 'eof') throw this.#fail(end);
+    return { count, fields, object, where, orderBy, limit };
+  }
+
+  #orExpr(): Cond {
+    let left = this.#andExpr();
+    while (this.#isKeyword('OR')) {
+      this.#next();
+      left = { kind: 'or', left, right: this.#andExpr() };
+    }
+    return left;
+  }
+
+  #andExpr(): Cond {
+    let left = this.#unary();
+    while (this.#isKeyword('AND')) {
+      this.#next();
+      left = { kind: 'and', left, right: this.#unary() };
+    }
+    return left;
+  }
+
+  #unary(): Cond {
+    if (this.#isKeyword('NOT')) {
+      this.#next();
+      return { kind: 'not', cond: this.#unary() };
+    }
+    if (this.#peek().text === '(') {
+      this.#next();
+      const inner = this.#orExpr();
+      this.#expectPunct(')');
+      return inner;
+    }
+    return this.#condition();
+  }
+
+  #condition(): Cond {
+    const field = this.#field();
+    const opToken = this.#next();
+    if (this.#isKeyword('IN', opToken) || this.#isKeyword('NOT', opToken)) {
+      const not = this.#isKeyword('NOT', opToken);
+      if (not) this.#expectKeyword('IN');
+      this.#expectPunct('(');
+      const values = [this.#literal()];
+      while (this.#peek().text === ',') {
+        this.#next();
+        values.push(this.#literal());
+      }
+      this.#expectPunct(')');
+      return { kind: 'in', field, not, values, pos: opToken.pos };
+    }
+    if (opToken.kind !== 'punct' || !COMPARISONS.has(opToken.text)) throw this.#fail(opToken);
+    const op = (opToken.text === '<>' ? '!=' : opToken.text) as Op;
+    const valueToken = this.#peek();
+    return { kind: 'cmp', field, op, value: this.#literal(), pos: valueToken.pos };
+  }
+
+  #literal(): Literal {
+    const token = this.#next();
+    switch (token.kind) {
+      case 'string':
+        return { kind: 'string', value: token.text };
+      case 'number':
+        return { kind: 'number', value: Number(token.text) };
+      case 'datetime':
+        return { kind: 'datetime', value: parseDateTime(token.text) };
+      case 'date':
+        return { kind: 'date', value: token.text };
+      case 'ident': {
+        const word = token.text.toUpperCase();
+        if (word === 'TRUE' || word === 'FALSE') return { kind: 'boolean', value: word === 'TRUE' };
+        if (word === 'NULL') return { kind: 'null' };
+        throw this.#fail(token);
+      }
+      default:
+        throw this.#fail(token);
+    }
+  }
+}
+
+const COMPARISONS = new Set(['=', '!=', '<>', '<', '<=', '>', '>=']);
+const RESERVED = new Set(['SELECT', 'FROM', 'WHERE', 'AND', 'OR', 'NOT', 'IN', 'ORDER', 'BY', 'LIMIT', 'NULL']);
+
+export function parseSoql(soql: string): ParsedQuery {
+  return new Parser(soql).parse();
+}
+
+/** What a query needs from the org: the object and the fields the running user may read. */
+export interface QueryScope {
+  objectDef(name: string): ObjectDef | undefined;
+  canRead(def: ObjectDef, field: FieldDef): boolean;
+}
+
+export interface CompiledQuery {
+  readonly object: ObjectDef;
+  readonly count: boolean;
+  readonly fields: FieldDef[];
+  readonly limit: number | undefined;
+  matches(record: SfRecord): boolean;
+  compare(a: SfRecord, b: SfRecord): number;
+}
+
+const NUMERIC = new Set(['double', 'currency', 'percent', 'int']);
+const TEXT = new Set(['string', 'email', 'picklist', 'textarea']);
+
+function typeName(field: FieldDef): string {
+  if (field.type === 'datetime') return 'dateTime';
+  if (NUMERIC.has(field.type)) return 'number';
+  return field.type;
+}
+
+/** A comparable form of a record value for the field's type (null stays null). */
+function sortKey(field: FieldDef, value: Value | undefined): string | number | null {
+  if (value === null || value === undefined) return null;
+  if (field.type === 'datetime' && typeof value === 'string') return parseDateTime(value);
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'number') return value;
+  if (TEXT.has(field.type)) return value.toLowerCase();
+  return value;
+}
+
+function compareKeys(a: string | number, b: string | number): number {
+  if (a < b) return -1;
+  return a > b ? 1 : 0;
+}
+
+/** Resolves names against the org (INVALID_TYPE / INVALID_FIELD) and builds the filter and sort. */
+export function compileSoql(soql: string, scope: QueryScope): CompiledQuery {
+  const parsed = parseSoql(soql);
+  const object = scope.objectDef(parsed.object.name);
+  if (object === undefined) {
+    throw soqlError(
+      soql,
+      parsed.object.pos,
+      'INVALID_TYPE',
+      `sObject type '${parsed.object.name}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`,
+    );
+  }
+  const resolve = (ref: FieldRef): FieldDef => {
+    const field = object.fields.get(ref.name.toLowerCase());
+    if (field === undefined || !scope.canRead(object, field)) {
+      throw soqlError(
+        soql,
+        ref.pos,
+        'INVALID_FIELD',
+        `No such column '${ref.name}' on entity '${object.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`,
+      );
+    }
+    return field;
+  };
+  const fields: FieldDef[] = [];
+  for (const ref of parsed.fields) {
+    const field = resolve(ref);
+    if (fields.includes(field)) {
+      throw soqlError(soql, ref.pos, 'MALFORMED_QUERY', `duplicate field selected: ${field.name}`);
+    }
+    fields.push(field);
+  }
+
+  /** The literal as a comparable key for the field, or a type-mismatch error. */
+  const literalKey = (field: FieldDef, literal: Literal, pos: number): string | number | null => {
+    if (literal.kind === 'null') return null;
+    const mismatch = (): SfHttpError => {
+      const quoted = literal.kind === 'string';
+      return soqlError(
+        soql,
+        pos,
+        'INVALID_FIELD',
+        `value of filter criterion for field '${field.name}' must be of type ${typeName(field)}${quoted ? ' and should not be enclosed in quotes' : ''}`,
+      );
+    };
+    switch (field.type) {
+      case 'datetime':
+        if (literal.kind !== 'datetime') throw mismatch();
+        return literal.value;
+      case 'date':
+        if (literal.kind !== 'date') throw mismatch();
+        return literal.value;
+      case 'boolean':
+        if (literal.kind !== 'boolean') throw mismatch();
+        return literal.value ? 1 : 0;
+      case 'id':
+      case 'reference':
+        if (literal.kind !== 'string') throw mismatch();
+        if (!isWellFormedId(literal.value)) {
+          throw soqlError(soql, pos, 'INVALID_QUERY_FILTER_OPERATOR', `invalid ID field: ${literal.value}`);
+        }
+        return to18(literal.value);
+      default:
+        if (NUMERIC.has(field.type)) {
+          if (literal.kind !== 'number') throw mismatch();
+          return literal.value;
+        }
+        if (literal.kind !== 'string') throw mismatch();
+        return literal.value.toLowerCase();
+    }
+  };
+
+  const build = (cond: Cond): ((record: SfRecord) => boolean) => {
+    switch (cond.kind) {
+      case 'and': {
+        const [l, r] = [build(cond.left), build(cond.right)];
+        return (rec) => l(rec) && r(rec);
+      }
+      case 'or': {
+        const [l, r] = [build(cond.left), build(cond.right)];
+        return (rec) => l(rec) || r(rec);
+      }
+      case 'not': {
+        const inner = build(cond.cond);
+        return (rec) => !inner(rec);
+      }
+      case 'in': {
+        const field = resolve(cond.field);
+        const keys = cond.values.map((v) => literalKey(field, v, cond.pos));
+        return (rec) => {
+          const key = sortKey(field, rec.values[field.name]);
+          return keys.includes(key) !== cond.not;
+        };
+      }
+      case 'cmp': {
+        const field = resolve(cond.field);
+        const want = literalKey(field, cond.value, cond.pos);
+        const op = cond.op;
+        return (rec) => {
+          const have = sortKey(field, rec.values[field.name]);
+          if (op === '=') return have === want;
+          if (op === '!=') return have !== want;
+          if (have === null || want === null) return false;
+          const c = compareKeys(have, want);
+          return op === '<' ? c < 0 : op === '<=' ? c <= 0 : op === '>' ? c > 0 : c >= 0;
+        };
+      }
+    }
+  };
+  const matches = parsed.where === undefined ? () => true : build(parsed.where);
+  const order = parsed.orderBy.map((item) => ({ ...item, def: resolve(item.field) }));
+  const compare = (a: SfRecord, b: SfRecord): number => {
+    for (const item of order) {
+      const ka = sortKey(item.def, a.values[item.def.name]);
+      const kb = sortKey(item.def, b.values[item.def.name]);
+      if (ka === kb) continue;
+      if (ka === null) return item.nullsLast ? 1 : -1;
+      if (kb === null) return item.nullsLast ? -1 : 1;
+      const c = compareKeys(ka, kb);
+      if (c !== 0) return item.desc ? -c : c;
+    }
+    return 0;
+  };
+  return { object, count: parsed.count, fields, limit: parsed.limit, matches, compare };
+}

@@ -1,0 +1,221 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateOrg, mutateOrg } from '../../src/sandbox/salesforce/generate.ts';
+import { NOW, startOrg, type TestOrg } from './helpers.ts';
+
+const TIERS = ['Tech-touch', 'Low-touch', 'Mid-touch', 'High-touch'];
+
+function picklistField(fullName: string): Record<string, unknown> {
+  return {
+    fullName,
+    label: 'Engagement Model',
+    type: 'Picklist',
+    description: 'Managed by RightTouch',
+    inlineHelpText: 'Set automatically',
+    valueSet: {
+      restricted: true,
+      valueSetDefinition: { sorted: false, value: TIERS.map((v) => ({ fullName: v, label: v, default: false })) },
+    },
+  };
+}
+
+interface UpsertResultLike {
+  created: boolean;
+  success: boolean;
+  fullName: string;
+  errors: { statusCode: string; message: string }[];
+}
+
+describe('fake Salesforce: Metadata API, field-level security and permission sets', () => {
+  let t: TestOrg;
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('upserts picklist fields (created, then updated), returns component errors without throwing', async () => {
+    t = await startOrg();
+    const upsert = async (md: unknown): Promise<UpsertResultLike> =>
+      (await t.conn.metadata.upsert('CustomField', md as never)) as unknown as UpsertResultLike;
+    expect(await upsert(picklistField('Account.Engagement_Model__c'))).toMatchObject({
+      created: true,
+      success: true,
+      fullName: 'Account.Engagement_Model__c',
+    });
+    expect(await upsert(picklistField('Account.Engagement_Model__c'))).toMatchObject({ created: false, success: true });
+    const many = (await t.conn.metadata.upsert('CustomField', [
+      picklistField('Contact.Engagement_Model__c'),
+      { fullName: 'Contact.Engagement_Notes__c', label: 'Notes', type: 'LongTextArea', length: 32768, visibleLines: 5 },
+    ] as never)) as unknown as UpsertResultLike[];
+    expect(many.map((r) => [r.created, r.success])).toEqual([
+      [true, true],
+      [true, true],
+    ]);
+
+    const noValues = await upsert({ fullName: 'Account.Broken__c', label: 'Broken', type: 'Picklist' });
+    expect(noValues).toMatchObject({ success: false, errors: [{ statusCode: 'FIELD_INTEGRITY_EXCEPTION' }] });
+    const noObject = await upsert(picklistField('Widget.Engagement_Model__c'));
+    expect(noObject.success).toBe(false);
+
+    const read = (await t.conn.metadata.read('CustomField', 'Account.Engagement_Model__c')) as unknown as {
+      fullName: string;
+      valueSet: { restricted: boolean; valueSetDefinition: { value: { fullName: string }[] } };
+    };
+    expect(read.fullName).toBe('Account.Engagement_Model__c');
+    expect(read.valueSet.restricted).toBe(true);
+    expect(read.valueSet.valueSetDefinition.value.map((v) => v.fullName)).toEqual(TIERS);
+    const missing = (await t.conn.metadata.read('CustomField', 'Account.Nope__c')) as unknown as { fullName?: string };
+    expect(missing.fullName).toBeUndefined();
+  });
+
+  it('keeps a new field invisible until a permission set granting it is assigned', async () => {
+    t = await startOrg();
+    await t.conn.metadata.upsert('CustomField', picklistField('Account.Engagement_Model__c') as never);
+    const describeNames = async (): Promise<string[]> => (await t.conn.describe('Account')).fields.map((f) => f.name);
+    expect(await describeNames()).not.toContain('Engagement_Model__c');
+    await expect(t.conn.query('SELECT Id, Engagement_Model__c FROM Account')).rejects.toMatchObject({
+      errorCode: 'INVALID_FIELD',
+    });
+    const [account] = [...t.org.store('Account').values()].filter((r) => r.deletedAt === null);
+    const accountId = account?.values['Id'] as string;
+    await expect(
+      t.conn.sobject('Account').update([{ Id: accountId, Engagement_Model__c: 'High-touch' }]),
+    ).rejects.toMatchObject({ errorCode: 'INVALID_FIELD' });
+
+    const ps = (await t.conn.metadata.upsert('PermissionSet', {
+      fullName: 'RightTouch_Engagement_Model',
+      label: 'RightTouch Engagement Model',
+      description: 'Read/edit Engagement Model',
+      fieldPermissions: [{ field: 'Account.Engagement_Model__c', readable: true, editable: true }],
+    } as never)) as unknown as UpsertResultLike;
+    expect(ps).toMatchObject({ created: true, success: true });
+    expect(await describeNames()).not.toContain('Engagement_Model__c');
+
+    const identity = await t.conn.identity();
+    expect(identity.user_id).toBe(t.org.integrationUserId);
+    const found = await t.conn.query<{ Id: string; Name: string }>(
+      "SELECT Id, Name FROM PermissionSet WHERE Name = 'RightTouch_Engagement_Model'",
+    );
+    const psId = found.records[0]?.Id ?? '';
+    expect(psId).toMatch(/^0PS/);
+    const assigned = await t.conn
+      .sobject('PermissionSetAssignment')
+      .create({ AssigneeId: identity.user_id, PermissionSetId: psId });
+    expect(assigned).toMatchObject({ success: true, id: expect.stringMatching(/^0Pa/) as unknown });
+    await expect(
+      t.conn.sobject('PermissionSetAssignment').create({ AssigneeId: identity.user_id, PermissionSetId: psId }),
+    ).rejects.toMatchObject({ errorCode: 'DUPLICATE_VALUE' });
+    const assignments = await t.conn.query(
+      `SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = '${identity.user_id}' AND PermissionSetId = '${psId}'`,
+    );
+    expect(assignments.totalSize).toBe(1);
+
+    const field = (await t.conn.describe('Account')).fields.find((f) => f.name === 'Engagement_Model__c');
+    expect(field).toMatchObject({ type: 'picklist', restrictedPicklist: true, updateable: true });
+    const results = (await t.conn.sobject('Account').update([
+      { Id: accountId, Engagement_Model__c: 'High-touch' },
+      { Id: accountId, Engagement_Model__c: 'Ultra-touch' },
+    ])) as unknown as { success: boolean; errors: { statusCode: string }[] }[];
+    expect(results.map((r) => r.success)).toEqual([true, false]);
+    expect(results[1]?.errors[0]?.statusCode).toBe('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST');
+    const after = await t.conn.query<{ Engagement_Model__c: string }>(
+      `SELECT Engagement_Model__c FROM Account WHERE Id = '${accountId}'`,
+    );
+    expect(after.records[0]?.Engagement_Model__c).toBe('High-touch');
+  });
+
+  it('answers an expired SOAP session with an INVALID_SESSION_ID fault that jsforce refreshes past', async () => {
+    t = await startOrg();
+    t.sandbox.tokens.expireAccessTokens();
+    const result = (await t.conn.metadata.upsert(
+      'CustomField',
+      picklistField('Lead.Engagement_Model__c') as never,
+    )) as unknown as UpsertResultLike;
+    expect(result).toMatchObject({ created: true, success: true });
+    expect(t.sandbox.stats.byStatus['500']).toBe(1);
+  });
+});
+
+describe('fake Salesforce: Bulk API 2.0 and deletes', () => {
+  let t: TestOrg;
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('runs loadAndWaitForResults for an update with a failed row', async () => {
+    t = await startOrg();
+    t.conn.bulk2.pollInterval = 20;
+    const live = [...t.org.store('Account').values()].filter((r) => r.deletedAt === null);
+    const [a = '', b = ''] = live.map((r) => r.values['Id'] as string);
+    const gone = [...t.org.store('Account').values()].find((r) => r.deletedAt !== null)?.values['Id'] as string;
+    const results = await t.conn.bulk2.loadAndWaitForResults({
+      object: 'Account',
+      operation: 'update',
+      input: [
+        // jsforce takes the CSV columns from the first record: give it every column.
+        { Id: a, Support_Plan__c: 'Premier', NumberOfEmployees: null, Prefers_Digital__c: false },
+        { Id: b, Support_Plan__c: 'Standard', Prefers_Digital__c: true },
+        { Id: gone, Support_Plan__c: 'Basic' },
+      ],
+    });
+    expect(results.successfulResults.map((r) => r['sf__Id']).sort()).toEqual([a, b].sort());
+    expect(results.successfulResults[0]?.['sf__Created']).toBe('false');
+    expect(results.failedResults).toHaveLength(1);
+    expect(results.failedResults[0]).toMatchObject({
+      sf__Id: gone,
+      sf__Error: 'ENTITY_IS_DELETED:entity is deleted:--',
+    });
+    expect(results.unprocessedRecords).toEqual([]);
+    expect(t.org.get('Account', a)?.values).toMatchObject({
+      Support_Plan__c: 'Premier',
+      NumberOfEmployees: null,
+    });
+    expect(t.org.get('Account', b)?.values).toMatchObject({ Prefers_Digital__c: true });
+    expect(t.sandbox.stats.bulkJobs).toBe(1);
+
+    const job = t.conn.bulk2.createJob({ object: 'Account', operation: 'update' });
+    await job.open();
+    await job.uploadData(`Id,Support_Plan__c\n${a},Basic\n`);
+    await job.close();
+    const firstPoll = await job.check();
+    expect(firstPoll.state).toBe('InProgress');
+    expect((await job.check()).state).toBe('JobComplete');
+    expect(await job.getFailedResults()).toEqual([]);
+    await job.delete();
+  });
+
+  it('lists deleted records in a window and reports merges through queryAll', async () => {
+    t = await startOrg();
+    const id = [...t.org.store('Contact').values()].find((r) => r.deletedAt === null)?.values['Id'] as string;
+    t.org.deleteRecord('Contact', id, NOW - 60_000 * 5);
+    const res = await t.conn.sobject('Contact').deleted(new Date(NOW - 86_400_000 * 14), new Date(NOW));
+    expect(res.deletedRecords.map((r) => r.id)).toContain(id);
+    expect(res.earliestDateAvailable).toBe('2026-11-05T10:00:00.000+0000');
+    expect(res.latestDateCovered).toBe('2026-11-20T10:00:00.000+0000');
+    const merged = await t.conn.query<{ Id: string; MasterRecordId: string }>(
+      'SELECT Id, MasterRecordId FROM Contact WHERE IsDeleted = true AND MasterRecordId != null',
+      { scanAll: true },
+    );
+    expect(merged.totalSize).toBe(1);
+  });
+});
+
+describe('fake Salesforce: generation', () => {
+  it('generates the same org for the same seed, and mutates it deterministically', () => {
+    const snapshot = (seed: number): unknown => {
+      const org = generateOrg({ seed, accounts: 30, now: NOW });
+      const changed = mutateOrg(org, { seed: 2, now: NOW + 1000 });
+      return { records: [...org.records.entries()].map(([k, v]) => [k, [...v.values()]]), changed };
+    };
+    expect(snapshot(5)).toEqual(snapshot(5));
+    expect(snapshot(5)).not.toEqual(snapshot(6));
+    const org = generateOrg({ seed: 1, now: NOW });
+    expect(org.store('Account').size).toBe(500);
+    expect(org.store('Contact').size).toBe(2000);
+    expect(org.store('Lead').size).toBe(500);
+    expect(org.store('Opportunity').size).toBe(750);
+    const changed = mutateOrg(org, { seed: 9, opportunities: 10, contacts: 5, leads: 5, now: NOW + 60_000 });
+    expect(changed.opportunities).toHaveLength(10);
+    expect(org.get('Contact', changed.contacts[0] ?? '')?.values['SystemModstamp']).toBe(
+      '2026-11-20T10:01:00.000+0000',
+    );
+  });
+});
