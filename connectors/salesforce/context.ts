@@ -30,6 +30,10 @@ export interface SalesforceContext {
   /** Counts one API call, after checking the daily budget. */
   call<T>(work: () => Promise<T>): Promise<T>;
   readonly counters: { apiCalls: number };
+  /** The fields of an object this user can see (lower-cased), described once per connector. */
+  fieldsOf(object: string): Promise<ReadonlySet<string>>;
+  /** Forget what was described (after setup creates fields). */
+  forgetFields(): void;
 }
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -71,7 +75,8 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
 
   const reserve = options.apiReserve ?? DEFAULT_API_RESERVE;
   const counters = { apiCalls: 0 };
-  return {
+  const described = new Map<string, Promise<ReadonlySet<string>>>();
+  const context: SalesforceContext = {
     conn,
     bulkThreshold: options.bulkThreshold ?? DEFAULT_BULK_THRESHOLD,
     bulkPoll: options.bulkPoll ?? { intervalMs: 2000, timeoutMs: 30 * 60_000 },
@@ -88,5 +93,21 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
       counters.apiCalls++;
       return work();
     },
+    fieldsOf(object: string): Promise<ReadonlySet<string>> {
+      let fields = described.get(object);
+      if (fields === undefined) {
+        // describe(), not describe$(): jsforce's cache would outlive setup creating fields.
+        fields = context
+          .call(() => conn.sobject(object).describe())
+          .then((result) => new Set(result.fields.map((field) => field.name.toLowerCase())));
+        fields.catch(() => described.delete(object));
+        described.set(object, fields);
+      }
+      return fields;
+    },
+    forgetFields(): void {
+      described.clear();
+    },
   };
+  return context;
 }

@@ -77,6 +77,16 @@ function since(options: ReadOptions): string[] {
   return options.modifiedSince === undefined ? [] : [`SystemModstamp >= ${dateTimeLiteral(options.modifiedSince)}`];
 }
 
+/**
+ * The requested fields the object has for this user. A mapped field the org lacks (or hides by
+ * field-level security) is left out of the query and reads as missing — preflight reports it —
+ * instead of failing the whole query with INVALID_FIELD.
+ */
+async function existing(context: SalesforceContext, object: string, fields: readonly string[]): Promise<string[]> {
+  const known = await context.fieldsOf(object);
+  return fields.filter((field) => known.has(field.toLowerCase()));
+}
+
 export async function* readObjects(
   context: SalesforceContext,
   type: 'companies' | 'contacts',
@@ -84,15 +94,21 @@ export async function* readObjects(
 ): AsyncGenerator<CrmObject[]> {
   const fields = [...options.properties];
   if (type === 'companies') {
-    for await (const page of pages(context, soql(SOBJECT.company, fields, since(options)))) {
+    const query = soql(SOBJECT.company, await existing(context, SOBJECT.company, fields), since(options));
+    for await (const page of pages(context, query)) {
       yield page.map((record) => toObject(record, fields));
     }
     return;
   }
-  for await (const page of pages(context, soql(SOBJECT.contact, fields, since(options)))) {
+  const contacts = soql(SOBJECT.contact, await existing(context, SOBJECT.contact, fields), since(options));
+  for await (const page of pages(context, contacts)) {
     yield page.map((record) => toObject(record, fields));
   }
-  const leadFields = fields.filter((field) => !NOT_ON_LEAD.has(field.toLowerCase()));
+  const leadFields = await existing(
+    context,
+    SOBJECT.lead,
+    fields.filter((field) => !NOT_ON_LEAD.has(field.toLowerCase())),
+  );
   const leads = soql(SOBJECT.lead, leadFields, ['IsConverted = false', ...since(options)]);
   for await (const page of pages(context, leads)) {
     // Missing on a lead (AccountId) reads as null: a lead has no company.
@@ -102,7 +118,7 @@ export async function* readObjects(
 
 export async function* readDeals(context: SalesforceContext, options: ReadOptions): AsyncGenerator<CrmDeal[]> {
   const fields = [...options.properties];
-  const query = soql(SOBJECT.deal, [...fields, 'AccountId'], since(options));
+  const query = soql(SOBJECT.deal, [...(await existing(context, SOBJECT.deal, fields)), 'AccountId'], since(options));
   for await (const page of pages(context, query)) {
     yield page.map((record) => {
       const object = toObject(record, fields);

@@ -272,5 +272,6 @@ export async function setup(context: SalesforceContext, tiers: readonly Tier[], 
   if (await assign(context, EDIT_PERMISSION_SET, userId)) {
     changes.push(`assigned permission set ${EDIT_PERMISSION_SET} to the integration user`);
   }
+  context.forgetFields();
   return { changes };
 }

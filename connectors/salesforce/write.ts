@@ -52,6 +52,14 @@ async function withRetries<T>(context: SalesforceContext, work: () => Promise<T>
     try {
       return await context.call(work);
     } catch (error) {
+      const code = (error as { errorCode?: unknown }).errorCode;
+      if (code === 'INVALID_FIELD' || code === 'INVALID_TYPE') {
+        throw new Error(
+          `Salesforce refused the write (${code}: ${error instanceof Error ? error.message : ''}): ` +
+            'the engagement-model fields are missing or hidden from this user — run `righttouch setup --crm salesforce`',
+          { cause: error },
+        );
+      }
       if (attempt >= CALL_RETRIES || !isTransient(error)) throw error;
       await context.sleep(500 * 2 ** attempt);
     }

@@ -37,6 +37,14 @@ function soqlOf(query: string): (q: Record<string, unknown>) => boolean {
   return (q) => q['q'] === query;
 }
 
+/** describe of an object with these fields (the connector reads only fields the object has). */
+function describes(scope: nock.Scope, object: string, fields: readonly string[]): nock.Scope {
+  return scope.get(`${V}/sobjects/${object}/describe`).reply(200, {
+    name: object,
+    fields: ['Id', ...fields].map((name) => ({ name, updateable: name !== 'Id' })),
+  });
+}
+
 async function collect<T>(pages: AsyncIterable<T[]>): Promise<T[][]> {
   const all: T[][] = [];
   for await (const page of pages) all.push(page);
@@ -55,6 +63,7 @@ afterAll(() => {
 
 describe('Salesforce connector: reads', () => {
   it('pages Accounts through nextRecordsUrl, with values as text and the client named on every call', async () => {
+    const described = describes(api(), 'Account', ['AnnualRevenue', 'Prefers_Digital__c', 'Name']);
     const scope = api()
       .matchHeader('sforce-call-options', 'client=RightTouch')
       .matchHeader('sforce-query-options', 'batchSize=2000')
@@ -84,20 +93,22 @@ describe('Salesforce connector: reads', () => {
       ],
       [{ id: '001C', properties: { AnnualRevenue: '5', Prefers_Digital__c: 'false' } }],
     ]);
-    expect(sf.apiCalls).toBe(2);
+    expect(sf.apiCalls).toBe(3);
+    described.done();
     scope.done();
   });
 
   it('reads contacts, then unconverted leads without AccountId, since a time on SystemModstamp', async () => {
     const since = Date.parse('2026-11-20T10:00:00.750Z');
-    const scope = api()
+    const scope = describes(api(), 'Contact', ['Lead_Score__c', 'AccountId'])
       .get(`${V}/query`)
       .query(soqlOf('SELECT Id, Lead_Score__c, AccountId FROM Contact WHERE SystemModstamp >= 2026-11-20T10:00:00Z'))
       .reply(200, {
         totalSize: 1,
         done: true,
         records: [{ Id: '003A', Lead_Score__c: 71, AccountId: '001A' }],
-      })
+      });
+    describes(scope, 'Lead', ['Lead_Score__c'])
       .get(`${V}/query`)
       .query(
         soqlOf(
@@ -116,7 +127,7 @@ describe('Salesforce connector: reads', () => {
   });
 
   it('reads Opportunities with their AccountId as the company', async () => {
-    const scope = api()
+    const scope = describes(api(), 'Opportunity', ['Amount', 'IsWon', 'AccountId'])
       .get(`${V}/query`)
       .query(soqlOf('SELECT Id, Amount, IsWon, AccountId FROM Opportunity'))
       .reply(200, {
@@ -135,10 +146,18 @@ describe('Salesforce connector: reads', () => {
     scope.done();
   });
 
-  it('refuses a field name that is not one (no SOQL injection through the mapping)', async () => {
-    await expect(collect(connector().read('companies', { properties: ['Name FROM User --'] }))).rejects.toThrow(
-      /not a Salesforce field name/,
+  it('leaves out of the query a mapped field the org lacks (it reads as missing) and anything not a field name', async () => {
+    const scope = describes(api(), 'Account', ['AnnualRevenue'])
+      .get(`${V}/query`)
+      .query(soqlOf('SELECT Id, AnnualRevenue FROM Account'))
+      .reply(200, { totalSize: 1, done: true, records: [{ Id: '001A', AnnualRevenue: 7 }] });
+    const pages = await collect(
+      connector().read('companies', { properties: ['AnnualRevenue', 'Support_Plan__c', 'Name FROM User --'] }),
     );
+    expect(pages.flat()).toEqual([
+      { id: '001A', properties: { AnnualRevenue: '7', Support_Plan__c: null, 'Name FROM User --': null } },
+    ]);
+    scope.done();
   });
 });
 
@@ -233,7 +252,7 @@ describe('Salesforce connector: writes', () => {
 
 describe('Salesforce connector: limits and tokens', () => {
   it('stops before eating into the reserve of the daily allocation, and says why', async () => {
-    const scope = api()
+    const scope = describes(api(), 'Account', [])
       .get(`${V}/query`)
       .query(soqlOf('SELECT Id FROM Account'))
       .reply(
@@ -249,12 +268,12 @@ describe('Salesforce connector: limits and tokens', () => {
     await expect(collect(sf.read('companies', { properties: [] }))).rejects.toThrow(
       /1500 of 10000 daily calls left, and RightTouch leaves 20%/,
     );
-    expect(sf.apiCalls).toBe(1);
+    expect(sf.apiCalls).toBe(2);
     scope.done();
   });
 
   it('a REQUEST_LIMIT_EXCEEDED answer fails the call with Salesforce’s words', async () => {
-    const scope = api()
+    const scope = describes(api(), 'Account', [])
       .get(`${V}/query`)
       .query(soqlOf('SELECT Id FROM Account'))
       .reply(403, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
@@ -274,6 +293,7 @@ describe('Salesforce connector: limits and tokens', () => {
       .post('/services/oauth2/token', (body: Record<string, string>) => body['refresh_token'] === 'RT2')
       .reply(200, { access_token: 'AT3', refresh_token: 'RT3', instance_url: ORG, id: `${LOGIN}/id/00D/005` });
     const expired = [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }];
+    const described = describes(nock(ORG).matchHeader('authorization', 'Bearer AT1'), 'Account', []);
     const org = nock(ORG)
       .get(`${V}/query`)
       .query(soqlOf('SELECT Id FROM Account'))
@@ -308,6 +328,7 @@ describe('Salesforce connector: limits and tokens', () => {
       { accessToken: 'AT3', refreshToken: 'RT3' },
     ]);
     login.done();
+    described.done();
     org.done();
   });
 
