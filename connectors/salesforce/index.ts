@@ -58,11 +58,14 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
       return context.counters.apiCalls;
     },
     async identify(): Promise<{ externalId: string; name: string | null }> {
-      const info = await userInfo();
+      // A REST query first: a 401 there makes jsforce refresh the session (userinfo answers an
+      // expired token with a 403 that jsforce does not refresh on).
       const org = await context.call(
-        async () => await context.conn.query<{ Name?: string }>('SELECT Id, Name FROM Organization'),
+        async () => await context.conn.query<{ Id: string; Name?: string }>('SELECT Id, Name FROM Organization'),
       );
-      return { externalId: info.organization_id, name: org.records[0]?.Name ?? null };
+      const row = org.records[0];
+      if (row === undefined) throw new Error('Salesforce returned no Organization row for this user');
+      return { externalId: row.Id, name: row.Name ?? null };
     },
     setup: async (tiers: readonly Tier[]): Promise<SetupReport> => setup(context, tiers, (await userInfo()).user_id),
     preflight: (properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>): Promise<PreflightReport> =>
