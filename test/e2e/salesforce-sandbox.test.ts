@@ -128,5 +128,24 @@ describe('Salesforce end to end against the fake org', () => {
     };
     expect(carried.history[0]).toMatchObject({ oldTier: null, newTier: lead.values['Engagement_Model__c'] });
     expect(contact.values['Engagement_Model__c']).toMatch(/_touch$/);
+
+    // Two accounts merge: the loser leaves the store, its history goes to the winner.
+    const [winner, loser] = live('Account');
+    if (winner === undefined || loser === undefined) throw new Error('the generated org has too few accounts');
+    const winnerId = String(winner.values['Id']);
+    const loserId = String(loser.values['Id']);
+    org.mergeRecords('Account', winnerId, [loserId], Date.now());
+    const merged = JSON.parse((await cli('sync', '--json')).stdout) as Record<string, unknown>;
+    expect(merged['deleted']).toBeGreaterThanOrEqual(1);
+    const gone = JSON.parse((await cli('history', '--id', loserId, '--json')).stdout) as { current: unknown };
+    expect(gone.current).toBeNull();
+    const kept = JSON.parse((await cli('history', '--id', winnerId, '--json')).stdout) as { history: unknown[] };
+    expect(kept.history.length).toBeGreaterThanOrEqual(2);
+
+    // Preview a stricter policy on the mirror: what would move, and nothing written.
+    const writesBefore = sandbox.stats.callOptions.length;
+    const preview = await cli('preview', '--policy', 'examples/policy.json');
+    expect(preview.stdout).toMatch(/from \\ to/);
+    expect(sandbox.stats.callOptions.length).toBe(writesBefore);
   }, 120_000);
 });

@@ -1,0 +1,69 @@
+/**
+ * The Salesforce connector against the fake org for what nock cannot show well: the Metadata API
+ * (SOAP) setup, field-level security, preflight, and metadata failures that come back as results.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSalesforceConnector, SalesforceSetupError } from '../../connectors/salesforce/index.ts';
+import type { Tier } from '../../src/core/index.ts';
+import { generateOrg } from '../../src/sandbox/salesforce/generate.ts';
+import { createSalesforceSandbox, type RunningSalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import type { Connector } from '../../src/sync/connector.ts';
+
+const TIERS: Tier[] = [
+  { value: 'tech_touch', label: 'Tech-touch' },
+  { value: 'high_touch', label: 'High-touch' },
+];
+const MAPPED = {
+  companies: ['AnnualRevenue', 'Support_Plan__c', 'No_Such_Field__c'],
+  contacts: ['Lead_Score__c', 'AccountId'],
+  deals: ['Amount', 'IsWon'],
+};
+
+let running: RunningSalesforceSandbox | undefined;
+afterEach(async () => {
+  await running?.close();
+  running = undefined;
+});
+
+async function start() {
+  const org = generateOrg({ seed: 9, accounts: 10 });
+  const sandbox = createSalesforceSandbox({ org });
+  running = await sandbox.listen();
+  const tokens = sandbox.tokens.issue();
+  const connector: Connector = createSalesforceConnector({ instanceUrl: running.url, accessToken: tokens.accessToken });
+  return { org, sandbox, connector };
+}
+
+describe('Salesforce connector against the fake org', () => {
+  it('preflight names the missing mapped fields, and asks for setup while our fields are hidden', async () => {
+    const { connector } = await start();
+    const before = await connector.preflight(MAPPED);
+    expect(before.missingProperties).toEqual({ companies: ['Account.No_Such_Field__c'] });
+    expect(before.problems.join('\n')).toMatch(/Account\.Engagement_Model__c.*run setup first/s);
+
+    const report = await connector.setup(TIERS);
+    expect(report.changes).toContain('created field Contact.Engagement_Model__c');
+    const after = await connector.preflight(MAPPED);
+    expect(after.problems).toEqual([]);
+    expect((await connector.setup(TIERS)).changes).toEqual([]);
+  });
+
+  it('new tiers add picklist values and keep the old ones; labels are the policy’s', async () => {
+    const { org, connector } = await start();
+    await connector.setup(TIERS);
+    const more: Tier[] = [{ value: 'mid_touch', label: 'Mid-touch' }, ...TIERS.slice(1)];
+    const report = await connector.setup(more);
+    expect(report.changes).toContain('updated field Account.Engagement_Model__c');
+    const field = org.customFields.get('Account.Engagement_Model__c');
+    const values = JSON.stringify(field);
+    for (const value of ['tech_touch', 'mid_touch', 'high_touch', 'Mid-touch']) expect(values).toContain(value);
+  });
+
+  it('a metadata failure (returned, not thrown, by Salesforce) becomes a clear error', async () => {
+    const { org, connector } = await start();
+    org.objects.delete('lead'); // this org has no Lead object: the Lead fields cannot be created
+    const failure = connector.setup(TIERS);
+    await expect(failure).rejects.toThrow(SalesforceSetupError);
+    await expect(failure).rejects.toThrow(/Salesforce refused the fields:\n {2}Lead\.Engagement_Model__c: \w+: /);
+  });
+});
