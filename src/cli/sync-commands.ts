@@ -65,8 +65,10 @@ export async function connectorFromEnv(
 
 /**
  * The Salesforce connector from SF_* variables. Salesforce may rotate the refresh token on every
- * refresh (and revokes the whole family when a consumed one is replayed), so the newest one is kept
- * in the store, encrypted, under a fingerprint of the configured one, and used instead of it.
+ * refresh (and revokes the whole family when a consumed one is replayed), so the newest tokens are
+ * kept in the store, sealed, under a fingerprint of the configured refresh token, and used instead.
+ * (Two processes refreshing the same org at the same moment could still race: the per-installation
+ * lease of the scheduler is what serializes runs.)
  */
 async function salesforceFromEnv(
   env: Readonly<Record<string, string | undefined>>,
@@ -83,15 +85,25 @@ async function salesforceFromEnv(
   const configured = options.refreshToken;
   if (configured === undefined) return createSalesforceConnector(options);
   const key = secretKey(env, dirname(dataFile));
-  const name = `salesforce.refresh-token.${fingerprint(configured)}`;
+  const name = `salesforce.tokens.${fingerprint(configured)}`;
   const sealed = await store.getSecret(name);
+  // The newest tokens: the refresh token (rotated) and the access token it last gave, so that the
+  // next run does not refresh at all while the session lasts.
+  const saved = sealed === undefined ? undefined : (JSON.parse(unseal(key, sealed)) as SavedTokens);
   return createSalesforceConnector({
     ...options,
-    refreshToken: sealed === undefined ? configured : unseal(key, sealed),
-    onTokens: async ({ refreshToken }) => {
-      if (refreshToken !== undefined) await store.putSecret(name, seal(key, refreshToken), Date.now());
+    accessToken: saved?.accessToken ?? options.accessToken,
+    refreshToken: saved?.refreshToken ?? configured,
+    onTokens: async ({ accessToken, refreshToken }) => {
+      const tokens: SavedTokens = { accessToken, refreshToken: refreshToken ?? saved?.refreshToken ?? configured };
+      await store.putSecret(name, seal(key, JSON.stringify(tokens)), Date.now());
     },
   });
+}
+
+interface SavedTokens {
+  readonly accessToken: string;
+  readonly refreshToken: string;
 }
 
 /** The installation behind the credentials, and the policy to use: --policy (saved as a new version), else the active one, else the default. */

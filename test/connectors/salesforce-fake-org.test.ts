@@ -66,4 +66,26 @@ describe('Salesforce connector against the fake org', () => {
     await expect(failure).rejects.toThrow(SalesforceSetupError);
     await expect(failure).rejects.toThrow(/Salesforce refused the fields:\n {2}Lead\.Engagement_Model__c: \w+: /);
   });
+
+  it('reads past 10,000 rows (where jsforce’s default maxFetch would stop silently), one call per 2,000', async () => {
+    const org = generateOrg({ seed: 4, accounts: 2600 });
+    const sandbox = createSalesforceSandbox({ org });
+    running = await sandbox.listen();
+    const connector = createSalesforceConnector({
+      instanceUrl: running.url,
+      accessToken: sandbox.tokens.issue().accessToken,
+    });
+    let contacts = 0;
+    let pages = 0;
+    for await (const page of connector.read('contacts', { properties: ['Lead_Score__c', 'AccountId'] })) {
+      contacts += page.length;
+      pages++;
+    }
+    const expected = [...org.store('Contact').values(), ...org.store('Lead').values()].filter(
+      (r) => r.deletedAt === null && r.values['IsConverted'] !== true,
+    ).length;
+    expect(expected).toBeGreaterThan(10_000);
+    expect(contacts).toBe(expected);
+    expect(pages).toBeGreaterThanOrEqual(6);
+  });
 });
