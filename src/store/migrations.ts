@@ -115,4 +115,35 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'server',
+    statements: [
+      // 'active', or 'needs_reconnect' (a revoked refresh token) with what happened in status_detail.
+      `ALTER TABLE installations ADD COLUMN status TEXT NOT NULL DEFAULT 'active'`,
+      `ALTER TABLE installations ADD COLUMN status_detail TEXT`,
+      // Per-installation settings as JSON (schedule, notification webhook).
+      `ALTER TABLE installations ADD COLUMN settings TEXT`,
+      // One holder may sync an installation at a time; a holder that dies lets the lease expire.
+      `CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+      )`,
+      // Admin API keys, by SHA-256 of the key; installation_id NULL means every installation.
+      `CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        key_hash TEXT NOT NULL UNIQUE,
+        installation_id TEXT REFERENCES installations (id),
+        label TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+      // Webhook events already taken, so a redelivery is not acted on twice.
+      `CREATE TABLE webhook_events (
+        id TEXT PRIMARY KEY,
+        received_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX webhook_events_received ON webhook_events (received_at)`,
+    ],
+  },
 ];

@@ -11,9 +11,12 @@ import { validatePolicy } from '../core/index.ts';
 import type { CanonicalRecord, PreviousTier, RecordType } from '../core/index.ts';
 import { MIGRATIONS } from './migrations.ts';
 import type {
+  ApiKey,
   Crm,
   HistoryEntry,
   Installation,
+  InstallationSettings,
+  InstallationStatus,
   MirrorDeal,
   PolicyVersion,
   RejectedRow,
@@ -45,6 +48,9 @@ function installationOf(row: Row): Installation {
     externalId: str(row, 'external_id'),
     name: optStr(row, 'name'),
     createdAt: num(row, 'created_at'),
+    status: (optStr(row, 'status') ?? 'active') as InstallationStatus,
+    statusDetail: optStr(row, 'status_detail'),
+    settings: optJson(row, 'settings') ?? {},
   };
 }
 
@@ -93,8 +99,9 @@ export class SqliteStore implements Store {
     return this.db.prepare(sql).get(...params);
   }
 
-  private run(sql: string, ...params: SQLInputValue[]): void {
-    this.db.prepare(sql).run(...params);
+  /** Runs a statement; the number of rows it changed. */
+  private run(sql: string, ...params: SQLInputValue[]): number {
+    return Number(this.db.prepare(sql).run(...params).changes);
   }
 
   private transaction<T>(work: () => T): T {
@@ -149,7 +156,16 @@ export class SqliteStore implements Store {
         }
         return { ...installationOf(existing), name: name ?? optStr(existing, 'name') };
       }
-      const installation: Installation = { id: randomUUID(), crm, externalId, name, createdAt: Date.now() };
+      const installation: Installation = {
+        id: randomUUID(),
+        crm,
+        externalId,
+        name,
+        createdAt: Date.now(),
+        status: 'active',
+        statusDetail: null,
+        settings: {},
+      };
       this.run(
         'INSERT INTO installations (id, crm, external_id, name, created_at) VALUES (?, ?, ?, ?, ?)',
         installation.id,
@@ -172,6 +188,82 @@ export class SqliteStore implements Store {
   listInstallations(): Promise<Installation[]> {
     return later(() => {
       return this.all('SELECT * FROM installations ORDER BY created_at, crm, external_id').map(installationOf);
+    });
+  }
+
+  setInstallationStatus(id: string, status: InstallationStatus, detail: string | null): Promise<void> {
+    return later(() => {
+      this.run('UPDATE installations SET status = ?, status_detail = ? WHERE id = ?', status, detail, id);
+      return;
+    });
+  }
+
+  saveSettings(id: string, settings: InstallationSettings): Promise<void> {
+    return later(() => {
+      this.run('UPDATE installations SET settings = ? WHERE id = ?', JSON.stringify(settings), id);
+      return;
+    });
+  }
+
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    return later(() => {
+      // One statement, so two processes cannot both see the lease free and both take it.
+      this.run(
+        `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+         WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
+        name,
+        holder,
+        now + ttlMs,
+        now,
+      );
+      const row = this.one('SELECT holder FROM leases WHERE name = ?', name);
+      return row !== undefined && str(row, 'holder') === holder;
+    });
+  }
+
+  releaseLease(name: string, holder: string): Promise<void> {
+    return later(() => {
+      this.run('DELETE FROM leases WHERE name = ? AND holder = ?', name, holder);
+      return;
+    });
+  }
+
+  createApiKey(keyHash: string, installationId: string | null, label: string, at: number): Promise<ApiKey> {
+    return later(() => {
+      const id = randomUUID();
+      this.run(
+        'INSERT INTO api_keys (id, key_hash, installation_id, label, created_at) VALUES (?, ?, ?, ?, ?)',
+        id,
+        keyHash,
+        installationId,
+        label,
+        at,
+      );
+      return { id, installationId, label };
+    });
+  }
+
+  findApiKey(keyHash: string): Promise<ApiKey | undefined> {
+    return later(() => {
+      const row = this.one('SELECT id, installation_id, label FROM api_keys WHERE key_hash = ?', keyHash);
+      return row === undefined
+        ? undefined
+        : { id: str(row, 'id'), installationId: optStr(row, 'installation_id'), label: str(row, 'label') };
+    });
+  }
+
+  recordWebhookEvent(id: string, at: number): Promise<boolean> {
+    return later(() => {
+      return (
+        this.run('INSERT INTO webhook_events (id, received_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING', id, at) > 0
+      );
+    });
+  }
+
+  pruneWebhookEvents(before: number): Promise<number> {
+    return later(() => {
+      return this.run('DELETE FROM webhook_events WHERE received_at < ?', before);
     });
   }
 

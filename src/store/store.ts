@@ -14,6 +14,26 @@ export interface Installation {
   readonly externalId: string;
   readonly name: string | null;
   readonly createdAt: number;
+  /** `needs_reconnect` when the CRM revoked our access (the admin must install again). */
+  readonly status: InstallationStatus;
+  readonly statusDetail: string | null;
+  readonly settings: InstallationSettings;
+}
+
+export type InstallationStatus = 'active' | 'needs_reconnect';
+
+export interface InstallationSettings {
+  /** Minutes between incremental syncs (default 15). */
+  readonly syncEveryMinutes?: number;
+  /** Where tier changes are posted (e.g. a Slack incoming webhook), if anywhere. */
+  readonly notifyUrl?: string;
+}
+
+export interface ApiKey {
+  readonly id: string;
+  /** The one installation the key may touch; null: every installation (a self-hosted admin). */
+  readonly installationId: string | null;
+  readonly label: string;
 }
 
 export interface PolicyVersion {
@@ -89,6 +109,25 @@ export interface Store {
   upsertInstallation(crm: Crm, externalId: string, name?: string | null): Promise<Installation>;
   getInstallation(id: string): Promise<Installation | undefined>;
   listInstallations(): Promise<Installation[]>;
+
+  setInstallationStatus(id: string, status: InstallationStatus, detail: string | null): Promise<void>;
+  saveSettings(id: string, settings: InstallationSettings): Promise<void>;
+
+  /**
+   * Takes (or renews) the lease `name` for `holder` until now + ttlMs, unless another holder has
+   * it unexpired. True when `holder` has it now.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
+  releaseLease(name: string, holder: string): Promise<void>;
+
+  /** Stores an API key by its hash (the key itself is shown once, never stored). */
+  createApiKey(keyHash: string, installationId: string | null, label: string, at: number): Promise<ApiKey>;
+  findApiKey(keyHash: string): Promise<ApiKey | undefined>;
+
+  /** Records a webhook event id; false when it was already recorded (a redelivery). */
+  recordWebhookEvent(id: string, at: number): Promise<boolean>;
+  /** Forgets event ids received before `before` (HubSpot retries for up to 3 days). */
+  pruneWebhookEvents(before: number): Promise<number>;
 
   /** Saves a new policy version and makes it the active one; earlier versions stay listed. */
   savePolicy(installationId: string, policy: Policy): Promise<PolicyVersion>;

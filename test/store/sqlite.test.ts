@@ -218,4 +218,50 @@ describe('SqliteStore', () => {
     await store.clearRejected(portal.id, 'company', ['a']);
     expect(await store.listRejected(portal.id)).toEqual([]);
   });
+
+  test('a lease has one holder at a time, across connections to the same file, until it expires', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'righttouch-lease-')), 'r.db');
+    const a = new SqliteStore(path);
+    const b = new SqliteStore(path);
+    await a.migrate();
+    await b.migrate();
+    expect(await a.acquireLease('sync:1', 'worker-a', 1000, 0)).toBe(true);
+    expect(await b.acquireLease('sync:1', 'worker-b', 1000, 500)).toBe(false);
+    expect(await a.acquireLease('sync:1', 'worker-a', 1000, 900)).toBe(true); // renewed until 1,900
+    expect(await b.acquireLease('sync:1', 'worker-b', 1000, 1500)).toBe(false);
+    expect(await b.acquireLease('sync:2', 'worker-b', 1000, 1500)).toBe(true); // another installation
+    expect(await b.acquireLease('sync:1', 'worker-b', 1000, 1900)).toBe(true); // a's expired: taken over
+    expect(await a.acquireLease('sync:1', 'worker-a', 1000, 2000)).toBe(false);
+    await b.releaseLease('sync:1', 'worker-b');
+    expect(await a.acquireLease('sync:1', 'worker-a', 1000, 2000)).toBe(true);
+    await a.close();
+    await b.close();
+  });
+
+  test('API keys are found by hash with their scope; webhook events are taken once', async () => {
+    const key = await store.createApiKey('hash-1', portal.id, 'portal admin', 1);
+    const admin = await store.createApiKey('hash-2', null, 'self-hosted admin', 1);
+    expect(await store.findApiKey('hash-1')).toEqual(key);
+    expect((await store.findApiKey('hash-2'))?.installationId).toBeNull();
+    expect(admin.installationId).toBeNull();
+    expect(await store.findApiKey('hash-3')).toBeUndefined();
+    await expect(store.createApiKey('hash-1', null, 'same hash', 2)).rejects.toThrow();
+
+    expect(await store.recordWebhookEvent('e1', 100)).toBe(true);
+    expect(await store.recordWebhookEvent('e1', 200)).toBe(false);
+    expect(await store.recordWebhookEvent('e2', 300)).toBe(true);
+    expect(await store.pruneWebhookEvents(250)).toBe(1);
+    expect(await store.recordWebhookEvent('e1', 400)).toBe(true);
+  });
+
+  test('an installation carries its status and settings', async () => {
+    expect(portal).toMatchObject({ status: 'active', statusDetail: null, settings: {} });
+    await store.setInstallationStatus(portal.id, 'needs_reconnect', 'refresh token revoked');
+    await store.saveSettings(portal.id, { syncEveryMinutes: 5, notifyUrl: 'https://hooks.example/x' });
+    expect(await store.getInstallation(portal.id)).toMatchObject({
+      status: 'needs_reconnect',
+      statusDetail: 'refresh token revoked',
+      settings: { syncEveryMinutes: 5, notifyUrl: 'https://hooks.example/x' },
+    });
+  });
 });
