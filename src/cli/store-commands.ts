@@ -7,7 +7,7 @@ import type { Mapping } from '../mapping/mapping.ts';
 import { validateMapping } from '../mapping/mapping.ts';
 import { SqliteStore } from '../store/sqlite.ts';
 import type { Crm, Installation, Store } from '../store/store.ts';
-import { classifyInstallation } from '../sync/engine.ts';
+import { previewPolicy } from '../sync/preview.ts';
 import { InputError } from './errors.ts';
 import { readJsonFile } from './jsonl.ts';
 import { loadPolicy } from './policy-file.ts';
@@ -114,30 +114,12 @@ export async function runPreview(
     const installation = await findInstallation(store, options);
     const mapping = await loadMapping(installation.crm, options.mapping);
     const now = io.clock?.() ?? new Date();
-    const { decisions, summary } = await classifyInstallation(store, installation.id, mapping, policy, now);
-    const current = new Map<string, string>();
-    for await (const tier of store.storedTiers(installation.id)) current.set(`${tier.type}:${tier.id}`, tier.tier);
-    const moves = new Map<string, number>();
-    let changed = 0;
-    const changedByType = { company: 0, contact: 0 };
-    for (const decision of decisions) {
-      const before = current.get(`${decision.type}:${decision.id}`) ?? '(none)';
-      if (before !== decision.tier) {
-        changed++;
-        changedByType[decision.type]++;
-      }
-      const key = `${decision.type}\u0000${before}\u0000${decision.tier}`;
-      moves.set(key, (moves.get(key) ?? 0) + 1);
-    }
-    const apiCalls = Math.ceil(changedByType.company / 100) + Math.ceil(changedByType.contact / 100);
+    const { summary, movements, changed, apiCalls } = await previewPolicy(store, installation.id, mapping, policy, now);
     if (options.json === true) {
       io.stdout.write(
         `${JSON.stringify({
           summary,
-          movements: [...moves].map(([key, count]) => {
-            const [type, from, to] = key.split('\u0000');
-            return { type, from, to, count };
-          }),
+          movements: movements.map(({ type, from, to, count }) => ({ type, from, to, count })),
           changed,
           apiCalls,
         })}\n`,
@@ -145,10 +127,7 @@ export async function runPreview(
       return;
     }
     const rows = [['Type', 'Now', 'With this policy', 'Records']];
-    for (const [key, count] of [...moves].sort()) {
-      const [type = '', from = '', to = ''] = key.split('\u0000');
-      rows.push([type, from, to, String(count)]);
-    }
+    for (const { type, from, to, count } of movements) rows.push([type, from, to, String(count)]);
     io.stdout.write(
       `${renderSummary(summary)}\nMovements (current tier → tier under this policy)\n${table(rows)}\n\n` +
         `Applying it would change ${changed} record${changed === 1 ? '' : 's'}: about ${apiCalls} update call${apiCalls === 1 ? '' : 's'} (nothing was written).\n`,

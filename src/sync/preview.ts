@@ -1,0 +1,67 @@
+/**
+ * What a candidate policy would do to an installation, from the mirror, writing nothing: the run
+ * summary, the movement from each record's current tier to its tier under the candidate (with a
+ * few sample records and their reasons per cell), how many records would change and what writing
+ * them would cost. Shared by `righttouch preview` and the admin API.
+ */
+import type { Policy, RecordType, RunSummary } from '../core/index.ts';
+import type { Mapping } from '../mapping/mapping.ts';
+import type { Store } from '../store/store.ts';
+import { classifyInstallation } from './engine.ts';
+
+export interface Movement {
+  readonly type: RecordType;
+  /** The current tier, or `(none)` for a record never tiered. */
+  readonly from: string;
+  readonly to: string;
+  readonly count: number;
+  readonly samples: readonly { readonly id: string; readonly reasons: readonly string[] }[];
+}
+
+export interface PolicyPreview {
+  readonly summary: RunSummary;
+  readonly movements: readonly Movement[];
+  /** Records whose tier would change. */
+  readonly changed: number;
+  /** Update calls writing them would take (batches of `batchSize`). */
+  readonly apiCalls: number;
+}
+
+const SAMPLES = 3;
+
+export async function previewPolicy(
+  store: Store,
+  installationId: string,
+  mapping: Mapping,
+  policy: Policy,
+  now: Date,
+  batchSize = 100,
+): Promise<PolicyPreview> {
+  const { decisions, summary } = await classifyInstallation(store, installationId, mapping, policy, now);
+  const current = new Map<string, string>();
+  for await (const tier of store.storedTiers(installationId)) current.set(`${tier.type}:${tier.id}`, tier.tier);
+  const cells = new Map<
+    string,
+    { type: RecordType; from: string; to: string; count: number; samples: Movement['samples'][number][] }
+  >();
+  const changedByType = { company: 0, contact: 0 };
+  for (const decision of decisions) {
+    const from = current.get(`${decision.type}:${decision.id}`) ?? '(none)';
+    if (from !== decision.tier) changedByType[decision.type]++;
+    const key = `${decision.type}\u0000${from}\u0000${decision.tier}`;
+    let cell = cells.get(key);
+    if (cell === undefined) {
+      cell = { type: decision.type, from, to: decision.tier, count: 0, samples: [] };
+      cells.set(key, cell);
+    }
+    cell.count++;
+    if (cell.samples.length < SAMPLES) cell.samples.push({ id: decision.id, reasons: decision.reasons });
+  }
+  const movements = [...cells.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, cell]) => cell);
+  return {
+    summary,
+    movements,
+    changed: changedByType.company + changedByType.contact,
+    apiCalls: Math.ceil(changedByType.company / batchSize) + Math.ceil(changedByType.contact / batchSize),
+  };
+}
