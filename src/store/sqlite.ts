@@ -487,6 +487,10 @@ export class SqliteStore implements Store {
     });
   }
 
+  deleteSecret(name: string): Promise<boolean> {
+    return later(() => this.run('DELETE FROM secrets WHERE name = ?', name) > 0);
+  }
+
   getCursor(installationId: string, name: string): Promise<string | undefined> {
     return later(() => {
       const row = this.one('SELECT value FROM cursors WHERE installation_id = ? AND name = ?', installationId, name);

@@ -151,6 +151,8 @@ export interface Store {
   /** A sealed secret (see secrets.ts): the store never sees it in clear. */
   getSecret(name: string): Promise<string | undefined>;
   putSecret(name: string, sealed: string, at: number): Promise<void>;
+  /** Removes a secret; true if this call removed it (so a single-use secret is used once). */
+  deleteSecret(name: string): Promise<boolean>;
   getCursor(installationId: string, name: string): Promise<string | undefined>;
   setCursor(installationId: string, name: string, value: string): Promise<void>;
 

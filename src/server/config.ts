@@ -1,0 +1,84 @@
+/**
+ * The server's settings, from the environment. Everything has a development default except the
+ * CRM apps' credentials (an install flow without them answers with a clear error) and, in
+ * production (NODE_ENV=production), RIGHTTOUCH_SECRET_KEY and PUBLIC_BASE_URL.
+ */
+export interface ServerConfig {
+  readonly port: number;
+  /** How the outside world reaches this server (OAuth redirect URLs, webhook signatures). */
+  readonly publicBaseUrl: string;
+  readonly production: boolean;
+  /** The self-hosted admin's bearer token for the admin API (every installation), if set. */
+  readonly adminToken: string | undefined;
+  readonly hubspot: {
+    readonly clientId: string | undefined;
+    readonly clientSecret: string | undefined;
+    readonly appId: string | undefined;
+    /** https://app.hubspot.com/oauth/authorize */
+    readonly authorizeUrl: string;
+    /** https://api.hubapi.com (token endpoint /oauth/2026-03/token; the CRM API) */
+    readonly apiUrl: string;
+    readonly scopes: readonly string[];
+  };
+  readonly salesforce: {
+    readonly clientId: string | undefined;
+    readonly clientSecret: string | undefined;
+    readonly loginUrl: string;
+    readonly scopes: readonly string[];
+  };
+}
+
+/** The scopes RightTouch asks HubSpot for (app.json declares the same; a test keeps them equal). */
+export const HUBSPOT_SCOPES = [
+  'oauth',
+  'crm.objects.companies.read',
+  'crm.objects.companies.write',
+  'crm.objects.contacts.read',
+  'crm.objects.contacts.write',
+  'crm.objects.deals.read',
+  'crm.schemas.companies.write',
+  'crm.schemas.contacts.write',
+] as const;
+
+export const SALESFORCE_SCOPES = ['api', 'refresh_token'] as const;
+
+function text(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function serverConfigFromEnv(env: Readonly<Record<string, string | undefined>>): ServerConfig {
+  const production = env['NODE_ENV'] === 'production';
+  const port = Number(text(env, 'PORT') ?? '3000');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`PORT is not a port: ${env['PORT'] ?? ''}`);
+  const publicBaseUrl = (text(env, 'PUBLIC_BASE_URL') ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  if (production && text(env, 'PUBLIC_BASE_URL') === undefined) {
+    throw new ConfigError('PUBLIC_BASE_URL is not set: the https address CRMs redirect to and send webhooks to');
+  }
+  if (!URL.canParse(publicBaseUrl)) throw new ConfigError(`PUBLIC_BASE_URL is not a URL: ${publicBaseUrl}`);
+  return {
+    port,
+    publicBaseUrl,
+    production,
+    adminToken: text(env, 'RIGHTTOUCH_ADMIN_TOKEN'),
+    hubspot: {
+      clientId: text(env, 'HUBSPOT_CLIENT_ID'),
+      clientSecret: text(env, 'HUBSPOT_CLIENT_SECRET'),
+      appId: text(env, 'HUBSPOT_APP_ID'),
+      authorizeUrl: text(env, 'HUBSPOT_AUTHORIZE_URL') ?? 'https://app.hubspot.com/oauth/authorize',
+      apiUrl: (text(env, 'HUBSPOT_API_URL') ?? 'https://api.hubapi.com').replace(/\/+$/, ''),
+      scopes: HUBSPOT_SCOPES,
+    },
+    salesforce: {
+      clientId: text(env, 'SF_CLIENT_ID'),
+      clientSecret: text(env, 'SF_CLIENT_SECRET'),
+      loginUrl: (text(env, 'SF_LOGIN_URL') ?? 'https://login.salesforce.com').replace(/\/+$/, ''),
+      scopes: SALESFORCE_SCOPES,
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/** Prometheus metrics (`GET /metrics`), one registry per app so tests and processes do not share. */
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { SyncReport } from '../sync/engine.ts';
+
+export interface Metrics {
+  readonly registry: Registry;
+  recordRun(crm: string, status: string, report?: SyncReport): void;
+  recordWebhook(lagSeconds: number, events: number): void;
+  recordRateLimited(crm: string): void;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  const runs = new Counter({
+    name: 'righttouch_runs_total',
+    help: 'Sync runs by CRM and status',
+    labelNames: ['crm', 'status'],
+    registers: [registry],
+  });
+  const records = new Counter({
+    name: 'righttouch_records_processed_total',
+    help: 'Records decided in syncs',
+    labelNames: ['crm'],
+    registers: [registry],
+  });
+  const writes = new Counter({
+    name: 'righttouch_records_written_total',
+    help: 'Records written to the CRM',
+    labelNames: ['crm'],
+    registers: [registry],
+  });
+  const apiCalls = new Counter({
+    name: 'righttouch_api_calls_total',
+    help: 'CRM API calls made by syncs',
+    labelNames: ['crm'],
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: 'righttouch_rejected_rows_total',
+    help: 'Records the CRM refused',
+    labelNames: ['crm'],
+    registers: [registry],
+  });
+  const limited = new Counter({
+    name: 'righttouch_rate_limited_total',
+    help: '429 answers seen',
+    labelNames: ['crm'],
+    registers: [registry],
+  });
+  const webhookEvents = new Counter({
+    name: 'righttouch_webhook_events_total',
+    help: 'Webhook events taken',
+    registers: [registry],
+  });
+  const webhookLag = new Gauge({
+    name: 'righttouch_webhook_lag_seconds',
+    help: 'Time from the CRM change to its webhook arriving (last batch)',
+    registers: [registry],
+  });
+  return {
+    registry,
+    recordRun(crm, status, report) {
+      runs.inc({ crm, status });
+      if (report === undefined) return;
+      records.inc({ crm }, report.decided);
+      writes.inc({ crm }, report.written);
+      apiCalls.inc({ crm }, report.apiCalls);
+      rejected.inc({ crm }, report.rejected.length);
+    },
+    recordWebhook(lagSeconds, events) {
+      webhookEvents.inc(events);
+      webhookLag.set(lagSeconds);
+    },
+    recordRateLimited(crm) {
+      limited.inc({ crm });
+    },
+  };
+}

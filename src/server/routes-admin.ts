@@ -1,0 +1,205 @@
+/**
+ * The admin API (`/api/…`, authenticated, scoped per installation; see auth.ts):
+ *
+ * - `GET  /api/installations` — the installations this key may see, with status and last run
+ * - `GET  /api/installations/:id` — one, with its last runs
+ * - `GET  /api/installations/:id/policy` — the active policy and the versions
+ * - `POST /api/installations/:id/policy/validate` — every problem with its path, nothing saved
+ * - `PUT  /api/installations/:id/policy` — a new active version (invalid: 400, the active one stays)
+ * - `POST /api/installations/:id/preview` — a candidate policy on the mirror: distribution,
+ *   movement matrix with samples, capacity, and the API calls applying it would cost
+ * - `POST /api/installations/:id/runs` — run a sync now (`{"full": true}` for a full one): 202
+ * - `GET  /api/installations/:id/runs`, `/rejected`, `/distribution` (tier counts per run)
+ * - `GET  /api/installations/:id/records/:type/:recordId` — a record's tier, reasons and history
+ * - `PUT  /api/installations/:id/settings` — schedule and notification webhook
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import { validatePolicy } from '../core/index.ts';
+import type { Mapping } from '../mapping/mapping.ts';
+import type { Crm, Installation, Store } from '../store/store.ts';
+import { previewPolicy } from '../sync/preview.ts';
+import { adminAuth, mayAccess, scopeOf } from './auth.ts';
+
+export interface AdminDeps {
+  readonly store: Store;
+  readonly adminToken: string | undefined;
+  readonly mappingFor: (crm: Crm) => Promise<Mapping>;
+  /** Queues a sync of the installation (the scheduler's job runner). */
+  readonly requestSync: (installationId: string, kind: 'incremental' | 'full') => void;
+  readonly now?: () => Date;
+}
+
+const settingsSchema = z.strictObject({
+  syncEveryMinutes: z.int().min(1).max(1440).optional(),
+  notifyUrl: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+function problemsOf(body: unknown) {
+  const checked = validatePolicy(body);
+  return checked.ok
+    ? { ok: true as const, policy: checked.policy }
+    : { ok: false as const, problems: checked.problems };
+}
+
+export function adminRouter(deps: AdminDeps): Router {
+  const router = express.Router();
+  const { store } = deps;
+  router.use('/api', express.json({ limit: '1mb' }));
+  router.use('/api', adminAuth(store, deps.adminToken));
+
+  /** The installation named in the path, if this key may see it; otherwise answers 404. */
+  async function installation(req: Request, res: Response): Promise<Installation | undefined> {
+    const id = String(req.params['id']);
+    const found = mayAccess(scopeOf(res), id) ? await store.getInstallation(id) : undefined;
+    if (found === undefined) res.status(404).json({ error: `no installation ${id}` });
+    return found;
+  }
+
+  router.get('/api/installations', async (_req, res) => {
+    const scope = scopeOf(res);
+    const all = await store.listInstallations();
+    const visible = all.filter((i) => mayAccess(scope, i.id));
+    const withRuns = await Promise.all(
+      visible.map(async (i) => ({ ...i, lastRun: (await store.listRuns(i.id, 1))[0] ?? null })),
+    );
+    res.json({ installations: withRuns });
+  });
+
+  router.get('/api/installations/:id', async (req, res) => {
+    const found = await installation(req, res);
+    if (found === undefined) return;
+    res.json({ installation: found, runs: await store.listRuns(found.id, 10) });
+  });
+
+  router.get('/api/installations/:id/policy', async (req, res) => {
+    const found = await installation(req, res);
+    if (found === undefined) return;
+    const versions = await store.listPolicies(found.id);
+    res.json({
+      active: (await store.activePolicy(found.id)) ?? null,
+      versions: versions.map(({ version, createdAt }) => ({ version, createdAt })),
+    });
+  });
+
+  router.post('/api/installations/:id/policy/validate', async (req, res) => {
+    const found = await installation(req, res);
+    if (found === undefined) return;
+    const checked = problemsOf(req.body);
+    res.json(checked.ok ? { ok: true, problems: [] } : checked);
+  });
+
+  router.put('/api/installations/:id/policy', async (req, res) => {
+    const found = await installation(req, res);
+    if (found === undefined) return;
+    const checked = problemsOf(req.body);
+    if (!checked.ok) {
+      res
+        .status(400)
+        .json({ error: 'the policy is invalid; the active policy is unchanged', problems: checked.problems });
+      return;
+    }
+    const saved = await store.savePolicy(found.id, checked.policy);
+    deps.requestSync(found.id, 'incremental');
+    res.json({ version: saved.version, createdAt: saved.createdAt });
+  });
+
+  router.post('/api/installations/:id/preview', async (req, res) => {
+    const found = await installation(req, res);
+    if (found === undefined) return;
+    const checked = problemsOf(req.body);
+    if (!checked.ok) {
+      res.status(400).json({ error: 'the policy is invalid', problems: checked.problems });
+      return;
+    }
+    const preview = await previewPolicy(
+      store,
+      found.id,
+      await deps.mappingFor(found.crm),
+      checked.policy,
+      deps.now?.() ?? new Date(),
+      found.crm === 'hubspot' ? 100 : 200,
+    );
+    res.json(preview);
+  });
+
+  router.post('/api/installations/:id/runs', async (req, res) => {
+    const found = await installation(req, res);
+    if (found === undefined) return;
+    if (found.status === 'needs_reconnect') {
+      res.status(409).json({ error: 'this installation needs to be reconnected (install the app again)' });
+      return;
+    }
+    const full = (req.body as { full?: unknown } | undefined)?.full === true;
+    deps.requestSync(found.id, full ? 'full' : 'incremental');
+    res.status(202).json({ queued: full ? 'full' : 'incremental' });
+  });
+
+  router.get('/api/installations/:id/runs', async (req, res) => {
+    const found = await installation(req, res);
+    if (found === undefined) return;
+    res.json({ runs: await store.listRuns(found.id, 100) });
+  });
+
+  router.get('/api/installations/:id/rejected', async (req, res) => {
+    const found = await installation(req, res);
+    if (found === undefined) return;
+    res.json({ rejected: await store.listRejected(found.id) });
+  });
+
+  router.get('/api/installations/:id/distribution', async (req, res) => {
+    const found = await installation(req, res);
+    if (found === undefined) return;
+    const runs = (await store.listRuns(found.id, 500)).filter((r) => r.counts !== null && r.status !== 'failed');
+    const points = runs.reverse().map((run) => {
+      const tiers: Record<string, Record<string, number>> = { company: {}, contact: {} };
+      for (const [name, count] of Object.entries(run.counts ?? {})) {
+        const match = /^tiers\.(company|contact)\.(.+)$/.exec(name);
+        const type = match?.[1];
+        const tier = match?.[2];
+        if (type !== undefined && tier !== undefined) (tiers[type] ??= {})[tier] = count;
+      }
+      return { runId: run.id, at: run.endedAt ?? run.startedAt, tiers };
+    });
+    res.json({ points });
+  });
+
+  router.get('/api/installations/:id/records/:type/:recordId', async (req, res) => {
+    const found = await installation(req, res);
+    if (found === undefined) return;
+    const type = req.params['type'];
+    if (type !== 'company' && type !== 'contact') {
+      res.status(400).json({ error: 'type is company or contact' });
+      return;
+    }
+    const recordId = req.params['recordId'];
+    const current = await store.storedTier(found.id, type, recordId);
+    const history = await store.history(found.id, type, recordId);
+    if (current === undefined && history.length === 0) {
+      res.status(404).json({ error: `no ${type} ${recordId} in this installation` });
+      return;
+    }
+    res.json({ current: current ?? null, history });
+  });
+
+  router.put('/api/installations/:id/settings', async (req, res) => {
+    const found = await installation(req, res);
+    if (found === undefined) return;
+    const parsed = settingsSchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json({
+        error: 'invalid settings',
+        problems: parsed.error.issues.map((issue) => ({
+          path: issue.path.join('.') || '(settings)',
+          message: issue.message,
+        })),
+      });
+      return;
+    }
+    const settings = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+    await store.saveSettings(found.id, settings);
+    res.json({ settings });
+  });
+
+  return router;
+}

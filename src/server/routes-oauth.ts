@@ -1,0 +1,231 @@
+/**
+ * Install flows. `GET /oauth/hubspot/install` → HubSpot's authorize page (state stored, single
+ * use, 10 minutes); `GET /oauth/hubspot/callback` exchanges the code at the current token
+ * endpoint, stores the installation (portal id, scopes) and its tokens (sealed), runs setup, and
+ * lands the admin on a page with the result and a one-time API key for this installation.
+ * Salesforce: the web-server flow with PKCE; the org id and instance URL are stored with the tokens.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import express, { type Request, type Response, type Router } from 'express';
+import { Connection, OAuth2 } from 'jsforce';
+import { loadPolicy } from '../cli/policy-file.ts';
+import type { Policy } from '../core/index.ts';
+import type { Installation, Store } from '../store/store.ts';
+import type { ServerConfig } from './config.ts';
+import type { Credentials } from './credentials.ts';
+import { exchangeHubSpotCode, hubspotAuthorizeUrl, OAuthGrantError } from './hubspot-oauth.ts';
+import { createState, takeState } from './oauth-state.ts';
+
+export const DEFAULT_POLICY_FILE = 'policies/default.json';
+const SALESFORCE_API_VERSION = '66.0';
+
+export interface OAuthDeps {
+  readonly store: Store;
+  readonly key: Buffer;
+  readonly config: ServerConfig;
+  readonly credentials: Credentials;
+  readonly fetch?: typeof fetch;
+  readonly now?: () => number;
+  /** After an install: e.g. schedule the installation and queue its first sync. */
+  readonly onInstalled?: (installation: Installation) => void;
+}
+
+function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(res: Response, status: number, title: string, body: string): void {
+  res
+    .status(status)
+    .type('html')
+    .send(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)} · RightTouch</title>` +
+        `<meta name="viewport" content="width=device-width, initial-scale=1"></head>` +
+        `<body style="font-family: system-ui, sans-serif; max-width: 42rem; margin: 3rem auto; line-height: 1.5">` +
+        `<h1>${escape(title)}</h1>${body}</body></html>`,
+    );
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** A new API key for one installation: shown once, stored as its hash. */
+export async function issueApiKey(
+  store: Store,
+  installationId: string | null,
+  label: string,
+  at: number,
+): Promise<string> {
+  const key = `rt_${randomBytes(24).toString('base64url')}`;
+  await store.createApiKey(hashApiKey(key), installationId, label, at);
+  return key;
+}
+
+async function policyOf(store: Store, installationId: string): Promise<Policy> {
+  const active = await store.activePolicy(installationId);
+  if (active !== undefined) return active.policy;
+  const policy = await loadPolicy(DEFAULT_POLICY_FILE);
+  await store.savePolicy(installationId, policy);
+  return policy;
+}
+
+async function finishInstall(deps: OAuthDeps, res: Response, installation: Installation): Promise<void> {
+  const now = (deps.now ?? Date.now)();
+  let setupLines: string;
+  try {
+    const connector = await deps.credentials.connectorFor(installation);
+    const report = await connector.setup((await policyOf(deps.store, installation.id)).tiers);
+    setupLines =
+      report.changes.length === 0
+        ? '<p>The engagement-model properties were already set up.</p>'
+        : `<p>Set up:</p><ul>${report.changes.map((c) => `<li>${escape(c)}</li>`).join('')}</ul>`;
+  } catch (error) {
+    setupLines = `<p><strong>Setup did not finish:</strong> ${escape(error instanceof Error ? error.message : String(error))}. It is retried before the first sync.</p>`;
+  }
+  const key = await issueApiKey(deps.store, installation.id, 'created at install', now);
+  deps.onInstalled?.(installation);
+  const crmName = installation.crm === 'hubspot' ? 'HubSpot portal' : 'Salesforce org';
+  page(
+    res,
+    200,
+    'RightTouch is installed',
+    `<p>${crmName} <strong>${escape(installation.externalId)}</strong>${installation.name === null ? '' : ` (${escape(installation.name)})`} is connected. ` +
+      `The first sync starts now; after it every record shows its engagement model and the reason.</p>${setupLines}` +
+      `<p>This installation's admin API key (shown once; keep it in a password manager):</p>` +
+      `<pre style="background:#f3f3f3;padding:0.75rem;overflow-x:auto">${escape(key)}</pre>` +
+      `<p><a href="/?installation=${encodeURIComponent(installation.id)}">Open RightTouch</a></p>`,
+  );
+}
+
+function failed(res: Response, status: number, message: string): void {
+  page(res, status, 'The installation did not finish', `<p>${escape(message)}</p><p><a href="/">Back</a></p>`);
+}
+
+export function oauthRouter(deps: OAuthDeps): Router {
+  const router = express.Router();
+  const now = (): number => (deps.now ?? Date.now)();
+
+  router.get('/oauth/hubspot/install', async (_req: Request, res: Response) => {
+    if (deps.config.hubspot.clientId === undefined || deps.config.hubspot.clientSecret === undefined) {
+      failed(
+        res,
+        503,
+        'This RightTouch server has no HubSpot app configured (HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET).',
+      );
+      return;
+    }
+    const state = await createState(deps.store, deps.key, { crm: 'hubspot' }, now());
+    res.redirect(302, hubspotAuthorizeUrl(deps.config, state));
+  });
+
+  router.get('/oauth/hubspot/callback', async (req: Request, res: Response) => {
+    const { code, state, error, error_description: description } = req.query as Record<string, string | undefined>;
+    if (error !== undefined) {
+      failed(
+        res,
+        400,
+        `HubSpot did not grant access (${error}${description === undefined ? '' : `: ${description}`}). Nothing was installed.`,
+      );
+      return;
+    }
+    if (state === undefined || (await takeState(deps.store, deps.key, state, 'hubspot', now())) === undefined) {
+      failed(res, 400, 'This install link is unknown, used or expired. Start the installation again.');
+      return;
+    }
+    if (code === undefined || code === '') {
+      failed(res, 400, 'HubSpot sent no authorization code. Start the installation again.');
+      return;
+    }
+    let tokens;
+    try {
+      tokens = await exchangeHubSpotCode(deps.config, code, deps.fetch, now());
+    } catch (err) {
+      const status = err instanceof OAuthGrantError ? 400 : 502;
+      failed(res, status, `HubSpot did not exchange the code: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    if (tokens.portalId === undefined) {
+      failed(res, 502, 'HubSpot answered without the portal id (hub_id).');
+      return;
+    }
+    const installation = await deps.store.upsertInstallation('hubspot', tokens.portalId);
+    await deps.credentials.save(installation.id, {
+      crm: 'hubspot',
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      expiresAt: tokens.expiresAt,
+      scopes: tokens.scopes,
+    });
+    await deps.store.setInstallationStatus(installation.id, 'active', null);
+    await finishInstall(deps, res, { ...installation, status: 'active', statusDetail: null });
+  });
+
+  const salesforceOAuth = (verifier: boolean): OAuth2 =>
+    new OAuth2({
+      loginUrl: deps.config.salesforce.loginUrl,
+      clientId: deps.config.salesforce.clientId ?? '',
+      clientSecret: deps.config.salesforce.clientSecret ?? '',
+      redirectUri: `${deps.config.publicBaseUrl}/oauth/salesforce/callback`,
+      ...(verifier ? { useVerifier: true } : {}),
+    });
+
+  router.get('/oauth/salesforce/install', async (_req: Request, res: Response) => {
+    if (deps.config.salesforce.clientId === undefined || deps.config.salesforce.clientSecret === undefined) {
+      failed(res, 503, 'This RightTouch server has no Salesforce app configured (SF_CLIENT_ID, SF_CLIENT_SECRET).');
+      return;
+    }
+    const oauth = salesforceOAuth(true);
+    const verifier = oauth.codeVerifier;
+    const state = await createState(
+      deps.store,
+      deps.key,
+      { crm: 'salesforce', ...(typeof verifier === 'string' ? { codeVerifier: verifier } : {}) },
+      now(),
+    );
+    res.redirect(302, oauth.getAuthorizationUrl({ scope: deps.config.salesforce.scopes.join(' '), state }));
+  });
+
+  router.get('/oauth/salesforce/callback', async (req: Request, res: Response) => {
+    const { code, state, error, error_description: description } = req.query as Record<string, string | undefined>;
+    if (error !== undefined) {
+      failed(
+        res,
+        400,
+        `Salesforce did not grant access (${error}${description === undefined ? '' : `: ${description}`}). Nothing was installed.`,
+      );
+      return;
+    }
+    const pending = state === undefined ? undefined : await takeState(deps.store, deps.key, state, 'salesforce', now());
+    if (pending === undefined) {
+      failed(res, 400, 'This install link is unknown, used or expired. Start the installation again.');
+      return;
+    }
+    if (code === undefined || code === '') {
+      failed(res, 400, 'Salesforce sent no authorization code. Start the installation again.');
+      return;
+    }
+    const oauth = salesforceOAuth(false);
+    if (pending.codeVerifier !== undefined) oauth.codeVerifier = pending.codeVerifier;
+    const conn = new Connection({ oauth2: oauth, version: SALESFORCE_API_VERSION });
+    let orgId: string;
+    try {
+      const info = await conn.authorize(code);
+      orgId = info.organizationId;
+    } catch (err) {
+      failed(res, 400, `Salesforce did not exchange the code: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    const installation = await deps.store.upsertInstallation('salesforce', orgId);
+    await deps.credentials.save(installation.id, {
+      crm: 'salesforce',
+      accessToken: conn.accessToken ?? '',
+      refreshToken: conn.refreshToken ?? undefined,
+      instanceUrl: conn.instanceUrl,
+    });
+    await deps.store.setInstallationStatus(installation.id, 'active', null);
+    await finishInstall(deps, res, { ...installation, status: 'active', statusDetail: null });
+  });
+
+  return router;
+}

@@ -1,0 +1,223 @@
+/** The admin API: authentication, per-installation scoping on every route, and what each route does. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Policy } from '../../src/core/index.ts';
+import { issueApiKey } from '../../src/server/routes-oauth.ts';
+import type { Installation } from '../../src/store/store.ts';
+import { repoRoot } from '../helpers.ts';
+import { bearer, startServer, type Harness } from './harness.ts';
+
+const policy = JSON.parse(readFileSync(join(repoRoot, 'policies', 'default.json'), 'utf8')) as Policy;
+
+let h: Harness;
+let a: Installation;
+let b: Installation;
+let keyA: string;
+
+beforeEach(async () => {
+  h = await startServer();
+  a = await h.store.upsertInstallation('hubspot', '1001', 'Portal A');
+  b = await h.store.upsertInstallation('salesforce', '00D000000000002AAA', 'Org B');
+  await h.store.savePolicy(a.id, policy);
+  await h.store.savePolicy(b.id, policy);
+  keyA = await issueApiKey(h.store, a.id, 'test', 1);
+});
+
+afterEach(async () => {
+  await h.close();
+});
+
+function routes(id: string): [string, string, unknown?][] {
+  return [
+    ['GET', `/api/installations/${id}`],
+    ['GET', `/api/installations/${id}/policy`],
+    ['POST', `/api/installations/${id}/policy/validate`, policy],
+    ['PUT', `/api/installations/${id}/policy`, policy],
+    ['POST', `/api/installations/${id}/preview`, policy],
+    ['POST', `/api/installations/${id}/runs`, {}],
+    ['GET', `/api/installations/${id}/runs`],
+    ['GET', `/api/installations/${id}/rejected`],
+    ['GET', `/api/installations/${id}/distribution`],
+    ['GET', `/api/installations/${id}/records/company/x1`],
+    ['PUT', `/api/installations/${id}/settings`, { syncEveryMinutes: 5 }],
+  ];
+}
+
+async function call(method: string, path: string, token?: string, body?: unknown): Promise<Response> {
+  return fetch(`${h.url}${path}`, {
+    method,
+    headers: {
+      ...(token === undefined ? {} : bearer(token)),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+describe('admin API access', () => {
+  it('refuses every route without a key or with an unknown one (401), saying why', async () => {
+    for (const [method, path, body] of [['GET', '/api/installations'] as [string, string], ...routes(a.id)]) {
+      const anonymous = await call(method, path, undefined, body);
+      expect(anonymous.status, `${method} ${path}`).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      const wrong = await call(method, path, 'rt_not-a-key', body);
+      expect(wrong.status, `${method} ${path}`).toBe(401);
+      expect(((await wrong.json()) as { error: string }).error).toBe('this API key is not valid');
+    }
+  });
+
+  it('an installation key reaches its own installation and never another (404, as if it did not exist)', async () => {
+    for (const [method, path, body] of routes(b.id)) {
+      const response = await call(method, path, keyA, body);
+      expect(response.status, `${method} ${path}`).toBe(404);
+    }
+    for (const [method, path, body] of routes(a.id)) {
+      const response = await call(method, path, keyA, body);
+      expect([200, 202, 404].includes(response.status), `${method} ${path}: ${response.status}`).toBe(true);
+    }
+    // Nothing of B changed, nor was a sync of B queued.
+    expect((await h.store.getInstallation(b.id))?.settings).toEqual({});
+    expect((await h.store.listPolicies(b.id)).length).toBe(1);
+    expect(h.syncRequests.every((r) => r.installationId === a.id)).toBe(true);
+    const list = (await (await call('GET', '/api/installations', keyA)).json()) as { installations: Installation[] };
+    expect(list.installations.map((i) => i.id)).toEqual([a.id]);
+  });
+
+  it('the self-hosted admin token sees every installation', async () => {
+    const list = (await (await call('GET', '/api/installations', 'admin-secret')).json()) as {
+      installations: Installation[];
+    };
+    expect(list.installations.map((i) => i.externalId).sort()).toEqual(['00D000000000002AAA', '1001']);
+    expect((await call('GET', `/api/installations/${b.id}/policy`, 'admin-secret')).status).toBe(200);
+  });
+});
+
+describe('admin API routes', () => {
+  it('an invalid policy: 400 with every problem and its path; the active policy stays', async () => {
+    const bad = { ...policy, tiers: [{ value: 'Bad Value', label: '' }] };
+    const validate = (await (await call('POST', `/api/installations/${a.id}/policy/validate`, keyA, bad)).json()) as {
+      ok: boolean;
+      problems: { path: string; message: string }[];
+    };
+    expect(validate.ok).toBe(false);
+    expect(validate.problems.map((p) => p.path)).toContain('tiers[0].value');
+    const put = await call('PUT', `/api/installations/${a.id}/policy`, keyA, bad);
+    expect(put.status).toBe(400);
+    const body = (await put.json()) as { problems: { path: string }[] };
+    expect(body.problems.length).toBeGreaterThan(1);
+    expect((await h.store.activePolicy(a.id))?.version).toBe(1);
+    expect(h.syncRequests).toEqual([]);
+
+    const good = { ...policy, company: { ...policy.company, default: 'low_touch' } };
+    const saved = (await (await call('PUT', `/api/installations/${a.id}/policy`, keyA, good)).json()) as {
+      version: number;
+    };
+    expect(saved.version).toBe(2);
+    expect((await h.store.activePolicy(a.id))?.policy.company.default).toBe('low_touch');
+    expect(h.syncRequests).toEqual([{ installationId: a.id, kind: 'incremental' }]);
+  });
+
+  it('preview: distribution, movements with samples and the cost, from the mirror, nothing saved', async () => {
+    await h.store.upsertRecords(
+      a.id,
+      [
+        { type: 'company', id: 'c1', fields: { employees: 5000 } },
+        { type: 'company', id: 'c2', fields: {} },
+        { type: 'contact', id: 'p1', companyId: 'c1', fields: { leadScore: 10 } },
+      ],
+      1,
+    );
+    await h.store.applyTierChanges(
+      a.id,
+      'run-1',
+      [{ type: 'company', id: 'c1', tier: 'tech_touch', reasons: ['x'] }],
+      1,
+    );
+    const response = await call('POST', `/api/installations/${a.id}/preview`, keyA, policy);
+    expect(response.status).toBe(200);
+    const preview = (await response.json()) as {
+      movements: { type: string; from: string; to: string; count: number; samples: { id: string }[] }[];
+      changed: number;
+      apiCalls: number;
+      summary: { company: { tiers: Record<string, number> } };
+    };
+    expect(preview.movements).toContainEqual(
+      expect.objectContaining({
+        type: 'company',
+        from: 'tech_touch',
+        to: 'mid_touch',
+        count: 1,
+        samples: [expect.objectContaining({ id: 'c1' })],
+      }),
+    );
+    expect(preview.changed).toBe(3);
+    expect(preview.apiCalls).toBe(2);
+    expect(preview.summary.company.tiers['mid_touch']).toBe(1);
+    expect((await h.store.storedTier(a.id, 'company', 'c1'))?.tier).toBe('tech_touch');
+  });
+
+  it('run now queues a sync (202); an installation that needs reconnecting answers 409', async () => {
+    expect((await call('POST', `/api/installations/${a.id}/runs`, keyA, { full: true })).status).toBe(202);
+    expect(h.syncRequests).toEqual([{ installationId: a.id, kind: 'full' }]);
+    await h.store.setInstallationStatus(a.id, 'needs_reconnect', 'revoked');
+    expect((await call('POST', `/api/installations/${a.id}/runs`, keyA, {})).status).toBe(409);
+  });
+
+  it('settings are validated; a record’s tier and history; runs and distribution over time', async () => {
+    const bad = await call('PUT', `/api/installations/${a.id}/settings`, keyA, { syncEveryMinutes: 0, extra: 1 });
+    expect(bad.status).toBe(400);
+    const ok = await call('PUT', `/api/installations/${a.id}/settings`, keyA, {
+      syncEveryMinutes: 5,
+      notifyUrl: 'https://hooks.slack.test/T1',
+    });
+    expect(ok.status).toBe(200);
+    expect((await h.store.getInstallation(a.id))?.settings).toEqual({
+      syncEveryMinutes: 5,
+      notifyUrl: 'https://hooks.slack.test/T1',
+    });
+
+    expect((await call('GET', `/api/installations/${a.id}/records/company/c9`, keyA)).status).toBe(404);
+    await h.store.applyTierChanges(
+      a.id,
+      'run-1',
+      [{ type: 'company', id: 'c9', tier: 'high_touch', reasons: ['Big'] }],
+      5,
+    );
+    const record = (await (await call('GET', `/api/installations/${a.id}/records/company/c9`, keyA)).json()) as {
+      current: { tier: string; reasons: string[] };
+      history: { newTier: string }[];
+    };
+    expect(record.current).toMatchObject({ tier: 'high_touch', reasons: ['Big'] });
+    expect(record.history.map((e) => e.newTier)).toEqual(['high_touch']);
+
+    const run = await h.store.startRun(a.id, 'full', 10);
+    await h.store.finishRun(
+      run.id,
+      { status: 'succeeded', counts: { 'tiers.company.high_touch': 4, written: 4 }, errors: [] },
+      20,
+    );
+    const distribution = (await (await call('GET', `/api/installations/${a.id}/distribution`, keyA)).json()) as {
+      points: { at: number; tiers: { company: Record<string, number> } }[];
+    };
+    expect(distribution.points).toEqual([
+      { runId: run.id, at: 20, tiers: { company: { high_touch: 4 }, contact: {} } },
+    ]);
+    const runs = (await (await call('GET', `/api/installations/${a.id}/runs`, keyA)).json()) as {
+      runs: { id: string }[];
+    };
+    expect(runs.runs.map((r) => r.id)).toEqual([run.id]);
+  });
+});
+
+describe('health and metrics', () => {
+  it('answers /healthz and /metrics without a key, and unknown paths with 404 JSON', async () => {
+    expect(await (await fetch(`${h.url}/healthz`)).json()).toEqual({ ok: true, installations: 2 });
+    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    expect(metrics).toContain('# TYPE righttouch_runs_total counter');
+    expect(metrics).toContain('righttouch_webhook_lag_seconds');
+    const missing = await fetch(`${h.url}/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: 'no route for GET /nope' });
+  });
+});
