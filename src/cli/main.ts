@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { parseNow, runClassify } from './classify-command.ts';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError } from './errors.ts';
 import { runHistory, runPreview } from './store-commands.ts';
+import { runHubSpotProject } from './hubspot-project-command.ts';
 import { runStart, type StartOptions } from './start-command.ts';
 import { runSetup, runSync } from './sync-commands.ts';
 import { runValidate } from './validate-command.ts';
@@ -55,6 +56,17 @@ export function buildProgram(): Command {
         process.once('SIGTERM', resolve);
       });
       await runStart(options, { stdout: process.stdout, progress: process.stderr, stopSignal: stop });
+    });
+
+  program
+    .command('hubspot-project')
+    .description('write the HubSpot developer project (app, webhooks, record card) generated from app.json')
+    .option('--out <dir>', 'where to write it', 'hubspot-project')
+    .option('--base-url <url>', "the server's public https address (default: PUBLIC_BASE_URL, else an example)")
+    .option('--check', 'only say whether the files there are current (exit 1 if not)')
+    .action(async (options: { out: string; baseUrl?: string; check?: boolean }) => {
+      const current = await runHubSpotProject(options, { stdout: process.stdout, env: process.env });
+      if (!current) process.exitCode = 1;
     });
 
   program

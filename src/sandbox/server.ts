@@ -26,6 +26,12 @@ import { objectRoutes } from './routes-objects.ts';
 import { propertyRoutes } from './routes-properties.ts';
 import { SEARCH_CAP, SearchEngine } from './search.ts';
 import { counting, createStats, resetStats, type SandboxStats } from './stats.ts';
+import {
+  createWebhookEmitter,
+  webhookWriteObserver,
+  type WebhookEmitter,
+  type WebhookEmitterOptions,
+} from './webhooks.ts';
 
 export interface SandboxOptions {
   /** The data to serve. Default: `generatePortal({ seed: options.seed ?? 1 })`. */
@@ -43,6 +49,8 @@ export interface SandboxOptions {
   readonly now?: () => number;
   /** Called with one line per request (method, path, status, ms). */
   readonly log?: (line: string) => void;
+  /** Signed webhook deliveries of property changes to a receiver (see webhooks.ts); off unless given. */
+  readonly webhooks?: WebhookEmitterOptions;
 }
 
 export interface RunningSandbox {
@@ -57,6 +65,8 @@ export interface Sandbox {
   /** Live counters: requests by endpoint and status, 429s, injected faults. */
   readonly stats: SandboxStats;
   resetStats(): void;
+  /** The webhook emitter, when the `webhooks` option is given. */
+  readonly webhooks: WebhookEmitter | undefined;
   /** Starts listening on 127.0.0.1 (port 0: any free port). */
   listen(port?: number, host?: string): Promise<RunningSandbox>;
 }
@@ -154,6 +164,11 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   app.use(apiPaths, bearerAuth(options.token));
   if (options.faults !== undefined) app.use(apiPaths, faultInjector(options.faults, stats, timers));
   if (options.limits !== false) app.use(apiPaths, rateLimiter(options.limits ?? {}, now, stats));
+  const webhooks =
+    options.webhooks === undefined
+      ? undefined
+      : createWebhookEmitter({ ...options.webhooks, portalId: options.webhooks.portalId ?? portal.portalId });
+  if (webhooks !== undefined) app.use(webhookWriteObserver(webhooks, portal, now));
   app.use(objectRoutes(context));
   app.use(propertyRoutes(context));
   app.use(associationRoutes(context));
@@ -167,6 +182,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     app,
     portal,
     stats,
+    webhooks,
     resetStats: () => {
       resetStats(stats);
     },

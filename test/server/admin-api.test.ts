@@ -114,7 +114,7 @@ describe('admin API routes', () => {
       version: number;
     };
     expect(saved.version).toBe(2);
-    expect((await h.store.activePolicy(a.id))?.policy.company.default).toBe('low_touch');
+    expect((await h.store.activePolicy(a.id))?.policy.company?.default).toBe('low_touch');
     expect(h.syncRequests).toEqual([{ installationId: a.id, kind: 'incremental' }]);
   });
 

@@ -1,0 +1,57 @@
+// Generated from app.json by `righttouch hubspot-project`: edit the generator, not this file.
+// The record's engagement model and its reason (CRM properties), and its recent changes
+// (RightTouch's history, fetched with HubSpot's signed request).
+import React, { useEffect, useState } from 'react';
+import { Divider, EmptyState, Flex, Heading, Tag, Text, hubspot } from '@hubspot/ui-extensions';
+import { useCrmProperties } from '@hubspot/ui-extensions/crm';
+
+interface Change {
+  oldTier: string | null;
+  newTier: string;
+  at: number;
+  reasons: string[];
+}
+
+hubspot.extend<'crm.record.sidebar'>(({ context }) => <EngagementModelCard context={context} />);
+
+function EngagementModelCard({ context }: { context: { crm: { objectId: number; objectTypeId: string } } }) {
+  const { properties, isLoading } = useCrmProperties([
+    'engagement_model',
+    'engagement_model_reason',
+    'engagement_model_updated_at',
+  ]);
+  const [history, setHistory] = useState<Change[] | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    const type = context.crm.objectTypeId === '0-2' ? 'company' : 'contact';
+    hubspot
+      .fetch(`https://righttouch.example.com/card/hubspot/history?type=${type}&id=${context.crm.objectId}`, { method: 'GET' })
+      .then((response) => (response.ok ? response.json() : Promise.reject(new Error(String(response.status)))))
+      .then((body: { history: Change[] }) => setHistory(body.history.slice(-5).reverse()))
+      .catch((reason: unknown) => setError(String(reason)));
+  }, [context.crm.objectId, context.crm.objectTypeId]);
+
+  if (isLoading) return <Text>Loading…</Text>;
+  if (!properties.engagement_model) {
+    return <EmptyState title="No engagement model yet">
+      <Text>RightTouch sets it at its next sync.</Text>
+    </EmptyState>;
+  }
+  return (
+    <Flex direction="column" gap="small">
+      <Heading>
+        <Tag variant="success">{properties.engagement_model}</Tag>
+      </Heading>
+      <Text>{properties.engagement_model_reason}</Text>
+      <Divider />
+      <Text format={{ fontWeight: 'bold' }}>Recent changes</Text>
+      {error !== undefined && <Text>History is unavailable right now.</Text>}
+      {history?.length === 0 && <Text>No changes yet.</Text>}
+      {history?.map((change) => (
+        <Text key={change.at}>
+          {new Date(change.at).toLocaleDateString()}: {change.oldTier ?? 'none'} → {change.newTier}
+        </Text>
+      ))}
+    </Flex>
+  );
+}

@@ -1,0 +1,48 @@
+/**
+ * `righttouch hubspot-project [--out DIR] [--base-url URL] [--check]`: writes the HubSpot
+ * developer project generated from app.json (then `hs project upload` from that directory), or
+ * with --check says whether the committed files are current.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { hubspotProjectFiles, loadManifest } from '../app/manifest.ts';
+import { InputError } from './errors.ts';
+
+export const DEFAULT_PROJECT_DIR = 'hubspot-project';
+export const EXAMPLE_BASE_URL = 'https://righttouch.example.com';
+
+export async function runHubSpotProject(
+  options: {
+    out?: string | undefined;
+    baseUrl?: string | undefined;
+    check?: boolean | undefined;
+    manifest?: string | undefined;
+  },
+  io: { stdout: Writable; env: Readonly<Record<string, string | undefined>> },
+): Promise<boolean> {
+  const baseUrl = options.baseUrl ?? io.env['PUBLIC_BASE_URL'] ?? EXAMPLE_BASE_URL;
+  if (!/^https:\/\//.test(baseUrl))
+    throw new InputError(`--base-url must be an https URL (HubSpot refuses others), was ${baseUrl}`);
+  const out = options.out ?? DEFAULT_PROJECT_DIR;
+  const files = hubspotProjectFiles(await loadManifest(options.manifest), baseUrl);
+  const stale: string[] = [];
+  for (const [path, content] of Object.entries(files)) {
+    const target = join(out, path);
+    if (options.check === true) {
+      const current = await readFile(target, 'utf8').catch(() => undefined);
+      if (current !== content) stale.push(target);
+      continue;
+    }
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, content);
+  }
+  if (options.check === true) {
+    io.stdout.write(stale.length === 0 ? `${out} is current with app.json\n` : `out of date: ${stale.join(', ')}\n`);
+    return stale.length === 0;
+  }
+  io.stdout.write(
+    `wrote ${Object.keys(files).length} files to ${out} for ${baseUrl}; upload with \`hs project upload\` there\n`,
+  );
+  return true;
+}

@@ -1,0 +1,377 @@
+/**
+ * The sandbox's webhook deliveries: what HubSpot would POST to an app subscribed to property
+ * changes, signed with the v3 signature, so the receiver (`src/server/webhooks/`) can be run
+ * against something that behaves like HubSpot.
+ *
+ * Turn it on with the `webhooks` option of `createSandbox`:
+ *
+ * ```ts
+ * const sandbox = createSandbox({
+ *   webhooks: { targetUrl: 'http://127.0.0.1:3000/webhooks/hubspot', clientSecret: 'secret', appId: 4242, batchMs: 50 },
+ * });
+ * mutateAndEmit(sandbox.portal, { seed: 7, deals: 5, contacts: 5 }, sandbox.webhooks!); // or emitMutations(…)
+ * await sandbox.webhooks!.flush();
+ * ```
+ *
+ * What is emitted:
+ * - `deal.propertyChange` (amount, dealstage, closedate) and `contact.propertyChange`
+ *   (hubspotscore, the lead score) for records `mutate()` changed — call `emitMutations` with
+ *   its result (and, for exactness, a `snapshotWatched` taken before), or `mutateAndEmit`.
+ *   These are user edits: `changeSource: "CRM_UI"`, `sourceId: "userId:1"`.
+ * - `company.propertyChange` / `contact.propertyChange` / `deal.propertyChange` for every value
+ *   a batch update (`POST /crm/v3/objects/{type}/batch/update`) or single update (`PATCH
+ *   /crm/v3/objects/{type}/{id}`) actually changed — our own `engagement_model*` writes
+ *   included. These are integration writes: `changeSource: "INTEGRATION"` and `sourceId` the
+ *   writing app's id (`writerAppId`, default `appId`: the connector writes as our app), which
+ *   is what the receiver's own-change filter looks at. Writing a value a record already has
+ *   emits nothing, as in HubSpot.
+ *
+ * Every event carries `appId` (the subscribing app, ours), `portalId`, a unique increasing
+ * `eventId`, a `subscriptionId` stable per type and property, `occurredAt` (the sandbox clock),
+ * and `attemptNumber`. Events are batched for `batchMs` (default 100 ms), at most 100 per POST
+ * (HubSpot's limit). A delivery answered with a non-2xx status, or not answered within 5 s, is
+ * retried `retries` times (default 2) after `retryDelayMs`, with `attemptNumber` + 1, like
+ * HubSpot's retries (which it spreads over a day). Headers: `X-HubSpot-Signature-v3`,
+ * `X-HubSpot-Request-Timestamp` (the real clock by default, since the receiver checks it against
+ * its own), and the v1 `X-HubSpot-Signature` / `X-HubSpot-Signature-Version: v1` HubSpot also sends.
+ */
+import { createHash, randomInt } from 'node:crypto';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { signHubSpotV3 } from '../server/webhooks/hubspot-signature.ts';
+import { mutate, type MutateOptions, type MutateResult } from './generate.ts';
+import { objectTypeOf, type ObjectType, type Portal } from './model.ts';
+
+export interface WebhookEmitterOptions {
+  /** Where deliveries go (the receiver's public URL: it is part of what is signed). */
+  readonly targetUrl: string;
+  readonly clientSecret: string;
+  /** The subscribing app (every event's `appId`). */
+  readonly appId: number;
+  /** Default: the sandbox portal's id. */
+  readonly portalId?: number;
+  /** How long events are collected before a POST (default 100 ms). */
+  readonly batchMs?: number;
+  /** The app a write through the API is attributed to (default `appId`); given the bearer token. */
+  readonly writerAppId?: number | ((token: string | undefined) => number | undefined);
+  readonly retries?: number;
+  readonly retryDelayMs?: number;
+  /** Signature timestamps (epoch ms). Default `Date.now`. */
+  readonly clock?: () => number;
+  readonly fetch?: typeof fetch;
+  /** A delivery that failed for good. Default: console.error. */
+  readonly onError?: (err: unknown) => void;
+}
+
+/** One event as the sandbox builds it; the emitter adds the ids, the portal and the attempt. */
+export interface EmittedChange {
+  readonly subscriptionType: string;
+  readonly objectId: string;
+  readonly occurredAt: number;
+  readonly propertyName: string;
+  readonly propertyValue: string;
+  readonly changeSource: string;
+  readonly sourceId: string;
+}
+
+export interface WebhookEvent extends Omit<EmittedChange, 'objectId'> {
+  readonly eventId: number;
+  readonly subscriptionId: number;
+  readonly portalId: number;
+  readonly appId: number;
+  readonly attemptNumber: number;
+  readonly objectId: number;
+}
+
+export interface WebhookEmitterStats {
+  events: number;
+  deliveries: number;
+  failures: number;
+}
+
+export interface WebhookEmitter {
+  readonly options: WebhookEmitterOptions;
+  readonly stats: WebhookEmitterStats;
+  emit(change: EmittedChange): void;
+  /** Sends everything collected now and resolves when every delivery (and retry) has ended. */
+  flush(): Promise<void>;
+  /** Flushes, then ignores further events. */
+  close(): Promise<void>;
+  /** The writing app of a request with this bearer token. */
+  writerOf(token: string | undefined): number | undefined;
+}
+
+const BATCH_MAX = 100;
+const DELIVERY_TIMEOUT_MS = 5000;
+
+function singular(type: ObjectType): string {
+  return type === 'companies' ? 'company' : type === 'contacts' ? 'contact' : 'deal';
+}
+
+/** A stable subscription id per type and property (HubSpot's are per subscription). */
+function subscriptionIdOf(subscriptionType: string, propertyName: string): number {
+  return createHash('sha256').update(`${subscriptionType}:${propertyName}`).digest().readUInt32BE(0) % 10_000_000;
+}
+
+export function createWebhookEmitter(options: WebhookEmitterOptions & { readonly portalId: number }): WebhookEmitter {
+  const batchMs = options.batchMs ?? 100;
+  const retries = options.retries ?? 2;
+  const retryDelayMs = options.retryDelayMs ?? 1000;
+  const clock = options.clock ?? Date.now;
+  const fetchFn = options.fetch ?? fetch;
+  const onError =
+    options.onError ??
+    ((err: unknown) => {
+      console.error('sandbox webhook delivery failed:', err);
+    });
+  const stats: WebhookEmitterStats = { events: 0, deliveries: 0, failures: 0 };
+  let nextEventId = randomInt(1, 2 ** 40);
+  let queue: WebhookEvent[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+  const inFlight = new Set<Promise<void>>();
+
+  async function deliver(batch: readonly WebhookEvent[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const events = batch.map((event) => ({ ...event, attemptNumber: event.attemptNumber + attempt }));
+      const body = JSON.stringify(events);
+      const timestamp = String(clock());
+      const headers = {
+        'content-type': 'application/json',
+        'user-agent': 'HubSpot Connect 2.0 (http://dev.hubspot.com/) (righttouch sandbox)',
+        'x-hubspot-signature-v3': signHubSpotV3({
+          clientSecret: options.clientSecret,
+          method: 'POST',
+          uri: options.targetUrl,
+          rawBody: body,
+          timestamp,
+        }),
+        'x-hubspot-request-timestamp': timestamp,
+        'x-hubspot-signature': createHash('sha256')
+          .update(options.clientSecret + body)
+          .digest('hex'),
+        'x-hubspot-signature-version': 'v1',
+      };
+      let problem: unknown;
+      try {
+        stats.deliveries++;
+        const res = await fetchFn(options.targetUrl, {
+          method: 'POST',
+          headers,
+          body,
+          signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+        });
+        await res.arrayBuffer();
+        if (res.ok) return;
+        problem = new Error(`webhook delivery to ${options.targetUrl} answered ${res.status}`);
+      } catch (err) {
+        problem = err;
+      }
+      stats.failures++;
+      if (attempt >= retries) {
+        onError(problem);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
+    }
+  }
+
+  function send(): void {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    while (queue.length > 0) {
+      const batch = queue.slice(0, BATCH_MAX);
+      queue = queue.slice(BATCH_MAX);
+      const delivery = deliver(batch).finally(() => inFlight.delete(delivery));
+      inFlight.add(delivery);
+    }
+  }
+
+  const writerAppId = options.writerAppId ?? options.appId;
+
+  return {
+    options,
+    stats,
+    emit(change) {
+      if (closed) return;
+      stats.events++;
+      queue.push({
+        ...change,
+        eventId: nextEventId++,
+        subscriptionId: subscriptionIdOf(change.subscriptionType, change.propertyName),
+        portalId: options.portalId,
+        appId: options.appId,
+        attemptNumber: 0,
+        objectId: Number(change.objectId),
+      });
+      if (queue.length >= BATCH_MAX) send();
+      else if (timer === undefined) {
+        timer = setTimeout(send, batchMs);
+        timer.unref();
+      }
+    },
+    async flush() {
+      send();
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+    },
+    async close() {
+      await this.flush();
+      closed = true;
+    },
+    writerOf(token) {
+      return typeof writerAppId === 'function' ? writerAppId(token) : writerAppId;
+    },
+  };
+}
+
+/** The properties whose `mutate()` changes are emitted. */
+export const WATCHED: Readonly<Partial<Record<ObjectType, readonly string[]>>> = {
+  deals: ['amount', 'dealstage', 'closedate'],
+  contacts: ['hubspotscore'],
+};
+
+/** The watched values of every deal and contact (id → property → value), taken before a mutate. */
+export type WatchedSnapshot = Partial<Record<ObjectType, Map<string, Readonly<Record<string, string>>>>>;
+
+export function snapshotWatched(portal: Portal): WatchedSnapshot {
+  const snapshot: WatchedSnapshot = {};
+  for (const [type, names] of Object.entries(WATCHED) as [ObjectType, readonly string[]][]) {
+    const values = new Map<string, Readonly<Record<string, string>>>();
+    for (const record of portal.objects[type].records.values()) {
+      const picked: Record<string, string> = {};
+      for (const name of names) picked[name] = record.properties[name] ?? '';
+      values.set(record.id, picked);
+    }
+    snapshot[type] = values;
+  }
+  return snapshot;
+}
+
+/**
+ * Emits the property changes of the records `mutate()` changed: the watched properties whose
+ * value differs from `before`, or, without a snapshot, every watched property of each record.
+ */
+export function emitMutations(
+  emitter: WebhookEmitter,
+  portal: Portal,
+  changed: MutateResult,
+  before?: WatchedSnapshot,
+): number {
+  let count = 0;
+  const changedIds: Readonly<Record<'deals' | 'contacts', readonly string[]>> = changed;
+  for (const type of ['deals', 'contacts'] as const) {
+    for (const id of changedIds[type]) {
+      const record = portal.objects[type].records.get(id);
+      if (record === undefined) continue;
+      const previous = before?.[type]?.get(id);
+      for (const name of WATCHED[type] ?? []) {
+        const value = record.properties[name] ?? '';
+        if (previous !== undefined && previous[name] === value) continue;
+        emitter.emit({
+          subscriptionType: `${singular(type)}.propertyChange`,
+          objectId: id,
+          occurredAt: record.updatedAt,
+          propertyName: name,
+          propertyValue: value,
+          changeSource: 'CRM_UI',
+          sourceId: 'userId:1',
+        });
+        count++;
+      }
+    }
+  }
+  return count;
+}
+
+/** `mutate()`, then the webhook events of exactly what it changed. */
+export function mutateAndEmit(portal: Portal, options: MutateOptions, emitter: WebhookEmitter): MutateResult {
+  const before = snapshotWatched(portal);
+  const changed = mutate(portal, options);
+  emitMutations(emitter, portal, changed, before);
+  return changed;
+}
+
+function keysOf(value: unknown): string[] {
+  return typeof value === 'object' && value !== null ? Object.keys(value) : [];
+}
+
+function inputsOf(body: unknown): { id: string | undefined; names: string[] }[] {
+  const inputs = (body as { inputs?: unknown } | undefined)?.inputs;
+  if (!Array.isArray(inputs)) return [];
+  return inputs.map((input: unknown) => {
+    const fields = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+    const properties = fields['properties'];
+    return {
+      id: fields['idProperty'] === undefined && typeof fields['id'] === 'string' ? fields['id'] : undefined,
+      names: keysOf(properties),
+    };
+  });
+}
+
+function resultIds(body: unknown): (string | undefined)[] {
+  const results = (body as { results?: unknown } | undefined)?.results;
+  const list: unknown[] = Array.isArray(results) ? results : [body];
+  return list.map((result) => {
+    const id = (result as { id?: unknown } | undefined)?.id;
+    return typeof id === 'string' ? id : undefined;
+  });
+}
+
+/**
+ * Middleware (mounted before the object routes) that emits the property changes made through
+ * the batch and single update endpoints: it notes the written properties' values before the
+ * route runs and emits the ones that changed once the route answers 200.
+ */
+export function webhookWriteObserver(emitter: WebhookEmitter, portal: Portal, now: () => number): Router {
+  const observe = (batch: boolean) => (req: Request, res: Response, next: NextFunction) => {
+    const type = objectTypeOf(String(req.params['objectType']));
+    if (type === undefined) {
+      next();
+      return;
+    }
+    const body: unknown = req.body;
+    const inputs = batch
+      ? inputsOf(body)
+      : [
+          {
+            id: req.query['idProperty'] === undefined ? String(req.params['objectId']) : undefined,
+            names: keysOf((body as { properties?: unknown } | undefined)?.properties),
+          },
+        ];
+    const records = portal.objects[type].records;
+    const before = inputs.map(({ id, names }) => {
+      const record = id === undefined ? undefined : records.get(id);
+      return record === undefined ? undefined : names.map((name) => record.properties[name] ?? '');
+    });
+    const json = res.json.bind(res);
+    res.json = (response: unknown) => {
+      if (res.statusCode === 200) {
+        const ids = resultIds(response);
+        const writer = emitter.writerOf(res.locals['token'] as string | undefined);
+        inputs.forEach(({ names }, i) => {
+          const id = ids[i];
+          const record = id === undefined ? undefined : records.get(id);
+          if (id === undefined || record === undefined) return;
+          names.forEach((name, j) => {
+            const value = record.properties[name] ?? '';
+            if (before[i]?.[j] === value) return;
+            emitter.emit({
+              subscriptionType: `${singular(type)}.propertyChange`,
+              objectId: id,
+              occurredAt: Math.max(now(), record.updatedAt),
+              propertyName: name,
+              propertyValue: value,
+              changeSource: 'INTEGRATION',
+              sourceId: writer === undefined ? '' : String(writer),
+            });
+          });
+        });
+      }
+      return json(response);
+    };
+    next();
+  };
+  const router = Router();
+  router.post('/crm/v3/objects/:objectType/batch/update', observe(true));
+  router.patch('/crm/v3/objects/:objectType/:objectId', observe(false));
+  return router;
+}

@@ -1,0 +1,120 @@
+/** app.json against the code: scopes asked for = scopes declared (and each one used), webhook
+ * subscriptions = the mapped input properties, paths = the server's routes, and the committed
+ * HubSpot developer project = what app.json generates. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { hubspotProjectFiles, loadManifest } from '../../src/app/manifest.ts';
+import { EXAMPLE_BASE_URL, runHubSpotProject } from '../../src/cli/hubspot-project-command.ts';
+import { HUBSPOT_SCOPES, SALESFORCE_SCOPES, serverConfigFromEnv } from '../../src/server/config.ts';
+import { hubspotRedirectUri } from '../../src/server/hubspot-oauth.ts';
+import { HUBSPOT_WEBHOOK_PATH } from '../../src/server/webhooks/hubspot-route.ts';
+import { readJson, repoRoot } from '../helpers.ts';
+
+const manifest = await loadManifest(join(repoRoot, 'app.json'));
+const source = (path: string): string => readFileSync(join(repoRoot, path), 'utf8');
+
+/** Where each HubSpot scope is needed: a file and what in it needs the scope. */
+const SCOPE_USES: Record<string, [string, RegExp]> = {
+  oauth: ['src/server/hubspot-oauth.ts', /oauth\/2026-03\/token/],
+  'crm.objects.companies.read': ['connectors/hubspot/read.ts', /companies/],
+  'crm.objects.companies.write': ['src/sync/engine.ts', /connector\.update\(type/],
+  'crm.objects.contacts.read': ['connectors/hubspot/read.ts', /contacts/],
+  'crm.objects.contacts.write': ['src/sync/engine.ts', /connector\.update\(type/],
+  'crm.objects.deals.read': ['connectors/hubspot/deals.ts', /deals/],
+  'crm.schemas.companies.write': ['connectors/hubspot/setup.ts', /groupsApi\.create|coreApi\.create/],
+  'crm.schemas.contacts.write': ['connectors/hubspot/setup.ts', /groupsApi\.create|coreApi\.create/],
+};
+
+describe('app.json', () => {
+  it('declares exactly the HubSpot and Salesforce scopes the code requests, and each is used', () => {
+    const declared = [...manifest.hubspot.requiredScopes, ...manifest.hubspot.optionalScopes].sort();
+    expect(declared).toEqual([...HUBSPOT_SCOPES].sort());
+    for (const scope of declared) {
+      const use = SCOPE_USES[scope];
+      expect(use, `no known use of ${scope}`).toBeDefined();
+      if (use !== undefined) expect(source(use[0]), `${scope} in ${use[0]}`).toMatch(use[1]);
+    }
+    expect([...manifest.salesforce.scopes].sort()).toEqual([...SALESFORCE_SCOPES].sort());
+    expect(serverConfigFromEnv({}).hubspot.scopes).toEqual(HUBSPOT_SCOPES);
+  });
+
+  it('subscribes to every mapped input property and to none of the properties RightTouch writes', () => {
+    const mapping = readJson(join(repoRoot, 'mappings', 'hubspot.json')) as {
+      company: { fields: Record<string, { property: string }>; override: string };
+      contact: { fields: Record<string, { property: string }>; companyId: string; override: string };
+      deal: Record<string, string>;
+    };
+    const { webhooks } = manifest.hubspot;
+    const company = [...Object.values(mapping.company.fields).map((f) => f.property), mapping.company.override];
+    const contact = [
+      ...Object.values(mapping.contact.fields).map((f) => f.property),
+      mapping.contact.companyId,
+      mapping.contact.override,
+    ];
+    expect([...webhooks.company.properties].sort()).toEqual(company.sort());
+    expect([...webhooks.contact.properties].sort()).toEqual(contact.sort());
+    for (const property of Object.values(mapping.deal)) expect(webhooks.deal.properties).toContain(property);
+    expect(webhooks.deal.properties).toContain('dealstage');
+    const all = [...webhooks.company.properties, ...webhooks.contact.properties, ...webhooks.deal.properties];
+    for (const ours of ['engagement_model', 'engagement_model_reason', 'engagement_model_updated_at']) {
+      expect(all).not.toContain(ours);
+    }
+    for (const object of ['deal', 'company', 'contact'] as const) {
+      expect(webhooks[object].events).toEqual(expect.arrayContaining(['creation', 'deletion', 'merge']));
+    }
+  });
+
+  it('names the server’s own redirect and webhook paths', () => {
+    const config = serverConfigFromEnv({ PUBLIC_BASE_URL: 'https://rt.example.com' });
+    expect(`https://rt.example.com${manifest.server.redirectPaths.hubspot}`).toBe(hubspotRedirectUri(config));
+    expect(manifest.server.redirectPaths.salesforce).toBe('/oauth/salesforce/callback');
+    expect(manifest.server.webhookPaths.hubspot).toBe(HUBSPOT_WEBHOOK_PATH);
+  });
+
+  it('keeps the committed HubSpot developer project current, with the app’s scopes, webhooks and card', async () => {
+    const out: string[] = [];
+    const stdout = new Writable({
+      write(chunk: Buffer, _e, done) {
+        out.push(chunk.toString());
+        done();
+      },
+    });
+    const current = await runHubSpotProject(
+      {
+        out: join(repoRoot, 'hubspot-project'),
+        baseUrl: EXAMPLE_BASE_URL,
+        check: true,
+        manifest: join(repoRoot, 'app.json'),
+      },
+      { stdout, env: {} },
+    );
+    expect(current, out.join('')).toBe(true);
+    const files = hubspotProjectFiles(manifest, 'https://rt.example.com/');
+    const app = JSON.parse(files['src/app/app-hsmeta.json'] ?? '{}') as {
+      config: { auth: { requiredScopes: string[]; redirectUrls: string[] }; permittedUrls: { fetch: string[] } };
+    };
+    expect(app.config.auth.requiredScopes).toEqual(manifest.hubspot.requiredScopes);
+    expect(app.config.auth.redirectUrls).toEqual(['https://rt.example.com/oauth/hubspot/callback']);
+    expect(app.config.permittedUrls.fetch).toEqual(['https://rt.example.com']);
+    const hooks = JSON.parse(files['src/app/webhooks/webhooks-hsmeta.json'] ?? '{}') as {
+      config: {
+        settings: { targetUrl: string };
+        subscriptions: { legacyCrmObjects: { subscriptionType: string; propertyName?: string }[] };
+      };
+    };
+    expect(hooks.config.settings.targetUrl).toBe('https://rt.example.com/webhooks/hubspot');
+    expect(hooks.config.subscriptions.legacyCrmObjects).toContainEqual({
+      subscriptionType: 'deal.propertyChange',
+      propertyName: 'amount',
+      active: true,
+    });
+    expect(files['src/app/cards/EngagementModelCard.tsx']).toContain('https://rt.example.com/card/hubspot/history');
+    expect(JSON.parse(source('hubspot-project/hsproject.json'))).toEqual({
+      name: 'RightTouch',
+      srcDir: 'src',
+      platformVersion: '2026.03',
+    });
+  });
+});
