@@ -1,7 +1,8 @@
 /**
  * The RightTouch server as an Express 5 app: `createApp(deps)` takes everything it talks to
  * (store, credentials, the sync runner, clock, fetch), so tests inject fakes. Routes:
- * `/oauth/…` (installs), `/webhooks/hubspot`, `/api/…` (admin API), `/healthz`, `/metrics`, and
+ * `/oauth/…` (installs), `/webhooks/hubspot`, `/card/hubspot/history` (the record card), `/api/…`
+ * (admin API), `/healthz`, `/metrics`, and
  * `/` (a page with the install buttons; the admin UI replaces it).
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
@@ -12,6 +13,7 @@ import type { ServerConfig } from './config.ts';
 import type { Credentials } from './credentials.ts';
 import type { Metrics } from './metrics.ts';
 import { adminRouter } from './routes-admin.ts';
+import { cardRouter } from './routes-card.ts';
 import { oauthRouter } from './routes-oauth.ts';
 import type { Affected } from './webhooks/hubspot-events.ts';
 import { hubspotWebhookRouter } from './webhooks/hubspot-route.ts';
@@ -96,6 +98,14 @@ export function createApp(deps: AppDeps): Express {
   );
   const secret = deps.config.hubspot.clientSecret;
   if (secret !== undefined) {
+    app.use(
+      cardRouter({
+        store: deps.store,
+        clientSecret: secret,
+        publicBaseUrl: deps.config.publicBaseUrl,
+        ...(deps.now === undefined ? {} : { now: deps.now }),
+      }),
+    );
     app.use(
       hubspotWebhookRouter({
         store: deps.store,
