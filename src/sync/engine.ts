@@ -37,6 +37,22 @@ export interface SyncOptions {
   readonly batchSize?: number | undefined;
   /** Called after every page read and every batch written (for progress bars). */
   readonly onProgress?: ((progress: SyncProgress) => void) | undefined;
+  /**
+   * Asked after every page read and once before the writes: true stops the run with a
+   * `RunStoppedError` (it may also throw one itself, with a more precise reason). The run is
+   * recorded as failed and the cursors stay where they were, so nothing is lost: the next run
+   * picks up. Once the writes have begun, the run finishes.
+   */
+  readonly shouldStop?: (() => boolean) | undefined;
+}
+
+/** A run stopped on request (`shouldStop`) before its writes: the next run picks up. */
+export class RunStoppedError extends Error {
+  override readonly name = 'RunStoppedError';
+
+  constructor(message = 'stopped before the writes (asked to stop); the next run picks up') {
+    super(message);
+  }
 }
 
 export type SyncProgress =
@@ -97,6 +113,9 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
   const startedAt = clock().getTime();
   const run = await store.startRun(installationId, dryRun ? `${kind} (dry run)` : kind, startedAt);
   const callsBefore = connector.apiCalls;
+  const checkStop = (): void => {
+    if (options.shouldStop?.() === true) throw new RunStoppedError();
+  };
   try {
     // 1. Pull changes into the mirror.
     const cursors = await Promise.all(
@@ -142,6 +161,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
         }
         pulled[type] += records.length;
         options.onProgress?.({ phase: 'read', type, done: pulled[type] });
+        checkStop();
       }
     }
     if (mapping.deal !== undefined) {
@@ -158,6 +178,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
         await store.deleteDeals(installationId, orphans);
         pulled.deals += page.length;
         options.onProgress?.({ phase: 'read', type: 'deals', done: pulled.deals });
+        checkStop();
       }
     }
     let deleted = 0;
@@ -173,6 +194,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
           seen[removal.type].delete(removal.id);
         }
         deleted += page.length;
+        checkStop();
       }
     }
     if (full) deleted += await dropUnseen(store, installationId, seen);
@@ -227,6 +249,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     const writeCalls = estimate(byType.company.length) + estimate(byType.contact.length);
 
     // 4. Write: history first (so a crash re-writes rather than forgets), then the CRM.
+    checkStop();
     let written = 0;
     let attempted = 0;
     const rejected: { type: RecordType; id: string; error: string }[] = [];

@@ -1,0 +1,247 @@
+/**
+ * One sync of one installation, as the scheduler runs it (and anything else may): under the lease
+ * `sync:<installationId>`, so that however many processes share the store, one installation is
+ * synced by one of them at a time. The lease is renewed while the run goes on; a run that uses up
+ * its time budget or loses its lease stops at the next page it reads (before writing anything),
+ * and the next run picks up where it left off: the engine moves its cursors only after the writes.
+ * Nothing here throws: every attempt ends as an outcome (ran, skipped or failed).
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { loadPolicy } from '../cli/policy-file.ts';
+import { loadMapping } from '../cli/store-commands.ts';
+import type { Policy } from '../core/index.ts';
+import type { Mapping } from '../mapping/mapping.ts';
+import type { Crm, Installation, Store } from '../store/store.ts';
+import type { Connector } from '../sync/connector.ts';
+import { RunStoppedError, sync } from '../sync/engine.ts';
+import type { SyncReport } from '../sync/engine.ts';
+
+export const DEFAULT_LEASE_TTL_MS = 2 * 60_000;
+export const DEFAULT_BUDGET_MS = 10 * 60_000;
+/** The reason of a run skipped because another holder has the installation's lease. */
+export const LEASE_HELD = 'another worker is syncing it';
+/** The reason of a run skipped because `signal` was aborted before it began. */
+export const SHUTTING_DOWN = 'the worker is shutting down';
+/** The policy an installation without one starts with (saved as its first version). */
+export const DEFAULT_POLICY_PATH = fileURLToPath(new URL('../../policies/default.json', import.meta.url));
+
+export interface JobLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface JobDeps {
+  readonly store: Store;
+  /** The connector for an installation (its credentials come from wherever the caller keeps them). */
+  readonly connectorFor: (installation: Installation) => Promise<Connector>;
+  /** This process, e.g. `hostname:pid:random`; each run takes the lease as `<holder>/<run>`. */
+  readonly holder: string;
+  readonly clock?: (() => Date) | undefined;
+  /** How long a lease lasts without renewal (default 2 minutes); renewed every third of it. */
+  readonly leaseTtlMs?: number | undefined;
+  /** How long one run may read before it stops (default 10 minutes); the next run picks up. */
+  readonly budgetMs?: number | undefined;
+  /** The mapping of a CRM (default: mappings/<crm>.json of this package). */
+  readonly mappingFor?: ((crm: Crm) => Promise<Mapping>) | undefined;
+  /** Called after a run that ran (its lease already released); its errors are logged, not fatal. */
+  readonly onReport?: ((installation: Installation, report: SyncReport) => void | Promise<void>) | undefined;
+  readonly logger?: JobLogger | undefined;
+  /** Aborted: runs stop at the next page they read (the scheduler aborts on stop()). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export type RunKind = 'incremental' | 'full';
+
+export type RunOutcome =
+  | { readonly status: 'ran'; readonly report: SyncReport }
+  | { readonly status: 'skipped'; readonly reason: string }
+  | { readonly status: 'failed'; readonly error: string };
+
+const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+function label(installation: Installation): string {
+  return `${installation.crm} ${installation.externalId}${installation.name === null ? '' : ` (${installation.name})`}`;
+}
+
+/** Syncs one installation under its lease; `full` is forced when it has no cursor yet (its first run). */
+export async function runInstallationSync(deps: JobDeps, installationId: string, kind: RunKind): Promise<RunOutcome> {
+  const log = deps.logger;
+  let installation: Installation | undefined;
+  let report: SyncReport;
+  try {
+    installation = await deps.store.getInstallation(installationId);
+    if (installation === undefined) {
+      const error = `no installation ${installationId}`;
+      log?.warn(`sync ${installationId}: ${error}`);
+      return { status: 'failed', error };
+    }
+    if (installation.status === 'needs_reconnect') {
+      const reason = `needs reconnecting${installation.statusDetail === null ? '' : `: ${installation.statusDetail}`}`;
+      log?.info(`sync of ${label(installation)} skipped: ${reason}`);
+      return { status: 'skipped', reason };
+    }
+    if (deps.signal?.aborted === true) return { status: 'skipped', reason: SHUTTING_DOWN };
+    const lease = await takeLease(deps, `sync:${installationId}`);
+    if (lease === undefined) {
+      log?.info(`sync of ${label(installation)} skipped: ${LEASE_HELD}`);
+      return { status: 'skipped', reason: LEASE_HELD };
+    }
+    try {
+      report = await syncUnderLease(deps, installation, kind, lease);
+    } finally {
+      await lease.release();
+    }
+  } catch (error) {
+    const message = errorMessage(error);
+    log?.warn(`sync of ${installation === undefined ? installationId : label(installation)} failed: ${message}`);
+    return { status: 'failed', error: message };
+  }
+  log?.info(
+    `sync of ${label(installation)}: ${report.kind} run ${report.runId}: read ${report.pulled.companies} companies, ` +
+      `${report.pulled.contacts} contacts, ${report.pulled.deals} deals; ${report.written} written, ` +
+      `${report.rejected.length} refused`,
+  );
+  if (deps.onReport !== undefined) {
+    try {
+      await deps.onReport(installation, report);
+    } catch (error) {
+      log?.warn(`sync of ${label(installation)}: reporting run ${report.runId} failed: ${errorMessage(error)}`);
+    }
+  }
+  return { status: 'ran', report };
+}
+
+async function syncUnderLease(
+  deps: JobDeps,
+  installation: Installation,
+  kind: RunKind,
+  lease: Lease,
+): Promise<SyncReport> {
+  const { store } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const budgetMs = deps.budgetMs ?? DEFAULT_BUDGET_MS;
+  const startedAt = clock().getTime();
+  let prepared: { connector: Connector; mapping: Mapping; policy: Policy; full: boolean };
+  try {
+    const firstRun = (await store.getCursor(installation.id, 'companies.modified')) === undefined;
+    prepared = {
+      mapping: await (deps.mappingFor ?? defaultMapping)(installation.crm),
+      policy: await policyFor(store, installation.id),
+      connector: await deps.connectorFor(installation),
+      full: kind === 'full' || firstRun,
+    };
+  } catch (error) {
+    // The engine records its own runs; a run that could not even start is recorded here, so
+    // that the runs list shows every attempt.
+    await recordFailedRun(store, installation.id, kind, errorMessage(error), clock().getTime()).catch(
+      (recordError: unknown) => {
+        deps.logger?.warn(`could not record the failed run of ${label(installation)}: ${errorMessage(recordError)}`);
+      },
+    );
+    throw error;
+  }
+  return sync({
+    store,
+    installationId: installation.id,
+    ...prepared,
+    clock: deps.clock,
+    shouldStop: () => {
+      // Thrown rather than returned, so that the run is recorded with the precise reason.
+      if (deps.signal?.aborted === true) {
+        throw new RunStoppedError('stopped: the worker is shutting down; the next run picks up');
+      }
+      if (clock().getTime() - startedAt >= budgetMs) {
+        throw new RunStoppedError(`stopped: time budget of ${budgetMs / 1000} s used up; the next run picks up`);
+      }
+      if (lease.lost()) {
+        throw new RunStoppedError(
+          `stopped: lost the lease ${lease.name} (not renewed in time; another worker may have the installation); the next run picks up`,
+        );
+      }
+      return false;
+    },
+  });
+}
+
+async function recordFailedRun(store: Store, installationId: string, kind: RunKind, error: string, at: number) {
+  const run = await store.startRun(installationId, kind, at);
+  await store.finishRun(run.id, { status: 'failed', counts: {}, errors: [error] }, at);
+}
+
+function defaultMapping(crm: Crm): Promise<Mapping> {
+  return loadMapping(crm, fileURLToPath(new URL(`../../mappings/${crm}.json`, import.meta.url)));
+}
+
+/** The active policy; an installation without one gets the default, saved as its first version. */
+async function policyFor(store: Store, installationId: string): Promise<Policy> {
+  const active = await store.activePolicy(installationId);
+  if (active !== undefined) return active.policy;
+  const policy = await loadPolicy(DEFAULT_POLICY_PATH);
+  await store.savePolicy(installationId, policy);
+  return policy;
+}
+
+interface Lease {
+  readonly name: string;
+  /** True once the lease was found taken, or was not renewed before it expired (then for good). */
+  lost(): boolean;
+  /** Stops renewing and gives the lease back (if it is still ours); never throws. */
+  release(): Promise<void>;
+}
+
+/**
+ * Takes the lease for this run (undefined when another holder has it) and renews it every third
+ * of its time to live. Each run is its own holder, so that two runs of one process (an incremental
+ * and the nightly full) exclude each other too.
+ */
+async function takeLease(deps: JobDeps, name: string): Promise<Lease | undefined> {
+  const { store, logger } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const ttlMs = deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  const holder = `${deps.holder}/${randomUUID()}`;
+  const takenAt = clock().getTime();
+  if (!(await store.acquireLease(name, holder, ttlMs, takenAt))) return undefined;
+  let expiresAt = takenAt + ttlMs;
+  let lost = false;
+  let renewing: Promise<void> | undefined;
+  const lapsed = (): boolean => {
+    // Once it expired, someone else may have had it meanwhile, even if it is free again now.
+    if (!lost && clock().getTime() >= expiresAt) lost = true;
+    return lost;
+  };
+  const renew = async (): Promise<void> => {
+    if (lapsed()) return;
+    const now = clock().getTime();
+    try {
+      if (await store.acquireLease(name, holder, ttlMs, now)) expiresAt = now + ttlMs;
+      else lost = true;
+    } catch (error) {
+      logger?.warn(`could not renew the lease ${name}: ${errorMessage(error)}`);
+    }
+  };
+  const timer = setInterval(
+    () => {
+      if (lost || renewing !== undefined) return;
+      renewing = renew().finally(() => {
+        renewing = undefined;
+      });
+    },
+    Math.max(1, Math.floor(ttlMs / 3)),
+  );
+  timer.unref();
+  return {
+    name,
+    lost: lapsed,
+    async release() {
+      clearInterval(timer);
+      await renewing;
+      try {
+        await store.releaseLease(name, holder);
+      } catch (error) {
+        // Not worth failing the run for: the lease expires on its own after its time to live.
+        logger?.warn(`could not release the lease ${name}: ${errorMessage(error)}`);
+      }
+    },
+  };
+}
