@@ -131,6 +131,7 @@ async function syncUnderLease(
       connector: await deps.connectorFor(installation),
       full: kind === 'full' || firstRun,
     };
+    await ensureSetUp(store, installation.id, prepared.connector, prepared.policy);
   } catch (error) {
     // The engine records its own runs; a run that could not even start is recorded here, so
     // that the runs list shows every attempt.
@@ -163,6 +164,21 @@ async function syncUnderLease(
     },
   });
 }
+
+/**
+ * Runs the connector's (idempotent) setup when the CRM has not been set up for the active policy
+ * version yet: after an install whose setup failed, and after a policy change that adds tiers
+ * (their picklist options must exist before a tier can be written).
+ */
+async function ensureSetUp(store: Store, installationId: string, connector: Connector, policy: Policy): Promise<void> {
+  const version = String((await store.activePolicy(installationId))?.version ?? 0);
+  if ((await store.getCursor(installationId, SETUP_CURSOR)) === version) return;
+  await connector.setup(policy.tiers);
+  await store.setCursor(installationId, SETUP_CURSOR, version);
+}
+
+/** The policy version the CRM's properties/fields were last set up for. */
+export const SETUP_CURSOR = 'setup.policyVersion';
 
 async function recordFailedRun(store: Store, installationId: string, kind: RunKind, error: string, at: number) {
   const run = await store.startRun(installationId, kind, at);

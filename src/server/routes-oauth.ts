@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { Connection, OAuth2 } from 'jsforce';
 import { loadPolicy } from '../cli/policy-file.ts';
+import { SETUP_CURSOR } from '../jobs/run.ts';
 import type { Policy } from '../core/index.ts';
 import type { Installation, Store } from '../store/store.ts';
 import type { ServerConfig } from './config.ts';
@@ -76,6 +77,8 @@ async function finishInstall(deps: OAuthDeps, res: Response, installation: Insta
   try {
     const connector = await deps.credentials.connectorFor(installation);
     const report = await connector.setup((await policyOf(deps.store, installation.id)).tiers);
+    const version = (await deps.store.activePolicy(installation.id))?.version ?? 0;
+    await deps.store.setCursor(installation.id, SETUP_CURSOR, String(version));
     setupLines =
       report.changes.length === 0
         ? '<p>The engagement-model properties were already set up.</p>'

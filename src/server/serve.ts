@@ -1,0 +1,175 @@
+/**
+ * `righttouch serve`: the installable app in one process — the Express server (installs,
+ * webhooks, admin API, card, health, metrics), the scheduler (per installation: incremental every
+ * N minutes, nightly full reconcile, each under the installation's lease in the store, so several
+ * processes on one store never sync the same installation at once), the debounced webhook queue,
+ * and notifications. Settings come from the environment (see config.ts and the README).
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import { loadMapping, openStore } from '../cli/store-commands.ts';
+import { runInstallationSync, startScheduler, type JobDeps, type RunKind } from '../jobs/index.ts';
+import { secretKey } from '../store/secrets.ts';
+import type { Installation, Store } from '../store/store.ts';
+import type { SyncReport } from '../sync/engine.ts';
+import { createApp } from './app.ts';
+import { serverConfigFromEnv, type ServerConfig } from './config.ts';
+import { Credentials } from './credentials.ts';
+import { createLogger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { notify } from './notify.ts';
+import { createDebouncedQueue } from './webhooks/debounce.ts';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly store: Store;
+  readonly config: ServerConfig;
+  readonly metrics: Metrics;
+  /** Runs queued by webhooks and "run now" (for tests: wait for them). */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ServeOptions {
+  readonly data?: string | undefined;
+  /** Overrides PORT (0: any free port). */
+  readonly port?: number | undefined;
+  /** Debounce of webhook-triggered syncs (default 3 s). */
+  readonly webhookDelayMs?: number | undefined;
+  readonly logger?: Logger | undefined;
+  readonly fetch?: typeof fetch | undefined;
+}
+
+/** Refresh tokens the CRM no longer honours: the admin must install again. */
+const REVOKED = /invalid_grant|expired access\/refresh token|BAD_REFRESH_TOKEN|needs to be reconnected/i;
+
+export async function serve(
+  options: ServeOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<RunningServer> {
+  const config = serverConfigFromEnv(env);
+  const dataFile = options.data ?? 'data/righttouch.db';
+  const store = await openStore(dataFile);
+  const key = secretKey(env, dirname(dataFile));
+  const logger = options.logger ?? createLogger();
+  const metrics = createMetrics();
+  const credentials = new Credentials({
+    store,
+    key,
+    config,
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+  });
+  const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+
+  const onReport = async (installation: Installation, report: SyncReport): Promise<void> => {
+    metrics.recordRun(installation.crm, report.rejected.length > 0 ? 'partial' : 'succeeded', report);
+    try {
+      await notify(installation, report, options.fetch);
+    } catch (error) {
+      logger.warn({ installation: installation.id, err: String(error) }, 'tier-change notification failed');
+    }
+  };
+  const jobDeps: JobDeps = {
+    store,
+    holder,
+    connectorFor: (installation) => credentials.connectorFor(installation),
+    mappingFor: (crm) => loadMapping(crm),
+    onReport,
+    logger: {
+      info: (message) => {
+        logger.info(message);
+      },
+      warn: (message) => {
+        logger.warn(message);
+      },
+    },
+  };
+  const running = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>): void => {
+    running.add(work);
+    void work.finally(() => running.delete(work));
+  };
+  const runNow = async (installationId: string, kind: RunKind): Promise<void> => {
+    const outcome = await runInstallationSync(jobDeps, installationId, kind);
+    if (outcome.status === 'failed') {
+      const installation = await store.getInstallation(installationId);
+      metrics.recordRun(installation?.crm ?? 'unknown', 'failed');
+      if (installation !== undefined && REVOKED.test(outcome.error)) {
+        await store.setInstallationStatus(installationId, 'needs_reconnect', outcome.error);
+      }
+      logger.warn({ installation: installationId, error: outcome.error }, 'sync failed');
+    }
+  };
+  const queue = createDebouncedQueue({
+    delayMs: options.webhookDelayMs ?? 3000,
+    run: (installationId) => runNow(installationId, 'incremental'),
+    onError: (error, installationId) => {
+      logger.warn({ installation: installationId, err: String(error) }, 'webhook sync failed');
+    },
+  });
+  const scheduler = startScheduler(jobDeps);
+  await scheduler.refresh();
+
+  const app = createApp({
+    store,
+    config,
+    key,
+    credentials,
+    metrics,
+    logger,
+    mappingFor: (crm) => loadMapping(crm),
+    requestSync: (installationId, kind) => {
+      track(runNow(installationId, kind));
+    },
+    onWebhookChange: (installationId, affected) => {
+      queue.push(installationId, affected);
+    },
+    onInstalled: () => {
+      track(scheduler.refresh());
+    },
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+  });
+  const server: Server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? config.port, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  // HubSpot redelivers for up to a day or so: a few days of event ids is enough to de-duplicate.
+  const prune = setInterval(() => {
+    void store.pruneWebhookEvents(Date.now() - 3 * 86_400_000);
+  }, 3_600_000);
+  prune.unref();
+  logger.info(
+    { port, publicBaseUrl: config.publicBaseUrl, installations: scheduler.tasks().length / 2 },
+    'RightTouch server started',
+  );
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    store,
+    config,
+    metrics,
+    async idle() {
+      await queue.drain();
+      while (running.size > 0) await Promise.allSettled([...running]);
+    },
+    async close() {
+      clearInterval(prune);
+      queue.stop();
+      await scheduler.stop();
+      await Promise.allSettled([...running]);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * The installable app end to end: `serve()` (server, scheduler, webhook queue) with an installed
+ * HubSpot portal on the sandbox, which sends signed webhooks like HubSpot. A deal changed in the
+ * CRM reaches the company's engagement model within seconds; RightTouch's own writes, echoed back
+ * by webhooks, do not start syncs.
+ */
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { generatePortal } from '../../src/sandbox/generate.ts';
+import type { Portal } from '../../src/sandbox/model.ts';
+import { createSandbox, type RunningSandbox, type Sandbox } from '../../src/sandbox/server.ts';
+import { emitMutations, snapshotWatched } from '../../src/sandbox/webhooks.ts';
+import { Credentials } from '../../src/server/credentials.ts';
+import { createLogger } from '../../src/server/logger.ts';
+import { serve, type RunningServer } from '../../src/server/serve.ts';
+import { secretKey } from '../../src/store/secrets.ts';
+import type { Installation } from '../../src/store/store.ts';
+import { tempDir } from './helpers.ts';
+
+const APP_ID = 777;
+const SECRET = 'webhook-client-secret';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+let portal: Portal;
+let sandbox: Sandbox;
+let crm: RunningSandbox;
+let server: RunningServer;
+let installation: Installation;
+const admin = { authorization: 'Bearer admin-token', 'content-type': 'application/json' };
+
+beforeAll(async () => {
+  const port = await freePort();
+  portal = generatePortal({ seed: 31, companies: 80, contacts: 240, deals: 120 });
+  sandbox = createSandbox({
+    portal,
+    token: 'AT-sandbox',
+    webhooks: {
+      targetUrl: `http://127.0.0.1:${port}/webhooks/hubspot`,
+      clientSecret: SECRET,
+      appId: APP_ID,
+      batchMs: 50,
+    },
+  });
+  crm = await sandbox.listen(0);
+  const dir = tempDir();
+  const env = {
+    HUBSPOT_CLIENT_ID: 'cid',
+    HUBSPOT_CLIENT_SECRET: SECRET,
+    HUBSPOT_APP_ID: String(APP_ID),
+    HUBSPOT_API_URL: crm.url,
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    RIGHTTOUCH_ADMIN_TOKEN: 'admin-token',
+    RIGHTTOUCH_SECRET_KEY: Buffer.alloc(32, 5).toString('base64'),
+  };
+  server = await serve(
+    { data: join(dir, 'righttouch.db'), port, webhookDelayMs: 200, logger: createLogger({ level: 'silent' }) },
+    env,
+  );
+  // As the install flow would leave it: the installation and its (sealed) tokens.
+  installation = await server.store.upsertInstallation('hubspot', String(portal.portalId));
+  const credentials = new Credentials({ store: server.store, key: secretKey(env, dir), config: server.config });
+  await credentials.save(installation.id, {
+    crm: 'hubspot',
+    accessToken: 'AT-sandbox',
+    refreshToken: 'RT-sandbox',
+    expiresAt: Date.now() + 3_600_000,
+    scopes: [],
+  });
+});
+
+afterAll(async () => {
+  await sandbox.webhooks?.close();
+  await server.close();
+  await crm.close();
+});
+
+describe('the server against the sandbox', () => {
+  test('run now tiers the portal; a deal change arrives by webhook and re-tiers its company within seconds', async () => {
+    const run = await fetch(`${server.url}/api/installations/${installation.id}/runs`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ full: true }),
+    });
+    expect(run.status).toBe(202);
+    await server.idle();
+    const companies = [...portal.objects.companies.records.values()];
+    expect(companies.every((c) => /_touch$/.test(c.properties['engagement_model'] ?? ''))).toBe(true);
+    // Our own writes come back as webhooks (INTEGRATION, our app): they must not start syncs.
+    await sandbox.webhooks?.flush();
+    await server.idle();
+    expect((await server.store.listRuns(installation.id)).map((r) => r.status)).toEqual(['succeeded']);
+
+    // A low-tier company wins a big deal in the CRM.
+    const company = companies.find((c) => c.properties['engagement_model'] === 'tech_touch');
+    const deal = [...portal.objects.deals.records.values()].find((d) => d.companyId === company?.id);
+    if (company === undefined || deal === undefined)
+      throw new Error('no tech-touch company with a deal in the seeded portal');
+    const before = snapshotWatched(portal);
+    const started = Date.now();
+    Object.assign(deal.properties, {
+      amount: '450000',
+      dealstage: 'closedwon',
+      hs_is_closed: 'true',
+      hs_is_closed_won: 'true',
+      closedate: new Date(started).toISOString(),
+    });
+    deal.updatedAt = started;
+    portal.objects.deals.version++;
+    emitMutations(sandbox.webhooks ?? (undefined as never), portal, { deals: [deal.id], contacts: [] }, before);
+
+    while (company.properties['engagement_model'] === 'tech_touch' && Date.now() - started < 15_000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const elapsed = Date.now() - started;
+    expect(company.properties['engagement_model']).toBe('high_touch');
+    expect(company.properties['engagement_model_reason']).toMatch(/Deal size 450,000/);
+    expect(elapsed).toBeLessThan(10_000);
+    await server.idle();
+    const runs = await server.store.listRuns(installation.id);
+    expect(runs.map((r) => [r.kind, r.status])).toEqual([
+      ['incremental', 'succeeded'],
+      ['full', 'succeeded'],
+    ]);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/righttouch_runs_total\{crm="hubspot",status="succeeded"\} 2/);
+  }, 60_000);
+});
