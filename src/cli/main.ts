@@ -3,6 +3,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { parseNow, runClassify } from './classify-command.ts';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError } from './errors.ts';
 import { runHistory, runPreview } from './store-commands.ts';
+import { ConfigError } from '../server/config.ts';
+import { serve } from '../server/serve.ts';
+import { SecretKeyError } from '../store/secrets.ts';
+import { runApiKey } from './api-key-command.ts';
 import { runHubSpotProject } from './hubspot-project-command.ts';
 import { runStart, type StartOptions } from './start-command.ts';
 import { runSetup, runSync } from './sync-commands.ts';
@@ -56,6 +60,47 @@ export function buildProgram(): Command {
         process.once('SIGTERM', resolve);
       });
       await runStart(options, { stdout: process.stdout, progress: process.stderr, stopSignal: stop });
+    });
+
+  program
+    .command('serve')
+    .description(
+      'run the installable app: OAuth installs, webhooks, admin API, scheduled syncs (settings from the environment)',
+    )
+    .option('--data <file>', 'the store file', 'data/righttouch.db')
+    .option('--port <n>', 'port to listen on (default: PORT, else 3000)')
+    .action(async (options: { data: string; port?: string }) => {
+      const port = options.port === undefined ? undefined : Number(options.port);
+      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+        throw new InputError(`--port must be a port number, was ${options.port ?? ''}`);
+      }
+      let running;
+      try {
+        running = await serve({ data: options.data, port }, process.env);
+      } catch (error) {
+        if (error instanceof ConfigError || error instanceof SecretKeyError) throw new InputError(error.message);
+        throw error;
+      }
+      process.stdout.write(
+        `RightTouch server listening on ${running.url} (public address ${running.config.publicBaseUrl})\n`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await running.close();
+    });
+
+  program
+    .command('api-key')
+    .description('create an admin API key: for one installation (--account) or, with --all, for every installation')
+    .requiredOption('--label <text>', 'what the key is for (shown in listings)')
+    .option('--crm <crm>', 'hubspot or salesforce (with --account)')
+    .option('--account <id>', 'the portal id / org id the key may reach')
+    .option('--all', 'a key for every installation (a self-hosted admin)')
+    .option('--data <file>', 'the store file', 'data/righttouch.db')
+    .action(async (options: { label: string; crm?: string; account?: string; all?: boolean; data: string }) => {
+      await runApiKey(options, { stdout: process.stdout });
     });
 
   program

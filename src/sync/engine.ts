@@ -325,6 +325,12 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
           written,
           rejected: rejected.length,
           apiCalls: report.apiCalls,
+          // The tier mix after the run, for "distribution over time".
+          ...Object.fromEntries(
+            (['company', 'contact'] as const).flatMap((type) =>
+              Object.entries(decisions.summary[type].tiers).map(([tier, count]) => [`tiers.${type}.${tier}`, count]),
+            ),
+          ),
         },
         errors: rejected.slice(0, 100).map((r) => `${r.type} ${r.id}: ${r.error}`),
       },

@@ -79,6 +79,12 @@ describe('sync', () => {
     });
     expect(first).toMatchObject({ decided: 7, changed: 7, written: 7, rejected: [], writeCalls: 2 });
     expect(await store.history(options.installationId, 'company', 'big')).toHaveLength(1);
+    // The run keeps the tier mix it left (the admin API's distribution over time reads it).
+    expect((await store.listRuns(options.installationId))[0]?.counts).toMatchObject({
+      'tiers.company.high_touch': 1,
+      'tiers.company.tech_touch': 1,
+      'tiers.contact.low_touch': 1,
+    });
 
     crm.updateCalls.length = 0;
     now += 60_000;
