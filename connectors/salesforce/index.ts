@@ -5,6 +5,7 @@
 import type { RecordType, Tier } from '../../src/core/index.ts';
 import type { CrmObject } from '../../src/mapping/mapping.ts';
 import type {
+  ChangeStreamOptions,
   Connector,
   CrmDeal,
   ObjectType,
@@ -16,6 +17,7 @@ import type {
   TierProperties,
   WriteResult,
 } from '../../src/sync/connector.ts';
+import { subscribeChanges } from './cdc.ts';
 import { createContext } from './context.ts';
 import type { SalesforceConnectorOptions } from './options.ts';
 import { preflight } from './preflight.ts';
@@ -24,6 +26,7 @@ import { FIELDS, setup } from './setup.ts';
 import { estimateWriteCalls, updateRecords } from './write.ts';
 
 export { SalesforceBudgetError, CLIENT_NAME } from './context.ts';
+export { changeFromMessage, CDC_CHANNEL } from './cdc.ts';
 export { salesforceOptionsFromEnv, SalesforceConfigError, type SalesforceConnectorOptions } from './options.ts';
 export { SalesforceSetupError, FIELDS, EDIT_PERMISSION_SET, READ_PERMISSION_SET } from './setup.ts';
 
@@ -73,6 +76,7 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
     read: (type: 'companies' | 'contacts', readOptions: ReadOptions): AsyncIterable<CrmObject[]> =>
       readObjects(context, type, readOptions),
     readDeals: (readOptions: ReadOptions): AsyncIterable<CrmDeal[]> => readDeals(context, readOptions),
+    subscribeChanges: (stream: ChangeStreamOptions) => subscribeChanges(context, stream),
     readRemovals: (modifiedSince: number | undefined): AsyncIterable<Removal[]> => readRemovals(context, modifiedSince),
     update: (type: RecordType, updates: readonly RecordUpdate[]): Promise<WriteResult> =>
       updateRecords(context, type, updates),

@@ -22,7 +22,9 @@ import { Credentials } from './credentials.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { notify } from './notify.ts';
+import { SalesforceStreams } from './salesforce-streams.ts';
 import { createDebouncedQueue } from './webhooks/debounce.ts';
+import { emptyAffected } from './webhooks/hubspot-events.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -113,6 +115,26 @@ export async function serve(
   });
   const scheduler = startScheduler(jobDeps);
   await scheduler.refresh();
+  // Salesforce Change Data Capture, where the admin has enabled it for the objects (SF_CHANGE_EVENTS=on).
+  const streams =
+    env['SF_CHANGE_EVENTS'] === 'on'
+      ? new SalesforceStreams({
+          store,
+          connectorFor: (installation) => credentials.connectorFor(installation),
+          onChange: (installationId) => {
+            queue.push(installationId, emptyAffected());
+          },
+          logger: {
+            info: (message) => {
+              logger.info(message);
+            },
+            warn: (message) => {
+              logger.warn(message);
+            },
+          },
+        })
+      : undefined;
+  await streams?.refresh();
 
   const app = createApp({
     store,
@@ -130,6 +152,7 @@ export async function serve(
     },
     onInstalled: () => {
       track(scheduler.refresh());
+      if (streams !== undefined) track(streams.refresh());
     },
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   });
@@ -161,6 +184,7 @@ export async function serve(
     async close() {
       clearInterval(prune);
       queue.stop();
+      streams?.stop();
       await scheduler.stop();
       await Promise.allSettled([...running]);
       server.closeAllConnections();

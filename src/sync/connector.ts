@@ -63,6 +63,16 @@ export interface Removal {
   readonly reason: 'deleted' | 'merged' | 'converted';
 }
 
+/** A live stream of CRM changes (Salesforce Change Data Capture). */
+export interface ChangeStreamOptions {
+  /** Where to resume: -1 new changes only, -2 all retained, or the last replay id handled. */
+  readonly replayFrom: number;
+  /** Records changed (not by RightTouch); `replayId` to resume after it. */
+  readonly onChange: (change: { readonly replayId: number; readonly recordIds: readonly string[] }) => void;
+  /** The stream's session expired: cancel and subscribe again (after a call that refreshes it). */
+  readonly onAuthFailure: () => void;
+}
+
 export interface Connector {
   readonly crm: 'hubspot' | 'salesforce';
   /** The properties this CRM's tiers are written to (default: HubSpot's `engagement_model`, …). */
@@ -83,6 +93,8 @@ export interface Connector {
   readRemovals?(modifiedSince: number | undefined): AsyncIterable<Removal[]>;
   /** Writes properties on records, in batches; per-record failures come back, they do not throw. */
   update(type: RecordType, updates: readonly RecordUpdate[]): Promise<WriteResult>;
+  /** Near-real-time changes, where the CRM offers them (optional). */
+  subscribeChanges?(options: ChangeStreamOptions): { cancel(): void };
   /** API calls made so far (for run reports and benchmarks). */
   readonly apiCalls: number;
 }
