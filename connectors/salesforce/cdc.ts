@@ -5,7 +5,7 @@
  * `Sforce-Call-Options: client=RightTouch`) and are skipped. The scheduled SOQL sync stays the
  * safety net: CDC keeps events 72 hours, and CometD streams are known to go quiet.
  */
-import { StreamingExtension } from 'jsforce/api/streaming';
+import { StreamingExtension } from 'jsforce/lib/api/streaming.js';
 import type { SalesforceContext } from './context.ts';
 import { CLIENT_NAME } from './context.ts';
 
