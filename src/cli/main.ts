@@ -4,9 +4,7 @@ import { parseNow, runClassify } from './classify-command.ts';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError } from './errors.ts';
 import { runHistory, runPreview } from './store-commands.ts';
 import { ConfigError } from '../server/config.ts';
-import { serve } from '../server/serve.ts';
 import { SecretKeyError } from '../store/secrets.ts';
-import { runApiKey } from './api-key-command.ts';
 import { runHubSpotProject } from './hubspot-project-command.ts';
 import { runStart, type StartOptions } from './start-command.ts';
 import { runSetup, runSync } from './sync-commands.ts';
@@ -74,6 +72,8 @@ export function buildProgram(): Command {
       if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
         throw new InputError(`--port must be a port number, was ${options.port ?? ''}`);
       }
+      // Loaded here: the server and its CRM clients are not needed by the other commands.
+      const { serve } = await import('../server/serve.ts');
       let running;
       try {
         running = await serve({ data: options.data, port }, process.env);
@@ -100,6 +100,7 @@ export function buildProgram(): Command {
     .option('--all', 'a key for every installation (a self-hosted admin)')
     .option('--data <file>', 'the store file', 'data/righttouch.db')
     .action(async (options: { label: string; crm?: string; account?: string; all?: boolean; data: string }) => {
+      const { runApiKey } = await import('./api-key-command.ts');
       await runApiKey(options, { stdout: process.stdout });
     });
 
