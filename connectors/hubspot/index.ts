@@ -60,6 +60,9 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): Connec
     get apiCalls(): number {
       return throttle.apiCalls;
     },
+    get rateLimited(): number {
+      return throttle.rateLimited;
+    },
     async identify(): Promise<{ externalId: string; name: string | null }> {
       const details = await fetchAccountDetails(context, options.accessToken, baseUrl);
       return { externalId: details.portalId, name: details.name };

@@ -75,6 +75,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 export class Throttle {
   /** HTTP requests sent, retries included. */
   apiCalls = 0;
+  /** 429 answers received. */
+  rateLimited = 0;
   readonly #limits: Required<HubSpotLimits>;
   readonly #sleep: Sleep;
   readonly #logger: Logger;
@@ -112,6 +114,7 @@ export class Throttle {
         const failure = describeFailure(err);
         let wait: number;
         if (failure.status === 429) {
+          this.rateLimited += 1;
           if (failure.policyName === 'DAILY') throw new HubSpotDailyLimitError(label, failure);
           if (rateLimitRetries >= this.#limits.rateLimitRetries) throw new HubSpotError(label, failure);
           rateLimitRetries += 1;

@@ -120,6 +120,10 @@ export function createApp(deps: AppDeps): Express {
         onError: (error) => {
           deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'webhook handling failed');
         },
+        onEvents: (events) => {
+          const latest = Math.max(...events.map((e) => e.occurredAt));
+          deps.metrics.recordWebhook(Math.max(0, ((deps.now ?? Date.now)() - latest) / 1000), events.length);
+        },
       }),
     );
   }

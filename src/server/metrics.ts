@@ -6,7 +6,6 @@ export interface Metrics {
   readonly registry: Registry;
   recordRun(crm: string, status: string, report?: SyncReport): void;
   recordWebhook(lagSeconds: number, events: number): void;
-  recordRateLimited(crm: string): void;
 }
 
 export function createMetrics(): Metrics {
@@ -66,13 +65,11 @@ export function createMetrics(): Metrics {
       writes.inc({ crm }, report.written);
       apiCalls.inc({ crm }, report.apiCalls);
       rejected.inc({ crm }, report.rejected.length);
+      limited.inc({ crm }, report.rateLimited);
     },
     recordWebhook(lagSeconds, events) {
       webhookEvents.inc(events);
       webhookLag.set(lagSeconds);
-    },
-    recordRateLimited(crm) {
-      limited.inc({ crm });
     },
   };
 }

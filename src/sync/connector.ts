@@ -97,4 +97,6 @@ export interface Connector {
   subscribeChanges?(options: ChangeStreamOptions): { cancel(): void };
   /** API calls made so far (for run reports and benchmarks). */
   readonly apiCalls: number;
+  /** Rate-limit (429) answers received so far, where the connector counts them. */
+  readonly rateLimited?: number;
 }

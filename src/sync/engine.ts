@@ -78,6 +78,8 @@ export interface SyncReport {
   /** Update calls made (or, in a dry run, that applying would make). */
   readonly writeCalls: number;
   readonly apiCalls: number;
+  /** 429 answers the run met (and waited out). */
+  readonly rateLimited: number;
   readonly summary: RunSummary;
 }
 
@@ -113,6 +115,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
   const startedAt = clock().getTime();
   const run = await store.startRun(installationId, dryRun ? `${kind} (dry run)` : kind, startedAt);
   const callsBefore = connector.apiCalls;
+  const limitedBefore = connector.rateLimited ?? 0;
   const checkStop = (): void => {
     if (options.shouldStop?.() === true) throw new RunStoppedError();
   };
@@ -309,6 +312,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       rejected,
       writeCalls,
       apiCalls: connector.apiCalls - callsBefore,
+      rateLimited: (connector.rateLimited ?? 0) - limitedBefore,
       summary: decisions.summary,
     };
     await store.finishRun(

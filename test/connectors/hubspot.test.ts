@@ -644,6 +644,7 @@ describe('rate limits and retries', () => {
     expect(result).toEqual({ written: ['1'], rejected: [] });
     expect(sleeps).toEqual([10_000]);
     expect(connector.apiCalls).toBe(2);
+    expect(connector.rateLimited).toBe(1);
     expect(warnings.join('\n')).not.toContain(TOKEN);
     scope.done();
   });

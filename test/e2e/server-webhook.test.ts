@@ -137,5 +137,10 @@ describe('the server against the sandbox', () => {
     ]);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/righttouch_runs_total\{crm="hubspot",status="succeeded"\} 2/);
+    expect(metrics).toMatch(/righttouch_records_written_total\{crm="hubspot"\} \d+/);
+    expect(metrics).toMatch(/righttouch_webhook_events_total [1-9]/);
+    const lag = Number(/^righttouch_webhook_lag_seconds (\S+)$/m.exec(metrics)?.[1]);
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(lag).toBeLessThan(10);
   }, 60_000);
 });

@@ -48,6 +48,8 @@ export interface HubSpotWebhookRouterOptions {
   /** Where failures after the answer go (an onChange that threw). Default: console.error. */
   readonly onError?: ((err: unknown) => void) | undefined;
   readonly path?: string | undefined;
+  /** The events taken (new, for a known installation), after the answer: for metrics. */
+  readonly onEvents?: ((events: readonly HubSpotEvent[]) => void) | undefined;
 }
 
 function fail(res: Response, status: number, error: string): void {
@@ -121,6 +123,8 @@ export function hubspotWebhookRouter(options: HubSpotWebhookRouterOptions): Rout
     }
     const fresh = await freshEvents(parsed.events);
     res.status(204).end();
+    const taken = [...fresh.values()].flat();
+    if (taken.length > 0) options.onEvents?.(taken);
 
     for (const [installationId, events] of fresh) {
       for (const affected of affectedBy(events, ourProperties, { appId: options.appId })) {
