@@ -107,7 +107,8 @@ export async function serve(
     }
   };
   const queue = createDebouncedQueue({
-    delayMs: options.webhookDelayMs ?? 3000,
+    delayMs: options.webhookDelayMs ?? 2000,
+    maxWaitMs: 8000,
     run: (installationId) => runNow(installationId, 'incremental'),
     onError: (error, installationId) => {
       logger.warn({ installation: installationId, err: String(error) }, 'webhook sync failed');
