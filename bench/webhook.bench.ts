@@ -31,7 +31,9 @@ async function freePort(): Promise<number> {
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => { resolve(port); });
+      probe.close(() => {
+        resolve(port);
+      });
     });
   });
 }
@@ -62,7 +64,13 @@ const env = {
   PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
   RIGHTTOUCH_SECRET_KEY: Buffer.alloc(32, 2).toString('base64'),
 };
-const server = await serve({ data: join(dir, 'r.db'), port, logger: createLogger({ level: 'silent' }) }, env);
+// HubSpot's search lags writes by seconds (up to ~30 s cited); the default 5-minute overlap would
+// make the first incremental after the full sync re-read all 10,000 records it wrote.
+const OVERLAP_MS = 30_000;
+const server = await serve(
+  { data: join(dir, 'r.db'), port, overlapMs: OVERLAP_MS, logger: createLogger({ level: 'silent' }) },
+  env,
+);
 try {
   const installation = await server.store.upsertInstallation('hubspot', String(portal.portalId));
   await new Credentials({ store: server.store, key: secretKey(env, dir), config: server.config }).save(
@@ -87,20 +95,28 @@ try {
     installation.id,
     'full',
   );
+  log(`waiting ${OVERLAP_MS / 1000 + 5} s for the full sync's own writes to leave the overlap window …`);
+  await new Promise((resolve) => setTimeout(resolve, OVERLAP_MS + 5000));
 
-  // Companies with a deal, each flipped between tech-touch and high-touch by its deal's amount.
-  const deals = [...portal.objects.deals.records.values()].filter((d) => d.companyId !== null);
+  // Tech-touch companies with a deal, each moved to Mid-touch by a 30,000 won deal (Mid-touch has
+  // no capacity, so every change moves its company), each company once.
+  const byCompany = new Map<string, typeof portal.objects.deals.records extends Map<string, infer D> ? D : never>();
+  for (const d of portal.objects.deals.records.values()) {
+    const owner = d.companyId === null ? undefined : portal.objects.companies.records.get(d.companyId);
+    if (owner?.properties['engagement_model'] === 'tech_touch' && !byCompany.has(owner.id)) byCompany.set(owner.id, d);
+  }
+  const deals = [...byCompany.values()];
   const rng = createRng(7);
   const latencies: number[] = [];
   const pending: Promise<void>[] = [];
   log(`${CHANGES} deal changes by webhook …`);
-  for (let i = 0; i < CHANGES; i++) {
-    const deal = deals[rng.int(0, deals.length - 1)];
+  for (let i = 0; i < Math.min(CHANGES, deals.length); i++) {
+    const deal = deals[i];
     const company =
       deal?.companyId === null || deal === undefined ? undefined : portal.objects.companies.records.get(deal.companyId);
     if (deal === undefined || company === undefined) continue;
     const before = snapshotWatched(portal);
-    const target = company.properties['engagement_model'] === 'high_touch' ? '0' : '900000';
+    const target = '30000';
     const started = Date.now();
     Object.assign(deal.properties, {
       amount: target,

@@ -42,6 +42,8 @@ export interface JobDeps {
   readonly leaseTtlMs?: number | undefined;
   /** How long one run may read before it stops (default 10 minutes); the next run picks up. */
   readonly budgetMs?: number | undefined;
+  /** How far before the last cursor incremental reads start (the engine's default: 5 minutes). */
+  readonly overlapMs?: number | undefined;
   /** The mapping of a CRM (default: mappings/<crm>.json of this package). */
   readonly mappingFor?: ((crm: Crm) => Promise<Mapping>) | undefined;
   /** Called after a run that ran (its lease already released); its errors are logged, not fatal. */
@@ -147,6 +149,7 @@ async function syncUnderLease(
     installationId: installation.id,
     ...prepared,
     clock: deps.clock,
+    ...(deps.overlapMs === undefined ? {} : { overlapMs: deps.overlapMs }),
     shouldStop: () => {
       // Thrown rather than returned, so that the run is recorded with the precise reason.
       if (deps.signal?.aborted === true) {

@@ -44,6 +44,8 @@ export interface ServeOptions {
   readonly webhookDelayMs?: number | undefined;
   readonly logger?: Logger | undefined;
   readonly fetch?: typeof fetch | undefined;
+  /** Incremental reads start this long before the last cursor (default 5 minutes: search lags). */
+  readonly overlapMs?: number | undefined;
 }
 
 /** Refresh tokens the CRM no longer honours: the admin must install again. */
