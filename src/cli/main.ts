@@ -52,6 +52,7 @@ export function buildProgram(): Command {
     .option('--data <file>', 'the store file; the sandbox portal is saved beside it', 'data/righttouch.db')
     .option('--fresh', 'generate a new sandbox portal even if one was saved')
     .option('--once', 'set up and sync once, then stop')
+    .option('--ui-port <n>', 'port of the admin UI (default 3000; 0: any free port)')
     .action(async (options: StartOptions) => {
       const stop = new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

@@ -18,7 +18,16 @@ import { loadSnapshot, saveSnapshot } from '../sandbox/snapshot.ts';
 import type { SyncReport } from '../sync/engine.ts';
 import { InputError } from './errors.ts';
 import type { ProgressStream } from './progress.ts';
-import { DEFAULT_DATA_FILE } from './store-commands.ts';
+import { DEFAULT_DATA_FILE, loadMapping, openStore } from './store-commands.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../server/app.ts';
+import { serverConfigFromEnv } from '../server/config.ts';
+import { Credentials } from '../server/credentials.ts';
+import { createLogger } from '../server/logger.ts';
+import { createMetrics } from '../server/metrics.ts';
+import { issueApiKey } from '../server/routes-oauth.ts';
+import { secretKey } from '../store/secrets.ts';
 import { describeMoves, describeReport, runSetup, runSync, type CrmIo } from './sync-commands.ts';
 
 export interface StartOptions {
@@ -38,6 +47,8 @@ export interface StartOptions {
   readonly fresh?: boolean | undefined;
   /** Set up and sync once, then stop (no schedule). */
   readonly once?: boolean | undefined;
+  /** Port of the admin UI (default 3000; 0 = any free port). */
+  readonly uiPort?: string | undefined;
 }
 
 export interface StartIo {
@@ -98,6 +109,7 @@ export async function runStart(options: StartOptions, io: StartIo): Promise<void
 
   let timer: NodeJS.Timeout | undefined;
   let task: ReturnType<typeof cron.schedule> | undefined;
+  let ui: AdminUi | undefined;
   try {
     say('\n== Setup ==');
     await runSetup(crmOptions, crmIo);
@@ -107,6 +119,32 @@ export async function runStart(options: StartOptions, io: StartIo): Promise<void
     say(describeReport(first));
     await save();
     if (options.once === true) return;
+
+    // One sync at a time: the schedule and the admin UI's "run now" share this.
+    let chain: Promise<unknown> = Promise.resolve();
+    const syncNow = (full: boolean): Promise<void> => {
+      const next = chain.then(async () => {
+        try {
+          const report: SyncReport = await runSync(
+            { ...crmOptions, policy: undefined, full },
+            { ...crmIo, stdout: nowhere() },
+          );
+          say(`${time()} ${oneLine(report)}`);
+          const moves = describeMoves(report, 10);
+          if (moves !== '') say(moves);
+          await save();
+        } catch (error) {
+          say(`${time()} sync failed: ${error instanceof Error ? error.message : String(error)} (next tick retries)`);
+        }
+      });
+      chain = next;
+      return next;
+    };
+
+    ui = await startAdminUi(dataFile, whole(options.uiPort, 3000, 'ui-port'), (full) => {
+      void syncNow(full);
+    });
+    say(`\n== Admin UI ==\nOpen ${ui.url}/#key=${ui.key}  (the key opens this sandbox portal; it is shown only here)`);
 
     say(`\n== Keeping the portal current (cron "${every}"; Ctrl-C stops) ==`);
     if (mutateEvery > 0 && mutateCount > 0) {
@@ -119,24 +157,11 @@ export async function runStart(options: StartOptions, io: StartIo): Promise<void
         );
       }, mutateEvery * 1000);
     }
-    task = cron.schedule(
-      every,
-      async () => {
-        try {
-          const report: SyncReport = await runSync(
-            { ...crmOptions, policy: undefined },
-            { ...crmIo, stdout: nowhere() },
-          );
-          say(`${time()} ${oneLine(report)}`);
-          const moves = describeMoves(report, 10);
-          if (moves !== '') say(moves);
-          await save();
-        } catch (error) {
-          say(`${time()} sync failed: ${error instanceof Error ? error.message : String(error)} (next tick retries)`);
-        }
-      },
-      { name: 'righttouch-sandbox-sync', noOverlap: true, timezone: 'Etc/UTC' },
-    );
+    task = cron.schedule(every, () => syncNow(false), {
+      name: 'righttouch-sandbox-sync',
+      noOverlap: true,
+      timezone: 'Etc/UTC',
+    });
     await (io.stopSignal ?? new Promise(() => undefined));
   } finally {
     if (timer !== undefined) clearInterval(timer);
@@ -144,9 +169,58 @@ export async function runStart(options: StartOptions, io: StartIo): Promise<void
       await task.stop();
       await task.destroy();
     }
+    await ui?.close();
     await save();
     await running.close();
   }
+}
+
+interface AdminUi {
+  readonly url: string;
+  readonly key: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The admin UI (the same Express app `righttouch serve` runs) on the demo's store, with a fresh
+ * API key for every installation in it (printed once). "Run now" goes to the demo's own syncs.
+ */
+async function startAdminUi(dataFile: string, port: number, runNow: (full: boolean) => void): Promise<AdminUi> {
+  const store = await openStore(dataFile);
+  const config = serverConfigFromEnv({ PORT: String(port), PUBLIC_BASE_URL: `http://localhost:${port}` });
+  const key = secretKey({}, dirname(dataFile));
+  const apiKey = await issueApiKey(store, null, 'npm start demo', Date.now());
+  const app = createApp({
+    store,
+    config,
+    key,
+    credentials: new Credentials({ store, key, config }),
+    metrics: createMetrics(),
+    logger: createLogger({ level: 'silent' }),
+    mappingFor: (crm) => loadMapping(crm),
+    requestSync: (_installationId, kind) => {
+      runNow(kind === 'full');
+    },
+  });
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://localhost:${address.port}`,
+    key: apiKey,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
+      await store.close();
+    },
+  };
 }
 
 function oneLine(report: SyncReport): string {

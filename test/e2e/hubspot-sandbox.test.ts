@@ -3,6 +3,7 @@
  * CRM (HubSpot's API subset with its rate limits, here scaled up 10× to keep the tests quick).
  * What reaches the CRM is read from the sandbox's own records.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -13,6 +14,7 @@ import type { Portal } from '../../src/sandbox/model.ts';
 import { createSandbox, type RunningSandbox, type Sandbox } from '../../src/sandbox/server.ts';
 import { fromSnapshot } from '../../src/sandbox/snapshot.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
+import { repoRoot } from '../helpers.ts';
 import { crmTiers, runCli, tempDir, updatedAt, writtenSince } from './helpers.ts';
 
 const TOKEN = 'pat-e2e';
@@ -214,5 +216,62 @@ describe('npm start (righttouch start)', () => {
     expect(second.stdout).toContain('restored from');
     expect(second.stdout).toContain('Properties already set up: nothing to change.');
     expect(second.stdout).toMatch(/incremental sync: .*\n0 of 750 records changed tier or reason; 0 written/);
+  }, 120_000);
+
+  test('keeps syncing on its schedule and serves the admin UI on the demo portal with a printed key', async () => {
+    const data = join(tempDir(), 'righttouch.db');
+    const child = spawn(
+      process.execPath,
+      [
+        join(repoRoot, 'bin', 'righttouch.js'),
+        'start',
+        '--size',
+        '60',
+        '--data',
+        data,
+        '--ui-port',
+        '0',
+        '--mutate-every',
+        '1',
+      ],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    const opened = await new Promise<RegExpExecArray>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const match = /Open (http:\/\/localhost:\d+)\/#key=(rt_\S+)/.exec(stdout);
+        if (match !== null) resolve(match);
+      });
+      child.once('exit', (code) => {
+        reject(new Error(`start exited with ${String(code)}: ${stdout}`));
+      });
+    });
+    const [, url = '', key = ''] = opened;
+    try {
+      const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+      const list = (await (await fetch(`${url}/api/installations`, { headers })).json()) as {
+        installations: { id: string; crm: string }[];
+      };
+      expect(list.installations.map((i) => i.crm)).toEqual(['hubspot']);
+      const id = list.installations[0]?.id ?? '';
+      expect((await fetch(`${url}/`)).status).toBe(200);
+      const runs = async () =>
+        ((await (await fetch(`${url}/api/installations/${id}/runs`, { headers })).json()) as { runs: unknown[] }).runs;
+      const before = (await runs()).length;
+      expect((await fetch(`${url}/api/installations/${id}/runs`, { method: 'POST', headers, body: '{}' })).status).toBe(
+        202,
+      );
+      const deadline = Date.now() + 30_000;
+      while ((await runs()).length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect((await runs()).length).toBe(before + 1);
+      while (!/sandbox: \d+ deals changed/.test(stdout) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      expect(stdout).toMatch(/sandbox: \d+ deals changed/);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    }
   }, 120_000);
 });
