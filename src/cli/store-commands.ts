@@ -5,7 +5,7 @@
 import type { Writable } from 'node:stream';
 import type { Mapping } from '../mapping/mapping.ts';
 import { validateMapping } from '../mapping/mapping.ts';
-import { SqliteStore } from '../store/sqlite.ts';
+import { createStore, isPostgresUrl } from '../store/index.ts';
 import type { Crm, Installation, Store } from '../store/store.ts';
 import { previewPolicy } from '../sync/preview.ts';
 import { InputError } from './errors.ts';
@@ -29,9 +29,22 @@ export function checkCrm(crm: string): Crm {
   return crm;
 }
 
+/**
+ * The store, migrated: PostgreSQL when DATABASE_URL is set (postgres://… or postgresql://…; `path`
+ * is then not used), else the SQLite file at `path`.
+ */
 export async function openStore(path = DEFAULT_DATA_FILE): Promise<Store> {
-  const store = new SqliteStore(path);
-  await store.migrate();
+  const databaseUrl = process.env['DATABASE_URL']?.trim() ?? '';
+  if (databaseUrl !== '' && !isPostgresUrl(databaseUrl)) {
+    throw new InputError('DATABASE_URL must be a PostgreSQL URL (postgres://… or postgresql://…), or unset for SQLite');
+  }
+  const store = createStore({ databaseUrl, sqlitePath: path });
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   return store;
 }
 

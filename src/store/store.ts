@@ -1,7 +1,7 @@
 /**
  * What RightTouch keeps per installation (one CRM portal or org). One interface, implemented on
- * SQLite (the embedded default, `sqlite.ts`) and later on PostgreSQL; every method is async so
- * that both fit.
+ * SQLite (the embedded default, `sqlite.ts`) and on PostgreSQL (`postgres.ts`, when DATABASE_URL
+ * is set: see `createStore` in index.ts); every method is async so that both fit.
  */
 import type { CanonicalRecord, Policy, PreviousTier, RecordType } from '../core/index.ts';
 

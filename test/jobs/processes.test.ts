@@ -1,17 +1,19 @@
 /**
- * Several processes over one SQLite file: the per-installation lease lets exactly one of them sync
- * an installation at a time, and a worker that dies mid-run gives its installations up after the
- * lease's time to live.
+ * Several processes over one store (a SQLite file; a PostgreSQL database): the per-installation
+ * lease lets exactly one of them sync an installation at a time, and a worker that dies mid-run
+ * gives its installations up after the lease's time to live.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, expect, test } from 'vitest';
 import { LEASE_HELD, runInstallationSync } from '../../src/jobs/index.ts';
 import type { JobDeps, RunOutcome } from '../../src/jobs/index.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { RunRecord } from '../../src/store/store.ts';
-import { mapping, policy, sleep, tempDb, TestCrm } from './fixtures.ts';
+import { describeEachEngine } from '../store/engines.ts';
+import type { StoreEngine } from '../store/engines.ts';
+import type { StoreSpec } from '../store/store-spec.ts';
+import { mapping, policy, sleep, TestCrm } from './fixtures.ts';
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
@@ -79,9 +81,9 @@ afterEach(() => {
   for (const worker of workers.splice(0)) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
 });
 
-async function prepareStore(count: number): Promise<{ path: string; ids: string[] }> {
-  const path = tempDb();
-  const store = new SqliteStore(path);
+async function prepareStore(engine: StoreEngine, count: number): Promise<{ spec: StoreSpec; ids: string[] }> {
+  const spec = engine.create();
+  const store = engine.open(spec);
   await store.migrate();
   const ids: string[] = [];
   for (let i = 1; i <= count; i++) {
@@ -90,15 +92,15 @@ async function prepareStore(count: number): Promise<{ path: string; ids: string[
     ids.push(installation.id);
   }
   await store.close();
-  return { path, ids };
+  return { spec, ids };
 }
 
-describe('workers in several processes', () => {
+describeEachEngine('workers in several processes', (engine) => {
   test('three processes syncing the same installations never run one installation twice at a time', async () => {
-    const { path, ids } = await prepareStore(2);
+    const { spec, ids } = await prepareStore(engine, 3);
     for (const name of ['a', 'b', 'c']) {
       const worker = new Worker({
-        db: path,
+        store: spec,
         // Each worker goes through the installations in its own order.
         installations: name === 'b' ? [...ids].reverse() : ids,
         holder: `worker-${name}`,
@@ -114,7 +116,7 @@ describe('workers in several processes', () => {
     expect(await Promise.all(workers.map((worker) => worker.exited))).toEqual([0, 0, 0]);
 
     const outcomes = workers.flatMap((worker) => worker.outcomes());
-    expect(outcomes).toHaveLength(3 * 6 * 2);
+    expect(outcomes).toHaveLength(3 * 6 * ids.length);
     // Every attempt either ran or was skipped because another worker had the installation.
     for (const outcome of outcomes) {
       expect(outcome.status === 'ran' || (outcome.status === 'skipped' && outcome.reason === LEASE_HELD)).toBe(true);
@@ -122,7 +124,7 @@ describe('workers in several processes', () => {
     // The workers did contend (otherwise this test would prove nothing).
     expect(outcomes.filter((o) => o.status === 'skipped').length).toBeGreaterThan(0);
 
-    const store = new SqliteStore(path);
+    const store = engine.open(spec);
     try {
       for (const id of ids) {
         const ranHere = outcomes.filter((o) => o.installationId === id && o.status === 'ran');
@@ -145,11 +147,11 @@ describe('workers in several processes', () => {
   });
 
   test('a worker killed mid-run keeps its installation until the lease expires; then another takes over', async () => {
-    const { path, ids } = await prepareStore(1);
+    const { spec, ids } = await prepareStore(engine, 1);
     const [id = ''] = ids;
     const leaseTtlMs = 3000;
     const doomed = new Worker({
-      db: path,
+      store: spec,
       installations: [id],
       holder: 'doomed',
       iterations: 1,
@@ -162,7 +164,7 @@ describe('workers in several processes', () => {
     doomed.child.stdin?.write('go\n');
     await doomed.waitFor('reading');
 
-    const store = new SqliteStore(path);
+    const store = engine.open(spec);
     try {
       const crm = new TestCrm(() => Date.now());
       const deps: JobDeps = {

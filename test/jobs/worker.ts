@@ -1,19 +1,22 @@
 /**
- * A worker process for the multi-process tests: opens the shared SQLite file and syncs the given
- * installations with runInstallationSync, against its own slow fake CRM.
+ * A worker process for the multi-process tests: opens the shared store (a SQLite file or a
+ * PostgreSQL schema) and syncs the given installations with runInstallationSync, against its own
+ * slow fake CRM.
  *
- * argv[2] is JSON: { db, installations, holder, iterations, readDelayMs, leaseTtlMs, hang? }.
+ * argv[2] is JSON: { store, installations, holder, iterations, readDelayMs, leaseTtlMs, hang? }
+ * (`store`: a StoreSpec, see test/store/store-spec.ts).
  * Prints `ready`, waits for a `go` line on stdin, then prints one JSON line per outcome and `done`.
  * With `hang`, the first page read prints `reading` and never completes (the test kills it).
  */
 import { createInterface } from 'node:readline';
 import { runInstallationSync } from '../../src/jobs/run.ts';
 import type { JobDeps } from '../../src/jobs/run.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
+import { openStoreSpec } from '../store/store-spec.ts';
+import type { StoreSpec } from '../store/store-spec.ts';
 import { mapping, sleep, TestCrm } from './fixtures.ts';
 
 interface WorkerArgs {
-  readonly db: string;
+  readonly store: StoreSpec;
   readonly installations: readonly string[];
   readonly holder: string;
   readonly iterations: number;
@@ -23,7 +26,7 @@ interface WorkerArgs {
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArgs;
-const store = new SqliteStore(args.db);
+const store = openStoreSpec(args.store);
 const crm = new TestCrm(() => Date.now());
 crm.readDelayMs = args.readDelayMs;
 if (args.hang === true) {

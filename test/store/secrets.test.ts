@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { fingerprint, seal, secretKey, unseal } from '../../src/store/secrets.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
+import { describeEachEngine } from './engines.ts';
 
 const dir = (): string => mkdtempSync(join(tmpdir(), 'righttouch-secrets-'));
 
@@ -34,10 +34,12 @@ describe('secrets', () => {
     expect(() => secretKey({ NODE_ENV: 'production' }, dir())).toThrow(/RIGHTTOUCH_SECRET_KEY is not set/);
     expect(() => secretKey({ RIGHTTOUCH_SECRET_KEY: 'short' }, dir())).toThrow(/32 bytes/);
   });
+});
 
+describeEachEngine('secrets in the store', (engine) => {
   test('the store keeps only what it is given (sealed) and replaces it', async () => {
-    const path = join(dir(), 'r.db');
-    const store = new SqliteStore(path);
+    const spec = engine.create();
+    const store = engine.open(spec);
     await store.migrate();
     const key = secretKey({}, dir());
     const name = `salesforce.refresh-token.${fingerprint('original')}`;
@@ -47,6 +49,8 @@ describe('secrets', () => {
     expect(unseal(key, (await store.getSecret(name)) ?? '')).toBe('rotated-2');
     expect(await store.getSecret('nothing')).toBeUndefined();
     await store.close();
-    expect(readFileSync(path).includes('rotated')).toBe(false);
+    const contents = await engine.contents(spec);
+    expect(contents).toContain(name);
+    expect(contents.includes('rotated')).toBe(false);
   });
 });

@@ -1,42 +1,38 @@
-/** The embedded SQLite store: migrations, and everything kept per installation. */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+/**
+ * The store, on each engine (SQLite, and PostgreSQL from DATABASE_URL or a throwaway server, see
+ * postgres-setup.ts): migrations, and everything kept per installation.
+ */
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, expect, test } from 'vitest';
 import type { CanonicalRecord, Policy } from '../../src/core/index.ts';
 import { MIGRATIONS } from '../../src/store/migrations.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
-import type { Installation } from '../../src/store/store.ts';
+import type { Installation, Store, TierChange } from '../../src/store/store.ts';
 import { readJson, repoRoot } from '../helpers.ts';
+import { collect, describeEachEngine } from './engines.ts';
 
 const policy = readJson(join(repoRoot, 'examples', 'policy.json')) as Policy;
-let store: SqliteStore;
-let portal: Installation;
 
-async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of source) items.push(item);
-  return items;
-}
+describeEachEngine('the store', (engine) => {
+  let store: Store;
+  let portal: Installation;
 
-beforeEach(async () => {
-  store = new SqliteStore(':memory:');
-  await store.migrate();
-  portal = await store.upsertInstallation('hubspot', '123456', 'Acme portal');
-});
+  beforeEach(async () => {
+    store = engine.open(engine.create());
+    await store.migrate();
+    portal = await store.upsertInstallation('hubspot', '123456', 'Acme portal');
+  });
 
-afterEach(async () => {
-  await store.close();
-});
+  afterEach(async () => {
+    await store.close();
+  });
 
-describe('SqliteStore', () => {
   test('migrations run once, and the data survives reopening the file', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'righttouch-store-')), 'data', 'righttouch.db');
-    const first = new SqliteStore(path);
+    const spec = engine.create();
+    const first = engine.open(spec);
     expect(await first.migrate()).toBe(MIGRATIONS.length);
     const installation = await first.upsertInstallation('salesforce', '00D000000000001');
     await first.close();
-    const again = new SqliteStore(path);
+    const again = engine.open(spec);
     expect(await again.migrate()).toBe(0);
     expect(await again.getInstallation(installation.id)).toEqual(installation);
     await again.close();
@@ -168,7 +164,7 @@ describe('SqliteStore', () => {
     const bad = [
       { type: 'company', id: 'a', tier: 'mid_touch', reasons: ['ok'] },
       { type: 'company', id: 'b', tier: null, reasons: [] },
-    ] as unknown as Parameters<SqliteStore['applyTierChanges']>[2];
+    ] as unknown as readonly TierChange[];
     await expect(store.applyTierChanges(portal.id, 'run-1', bad, 1000)).rejects.toThrow();
     expect(await store.storedTier(portal.id, 'company', 'a')).toBeUndefined();
     expect(await store.history(portal.id, 'company', 'a')).toEqual([]);
@@ -219,10 +215,10 @@ describe('SqliteStore', () => {
     expect(await store.listRejected(portal.id)).toEqual([]);
   });
 
-  test('a lease has one holder at a time, across connections to the same file, until it expires', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'righttouch-lease-')), 'r.db');
-    const a = new SqliteStore(path);
-    const b = new SqliteStore(path);
+  test('a lease has one holder at a time, across connections to the same database, until it expires', async () => {
+    const spec = engine.create();
+    const a = engine.open(spec);
+    const b = engine.open(spec);
     await a.migrate();
     await b.migrate();
     expect(await a.acquireLease('sync:1', 'worker-a', 1000, 0)).toBe(true);
@@ -263,5 +259,143 @@ describe('SqliteStore', () => {
       statusDetail: 'refresh token revoked',
       settings: { syncEveryMinutes: 5, notifyUrl: 'https://hooks.example/x' },
     });
+  });
+
+  test('migrators starting together: one applies the migrations, the other finds them applied', async () => {
+    const spec = engine.create();
+    const a = engine.open(spec);
+    const b = engine.open(spec);
+    try {
+      expect((await Promise.all([a.migrate(), b.migrate()])).sort()).toEqual([0, MIGRATIONS.length]);
+      expect(await a.migrate()).toBe(0);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('of holders asking for a free lease at once, over two connections, exactly one gets it', async () => {
+    const spec = engine.create();
+    const a = engine.open(spec);
+    const b = engine.open(spec);
+    try {
+      await a.migrate();
+      await b.migrate();
+      for (let round = 0; round < 5; round++) {
+        const name = `sync:${round}`;
+        const got = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).acquireLease(name, `worker-${i}`, 1000, 0)),
+        );
+        expect(got.filter(Boolean)).toHaveLength(1);
+      }
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('large batches: written in chunks, a record repeated in one call ends as its last version', async () => {
+    const many = 2345;
+    const companies: CanonicalRecord[] = Array.from({ length: many }, (_, i) => ({
+      type: 'company',
+      id: `co-${String(i).padStart(5, '0')}`,
+      fields: { n: i },
+    }));
+    const repeated: CanonicalRecord = { type: 'company', id: 'co-00007', fields: { n: 'last' } };
+    await store.upsertRecords(portal.id, [...companies, { type: 'contact', id: 'p1', fields: {} }, repeated], 1000);
+    const pages = await collect(store.records(portal.id, 1000));
+    expect(pages.map((page) => page.length)).toEqual([1000, 1000, 345, 1]);
+    const all = pages.flat();
+    expect(all.find((r) => r.id === 'co-00007')?.fields).toEqual({ n: 'last' });
+    expect(all.filter((r) => r.type === 'company').map((r) => r.id)).toEqual(companies.map((c) => c.id));
+
+    await store.deleteRecords(
+      portal.id,
+      'company',
+      companies.slice(0, 1500).map((c) => c.id),
+    );
+    expect((await collect(store.records(portal.id))).flat()).toHaveLength(many - 1500 + 1);
+
+    const changes: TierChange[] = companies.map((c) => ({ type: 'company', id: c.id, tier: 'low_touch', reasons: [] }));
+    changes.push({ type: 'company', id: 'co-00007', tier: 'high_touch', reasons: ['again'] });
+    await store.applyTierChanges(portal.id, 'run-1', changes, 1000);
+    expect(await collect(store.storedTiers(portal.id))).toHaveLength(many);
+    expect(await collect(store.previousTiers(portal.id))).toHaveLength(many);
+    expect(await store.storedTier(portal.id, 'company', 'co-00007')).toMatchObject({
+      tier: 'high_touch',
+      reasons: ['again'],
+    });
+    // Both at the same time: history lists them in no particular order.
+    expect(
+      (await store.history(portal.id, 'company', 'co-00007')).map((h) => `${h.oldTier ?? '-'} > ${h.newTier}`).sort(),
+    ).toEqual(['- > low_touch', 'low_touch > high_touch']);
+    await store.markWritten(
+      portal.id,
+      'company',
+      companies.map((c) => c.id),
+      2000,
+    );
+    expect((await collect(store.storedTiers(portal.id))).every((t) => t.writtenAt === 2000)).toBe(true);
+
+    const deals = Array.from({ length: 1200 }, (_, i) => ({
+      id: `d-${String(i).padStart(5, '0')}`,
+      companyId: 'co-00001',
+      amount: i,
+      closedWon: i % 2 === 0,
+      closed: true,
+      closeTime: 1_700_000_000_000 + i,
+    }));
+    const [first] = deals;
+    if (first === undefined) throw new Error('no deals');
+    await store.upsertDeals(portal.id, [...deals, { ...first, amount: -1 }]);
+    const stored = await collect(store.deals(portal.id));
+    expect(stored).toHaveLength(1200);
+    expect(stored[0]).toEqual({ ...first, amount: -1 });
+    expect(stored[1199]).toEqual(deals[1199]);
+
+    const row = { type: 'company' as const, recordId: 'co-00001', error: 'E' };
+    await store.reject(portal.id, 'run-1', [row, { type: 'company', recordId: 'co-00002', error: 'E' }, row], 3000);
+    expect((await store.listRejected(portal.id)).map((r) => [r.recordId, r.attempts])).toEqual([
+      ['co-00001', 2],
+      ['co-00002', 1],
+    ]);
+  });
+
+  test('a carried-over record takes its history along; its tier too when the successor has none', async () => {
+    await store.applyTierChanges(
+      portal.id,
+      'run-1',
+      [
+        { type: 'contact', id: 'lead', tier: 'mid_touch', reasons: ['r'] },
+        { type: 'contact', id: 'loser', tier: 'low_touch', reasons: ['r'] },
+        { type: 'contact', id: 'winner', tier: 'high_touch', reasons: ['r'] },
+      ],
+      1000,
+    );
+    await store.markWritten(portal.id, 'contact', ['lead'], 1500);
+    await store.carryOver(portal.id, 'contact', 'lead', 'converted');
+    expect(await store.storedTier(portal.id, 'contact', 'converted')).toMatchObject({
+      tier: 'mid_touch',
+      since: 1000,
+      writtenAt: null,
+    });
+    expect(await store.storedTier(portal.id, 'contact', 'lead')).toBeUndefined();
+    expect(await store.history(portal.id, 'contact', 'converted')).toHaveLength(1);
+    await store.carryOver(portal.id, 'contact', 'loser', 'winner');
+    expect((await store.storedTier(portal.id, 'contact', 'winner'))?.tier).toBe('high_touch');
+    expect(await store.storedTier(portal.id, 'contact', 'loser')).toBeUndefined();
+    expect((await store.history(portal.id, 'contact', 'winner')).map((h) => h.newTier).sort()).toEqual([
+      'high_touch',
+      'low_touch',
+    ]);
+  });
+
+  test('secrets are put, replaced, read and deleted once', async () => {
+    await store.putSecret('s', 'sealed-1', 1);
+    await store.putSecret('s', 'sealed-2', 2);
+    expect(await store.getSecret('s')).toBe('sealed-2');
+    expect(await store.deleteSecret('s')).toBe(true);
+    expect(await store.deleteSecret('s')).toBe(false);
+    expect(await store.getSecret('s')).toBeUndefined();
   });
 });
