@@ -5,7 +5,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'coverage/', '.cache/', 'hubspot-project/'] },
+  { ignores: ['node_modules/', 'data/', 'coverage/', '.cache/', 'hubspot-project/', 'ui/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -2,9 +2,13 @@
  * The RightTouch server as an Express 5 app: `createApp(deps)` takes everything it talks to
  * (store, credentials, the sync runner, clock, fetch), so tests inject fakes. Routes:
  * `/oauth/…` (installs), `/webhooks/hubspot`, `/card/hubspot/history` (the record card), `/api/…`
- * (admin API), `/healthz`, `/metrics`, and
- * `/` (a page with the install buttons; the admin UI replaces it).
+ * (admin API), `/healthz`, `/metrics`, and the admin UI at `/` (ui/dist, built by
+ * `npm run build:ui`; without a build, a plain page with the install links says how to build it),
+ * with `/ui-config.json` (which CRM apps this server can install).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Mapping } from '../mapping/mapping.ts';
@@ -12,6 +16,7 @@ import type { Crm, Store } from '../store/store.ts';
 import type { ServerConfig } from './config.ts';
 import type { Credentials } from './credentials.ts';
 import type { Metrics } from './metrics.ts';
+import { adminAuth, mayAccess, scopeOf } from './auth.ts';
 import { adminRouter } from './routes-admin.ts';
 import { cardRouter } from './routes-card.ts';
 import { oauthRouter } from './routes-oauth.ts';
@@ -33,7 +38,22 @@ export interface AppDeps {
   readonly onInstalled?: (installationId: string) => void;
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
+  /** The built admin UI (default: ui/dist of the checkout). */
+  readonly uiDir?: string;
 }
+
+export const UI_DIST = fileURLToPath(new URL('../../ui/dist', import.meta.url));
+
+/** The admin UI's page: scripts and styles from this server only, no framing, no referrer. */
+const UI_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'",
+  'Referrer-Policy': 'no-referrer',
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Cache-Control': 'no-cache',
+} as const;
 
 function homePage(config: ServerConfig): string {
   const hubspot =
@@ -47,6 +67,7 @@ function homePage(config: ServerConfig): string {
     '<body style="font-family: system-ui, sans-serif; max-width: 42rem; margin: 3rem auto">' +
     "<h1>RightTouch</h1><p>Decides each customer's engagement model and keeps it current in your CRM.</p>" +
     (hubspot + salesforce || '<p>No CRM app is configured on this server yet.</p>') +
+    '<p>The admin UI is not built on this server: run <code>npm run build:ui</code> (<code>npm start</code> does).</p>' +
     '</body></html>'
   );
 }
@@ -78,9 +99,63 @@ export function createApp(deps: AppDeps): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
-  app.get('/', (_req, res) => {
-    res.type('html').send(homePage(deps.config));
+  const uiDir = deps.uiDir ?? UI_DIST;
+  app.get(['/', '/index.html'], (_req, res) => {
+    const index = join(uiDir, 'index.html');
+    if (!existsSync(index)) {
+      res.type('html').send(homePage(deps.config));
+      return;
+    }
+    res.set(UI_HEADERS).sendFile(index);
   });
+  // Content-hashed names: a file never changes under its name. Compressed at build time.
+  app.get('/assets/:file', (req, res, next) => {
+    const file = req.params['file'];
+    const type = /^[\w-]+\.(js|css)$/.exec(file)?.[1];
+    const encoding = type === undefined ? false : req.acceptsEncodings('br', 'gzip', 'identity');
+    const suffix = encoding === 'br' ? '.br' : encoding === 'gzip' ? '.gz' : undefined;
+    if (type === undefined || suffix === undefined || !existsSync(join(uiDir, 'assets', file + suffix))) {
+      next();
+      return;
+    }
+    res
+      .set({ 'Content-Encoding': encoding, Vary: 'Accept-Encoding', 'X-Content-Type-Options': 'nosniff' })
+      .type(type)
+      .sendFile(join(uiDir, 'assets', file + suffix), { immutable: true, maxAge: '365d' });
+  });
+  app.use(
+    '/assets',
+    express.static(join(uiDir, 'assets'), { immutable: true, maxAge: '365d', index: false, fallthrough: true }),
+  );
+  app.get('/ui-config.json', (_req, res) => {
+    res.set('Cache-Control', 'no-cache').json({
+      hubspot: { configured: deps.config.hubspot.clientId !== undefined, installUrl: '/oauth/hubspot/install' },
+      salesforce: {
+        configured: deps.config.salesforce.clientId !== undefined,
+        installUrl: '/oauth/salesforce/install',
+      },
+    });
+  });
+  // One saved policy version (the UI loads an old one to apply it again). Belongs with the admin API.
+  app.get(
+    '/api/installations/:id/policy/versions/:version',
+    adminAuth(deps.store, deps.config.adminToken),
+    async (req, res) => {
+      const id = String(req.params['id']);
+      const version = Number(req.params['version']);
+      const found = mayAccess(scopeOf(res), id) ? await deps.store.getInstallation(id) : undefined;
+      if (found === undefined) {
+        res.status(404).json({ error: `no installation ${id}` });
+        return;
+      }
+      const saved = (await deps.store.listPolicies(found.id)).find((candidate) => candidate.version === version);
+      if (saved === undefined) {
+        res.status(404).json({ error: `no policy version ${String(req.params['version'])}` });
+        return;
+      }
+      res.json({ version: saved.version, createdAt: saved.createdAt, policy: saved.policy });
+    },
+  );
 
   app.use(
     oauthRouter({

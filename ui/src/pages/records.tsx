@@ -1,0 +1,197 @@
+/** Record lookup: a company's or contact's tier by its CRM id, with the reasons and its history. */
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, installationPath } from '../api.ts';
+import { ErrorBox, Loading, Notice, TierBadge } from '../components/common.tsx';
+import { href, useLoad } from '../hooks.ts';
+import { formatAgo, formatTime } from '../lib/format.ts';
+import type { PolicyResponse, RecordResponse, RecordType, Tier } from '../types.ts';
+
+export function RecordsPage({
+  installationId,
+  crm,
+  params,
+}: {
+  installationId: string;
+  crm: string;
+  params: URLSearchParams;
+}) {
+  const type: RecordType = params.get('type') === 'contact' ? 'contact' : 'company';
+  const id = params.get('id')?.trim() ?? '';
+  const [draftType, setDraftType] = useState<RecordType>(type);
+  const [draftId, setDraftId] = useState(id);
+  useEffect(() => {
+    setDraftType(type);
+    setDraftId(id);
+  }, [type, id]);
+  const tiers = useLoad<readonly Tier[]>(
+    async (signal) =>
+      (await api<PolicyResponse>(installationPath(installationId, '/policy'), { signal })).active?.policy.tiers ?? [],
+    [installationId],
+  );
+  return (
+    <div class="records-page">
+      <section class="card" aria-labelledby="h-lookup">
+        <h2 id="h-lookup">Look up a record</h2>
+        <form
+          class="lookup"
+          onSubmit={(event) => {
+            event.preventDefault();
+            const trimmed = draftId.trim();
+            if (trimmed !== '') window.location.hash = href('records', { type: draftType, id: trimmed });
+          }}
+        >
+          <div class="field">
+            <label for="lookup-type">Type</label>
+            <select
+              id="lookup-type"
+              value={draftType}
+              onChange={(event) => {
+                setDraftType(event.currentTarget.value === 'contact' ? 'contact' : 'company');
+              }}
+            >
+              <option value="company">Company</option>
+              <option value="contact">{crm === 'salesforce' ? 'Contact or lead' : 'Contact'}</option>
+            </select>
+          </div>
+          <div class="field grow">
+            <label for="lookup-id">Record id</label>
+            <input
+              id="lookup-id"
+              type="text"
+              value={draftId}
+              required
+              autocomplete="off"
+              spellcheck={false}
+              aria-describedby="lookup-hint"
+              placeholder={crm === 'salesforce' ? '001…' : '5000000123'}
+              onInput={(event) => {
+                setDraftId(event.currentTarget.value);
+              }}
+            />
+          </div>
+          <button type="submit" class="primary">
+            Look up
+          </button>
+          <p id="lookup-hint" class="hint wide">
+            {crm === 'salesforce'
+              ? 'The Salesforce record Id (15 or 18 characters, in the record’s URL). '
+              : 'The HubSpot record ID (in the record’s URL, or under “About” on the record). '}
+            Searching by name is not available: the admin API looks records up by id only.
+          </p>
+        </form>
+      </section>
+      {id === '' ? null : tiers.state === 'loading' ? (
+        <Loading what="the record" />
+      ) : (
+        <RecordResult installationId={installationId} type={type} id={id} tiers={tiers.data ?? []} />
+      )}
+    </div>
+  );
+}
+
+function RecordResult({
+  installationId,
+  type,
+  id,
+  tiers,
+}: {
+  installationId: string;
+  type: RecordType;
+  id: string;
+  tiers: readonly Tier[];
+}) {
+  const record = useLoad<RecordResponse>(
+    (signal) =>
+      api<RecordResponse>(installationPath(installationId, `/records/${type}/${encodeURIComponent(id)}`), { signal }),
+    [installationId, type, id],
+  );
+  if (record.state === 'loading') return <Loading what={`${type} ${id}`} />;
+  if (record.state === 'error') {
+    if (record.error instanceof ApiError && record.error.status === 404) {
+      return (
+        <Notice kind="info">
+          <p>
+            <strong>
+              No {type} {id} in this installation.
+            </strong>{' '}
+            Check the id and the type; a record created since the last sync appears after the next one.
+          </p>
+        </Notice>
+      );
+    }
+    return <ErrorBox error={record.error} title="The record could not be loaded." onRetry={record.reload} />;
+  }
+  const { current, history } = record.data;
+  const now = Date.now();
+  return (
+    <section class="card record" aria-labelledby="h-record" data-record={`${type}:${id}`}>
+      <h2 id="h-record">
+        {type === 'company' ? 'Company' : 'Contact'} {id}
+      </h2>
+      {current === null ? (
+        <p class="empty">This record has no current tier (it was removed or merged); its history is below.</p>
+      ) : (
+        <>
+          <p class="record-tier">
+            <TierBadge tiers={tiers} value={current.tier} />{' '}
+            <span class="muted">
+              since {formatTime(current.since)} ·{' '}
+              {current.writtenAt === null
+                ? 'not written to the CRM yet'
+                : `written to the CRM ${formatAgo(current.writtenAt, now)}`}
+            </span>
+          </p>
+          <h3>Why</h3>
+          <ol class="reasons" data-reasons>
+            {current.reasons.map((reason, index) => (
+              <li key={index}>{reason}</li>
+            ))}
+          </ol>
+        </>
+      )}
+      <h3>History</h3>
+      {history.length === 0 ? (
+        <p class="empty">No tier change recorded yet.</p>
+      ) : (
+        <div class="table-scroll">
+          <table data-table="history">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">From</th>
+                <th scope="col">To</th>
+                <th scope="col">Reasons</th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...history]
+                .sort((a, b) => b.at - a.at)
+                .map((entry, index) => (
+                  <tr key={`${entry.runId}-${index}`}>
+                    <td>{formatTime(entry.at)}</td>
+                    <td>
+                      {entry.oldTier === null ? (
+                        <span class="muted">none</span>
+                      ) : (
+                        <TierBadge tiers={tiers} value={entry.oldTier} />
+                      )}
+                    </td>
+                    <td>
+                      <TierBadge tiers={tiers} value={entry.newTier} />
+                    </td>
+                    <td>
+                      <ul class="reasons">
+                        {entry.reasons.map((reason, reasonIndex) => (
+                          <li key={reasonIndex}>{reason}</li>
+                        ))}
+                      </ul>
+                    </td>
+                  </tr>
+                ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

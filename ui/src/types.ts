@@ -1,0 +1,94 @@
+/** What the admin API answers (see src/server/routes-admin.ts), as the UI reads it. */
+import type { CapacityReport } from '../../src/core/capacity.ts';
+import type { Policy, PolicyProblem, Tier } from '../../src/core/policy-types.ts';
+import type { SectionSummary } from '../../src/core/summary.ts';
+import type {
+  HistoryEntry,
+  Installation,
+  InstallationSettings,
+  RejectedRow,
+  RunRecord,
+  StoredTier,
+} from '../../src/store/store.ts';
+
+export type { CapacityReport, HistoryEntry, Installation, InstallationSettings, Policy, PolicyProblem, RejectedRow };
+export type { RunRecord, StoredTier, Tier };
+
+export type RecordType = 'company' | 'contact';
+
+export interface InstallationWithRun extends Installation {
+  readonly lastRun: RunRecord | null;
+}
+
+export interface InstallationsResponse {
+  readonly installations: readonly InstallationWithRun[];
+}
+
+export interface InstallationResponse {
+  readonly installation: Installation;
+  readonly runs: readonly RunRecord[];
+}
+
+export interface PolicyVersionInfo {
+  readonly version: number;
+  readonly createdAt: number;
+}
+
+export interface PolicyResponse {
+  readonly active: { readonly version: number; readonly policy: Policy; readonly createdAt: number } | null;
+  readonly versions: readonly PolicyVersionInfo[];
+}
+
+export interface PolicyVersionResponse {
+  readonly version: number;
+  readonly createdAt: number;
+  readonly policy: Policy;
+}
+
+export interface ValidateResponse {
+  readonly ok: boolean;
+  readonly problems: readonly PolicyProblem[];
+}
+
+export interface PreviewMovement {
+  readonly type: RecordType;
+  /** The current tier, or `(none)` for a record never tiered. */
+  readonly from: string;
+  readonly to: string;
+  readonly count: number;
+  readonly samples: readonly { readonly id: string; readonly reasons: readonly string[] }[];
+}
+
+export interface PreviewResponse {
+  readonly summary: {
+    readonly tiers: readonly Tier[];
+    readonly company: SectionSummary;
+    readonly contact: SectionSummary;
+    readonly withPrevious: boolean;
+    readonly capacity: readonly CapacityReport[];
+  };
+  readonly movements: readonly PreviewMovement[];
+  readonly changed: number;
+  readonly apiCalls: number;
+}
+
+export interface DistributionPoint {
+  readonly runId: string;
+  readonly at: number;
+  readonly tiers: Readonly<Record<RecordType, Readonly<Record<string, number>>>>;
+}
+
+export interface DistributionResponse {
+  readonly points: readonly DistributionPoint[];
+}
+
+export interface RecordResponse {
+  readonly current: StoredTier | null;
+  readonly history: readonly HistoryEntry[];
+}
+
+/** `GET /ui-config.json`: which CRM apps this server can install (no secrets). */
+export interface UiConfig {
+  readonly hubspot: { readonly configured: boolean; readonly installUrl: string };
+  readonly salesforce: { readonly configured: boolean; readonly installUrl: string };
+}
