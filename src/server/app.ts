@@ -36,6 +36,7 @@ export interface AppDeps {
   /** A webhook's changes for an installation (debounced into an incremental sync). */
   readonly onWebhookChange?: (installationId: string, affected: Affected) => void;
   readonly onInstalled?: (installationId: string) => void;
+  readonly onSettingsChanged?: (installationId: string) => void;
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
   /** The built admin UI (default: ui/dist of the checkout). */
@@ -208,6 +209,7 @@ export function createApp(deps: AppDeps): Express {
       adminToken: deps.config.adminToken,
       mappingFor: deps.mappingFor,
       requestSync: deps.requestSync,
+      onSettingsChanged: deps.onSettingsChanged,
       ...(deps.now === undefined ? {} : { now: () => new Date((deps.now ?? Date.now)()) }),
     }),
   );

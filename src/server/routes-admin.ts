@@ -27,6 +27,8 @@ export interface AdminDeps {
   readonly mappingFor: (crm: Crm) => Promise<Mapping>;
   /** Queues a sync of the installation (the scheduler's job runner). */
   readonly requestSync: (installationId: string, kind: 'incremental' | 'full') => void;
+  /** After an installation's settings change (the scheduler re-reads its interval). */
+  readonly onSettingsChanged?: ((installationId: string) => void) | undefined;
   readonly now?: () => Date;
 }
 
@@ -198,6 +200,7 @@ export function adminRouter(deps: AdminDeps): Router {
     }
     const settings = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
     await store.saveSettings(found.id, settings);
+    deps.onSettingsChanged?.(found.id);
     res.json({ settings });
   });
 

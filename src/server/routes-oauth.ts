@@ -97,7 +97,7 @@ async function finishInstall(deps: OAuthDeps, res: Response, installation: Insta
       `The first sync starts now; after it every record shows its engagement model and the reason.</p>${setupLines}` +
       `<p>This installation's admin API key (shown once; keep it in a password manager):</p>` +
       `<pre style="background:#f3f3f3;padding:0.75rem;overflow-x:auto">${escape(key)}</pre>` +
-      `<p><a href="/?installation=${encodeURIComponent(installation.id)}">Open RightTouch</a></p>`,
+      `<p><a href="/#key=${encodeURIComponent(key)}">Open RightTouch</a> (this link signs you in once; keep the key for later)</p>`,
   );
 }
 

@@ -153,6 +153,9 @@ export async function serve(
     onWebhookChange: (installationId, affected) => {
       queue.push(installationId, affected);
     },
+    onSettingsChanged: () => {
+      track(scheduler.refresh());
+    },
     onInstalled: () => {
       track(scheduler.refresh());
       if (streams !== undefined) track(streams.refresh());

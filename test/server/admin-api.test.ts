@@ -210,6 +210,25 @@ describe('admin API routes', () => {
   });
 });
 
+describe('settings changes', () => {
+  it('tell the scheduler, so a new interval takes effect without a restart', async () => {
+    const changed: string[] = [];
+    const server = await startServer({}, { onSettingsChanged: (id) => changed.push(id) });
+    try {
+      const one = await server.store.upsertInstallation('hubspot', '77');
+      const response = await fetch(`${server.url}/api/installations/${one.id}/settings`, {
+        method: 'PUT',
+        headers: { ...bearer('admin-secret'), 'content-type': 'application/json' },
+        body: JSON.stringify({ syncEveryMinutes: 5 }),
+      });
+      expect(response.status).toBe(200);
+      expect(changed).toEqual([one.id]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('health and metrics', () => {
   it('answers /healthz and /metrics without a key, and unknown paths with 404 JSON', async () => {
     expect(await (await fetch(`${h.url}/healthz`)).json()).toEqual({ ok: true, installations: 2 });
