@@ -2,7 +2,14 @@
  * `npm run bench:sync`: the HubSpot sync against the local sandbox CRM with HubSpot's public-app
  * rate limits on (110 requests per rolling 10 s, search 5 per second), all in this process: the
  * real connector, sync engine and SQLite store (a temporary file). Runs setup, a first full sync,
- * a second sync (which must write nothing), then changes 50 deals and runs an incremental sync.
+ * a second sync (which must write nothing), then changes 100 records (60 deals, 40 contacts' lead
+ * scores) and runs an incremental sync (target ≤ 10 API calls).
+ *
+ * Between the full and the second sync the sandbox's and the engine's clock move 6 minutes ahead
+ * (nothing waits): the second sync is "the next scheduled run", and the full sync's own writes,
+ * which change every record's last-modified time, are then older than the 5-minute overlap window
+ * of the run after it, as they are between scheduled runs in production. The second sync still
+ * reads them all once (they are newer than the full sync's start).
  *
  * For each run it reports wall time, records read and decided per second, API calls (the
  * connector's count and the requests the sandbox received, general and search), API calls per
@@ -34,7 +41,13 @@ import { SqliteStore } from '../src/store/sqlite.ts';
 import { sync, type SyncReport } from '../src/sync/engine.ts';
 
 const SEED = 20261120;
-const CHANGED_DEALS = 50;
+const CHANGED_DEALS = 60;
+const CHANGED_CONTACTS = 40;
+/** The engine's default overlap window, and the step the clocks take past it before the second sync. */
+const OVERLAP_MS = 5 * 60_000;
+const CLOCK_STEP_MS = OVERLAP_MS + 60_000;
+const MAX_INCREMENTAL_CALLS = 10;
+const MAX_RSS_BYTES = 512 * 1024 ** 2;
 /** The full sync should run at ≥ this share of the rate-limit bound. */
 const MIN_FULL_RATIO = 0.9;
 
@@ -56,7 +69,7 @@ const RUN_TITLES: Readonly<Record<RunName, string>> = {
   setup: 'setup',
   full: 'full sync',
   second: 'second sync',
-  incremental: `${CHANGED_DEALS} deals changed`,
+  incremental: `${CHANGED_DEALS + CHANGED_CONTACTS} changed`,
 };
 
 interface StatsCopy {
@@ -280,7 +293,10 @@ async function main(): Promise<void> {
   const generatedMs = performance.now() - generateStart;
 
   const token = `bench-${crypto.randomUUID()}`;
-  const sandbox = createSandbox({ portal, token });
+  // One clock for the sandbox and the engine, which the bench moves ahead instead of waiting.
+  let clockOffsetMs = 0;
+  const clockMs = (): number => Date.now() + clockOffsetMs;
+  const sandbox = createSandbox({ portal, token, now: clockMs });
   const dir = await mkdtemp(join(tmpdir(), 'righttouch-sync-bench-'));
   const store = new SqliteStore(join(dir, 'righttouch.db'));
   let running: RunningSandbox | undefined;
@@ -328,6 +344,7 @@ async function main(): Promise<void> {
           installationId,
           policy,
           full,
+          clock: () => new Date(clockMs()),
           onProgress: progress.onProgress,
         });
       } finally {
@@ -335,8 +352,14 @@ async function main(): Promise<void> {
       }
     };
     const full = await measure('full', syncRun(true));
+    clockOffsetMs += CLOCK_STEP_MS;
     const second = await measure('second', syncRun(false));
-    const changed = mutate(portal, { deals: CHANGED_DEALS, seed: SEED + 1 });
+    const changed = mutate(portal, {
+      deals: CHANGED_DEALS,
+      contacts: CHANGED_CONTACTS,
+      seed: SEED + 1,
+      now: clockMs(),
+    });
     const incremental = await measure('incremental', syncRun(false));
 
     const records = size.companies + size.contacts;
@@ -367,6 +390,21 @@ async function main(): Promise<void> {
           name: `incremental sync reads the ${changed.deals.length} changed deals`,
           actual: String(incremental.pulled?.deals ?? 0),
           pass: (incremental.pulled?.deals ?? 0) >= changed.deals.length,
+        },
+        {
+          name: `incremental sync reads the ${changed.contacts.length} changed contacts`,
+          actual: String(incremental.pulled?.contacts ?? 0),
+          pass: (incremental.pulled?.contacts ?? 0) >= changed.contacts.length,
+        },
+        {
+          name: `incremental sync ≤ ${MAX_INCREMENTAL_CALLS} API calls`,
+          actual: String(incremental.apiCalls.connector),
+          pass: incremental.apiCalls.connector <= MAX_INCREMENTAL_CALLS,
+        },
+        {
+          name: `peak RSS ≤ ${mib(MAX_RSS_BYTES)}`,
+          actual: mib(peakRssBytes()),
+          pass: peakRssBytes() <= MAX_RSS_BYTES,
         },
         {
           name: 'no 429s',

@@ -20,6 +20,7 @@ import { readDeals } from './deals.ts';
 import { realSleep, silentLogger, Throttle, type HubSpotLimits, type Logger, type Sleep } from './limiter.ts';
 import { preflight } from './preflight.ts';
 import { readObjects } from './read.ts';
+import { readByIds, readDealsByIds } from './read-ids.ts';
 import { setup } from './setup.ts';
 import { updateRecords } from './write.ts';
 
@@ -73,6 +74,8 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): Connec
     read: (type: 'companies' | 'contacts', readOptions: ReadOptions): AsyncIterable<CrmObject[]> =>
       readObjects(context, type, readOptions),
     readDeals: (readOptions: ReadOptions): AsyncIterable<CrmDeal[]> => readDeals(context, readOptions),
+    readByIds: (type, ids, properties): AsyncIterable<CrmObject[]> => readByIds(context, type, ids, properties),
+    readDealsByIds: (ids, properties): AsyncIterable<CrmDeal[]> => readDealsByIds(context, ids, properties),
     update: (type: RecordType, updates: readonly RecordUpdate[]): Promise<WriteResult> =>
       updateRecords(context, type, updates),
   };

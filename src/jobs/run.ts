@@ -14,7 +14,7 @@ import type { Policy } from '../core/index.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import type { Crm, Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
-import { RunStoppedError, sync } from '../sync/engine.ts';
+import { RunStoppedError, sync, type ChangedRecords } from '../sync/engine.ts';
 import type { SyncReport } from '../sync/engine.ts';
 
 export const DEFAULT_LEASE_TTL_MS = 2 * 60_000;
@@ -66,8 +66,17 @@ function label(installation: Installation): string {
   return `${installation.crm} ${installation.externalId}${installation.name === null ? '' : ` (${installation.name})`}`;
 }
 
-/** Syncs one installation under its lease; `full` is forced when it has no cursor yet (its first run). */
-export async function runInstallationSync(deps: JobDeps, installationId: string, kind: RunKind): Promise<RunOutcome> {
+/**
+ * Syncs one installation under its lease; `full` is forced when it has no cursor yet (its first
+ * run). `only` (with `incremental`): a webhook named these records, so the run reads just them by
+ * id, when the connector can (otherwise it is a plain incremental run).
+ */
+export async function runInstallationSync(
+  deps: JobDeps,
+  installationId: string,
+  kind: RunKind,
+  only?: ChangedRecords,
+): Promise<RunOutcome> {
   const log = deps.logger;
   let installation: Installation | undefined;
   let report: SyncReport;
@@ -90,7 +99,7 @@ export async function runInstallationSync(deps: JobDeps, installationId: string,
       return { status: 'skipped', reason: LEASE_HELD };
     }
     try {
-      report = await syncUnderLease(deps, installation, kind, lease);
+      report = await syncUnderLease(deps, installation, kind, lease, only);
     } finally {
       await lease.release();
     }
@@ -119,6 +128,7 @@ async function syncUnderLease(
   installation: Installation,
   kind: RunKind,
   lease: Lease,
+  only: ChangedRecords | undefined,
 ): Promise<SyncReport> {
   const { store } = deps;
   const clock = deps.clock ?? (() => new Date());
@@ -144,10 +154,16 @@ async function syncUnderLease(
     );
     throw error;
   }
+  const byId =
+    only !== undefined &&
+    !prepared.full &&
+    prepared.connector.readByIds !== undefined &&
+    prepared.connector.readDealsByIds !== undefined;
   return sync({
     store,
     installationId: installation.id,
     ...prepared,
+    ...(byId ? { only } : {}),
     clock: deps.clock,
     ...(deps.overlapMs === undefined ? {} : { overlapMs: deps.overlapMs }),
     shouldStop: () => {

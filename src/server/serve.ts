@@ -12,10 +12,17 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { loadMapping, openStore } from '../cli/store-commands.ts';
-import { runInstallationSync, startScheduler, type JobDeps, type RunKind } from '../jobs/index.ts';
+import {
+  LEASE_HELD,
+  runInstallationSync,
+  startScheduler,
+  type JobDeps,
+  type RunKind,
+  type RunOutcome,
+} from '../jobs/index.ts';
 import { secretKey } from '../store/secrets.ts';
 import type { Installation, Store } from '../store/store.ts';
-import type { SyncReport } from '../sync/engine.ts';
+import type { ChangedRecords, SyncReport } from '../sync/engine.ts';
 import { createApp } from './app.ts';
 import { serverConfigFromEnv, type ServerConfig } from './config.ts';
 import { Credentials } from './credentials.ts';
@@ -24,7 +31,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { notify } from './notify.ts';
 import { SalesforceStreams } from './salesforce-streams.ts';
 import { createDebouncedQueue } from './webhooks/debounce.ts';
-import { emptyAffected } from './webhooks/hubspot-events.ts';
+import { changedRecords, emptyAffected } from './webhooks/hubspot-events.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -40,7 +47,7 @@ export interface ServeOptions {
   readonly data?: string | undefined;
   /** Overrides PORT (0: any free port). */
   readonly port?: number | undefined;
-  /** Debounce of webhook-triggered syncs (default 3 s). */
+  /** Quiet time before a webhook-triggered sync (default 1 s; a change waits at most 4 s). */
   readonly webhookDelayMs?: number | undefined;
   readonly logger?: Logger | undefined;
   readonly fetch?: typeof fetch | undefined;
@@ -97,8 +104,8 @@ export async function serve(
     running.add(work);
     void work.finally(() => running.delete(work));
   };
-  const runNow = async (installationId: string, kind: RunKind): Promise<void> => {
-    const outcome = await runInstallationSync(jobDeps, installationId, kind);
+  const runNow = async (installationId: string, kind: RunKind, only?: ChangedRecords): Promise<RunOutcome> => {
+    const outcome = await runInstallationSync(jobDeps, installationId, kind, only);
     if (outcome.status === 'failed') {
       const installation = await store.getInstallation(installationId);
       metrics.recordRun(installation?.crm ?? 'unknown', 'failed');
@@ -107,11 +114,19 @@ export async function serve(
       }
       logger.warn({ installation: installationId, error: outcome.error }, 'sync failed');
     }
+    return outcome;
   };
   const queue = createDebouncedQueue({
-    delayMs: options.webhookDelayMs ?? 2000,
-    maxWaitMs: 8000,
-    run: (installationId) => runNow(installationId, 'incremental'),
+    delayMs: options.webhookDelayMs ?? 1000,
+    maxWaitMs: 4000,
+    // The records the webhooks named are read by id (no search, no wait for its index); removals,
+    // merges and Change Data Capture nudges (which name nothing) make an incremental run.
+    run: async (installationId, affected) => {
+      const outcome = await runNow(installationId, 'incremental', changedRecords(affected));
+      // A scheduled run has the installation: it may have read before these changes, so they wait
+      // for the next turn rather than for the next scheduled run.
+      if (outcome.status === 'skipped' && outcome.reason === LEASE_HELD) queue.push(installationId, affected);
+    },
     onError: (error, installationId) => {
       logger.warn({ installation: installationId, err: String(error) }, 'webhook sync failed');
     },

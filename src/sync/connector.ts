@@ -89,6 +89,17 @@ export interface Connector {
   preflight(properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>): Promise<PreflightReport>;
   read(type: 'companies' | 'contacts', options: ReadOptions): AsyncIterable<CrmObject[]>;
   readDeals(options: ReadOptions): AsyncIterable<CrmDeal[]>;
+  /**
+   * Exactly these records (those the CRM still has; the others are left out), for runs driven by
+   * change events (webhooks). Optional: without it such runs fall back to an incremental read.
+   */
+  readByIds?(
+    type: 'companies' | 'contacts',
+    ids: readonly string[],
+    properties: readonly string[],
+  ): AsyncIterable<CrmObject[]>;
+  /** Exactly these deals, with the company each counts for. Optional, as `readByIds`. */
+  readDealsByIds?(ids: readonly string[], properties: readonly string[]): AsyncIterable<CrmDeal[]>;
   /** Records deleted, merged or converted since a time (all that are still known, without one). Optional. */
   readRemovals?(modifiedSince: number | undefined): AsyncIterable<Removal[]>;
   /** Writes properties on records, in batches; per-record failures come back, they do not throw. */

@@ -27,6 +27,13 @@ export interface SyncOptions {
   readonly policy: Policy;
   /** A full sync reads everything (and drops records deleted in the CRM); otherwise only changes. */
   readonly full?: boolean;
+  /**
+   * Only these records changed (a webhook said so): read them by id, re-classify the whole
+   * installation, write what moved. No search, no removals, and the cursors stay where they
+   * are (the scheduled incremental runs still look at everything). Needs the connector's
+   * `readByIds`/`readDealsByIds`. Not with `full`.
+   */
+  readonly only?: ChangedRecords | undefined;
   /** Everything but the writes: what would change, and the API calls it would cost. */
   readonly dryRun?: boolean;
   /** How far before the last cursor an incremental read starts (default 5 minutes). */
@@ -46,6 +53,13 @@ export interface SyncOptions {
   readonly shouldStop?: (() => boolean) | undefined;
 }
 
+/** Records a change event named, by object type (CRM ids). */
+export interface ChangedRecords {
+  readonly companies: readonly string[];
+  readonly contacts: readonly string[];
+  readonly deals: readonly string[];
+}
+
 /** A run stopped on request (`shouldStop`) before its writes: the next run picks up. */
 export class RunStoppedError extends Error {
   override readonly name = 'RunStoppedError';
@@ -61,7 +75,8 @@ export type SyncProgress =
 
 export interface SyncReport {
   readonly runId: string;
-  readonly kind: 'full' | 'incremental';
+  /** `changes`: a run over the records a change event named (`only`). */
+  readonly kind: 'full' | 'incremental' | 'changes';
   readonly dryRun: boolean;
   readonly pulled: { readonly companies: number; readonly contacts: number; readonly deals: number };
   readonly deleted: number;
@@ -110,8 +125,13 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
   const { store, connector, mapping, installationId } = options;
   const clock = options.clock ?? (() => new Date());
   const full = options.full === true;
+  const only = options.only;
+  if (only !== undefined && full) throw new Error('a full sync reads everything: it cannot be limited to some records');
+  if (only !== undefined && (connector.readByIds === undefined || connector.readDealsByIds === undefined)) {
+    throw new Error(`the ${connector.crm} connector cannot read records by id: run an incremental sync instead`);
+  }
   const dryRun = options.dryRun === true;
-  const kind = full ? 'full' : 'incremental';
+  const kind = full ? 'full' : only === undefined ? 'incremental' : 'changes';
   const startedAt = clock().getTime();
   const run = await store.startRun(installationId, dryRun ? `${kind} (dry run)` : kind, startedAt);
   const callsBefore = connector.apiCalls;
@@ -123,7 +143,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     // 1. Pull changes into the mirror.
     const cursors = await Promise.all(
       (['companies', 'contacts', 'deals'] as const).map(async (type) => {
-        const value = full ? undefined : await store.getCursor(installationId, CURSOR[type]);
+        const value = full || only !== undefined ? undefined : await store.getCursor(installationId, CURSOR[type]);
         return value === undefined ? undefined : Number(value) - (options.overlapMs ?? DEFAULT_OVERLAP_MS);
       }),
     );
@@ -138,10 +158,13 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     const inCrm = new Map<string, string>();
     for (const [index, type] of (['companies', 'contacts'] as const).entries()) {
       const recordType = type === 'companies' ? 'company' : 'contact';
-      const pages = connector.read(type, {
-        properties: [...propertiesToRead(mapping, recordType), properties.tier, properties.reason],
-        modifiedSince: cursors[index],
-      });
+      const wanted = [...propertiesToRead(mapping, recordType), properties.tier, properties.reason];
+      const pages =
+        only === undefined
+          ? connector.read(type, { properties: wanted, modifiedSince: cursors[index] })
+          : only[type].length === 0
+            ? []
+            : (connector.readByIds?.(type, only[type], wanted) ?? []);
       for await (const page of pages) {
         const records = page.map((object) =>
           recordType === 'company' ? withoutDealFields(mapCompany(mapping, object)) : mapContact(mapping, object),
@@ -168,7 +191,13 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       }
     }
     if (mapping.deal !== undefined) {
-      const pages = connector.readDeals({ properties: propertiesToRead(mapping, 'deal'), modifiedSince: cursors[2] });
+      const dealProperties = propertiesToRead(mapping, 'deal');
+      const pages =
+        only === undefined
+          ? connector.readDeals({ properties: dealProperties, modifiedSince: cursors[2] })
+          : only.deals.length === 0
+            ? []
+            : (connector.readDealsByIds?.(only.deals, dealProperties) ?? []);
       for await (const page of pages) {
         const deals: MirrorDeal[] = [];
         const orphans: string[] = [];
@@ -185,7 +214,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       }
     }
     let deleted = 0;
-    if (connector.readRemovals !== undefined) {
+    if (connector.readRemovals !== undefined && only === undefined) {
       // Before dropping the unseen: a converted lead's history goes to its contact, not away.
       for await (const page of connector.readRemovals(cursors[0])) {
         for (const removal of page) {
@@ -291,9 +320,12 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
           for (const r of result.rejected) rejected.push({ type, id: r.id, error: r.error });
         }
       }
-      // 5. Only now move the cursors: everything up to the start of this run is in.
-      for (const type of ['companies', 'contacts', 'deals'] as const) {
-        await store.setCursor(installationId, CURSOR[type], String(startedAt));
+      // 5. Only now move the cursors: everything up to the start of this run is in. A run over
+      // some records leaves them: it did not look at the others.
+      if (only === undefined) {
+        for (const type of ['companies', 'contacts', 'deals'] as const) {
+          await store.setCursor(installationId, CURSOR[type], String(startedAt));
+        }
       }
     }
 

@@ -510,6 +510,80 @@ describe('readDeals', () => {
   });
 });
 
+describe('readByIds', () => {
+  it('batch-reads the named records 100 per call; records HubSpot no longer has are left out', async () => {
+    const ids = Array.from({ length: 101 }, (_, i) => String(i + 1));
+    const scope = api()
+      .post('/crm/v3/objects/companies/batch/read', {
+        inputs: ids.slice(0, 100).map((id) => ({ id })),
+        properties: ['annualrevenue'],
+        propertiesWithHistory: [],
+      })
+      .query({ archived: 'false' })
+      .reply(207, {
+        status: 'COMPLETE',
+        results: ids.slice(1, 100).map((id) => object(id, { annualrevenue: '10' })),
+        numErrors: 1,
+        errors: [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: 'gone', context: { ids: ['1'] } }],
+        startedAt: TIME,
+        completedAt: TIME,
+      })
+      .post('/crm/v3/objects/companies/batch/read', {
+        inputs: [{ id: '101' }],
+        properties: ['annualrevenue'],
+        propertiesWithHistory: [],
+      })
+      .query({ archived: 'false' })
+      .reply(200, {
+        status: 'COMPLETE',
+        results: [object('101', { annualrevenue: null })],
+        startedAt: TIME,
+        completedAt: TIME,
+      });
+    const { connector } = harness();
+    if (connector.readByIds === undefined) throw new Error('the HubSpot connector reads by id');
+    const pages = await collect(connector.readByIds('companies', [...ids, '101'], ['annualrevenue']));
+    expect(pages.map((page) => page.length)).toEqual([99, 1]);
+    expect(pages[1]).toEqual([{ id: '101', properties: { annualrevenue: null } }]);
+    expect(pages.flat().some((record) => record.id === '1')).toBe(false);
+    expect(connector.apiCalls).toBe(2);
+    scope.done();
+  });
+
+  it('reads named deals with their primary company (associations v4)', async () => {
+    const scope = api()
+      .post('/crm/v3/objects/deals/batch/read', {
+        inputs: [{ id: 'd1' }],
+        properties: ['amount'],
+        propertiesWithHistory: [],
+      })
+      .query({ archived: 'false' })
+      .reply(200, {
+        status: 'COMPLETE',
+        results: [object('d1', { amount: '30000' })],
+        startedAt: TIME,
+        completedAt: TIME,
+      })
+      .post('/crm/v4/associations/deals/companies/batch/read', { inputs: [{ id: 'd1' }] })
+      .reply(200, {
+        status: 'COMPLETE',
+        results: [
+          {
+            from: { id: 'd1' },
+            to: [{ toObjectId: 42, associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: 5, label: 'Primary' }] }],
+          },
+        ],
+        startedAt: TIME,
+        completedAt: TIME,
+      });
+    const { connector } = harness();
+    if (connector.readDealsByIds === undefined) throw new Error('the HubSpot connector reads deals by id');
+    const pages = await collect(connector.readDealsByIds(['d1'], ['amount']));
+    expect(pages).toEqual([[{ id: 'd1', properties: { amount: '30000' }, companyId: '42' }]]);
+    scope.done();
+  });
+});
+
 describe('update', () => {
   it('writes 150 records in two batches, 100 then 50', async () => {
     const ids = Array.from({ length: 150 }, (_, i) => String(i + 1));

@@ -131,10 +131,13 @@ describe('the server against the sandbox', () => {
     expect(elapsed).toBeLessThan(10_000);
     await server.idle();
     const runs = await server.store.listRuns(installation.id);
+    // The webhook named the deal: the run read it by id (deal, its company association), no search.
     expect(runs.map((r) => [r.kind, r.status])).toEqual([
-      ['incremental', 'succeeded'],
+      ['changes', 'succeeded'],
       ['full', 'succeeded'],
     ]);
+    expect(runs[0]?.counts?.['deals']).toBe(1);
+    expect(runs[0]?.counts?.['apiCalls']).toBeLessThanOrEqual(4);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/righttouch_runs_total\{crm="hubspot",status="succeeded"\} 2/);
     expect(metrics).toMatch(/righttouch_records_written_total\{crm="hubspot"\} \d+/);
@@ -143,4 +146,36 @@ describe('the server against the sandbox', () => {
     expect(lag).toBeGreaterThanOrEqual(0);
     expect(lag).toBeLessThan(10);
   }, 60_000);
+
+  test('a change that arrives while another run holds the installation is synced once that run ends', async () => {
+    const lease = `sync:${installation.id}`;
+    expect(await server.store.acquireLease(lease, 'another-worker', 60_000, Date.now())).toBe(true);
+    const company = [...portal.objects.companies.records.values()].find(
+      (c) =>
+        c.properties['engagement_model'] === 'tech_touch' &&
+        [...portal.objects.deals.records.values()].some((d) => d.companyId === c.id),
+    );
+    const deal = [...portal.objects.deals.records.values()].find((d) => d.companyId === company?.id);
+    if (company === undefined || deal === undefined) throw new Error('no tech-touch company with a deal left');
+    const before = snapshotWatched(portal);
+    const started = Date.now();
+    Object.assign(deal.properties, {
+      amount: '450000',
+      dealstage: 'closedwon',
+      hs_is_closed: 'true',
+      hs_is_closed_won: 'true',
+      closedate: new Date(started).toISOString(),
+    });
+    deal.updatedAt = started;
+    portal.objects.deals.version++;
+    emitMutations(sandbox.webhooks ?? (undefined as never), portal, { deals: [deal.id], contacts: [] }, before);
+    // Held: the webhook's run is skipped, and tried again rather than dropped.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(company.properties['engagement_model']).toBe('tech_touch');
+    await server.store.releaseLease(lease, 'another-worker');
+    while (company.properties['engagement_model'] === 'tech_touch' && Date.now() - started < 15_000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(company.properties['engagement_model']).toBe('high_touch');
+  }, 30_000);
 });

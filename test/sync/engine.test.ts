@@ -109,6 +109,30 @@ describe('sync', () => {
     ]);
   });
 
+  test('a run over the records a webhook named reads just them by id, writes what moved and leaves the cursors', async () => {
+    await sync({ ...options, full: true });
+    const cursor = await store.getCursor(options.installationId, 'deals.modified');
+    crm.updateCalls.length = 0;
+    now += 40 * DAY;
+    crm.change('deals', 'd1', { amount: '40000' });
+    // Changed too, but no webhook named it: a by-id run does not see it (the scheduled run will).
+    crm.change('contacts', 'c-none', { hubspotscore: '95' });
+    const report = await sync({ ...options, only: { companies: [], contacts: [], deals: ['d1', 'gone'] } });
+    expect(report.kind).toBe('changes');
+    expect(report.pulled).toEqual({ companies: 0, contacts: 0, deals: 1 });
+    expect(crm.byIdCalls).toEqual([{ type: 'deals', ids: ['d1', 'gone'] }]);
+    expect(tiersWritten()).toEqual({ big: 'mid_touch', 'c-big': 'mid_touch' });
+    expect(await store.getCursor(options.installationId, 'deals.modified')).toBe(cursor);
+    expect((await store.listRuns(options.installationId))[0]?.kind).toBe('changes');
+    // The scheduled incremental run still finds the change nobody named.
+    crm.updateCalls.length = 0;
+    await sync(options);
+    expect(crm.writtenIds()).toContain('contact:c-none');
+    await expect(
+      sync({ ...options, full: true, only: { companies: [], contacts: [], deals: ['d1'] } }),
+    ).rejects.toThrow(/cannot be limited/);
+  });
+
   test('records the CRM refuses become rejected rows and are retried next run', async () => {
     crm.refuse.set('mid', 'OBJECT_NOT_FOUND: merged into 42');
     const first = await sync({ ...options, full: true });

@@ -93,6 +93,39 @@ export class FakeCrm implements Connector {
     }
   }
 
+  /** Ids asked of `readByIds`/`readDealsByIds`, per call. */
+  readonly byIdCalls: { type: string; ids: string[] }[] = [];
+
+  async *readByIds(type: 'companies' | 'contacts', ids: readonly string[], properties: readonly string[]) {
+    for await (const page of this.byIds(type, ids, properties))
+      yield page.map(({ id, properties: p }) => ({ id, properties: p }));
+  }
+
+  async *readDealsByIds(ids: readonly string[], properties: readonly string[]): AsyncIterable<CrmDeal[]> {
+    yield* this.byIds('deals', ids, properties);
+  }
+
+  private async *byIds(
+    type: 'companies' | 'contacts' | 'deals',
+    ids: readonly string[],
+    properties: readonly string[],
+  ): AsyncIterable<CrmDeal[]> {
+    for (let i = 0; i < ids.length; i += 2) {
+      this.apiCalls++;
+      this.byIdCalls.push({ type, ids: ids.slice(i, i + 2) });
+      await Promise.resolve();
+      const found = ids
+        .slice(i, i + 2)
+        .map((id) => this.objects[type].get(id))
+        .filter((o) => o !== undefined);
+      yield found.map((o) => ({
+        id: o.id,
+        properties: pick(o.properties, properties),
+        companyId: o.companyId ?? null,
+      }));
+    }
+  }
+
   async *readRemovals(since: number | undefined): AsyncIterable<Removal[]> {
     this.apiCalls++;
     await Promise.resolve();

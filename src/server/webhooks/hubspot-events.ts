@@ -161,6 +161,21 @@ export function mergeAffected(into: Affected, from: Affected): Affected {
   return into;
 }
 
+/** At most this many records are read by id in one webhook run; more make an incremental run. */
+export const MAX_BY_ID = 1000;
+
+/**
+ * The records to read by id for these changes, or undefined when an incremental run should handle
+ * them instead: nothing named (a nudge), a removal or merge (the incremental run reads removals
+ * and carries history over), or more than `MAX_BY_ID` records (searching is cheaper then).
+ */
+export function changedRecords(a: Affected): { companies: string[]; contacts: string[]; deals: string[] } | undefined {
+  if (OBJECT_KINDS.some((k) => a.removals[k].size > 0 || a.merges[k].size > 0)) return undefined;
+  const total = a.companies.size + a.contacts.size + a.deals.size;
+  if (total === 0 || total > MAX_BY_ID) return undefined;
+  return { companies: [...a.companies], contacts: [...a.contacts], deals: [...a.deals] };
+}
+
 export function copyAffected(a: Affected): Affected {
   return mergeAffected(emptyAffected(), a);
 }

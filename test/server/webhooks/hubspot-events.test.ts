@@ -2,7 +2,9 @@
 import { describe, expect, test } from 'vitest';
 import {
   affectedBy,
+  changedRecords,
   emptyAffected,
+  MAX_BY_ID,
   mergeAffected,
   parseHubSpotEvents,
   parseHubSpotEventsJson,
@@ -194,5 +196,26 @@ describe('affectedBy', () => {
     expect(sorted(merged.companies)).toEqual(['2']);
     expect(sorted(merged.removals.companies)).toEqual(['1']);
     expect(sorted(merged.merges.contacts)).toEqual([['5', '6']]);
+  });
+
+  test('changedRecords: named changes are read by id; removals, merges, nudges and floods make an incremental run', () => {
+    const changes = emptyAffected();
+    changes.deals.add('d1');
+    changes.contacts.add('c1');
+    expect(changedRecords(changes)).toEqual({ companies: [], contacts: ['c1'], deals: ['d1'] });
+    expect(changedRecords(emptyAffected())).toBeUndefined();
+    const removal = emptyAffected();
+    removal.deals.add('d1');
+    removal.removals.companies.add('9');
+    expect(changedRecords(removal)).toBeUndefined();
+    const merge = emptyAffected();
+    merge.companies.add('1');
+    merge.merges.companies.set('2', '1');
+    expect(changedRecords(merge)).toBeUndefined();
+    const flood = emptyAffected();
+    for (let i = 0; i <= MAX_BY_ID; i++) flood.contacts.add(String(i));
+    expect(changedRecords(flood)).toBeUndefined();
+    flood.contacts.delete('0');
+    expect(changedRecords(flood)?.contacts).toHaveLength(MAX_BY_ID);
   });
 });
