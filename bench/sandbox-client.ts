@@ -1,11 +1,19 @@
 /**
- * Starts the sandbox CRM in a child process (sandbox-process.ts) and talks to it: its URL, its
- * request statistics, its clock (moved ahead instead of waiting), and changes to its records.
+ * Starts a sandbox CRM (HubSpot's or the fake Salesforce org) in a child process
+ * (sandbox-process.ts) and talks to it: its URL and token, its request statistics, its clock
+ * (moved ahead instead of waiting), and changes to its records.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { MutateResult } from '../src/sandbox/generate.ts';
-import type { SandboxStats } from '../src/sandbox/stats.ts';
+
+/** What to serve: the CRM, the data's seed and size (HubSpot: companies/contacts/deals; Salesforce: accounts/contacts/leads/opportunities). */
+export interface SandboxSpec {
+  readonly crm: 'hubspot' | 'salesforce';
+  readonly seed: number;
+  readonly size: Readonly<Record<string, number>>;
+  /** HubSpot: the access token the sandbox accepts (Salesforce issues its own). */
+  readonly token: string;
+}
 
 export type SandboxRequest =
   | { readonly id: number; readonly kind: 'stats' }
@@ -13,37 +21,40 @@ export type SandboxRequest =
   | {
       readonly id: number;
       readonly kind: 'mutate';
-      readonly deals: number;
-      readonly contacts: number;
+      /** How many of each type to change (HubSpot: deals, contacts; Salesforce: opportunities, contacts, leads). */
+      readonly changes: Readonly<Record<string, number>>;
       readonly seed: number;
     };
 
 export type SandboxResponse =
-  | { readonly id: number; readonly kind: 'ready'; readonly url: string; readonly rssBytes: number }
-  | { readonly id: number; readonly kind: 'stats'; readonly stats: SandboxStats }
+  | {
+      readonly id: number;
+      readonly kind: 'ready';
+      readonly url: string;
+      readonly accessToken: string;
+      readonly rssBytes: number;
+    }
+  | { readonly id: number; readonly kind: 'stats'; readonly stats: unknown }
   | { readonly id: number; readonly kind: 'advanced'; readonly now: number }
-  | { readonly id: number; readonly kind: 'mutated'; readonly result: MutateResult };
+  | { readonly id: number; readonly kind: 'mutated'; readonly result: Record<string, string[]> };
 
 type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 export interface SandboxProcess {
   readonly url: string;
+  readonly accessToken: string;
   /** The sandbox's RSS once the portal was generated (bytes). */
   readonly rssBytes: number;
-  stats(): Promise<SandboxStats>;
+  /** The sandbox's statistics object (HubSpot's `SandboxStats`, Salesforce's `SalesforceStats`). */
+  stats(): Promise<unknown>;
   /** Moves the sandbox's clock ahead; resolves with its new time (epoch ms). */
   advance(ms: number): Promise<number>;
-  mutate(options: { deals: number; contacts: number; seed: number }): Promise<MutateResult>;
+  /** Changes that many records of each type; resolves with the changed ids by type. */
+  mutate(changes: Readonly<Record<string, number>>, seed: number): Promise<Record<string, string[]>>;
   close(): Promise<void>;
 }
 
-export async function startSandboxProcess(spec: {
-  seed: number;
-  companies: number;
-  contacts: number;
-  deals: number;
-  token: string;
-}): Promise<SandboxProcess> {
+export async function startSandboxProcess(spec: SandboxSpec): Promise<SandboxProcess> {
   const child: ChildProcess = fork(
     fileURLToPath(new URL('./sandbox-process.ts', import.meta.url)),
     [JSON.stringify(spec)],
@@ -75,6 +86,7 @@ export async function startSandboxProcess(spec: {
   if (first.kind !== 'ready') throw new Error('the sandbox process did not start');
   return {
     url: first.url,
+    accessToken: first.accessToken,
     rssBytes: first.rssBytes,
     async stats() {
       const answer = await ask({ kind: 'stats' });
@@ -86,8 +98,8 @@ export async function startSandboxProcess(spec: {
       if (answer.kind !== 'advanced') throw new Error(`unexpected answer ${answer.kind}`);
       return answer.now;
     },
-    async mutate(options) {
-      const answer = await ask({ kind: 'mutate', ...options });
+    async mutate(changes, seed) {
+      const answer = await ask({ kind: 'mutate', changes, seed });
       if (answer.kind !== 'mutated') throw new Error(`unexpected answer ${answer.kind}`);
       return answer.result;
     },

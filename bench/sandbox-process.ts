@@ -1,50 +1,95 @@
 /**
- * The sandbox CRM in its own process, for benchmarks that measure RightTouch's memory: the
- * portal (hundreds of thousands of records) lives here, not in the benchmark's process. Started
- * by `startSandboxProcess` (sandbox-client.ts) through `fork`; it answers messages on the IPC
- * channel (see `Request` there) and exits when the channel closes.
+ * A sandbox CRM in its own process, for benchmarks that measure RightTouch's memory: the portal
+ * or org (hundreds of thousands of records) lives here, not in the benchmark's process. Started
+ * by `startSandboxProcess` (sandbox-client.ts) through `fork`, with the spec as its argument; it
+ * answers messages on the IPC channel and exits when the channel closes.
  */
 import { generatePortal, mutate } from '../src/sandbox/generate.ts';
+import { generateOrg, mutateOrg } from '../src/sandbox/salesforce/generate.ts';
+import { createSalesforceSandbox } from '../src/sandbox/salesforce/server.ts';
 import { createSandbox } from '../src/sandbox/server.ts';
-import type { SandboxRequest, SandboxResponse } from './sandbox-client.ts';
+import type { SandboxRequest, SandboxResponse, SandboxSpec } from './sandbox-client.ts';
 
 const send = (message: SandboxResponse): void => {
   process.send?.(message);
 };
 
-const spec = JSON.parse(process.argv[2] ?? '{}') as {
-  seed: number;
-  companies: number;
-  contacts: number;
-  deals: number;
-  token: string;
-};
-const portal = generatePortal(spec);
+const spec = JSON.parse(process.argv[2] ?? '{}') as SandboxSpec;
 let offsetMs = 0;
 const now = (): number => Date.now() + offsetMs;
-const sandbox = createSandbox({ portal, token: spec.token, now });
-const running = await sandbox.listen(0);
+const counts = (named: Readonly<Record<string, number>>, name: string): number => named[name] ?? 0;
 
+interface Served {
+  readonly url: string;
+  readonly accessToken: string;
+  stats(): unknown;
+  mutate(changes: Readonly<Record<string, number>>, seed: number): Record<string, string[]>;
+  close(): Promise<void>;
+}
+
+async function serve(): Promise<Served> {
+  if (spec.crm === 'hubspot') {
+    const portal = generatePortal({ seed: spec.seed, ...spec.size });
+    const sandbox = createSandbox({ portal, token: spec.token, now });
+    const running = await sandbox.listen(0);
+    return {
+      url: running.url,
+      accessToken: spec.token,
+      stats: () => sandbox.stats,
+      mutate: (changes, seed) => ({
+        ...mutate(portal, {
+          deals: counts(changes, 'deals'),
+          contacts: counts(changes, 'contacts'),
+          seed,
+          now: now(),
+        }),
+      }),
+      close: () => running.close(),
+    };
+  }
+  const org = generateOrg({ seed: spec.seed, ...spec.size, now: now() });
+  const sandbox = createSalesforceSandbox({ org, dailyApiLimit: 10_000_000, now });
+  const running = await sandbox.listen();
+  return {
+    url: running.url,
+    accessToken: sandbox.tokens.issue().accessToken,
+    stats: () => sandbox.stats,
+    mutate: (changes, seed) => ({
+      ...mutateOrg(org, {
+        opportunities: counts(changes, 'opportunities'),
+        contacts: counts(changes, 'contacts'),
+        leads: counts(changes, 'leads'),
+        seed,
+        now: now(),
+      }),
+    }),
+    close: () => running.close(),
+  };
+}
+
+const served = await serve();
 process.on('message', (raw) => {
   const request = raw as SandboxRequest;
   switch (request.kind) {
     case 'stats':
-      send({ id: request.id, kind: 'stats', stats: structuredClone(sandbox.stats) });
+      send({ id: request.id, kind: 'stats', stats: structuredClone(served.stats()) });
       return;
     case 'advance':
       offsetMs += request.ms;
       send({ id: request.id, kind: 'advanced', now: now() });
       return;
     case 'mutate':
-      send({
-        id: request.id,
-        kind: 'mutated',
-        result: mutate(portal, { deals: request.deals, contacts: request.contacts, seed: request.seed, now: now() }),
-      });
+      send({ id: request.id, kind: 'mutated', result: served.mutate(request.changes, request.seed) });
       return;
   }
 });
 process.on('disconnect', () => {
-  void running.close().finally(() => process.exit(0));
+  void served.close().finally(() => process.exit(0));
 });
-send({ id: 0, kind: 'ready', url: running.url, rssBytes: process.memoryUsage().rss });
+send({
+  id: 0,
+  kind: 'ready',
+  url: served.url,
+  accessToken: served.accessToken,
+  rssBytes: process.memoryUsage().rss,
+});

@@ -300,7 +300,7 @@ async function main(): Promise<void> {
   log(`generating a portal of ${size.companies} companies, ${size.contacts} contacts, ${size.deals} deals ...`);
   const generateStart = performance.now();
   const token = `bench-${crypto.randomUUID()}`;
-  const sandbox: SandboxProcess = await startSandboxProcess({ seed: SEED, token, ...size });
+  const sandbox: SandboxProcess = await startSandboxProcess({ crm: 'hubspot', seed: SEED, token, size });
   const generatedMs = performance.now() - generateStart;
   // The sandbox's clock and the engine's, which the bench moves ahead together instead of waiting.
   let clockOffsetMs = 0;
@@ -316,7 +316,7 @@ async function main(): Promise<void> {
 
     const measure = async (name: RunName, work: () => Promise<SyncReport | undefined>): Promise<RunFigures> => {
       log(`${RUN_TITLES[name]} ...`);
-      const stats = copyStats(await sandbox.stats());
+      const stats = copyStats((await sandbox.stats()) as SandboxStats);
       const calls = connector.apiCalls;
       const start = performance.now();
       const report = await work();
@@ -325,7 +325,7 @@ async function main(): Promise<void> {
         name,
         wallMs,
         connector.apiCalls - calls,
-        requestsBetween(stats, copyStats(await sandbox.stats())),
+        requestsBetween(stats, copyStats((await sandbox.stats()) as SandboxStats)),
         report,
       );
       log(`  ${seconds(wallMs)}, ${run.apiCalls.connector} API calls, bound / actual ${run.bound.ratio.toFixed(2)}`);
@@ -361,7 +361,8 @@ async function main(): Promise<void> {
     clockOffsetMs += CLOCK_STEP_MS;
     await sandbox.advance(CLOCK_STEP_MS);
     const second = await measure('second', syncRun(false));
-    const changed = await sandbox.mutate({ deals: CHANGED_DEALS, contacts: CHANGED_CONTACTS, seed: SEED + 1 });
+    const mutated = await sandbox.mutate({ deals: CHANGED_DEALS, contacts: CHANGED_CONTACTS }, SEED + 1);
+    const changed = { deals: mutated['deals'] ?? [], contacts: mutated['contacts'] ?? [] };
     const incremental = await measure('incremental', syncRun(false));
 
     const records = size.companies + size.contacts;

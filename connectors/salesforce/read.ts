@@ -132,42 +132,44 @@ export async function* readDeals(context: SalesforceContext, options: ReadOption
  * Records that left since a time: converted leads (their history goes to the contact), and
  * Accounts, Contacts and Leads deleted or merged (a merge's loser names its winner in
  * MasterRecordId). Deleted rows come from queryAll (`scanAll`), while the Recycle Bin keeps them.
+ * Leads take one query for both: converted or deleted (a converted lead deleted later still hands
+ * its history to its contact).
  */
 export async function* readRemovals(
   context: SalesforceContext,
   modifiedSince: number | undefined,
 ): AsyncGenerator<Removal[]> {
   const window = modifiedSince === undefined ? [] : [`SystemModstamp >= ${dateTimeLiteral(modifiedSince)}`];
-  const converted = soql(SOBJECT.lead, ['ConvertedContactId'], ['IsConverted = true', ...window]);
-  for await (const page of pages(context, converted)) {
-    yield page.map((record) => {
-      const contactId = fieldText(record['ConvertedContactId']);
-      return {
-        type: 'contact' as const,
-        id: String(record.Id),
-        successorId: contactId === null || contactId === '' ? null : contactId,
-        reason: 'converted' as const,
-      };
-    });
-  }
   const objects = [
     ['company', SOBJECT.company],
     ['contact', SOBJECT.contact],
-    ['contact', SOBJECT.lead],
   ] as const;
   for (const [type, object] of objects) {
     const deleted = soql(object, ['MasterRecordId'], ['IsDeleted = true', ...window]);
-    for await (const page of pages(context, deleted, true)) {
-      yield page.map((record) => {
-        const winner = fieldText(record['MasterRecordId']);
-        const merged = winner !== null && winner !== '';
-        return {
-          type,
-          id: String(record.Id),
-          successorId: merged ? winner : null,
-          reason: merged ? ('merged' as const) : ('deleted' as const),
-        };
-      });
-    }
+    for await (const page of pages(context, deleted, true)) yield page.map((record) => deletion(type, record));
   }
+  const leads = soql(
+    SOBJECT.lead,
+    ['IsConverted', 'ConvertedContactId', 'MasterRecordId'],
+    ['(IsConverted = true OR IsDeleted = true)', ...window],
+  );
+  for await (const page of pages(context, leads, true)) {
+    yield page.map((record): Removal => {
+      if (record['IsConverted'] !== true) return deletion('contact', record);
+      const contactId = fieldText(record['ConvertedContactId']);
+      return {
+        type: 'contact',
+        id: String(record.Id),
+        successorId: contactId === null || contactId === '' ? null : contactId,
+        reason: 'converted',
+      };
+    });
+  }
+}
+
+/** A deleted row: merged when it names its winner (MasterRecordId), else simply deleted. */
+function deletion(type: 'company' | 'contact', record: SfRecord): Removal {
+  const winner = fieldText(record['MasterRecordId']);
+  const merged = winner !== null && winner !== '';
+  return { type, id: String(record.Id), successorId: merged ? winner : null, reason: merged ? 'merged' : 'deleted' };
 }
