@@ -13,6 +13,8 @@ export interface SandboxSpec {
   readonly size: Readonly<Record<string, number>>;
   /** HubSpot: the access token the sandbox accepts (Salesforce issues its own). */
   readonly token: string;
+  /** HubSpot: false turns the sandbox's rate limits off (default on). */
+  readonly limits?: boolean;
 }
 
 export type SandboxRequest =

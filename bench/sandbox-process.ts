@@ -30,7 +30,12 @@ interface Served {
 async function serve(): Promise<Served> {
   if (spec.crm === 'hubspot') {
     const portal = generatePortal({ seed: spec.seed, ...spec.size });
-    const sandbox = createSandbox({ portal, token: spec.token, now });
+    const sandbox = createSandbox({
+      portal,
+      token: spec.token,
+      now,
+      ...(spec.limits === false ? { limits: false } : {}),
+    });
     const running = await sandbox.listen(0);
     return {
       url: running.url,

@@ -150,9 +150,12 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     const pulled = { companies: 0, contacts: 0, deals: 0 };
     const seen = { company: new Set<string>(), contact: new Set<string>(), deal: new Set<string>() };
     const properties = options.tierProperties ?? connector.tierProperties ?? HUBSPOT_TIER_PROPERTIES;
-    // What was last written, so the tier values read back from the CRM can be checked against it.
-    const stored = new Map<string, StoredTier>();
-    for await (const tier of store.storedTiers(installationId)) stored.set(`${tier.type}\u0000${tier.id}`, tier);
+    // What was last written, so the tier values read back from the CRM can be checked against it
+    // (compact: one of these per record of the installation).
+    const stored = new Map<string, LastWritten>();
+    const tierNames = new Map<string, string>();
+    for await (const tier of store.storedTiers(installationId))
+      stored.set(`${tier.type}\u0000${tier.id}`, lastWritten(tier, tierNames));
     // Records whose tier in the CRM is not what we last wrote (edited by hand, a write lost in a
     // crash, a store started afresh): their value in the CRM, so the diff below compares with it.
     const inCrm = new Map<string, string>();
@@ -175,11 +178,10 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
           const key = `${recordType}\u0000${object.id}`;
           const value = tierValue(object.properties[properties.tier], object.properties[properties.reason]);
           const before = stored.get(key);
-          if (
-            before?.writtenAt === null ||
-            before === undefined ||
-            value !== tierValue(before.tier, reasonText(before.reasons))
-          ) {
+          if (before === undefined && value === NO_TIER) {
+            // Never written and nothing in the CRM: the diff writes it anyway.
+            inCrm.delete(key);
+          } else if (before === undefined || !before.written || value !== before.value) {
             inCrm.set(key, value);
           } else {
             inCrm.delete(key);
@@ -230,17 +232,18 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       }
     }
     if (full) deleted += await dropUnseen(store, installationId, seen);
+    for (const ids of Object.values(seen)) ids.clear();
 
-    // 2. Classify the whole installation.
+    // 2. Classify the whole installation, and 3. diff each decision as it comes against what was
+    // last written and, for records read this run, what the CRM holds (only what changed is kept).
     const now = clock();
-    const decisions = await classifyInstallation(store, installationId, mapping, options.policy, now);
-
-    // 3. Diff against what was last written and, for records read this run, what the CRM holds.
     const changed: Decision[] = [];
     const alreadyInCrm: Decision[] = [];
     const moves: TierMove[] = [];
     let moved = 0;
-    for (const decision of decisions.decisions) {
+    let decided = 0;
+    const summary = await classifyEach(store, installationId, mapping, options.policy, now, (decision) => {
+      decided++;
       const key = `${decision.type}\u0000${decision.id}`;
       const wanted = tierValue(decision.tier, reasonText(decision.reasons));
       const crmValue = inCrm.get(key);
@@ -260,16 +263,10 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       if (crmValue !== undefined) {
         if (crmValue === wanted) alreadyInCrm.push(decision);
         else changed.push(decision);
-        continue;
+        return;
       }
-      if (
-        before === undefined ||
-        before.writtenAt === null ||
-        tierValue(before.tier, reasonText(before.reasons)) !== wanted
-      ) {
-        changed.push(decision);
-      }
-    }
+      if (before === undefined || !before.written || before.value !== wanted) changed.push(decision);
+    });
     stored.clear();
     inCrm.clear();
     const batchSize = options.batchSize ?? connector.writeBatchSize ?? 100;
@@ -335,7 +332,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       dryRun,
       pulled,
       deleted,
-      decided: decisions.decisions.length,
+      decided,
       changed: changed.length,
       moves,
       moved,
@@ -345,7 +342,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       writeCalls,
       apiCalls: connector.apiCalls - callsBefore,
       rateLimited: (connector.rateLimited ?? 0) - limitedBefore,
-      summary: decisions.summary,
+      summary,
     };
     await store.finishRun(
       run.id,
@@ -364,7 +361,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
           // The tier mix after the run, for "distribution over time".
           ...Object.fromEntries(
             (['company', 'contact'] as const).flatMap((type) =>
-              Object.entries(decisions.summary[type].tiers).map(([tier, count]) => [`tiers.${type}.${tier}`, count]),
+              Object.entries(summary[type].tiers).map(([tier, count]) => [`tiers.${type}.${tier}`, count]),
             ),
           ),
         },
@@ -378,6 +375,27 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     await store.finishRun(run.id, { status: 'failed', counts: {}, errors: [message] }, clock().getTime());
     throw error;
   }
+}
+
+/** What was last written for a record, as the diff needs it. */
+interface LastWritten {
+  readonly tier: string;
+  /** `tierValue` of the tier and reason written. */
+  readonly value: string;
+  /** False while the write is not confirmed (recorded before writing; a crash leaves it so). */
+  readonly written: boolean;
+}
+
+const NO_TIER = tierValue(null, null);
+
+function lastWritten(tier: StoredTier, names: Map<string, string>): LastWritten {
+  // Tier names repeat across every record: keep one copy of each.
+  let name = names.get(tier.tier);
+  if (name === undefined) {
+    name = tier.tier;
+    names.set(name, name);
+  }
+  return { tier: name, value: tierValue(tier.tier, reasonText(tier.reasons)), written: tier.writtenAt !== null };
 }
 
 /** Deal totals are worked out at classification time from the mirrored deals, not stored. */
@@ -416,32 +434,53 @@ export async function classifyInstallation(
   policy: Policy,
   now: Date,
 ): Promise<{ decisions: Decision[]; summary: RunSummary }> {
+  const decisions: Decision[] = [];
+  const summary = await classifyEach(store, installationId, mapping, policy, now, (decision) => {
+    decisions.push(decision);
+  });
+  return { decisions, summary };
+}
+
+/**
+ * Classifies every mirrored record, handing each decision to `onDecision` as it is made
+ * (companies first, then contacts) rather than keeping them: companies are held (capacity ranks
+ * them all), contacts are read a second time from the store, a page at a time.
+ */
+export async function classifyEach(
+  store: Store,
+  installationId: string,
+  mapping: Mapping,
+  policy: Policy,
+  now: Date,
+  onDecision: (decision: Decision) => void,
+): Promise<RunSummary> {
   const windowDays = mapping.company.deals?.dealSize?.windowDays ?? 365;
   const deals: MirrorDeal[] = [];
   for await (const deal of store.deals(installationId)) deals.push(deal);
   const totals = dealTotals(deals, now.getTime(), windowDays);
+  deals.length = 0;
   const previous = [];
   for await (const entry of store.previousTiers(installationId)) previous.push(entry);
   const run = new TieringRun(policy, { now, previous });
-  const contacts: CanonicalRecord[] = [];
-  const companyOrder: number[] = [];
+  previous.length = 0;
+  let companies = 0;
   const dealsConfig = mapping.company.deals;
   for await (const page of store.records(installationId, PAGE)) {
     for (const record of page) {
-      if (record.type === 'contact') {
-        contacts.push(record);
-        continue;
-      }
+      if (record.type === 'contact') continue;
       const fields = { ...record.fields };
       const total = totals.get(record.id);
       if (dealsConfig?.dealSize !== undefined) fields['dealSize'] = total?.dealSize ?? 0;
       if (dealsConfig?.openDealAmount === true) fields['openDealAmount'] = total?.openDealAmount ?? 0;
       run.addCompany({ ...record, fields });
-      companyOrder.push(companyOrder.length);
+      companies++;
     }
   }
+  totals.clear();
   run.settle();
-  const decisions: Decision[] = companyOrder.map((index) => run.companyDecisionAt(index));
-  for (const contact of contacts) decisions.push(run.decideContact(contact));
-  return { decisions, summary: run.summary() };
+  for (let index = 0; index < companies; index++) onDecision(run.companyDecisionAt(index));
+  for await (const page of store.records(installationId, PAGE)) {
+    for (const record of page) if (record.type === 'contact') onDecision(run.decideContact(record));
+  }
+  return run.summary();
 }
