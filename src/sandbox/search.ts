@@ -291,9 +291,15 @@ interface CacheEntry {
   readonly matches: CrmRecord[];
 }
 
-/** Runs searches, keeping the last few sorted results (keyed by query) until the store changes. */
+/**
+ * Runs searches, keeping the last few sorted results (keyed by query) until the store changes,
+ * and every record of a type sorted by each sort asked for (an index, as HubSpot's search has):
+ * a query filters that order instead of sorting its matches, so keyset paging — a new filter
+ * value on every page — costs one pass over the records, not a sort of them.
+ */
 export class SearchEngine {
   readonly #cache = new Map<string, CacheEntry>();
+  readonly #sorted = new Map<string, CacheEntry>();
   readonly #size: number;
 
   constructor(size = 16) {
@@ -303,34 +309,44 @@ export class SearchEngine {
   matches(type: ObjectType, schema: Schema, store: ObjectStore, query: SearchQuery): CrmRecord[] {
     const cached = this.#cache.get(query.key);
     if (cached?.version === store.version) return cached.matches;
-    const matches = this.#run(type, schema, store, query);
-    this.#cache.delete(query.key);
-    this.#cache.set(query.key, { version: store.version, matches });
-    if (this.#cache.size > this.#size) {
-      const oldest = this.#cache.keys().next().value;
-      if (oldest !== undefined) this.#cache.delete(oldest);
-    }
+    const matches = this.#ordered(type, schema, store, query.sort).filter((record) => query.predicate(record));
+    remember(this.#cache, query.key, { version: store.version, matches }, this.#size);
     return matches;
   }
 
-  #run(type: ObjectType, schema: Schema, store: ObjectStore, query: SearchQuery): CrmRecord[] {
-    const matches: CrmRecord[] = [];
-    for (const record of store.records.values()) if (query.predicate(record)) matches.push(record);
+  /** Every record of the store in the order of `sort` (default: creation, oldest first). */
+  #ordered(type: ObjectType, schema: Schema, store: ObjectStore, sort: SearchQuery['sort']): CrmRecord[] {
+    const key = JSON.stringify([type, sort ?? null]);
+    const cached = this.#sorted.get(key);
+    if (cached?.version === store.version) return cached.matches;
+    const records = [...store.records.values()];
     const byId = (a: CrmRecord, b: CrmRecord): number => Number(a.id) - Number(b.id);
-    if (query.sort === undefined) {
-      // Default order: creation, oldest first.
-      return matches.sort((a, b) => a.createdAt - b.createdAt || byId(a, b));
+    let ordered: CrmRecord[];
+    if (sort === undefined) {
+      ordered = records.sort((a, b) => a.createdAt - b.createdAt || byId(a, b));
+    } else {
+      const { kind, get } = accessor(type, schema, sort.property);
+      const direction = sort.descending ? -1 : 1;
+      const keyed = records.map((record) => ({ record, key: keyOf(kind, get(record)) }));
+      keyed.sort((a, b) => {
+        if (a.key === undefined || b.key === undefined) {
+          // Records without a value come last either way.
+          return a.key === b.key ? byId(a.record, b.record) : a.key === undefined ? 1 : -1;
+        }
+        return direction * compareKeys(a.key, b.key) || byId(a.record, b.record);
+      });
+      ordered = keyed.map((entry) => entry.record);
     }
-    const { kind, get } = accessor(type, schema, query.sort.property);
-    const direction = query.sort.descending ? -1 : 1;
-    const keyed = matches.map((record) => ({ record, key: keyOf(kind, get(record)) }));
-    keyed.sort((a, b) => {
-      if (a.key === undefined || b.key === undefined) {
-        // Records without a value come last either way.
-        return a.key === b.key ? byId(a.record, b.record) : a.key === undefined ? 1 : -1;
-      }
-      return direction * compareKeys(a.key, b.key) || byId(a.record, b.record);
-    });
-    return keyed.map((entry) => entry.record);
+    remember(this.#sorted, key, { version: store.version, matches: ordered }, this.#size);
+    return ordered;
+  }
+}
+
+function remember(cache: Map<string, CacheEntry>, key: string, entry: CacheEntry, size: number): void {
+  cache.delete(key);
+  cache.set(key, entry);
+  if (cache.size > size) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
   }
 }
