@@ -260,6 +260,12 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
           });
         }
       }
+      // Only an over-capacity rank moved ("ranked 134th" → "135th": any company moving above it
+      // shifts every rank below): full runs (the nightly reconcile) rewrite it, others leave it, so
+      // that one deal does not rewrite thousands of waitlisted companies and their contacts.
+      if (!full && before?.written === true && before.tier === decision.tier && sameButRank(before.value, wanted)) {
+        if (crmValue === undefined || crmValue === before.value) return;
+      }
       if (crmValue !== undefined) {
         if (crmValue === wanted) alreadyInCrm.push(decision);
         else changed.push(decision);
@@ -387,6 +393,15 @@ interface LastWritten {
 }
 
 const NO_TIER = tierValue(null, null);
+
+/** The ordinal rank in an over-capacity reason ("…; ranked 134th by dealSize) → …"). */
+const CAPACITY_RANK = /; ranked \d+(?:st|nd|rd|th) by /g;
+
+/** True when two tier values differ at most in their over-capacity ranks. */
+function sameButRank(a: string, b: string): boolean {
+  if (a === b) return true;
+  return a.replace(CAPACITY_RANK, '; ranked by ') === b.replace(CAPACITY_RANK, '; ranked by ');
+}
 
 function lastWritten(tier: StoredTier, names: Map<string, string>): LastWritten {
   // Tier names repeat across every record: keep one copy of each.

@@ -133,6 +133,37 @@ describe('sync', () => {
     ).rejects.toThrow(/cannot be limited/);
   });
 
+  test('a shifted over-capacity rank alone is rewritten by the next full sync, not by incremental runs', async () => {
+    for (const [id, amount] of [
+      ['h1', '400000'],
+      ['h2', '300000'],
+      ['h3', '200000'],
+      ['h4', '120000'],
+    ] as const) {
+      crm.put('companies', id, {});
+      crm.putDeal(`deal-${id}`, id, won(amount));
+    }
+    await sync({ ...options, full: true });
+    const reason = (id: string): string | null | undefined =>
+      crm.objects.companies.get(id)?.properties['engagement_model_reason'];
+    // Two High-touch seats: h1 and h2; h3, big (150,000) and h4 wait, ranked 3rd, 4th and 5th.
+    expect(reason('h3')).toMatch(/ranked 3rd by /);
+    expect(reason('big')).toMatch(/ranked 4th by /);
+    crm.updateCalls.length = 0;
+    now += 40 * DAY;
+    // A 250,000 deal puts `small` third: everyone below it moves down a rank.
+    crm.change('deals', 'd4', won('250000'));
+    await sync(options);
+    expect(crm.writtenIds().sort()).toEqual(['company:small', 'contact:c-hot']);
+    expect(reason('small')).toMatch(/ranked 3rd by /);
+    expect(reason('big')).toMatch(/ranked 4th by /); // left as it was
+    crm.updateCalls.length = 0;
+    await sync({ ...options, full: true });
+    expect(crm.writtenIds().sort()).toEqual(['company:big', 'company:h3', 'company:h4']);
+    expect(reason('h3')).toMatch(/ranked 4th by /);
+    expect(reason('big')).toMatch(/ranked 5th by /);
+  });
+
   test('records the CRM refuses become rejected rows and are retried next run', async () => {
     crm.refuse.set('mid', 'OBJECT_NOT_FOUND: merged into 42');
     const first = await sync({ ...options, full: true });
