@@ -53,6 +53,11 @@ export interface SearchQuery {
   readonly sort: { readonly property: string; readonly descending: boolean } | undefined;
   /** Identifies the filters, sort and query (the cache key). */
   readonly key: string;
+  /**
+   * Set when the whole query is one GTE/GT filter on the ascending sort property (a keyset page):
+   * its matches are then a slice of the sorted index, found by binary search.
+   */
+  readonly from?: { readonly key: Key; readonly inclusive: boolean } | undefined;
   readonly properties: string[] | undefined;
   readonly limit: number;
   readonly offset: number;
@@ -278,6 +283,7 @@ export function parseSearch(type: ObjectType, schema: Schema, body: unknown, cap
     : undefined;
   return {
     predicate: (record) => groups(record) && query(record),
+    from: request['query'] === undefined ? keysetBound(type, schema, request['filterGroups'], sort) : undefined,
     sort,
     key: JSON.stringify([type, request['filterGroups'] ?? null, sort ?? null, request['query'] ?? null]),
     properties,
@@ -286,9 +292,29 @@ export function parseSearch(type: ObjectType, schema: Schema, body: unknown, cap
   };
 }
 
+/** The lower bound of a query that is a single GTE/GT filter on its ascending sort property. */
+function keysetBound(
+  type: ObjectType,
+  schema: Schema,
+  filterGroups: unknown,
+  sort: SearchQuery['sort'],
+): SearchQuery['from'] {
+  if (sort === undefined || sort.descending || !Array.isArray(filterGroups) || filterGroups.length !== 1) return;
+  const [group] = filterGroups as unknown[];
+  const filters = isRecord(group) && Array.isArray(group['filters']) ? (group['filters'] as unknown[]) : [];
+  const [filter] = filters;
+  if (filters.length !== 1 || !isRecord(filter) || filter['propertyName'] !== sort.property) return;
+  const operator = filter['operator'];
+  if (operator !== 'GTE' && operator !== 'GT') return;
+  const key = keyOf(accessor(type, schema, sort.property).kind, text(filter['value']));
+  return key === undefined ? undefined : { key, inclusive: operator === 'GTE' };
+}
+
 interface CacheEntry {
   readonly version: number;
   readonly matches: CrmRecord[];
+  /** For the sorted index: each record's sort key (undefined: no value, sorted last). */
+  readonly keys?: readonly (Key | undefined)[];
 }
 
 /**
@@ -309,19 +335,24 @@ export class SearchEngine {
   matches(type: ObjectType, schema: Schema, store: ObjectStore, query: SearchQuery): CrmRecord[] {
     const cached = this.#cache.get(query.key);
     if (cached?.version === store.version) return cached.matches;
-    const matches = this.#ordered(type, schema, store, query.sort).filter((record) => query.predicate(record));
+    const ordered = this.#ordered(type, schema, store, query.sort);
+    const matches =
+      query.from === undefined || ordered.keys === undefined
+        ? ordered.matches.filter((record) => query.predicate(record))
+        : slice(ordered.matches, ordered.keys, query.from);
     remember(this.#cache, query.key, { version: store.version, matches }, this.#size);
     return matches;
   }
 
   /** Every record of the store in the order of `sort` (default: creation, oldest first). */
-  #ordered(type: ObjectType, schema: Schema, store: ObjectStore, sort: SearchQuery['sort']): CrmRecord[] {
+  #ordered(type: ObjectType, schema: Schema, store: ObjectStore, sort: SearchQuery['sort']): CacheEntry {
     const key = JSON.stringify([type, sort ?? null]);
     const cached = this.#sorted.get(key);
-    if (cached?.version === store.version) return cached.matches;
+    if (cached?.version === store.version) return cached;
     const records = [...store.records.values()];
     const byId = (a: CrmRecord, b: CrmRecord): number => Number(a.id) - Number(b.id);
     let ordered: CrmRecord[];
+    let keys: (Key | undefined)[] | undefined;
     if (sort === undefined) {
       ordered = records.sort((a, b) => a.createdAt - b.createdAt || byId(a, b));
     } else {
@@ -336,10 +367,43 @@ export class SearchEngine {
         return direction * compareKeys(a.key, b.key) || byId(a.record, b.record);
       });
       ordered = keyed.map((entry) => entry.record);
+      keys = keyed.map((entry) => entry.key);
     }
-    remember(this.#sorted, key, { version: store.version, matches: ordered }, this.#size);
-    return ordered;
+    const entry: CacheEntry =
+      keys === undefined
+        ? { version: store.version, matches: ordered }
+        : { version: store.version, matches: ordered, keys };
+    remember(this.#sorted, key, entry, this.#size);
+    return entry;
   }
+}
+
+/** The records of an ascending index from a lower bound up to the first without a value. */
+function slice(
+  ordered: readonly CrmRecord[],
+  keys: readonly (Key | undefined)[],
+  from: NonNullable<SearchQuery['from']>,
+): CrmRecord[] {
+  const before = (key: Key | undefined): boolean => {
+    if (key === undefined) return false;
+    const c = compareKeys(key, from.key);
+    return from.inclusive ? c < 0 : c <= 0;
+  };
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (before(keys[mid])) low = mid + 1;
+    else high = mid;
+  }
+  let end = low;
+  let top = keys.length;
+  while (end < top) {
+    const mid = (end + top) >>> 1;
+    if (keys[mid] !== undefined) end = mid + 1;
+    else top = mid;
+  }
+  return ordered.slice(low, end);
 }
 
 function remember(cache: Map<string, CacheEntry>, key: string, entry: CacheEntry, size: number): void {

@@ -6,7 +6,7 @@ import {
   BatchInputPublicFetchAssociationsBatchRequest,
   PublicFetchAssociationsBatchRequest,
 } from '@hubspot/api-client/lib/codegen/crm/associations/v4/index.js';
-import { FilterOperatorEnum } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
+import { FilterOperatorEnum, type Filter } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
 import {
   OptionInput,
   PropertyCreate,
@@ -181,6 +181,30 @@ describe('search (POST /crm/v3/objects/{type}/search)', () => {
     expect(total).toBe(expected.length);
     expect(seen.sort()).toEqual(expected.map((c) => c.id).sort());
     expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it('a keyset page (one GT/GTE filter on the sort property) finds what the same filter among others finds', async () => {
+    const times = [...portal.objects.contacts.records.values()].map((c) => c.updatedAt).sort((a, b) => a - b);
+    const at = String(times[Math.floor(times.length / 2)]);
+    for (const operator of [FilterOperatorEnum.Gt, FilterOperatorEnum.Gte]) {
+      const ids = async (filters: Filter[]): Promise<[number, string[]]> => {
+        const page = await h.client.crm.objects.searchApi.doSearch(
+          'contacts',
+          searchBody([filters], { sorts: [sortBy('lastmodifieddate')], limit: 200 }),
+        );
+        return [page.total, page.results.map((c) => c.id)];
+      };
+      const keyset = await ids([filter('lastmodifieddate', operator, at)]);
+      // A second, always-true filter takes the general path (filter every record, in index order).
+      const general = await ids([
+        filter('lastmodifieddate', operator, at),
+        filter('hs_object_id', FilterOperatorEnum.HasProperty),
+      ]);
+      expect(keyset).toEqual(general);
+      expect(keyset[0]).toBe(
+        times.filter((t) => (operator === FilterOperatorEnum.Gt ? t > Number(at) : t >= Number(at))).length,
+      );
+    }
   });
 
   it('filters companies on hs_lastmodifieddate with GTE and LT together, sorted descending', async () => {
