@@ -394,11 +394,11 @@ interface LastWritten {
 
 const NO_TIER = tierValue(null, null);
 
-/** The ordinal rank in an over-capacity reason ("…; ranked 134th by dealSize) → …"). */
-const CAPACITY_RANK = /; ranked \d+(?:st|nd|rd|th) by /g;
+/** The ordinal rank in an over-capacity reason ("…; ranked 134th by dealSize) → …", "1,234th"). */
+const CAPACITY_RANK = /; ranked [\d,]+(?:st|nd|rd|th) by /g;
 
 /** True when two tier values differ at most in their over-capacity ranks. */
-function sameButRank(a: string, b: string): boolean {
+export function sameButRank(a: string, b: string): boolean {
   if (a === b) return true;
   return a.replace(CAPACITY_RANK, '; ranked by ') === b.replace(CAPACITY_RANK, '; ranked by ');
 }
