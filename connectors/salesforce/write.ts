@@ -96,15 +96,18 @@ async function viaCollections(context: SalesforceContext, object: string, record
 }
 
 async function viaBulk(context: SalesforceContext, object: string, records: SfRecord[]): Promise<Outcome> {
+  // Each step is retried on a dropped connection or a 5xx, as collections are: jsforce retries no
+  // POST/PUT/PATCH, and the first request after a long classification can meet a keep-alive
+  // connection the server has closed meanwhile ("other side closed").
   const job = context.conn.bulk2.createJob({ object, operation: 'update' });
-  await context.call(() => job.open());
-  await context.call(() => job.uploadData(records));
-  await context.call(() => job.close());
+  await withRetries(context, () => job.open());
+  await withRetries(context, () => job.uploadData(records));
+  await withRetries(context, () => job.close());
   // Manual polling: jsforce's loadAndWaitForResults deletes the job on its own poll timeout.
-  await context.call(() => job.poll(context.bulkPoll.intervalMs, context.bulkPoll.timeoutMs));
-  const succeeded = await context.call(() => job.getSuccessfulResults());
-  const failed = await context.call(() => job.getFailedResults());
-  const unprocessed = await context.call(() => job.getUnprocessedRecords());
+  await withRetries(context, () => job.poll(context.bulkPoll.intervalMs, context.bulkPoll.timeoutMs));
+  const succeeded = await withRetries(context, () => job.getSuccessfulResults());
+  const failed = await withRetries(context, () => job.getFailedResults());
+  const unprocessed = await withRetries(context, () => job.getUnprocessedRecords());
   const outcome: Outcome = { written: succeeded.map((row) => row.sf__Id), rejected: [] };
   const retry: SfRecord[] = [];
   const byId = new Map(records.map((record) => [String(record['Id']), record]));
