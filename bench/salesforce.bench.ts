@@ -72,6 +72,12 @@ interface Row {
   readonly written: number;
   readonly apiCalls: number;
   readonly peakRssBytes: number;
+  /** Requests the fake org received in the run, by endpoint. */
+  readonly requests: Record<string, number>;
+}
+
+function byEndpoint(stats: unknown): Record<string, number> {
+  return { ...(stats as { byEndpoint: Record<string, number> }).byEndpoint };
 }
 
 async function scenario(label: string, bulkThreshold: number): Promise<Row[]> {
@@ -98,9 +104,16 @@ async function scenario(label: string, bulkThreshold: number): Promise<Row[]> {
     const rows: Row[] = [];
     const run = async (name: Row['run'], full: boolean): Promise<SyncReport> => {
       log(`${label}: ${name} …`);
+      const before = byEndpoint(await sandbox.stats());
       const started = performance.now();
       const report = await sync({ store, connector, mapping, installationId: installation.id, policy, full, clock });
       const seconds = (performance.now() - started) / 1000;
+      const after = byEndpoint(await sandbox.stats());
+      const requests = Object.fromEntries(
+        Object.entries(after)
+          .map(([endpoint, n]) => [endpoint, n - (before[endpoint] ?? 0)] as const)
+          .filter(([, n]) => n > 0),
+      );
       rows.push({
         scenario: label,
         run: name,
@@ -110,6 +123,7 @@ async function scenario(label: string, bulkThreshold: number): Promise<Row[]> {
         written: report.written,
         apiCalls: report.apiCalls,
         peakRssBytes: peakRssBytes(),
+        requests,
       });
       log(`  ${seconds.toFixed(1)} s, ${report.apiCalls} API calls, ${report.written} written`);
       return report;
@@ -175,6 +189,9 @@ try {
       '',
       line(header),
       ...table.map(line),
+      '',
+      'Requests of the runs after 100 changes:',
+      ...changed.map((r) => `  ${r.scenario}: ${JSON.stringify(r.requests)}`),
       '',
       ...checks.map((c) => `${c.name.padEnd(40)} ${c.actual.padStart(12)}   ${c.pass ? 'PASS' : 'FAIL'}`),
       '',

@@ -181,7 +181,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
           if (before === undefined && value === NO_TIER) {
             // Never written and nothing in the CRM: the diff writes it anyway.
             inCrm.delete(key);
-          } else if (before === undefined || !before.written || value !== before.value) {
+          } else if (before === undefined || !before.written || textHash(value) !== before.hash) {
             inCrm.set(key, value);
           } else {
             inCrm.delete(key);
@@ -263,15 +263,20 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       // Only an over-capacity rank moved ("ranked 134th" → "135th": any company moving above it
       // shifts every rank below): full runs (the nightly reconcile) rewrite it, others leave it, so
       // that one deal does not rewrite thousands of waitlisted companies and their contacts.
-      if (!full && before?.written === true && before.tier === decision.tier && sameButRank(before.value, wanted)) {
-        if (crmValue === undefined || crmValue === before.value) return;
+      if (
+        !full &&
+        before?.written === true &&
+        before.tier === decision.tier &&
+        textHash(withoutRank(wanted)) === before.ranklessHash
+      ) {
+        if (crmValue === undefined || textHash(crmValue) === before.hash) return;
       }
       if (crmValue !== undefined) {
         if (crmValue === wanted) alreadyInCrm.push(decision);
         else changed.push(decision);
         return;
       }
-      if (before === undefined || !before.written || before.value !== wanted) changed.push(decision);
+      if (before === undefined || !before.written || before.hash !== textHash(wanted)) changed.push(decision);
     });
     stored.clear();
     inCrm.clear();
@@ -383,11 +388,17 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
   }
 }
 
-/** What was last written for a record, as the diff needs it. */
+/**
+ * What was last written for a record, as the diff needs it: hashes rather than the reason texts,
+ * since there is one of these for every record of the installation (a reason is a few hundred
+ * bytes; 500,000 of them would be most of the run's memory).
+ */
 interface LastWritten {
   readonly tier: string;
-  /** `tierValue` of the tier and reason written. */
-  readonly value: string;
+  /** `textHash` of the `tierValue` of the tier and reason written. */
+  readonly hash: number;
+  /** The same without over-capacity ranks (`withoutRank`). */
+  readonly ranklessHash: number;
   /** False while the write is not confirmed (recorded before writing; a crash leaves it so). */
   readonly written: boolean;
 }
@@ -397,10 +408,32 @@ const NO_TIER = tierValue(null, null);
 /** The ordinal rank in an over-capacity reason ("…; ranked 134th by dealSize) → …", "1,234th"). */
 const CAPACITY_RANK = /; ranked [\d,]+(?:st|nd|rd|th) by /g;
 
+function withoutRank(value: string): string {
+  return value.replace(CAPACITY_RANK, '; ranked by ');
+}
+
 /** True when two tier values differ at most in their over-capacity ranks. */
 export function sameButRank(a: string, b: string): boolean {
-  if (a === b) return true;
-  return a.replace(CAPACITY_RANK, '; ranked by ') === b.replace(CAPACITY_RANK, '; ranked by ');
+  return a === b || withoutRank(a) === withoutRank(b);
+}
+
+/**
+ * A 53-bit hash of a text (cyrb53): two different values of one record collide with odds of
+ * about 1 in 9 × 10^15.
+ */
+export function textHash(text: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
 function lastWritten(tier: StoredTier, names: Map<string, string>): LastWritten {
@@ -410,7 +443,13 @@ function lastWritten(tier: StoredTier, names: Map<string, string>): LastWritten 
     name = tier.tier;
     names.set(name, name);
   }
-  return { tier: name, value: tierValue(tier.tier, reasonText(tier.reasons)), written: tier.writtenAt !== null };
+  const value = tierValue(tier.tier, reasonText(tier.reasons));
+  return {
+    tier: name,
+    hash: textHash(value),
+    ranklessHash: textHash(withoutRank(value)),
+    written: tier.writtenAt !== null,
+  };
 }
 
 /** Deal totals are worked out at classification time from the mirrored deals, not stored. */
