@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { generatePortal } from '../src/sandbox/generate.ts';
 import { createRng } from '../src/sandbox/prng.ts';
 import { createSandbox } from '../src/sandbox/server.ts';
-import { emitMutations, snapshotWatched } from '../src/sandbox/webhooks.ts';
+import { winDealAndEmit } from '../src/sandbox/webhooks.ts';
 import { Credentials } from '../src/server/credentials.ts';
 import { createLogger } from '../src/server/logger.ts';
 import { serve } from '../src/server/serve.ts';
@@ -55,6 +55,8 @@ const sandbox = createSandbox({
   },
 });
 const crm = await sandbox.listen(0);
+const emitter = sandbox.webhooks;
+if (emitter === undefined) throw new Error('the sandbox was started without webhooks');
 const dir = await mkdtemp(join(tmpdir(), 'righttouch-webhook-bench-'));
 const env = {
   HUBSPOT_CLIENT_ID: 'cid',
@@ -108,20 +110,9 @@ try {
     const company =
       deal?.companyId === null || deal === undefined ? undefined : portal.objects.companies.records.get(deal.companyId);
     if (deal === undefined || company === undefined) continue;
-    const before = snapshotWatched(portal);
-    const target = '30000';
     const started = Date.now();
-    Object.assign(deal.properties, {
-      amount: target,
-      dealstage: 'closedwon',
-      hs_is_closed: 'true',
-      hs_is_closed_won: 'true',
-      closedate: new Date(started).toISOString(),
-    });
-    deal.updatedAt = started;
-    portal.objects.deals.version++;
     const beforeTier = company.properties['engagement_model'];
-    emitMutations(sandbox.webhooks ?? (undefined as never), portal, { deals: [deal.id], contacts: [] }, before);
+    winDealAndEmit(emitter, portal, deal, '30000', started);
     pending.push(
       (async () => {
         while (company.properties['engagement_model'] === beforeTier && Date.now() - started < 120_000) {

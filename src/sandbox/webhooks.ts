@@ -39,7 +39,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { signHubSpotV3 } from '../server/webhooks/hubspot-signature.ts';
 import { mutate, type MutateOptions, type MutateResult } from './generate.ts';
-import { objectTypeOf, type ObjectType, type Portal } from './model.ts';
+import { objectTypeOf, type CrmRecord, type ObjectType, type Portal } from './model.ts';
 
 export interface WebhookEmitterOptions {
   /** Where deliveries go (the receiver's public URL: it is part of what is signed). */
@@ -234,16 +234,18 @@ export type WatchedSnapshot = Partial<Record<ObjectType, Map<string, Readonly<Re
 
 export function snapshotWatched(portal: Portal): WatchedSnapshot {
   const snapshot: WatchedSnapshot = {};
-  for (const [type, names] of Object.entries(WATCHED) as [ObjectType, readonly string[]][]) {
+  for (const type of Object.keys(WATCHED) as ObjectType[]) {
     const values = new Map<string, Readonly<Record<string, string>>>();
-    for (const record of portal.objects[type].records.values()) {
-      const picked: Record<string, string> = {};
-      for (const name of names) picked[name] = record.properties[name] ?? '';
-      values.set(record.id, picked);
-    }
+    for (const record of portal.objects[type].records.values()) values.set(record.id, watchedValues(type, record));
     snapshot[type] = values;
   }
   return snapshot;
+}
+
+function watchedValues(type: ObjectType, record: CrmRecord): Readonly<Record<string, string>> {
+  const picked: Record<string, string> = {};
+  for (const name of WATCHED[type] ?? []) picked[name] = record.properties[name] ?? '';
+  return picked;
 }
 
 /**
@@ -288,6 +290,30 @@ export function mutateAndEmit(portal: Portal, options: MutateOptions, emitter: W
   const changed = mutate(portal, options);
   emitMutations(emitter, portal, changed, before);
   return changed;
+}
+
+/**
+ * A salesperson closes a deal as won for `amount` at `now` (epoch ms) in the CRM: the deal
+ * changes, and the webhook events of what changed go out.
+ */
+export function winDealAndEmit(
+  emitter: WebhookEmitter,
+  portal: Portal,
+  deal: CrmRecord,
+  amount: string,
+  now: number,
+): void {
+  const before: WatchedSnapshot = { deals: new Map([[deal.id, watchedValues('deals', deal)]]) };
+  Object.assign(deal.properties, {
+    amount,
+    dealstage: 'closedwon',
+    hs_is_closed: 'true',
+    hs_is_closed_won: 'true',
+    closedate: new Date(now).toISOString(),
+  });
+  deal.updatedAt = now;
+  portal.objects.deals.version++;
+  emitMutations(emitter, portal, { deals: [deal.id], contacts: [] }, before);
 }
 
 function keysOf(value: unknown): string[] {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generatePortal } from '../../src/sandbox/generate.ts';
 import type { Portal } from '../../src/sandbox/model.ts';
 import { createSandbox, type RunningSandbox, type Sandbox } from '../../src/sandbox/server.ts';
-import { emitMutations, snapshotWatched } from '../../src/sandbox/webhooks.ts';
+import { winDealAndEmit, type WebhookEmitter } from '../../src/sandbox/webhooks.ts';
 import { Credentials } from '../../src/server/credentials.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { serve, type RunningServer } from '../../src/server/serve.ts';
@@ -82,6 +82,11 @@ beforeAll(async () => {
   });
 });
 
+function emitter(): WebhookEmitter {
+  if (sandbox.webhooks === undefined) throw new Error('the sandbox was started without webhooks');
+  return sandbox.webhooks;
+}
+
 afterAll(async () => {
   await sandbox.webhooks?.close();
   await server.close();
@@ -109,18 +114,8 @@ describe('the server against the sandbox', () => {
     const deal = [...portal.objects.deals.records.values()].find((d) => d.companyId === company?.id);
     if (company === undefined || deal === undefined)
       throw new Error('no tech-touch company with a deal in the seeded portal');
-    const before = snapshotWatched(portal);
     const started = Date.now();
-    Object.assign(deal.properties, {
-      amount: '450000',
-      dealstage: 'closedwon',
-      hs_is_closed: 'true',
-      hs_is_closed_won: 'true',
-      closedate: new Date(started).toISOString(),
-    });
-    deal.updatedAt = started;
-    portal.objects.deals.version++;
-    emitMutations(sandbox.webhooks ?? (undefined as never), portal, { deals: [deal.id], contacts: [] }, before);
+    winDealAndEmit(emitter(), portal, deal, '450000', started);
 
     while (company.properties['engagement_model'] === 'tech_touch' && Date.now() - started < 15_000) {
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -157,18 +152,8 @@ describe('the server against the sandbox', () => {
     );
     const deal = [...portal.objects.deals.records.values()].find((d) => d.companyId === company?.id);
     if (company === undefined || deal === undefined) throw new Error('no tech-touch company with a deal left');
-    const before = snapshotWatched(portal);
     const started = Date.now();
-    Object.assign(deal.properties, {
-      amount: '450000',
-      dealstage: 'closedwon',
-      hs_is_closed: 'true',
-      hs_is_closed_won: 'true',
-      closedate: new Date(started).toISOString(),
-    });
-    deal.updatedAt = started;
-    portal.objects.deals.version++;
-    emitMutations(sandbox.webhooks ?? (undefined as never), portal, { deals: [deal.id], contacts: [] }, before);
+    winDealAndEmit(emitter(), portal, deal, '450000', started);
     // Held: the webhook's run is skipped, and tried again rather than dropped.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(company.properties['engagement_model']).toBe('tech_touch');
