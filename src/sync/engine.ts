@@ -260,23 +260,27 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
           });
         }
       }
+      const wantedHash = textHash(wanted);
       // Only an over-capacity rank moved ("ranked 134th" → "135th": any company moving above it
       // shifts every rank below): full runs (the nightly reconcile) rewrite it, others leave it, so
-      // that one deal does not rewrite thousands of waitlisted companies and their contacts.
+      // that one deal does not rewrite thousands of waitlisted companies and their contacts. (A
+      // record in `inCrm` shows something else than was written: it is put right, rank and all.)
       if (
         !full &&
+        crmValue === undefined &&
         before?.written === true &&
         before.tier === decision.tier &&
+        before.hash !== wantedHash &&
         textHash(withoutRank(wanted)) === before.ranklessHash
       ) {
-        if (crmValue === undefined || textHash(crmValue) === before.hash) return;
+        return;
       }
       if (crmValue !== undefined) {
         if (crmValue === wanted) alreadyInCrm.push(decision);
         else changed.push(decision);
         return;
       }
-      if (before === undefined || !before.written || before.hash !== textHash(wanted)) changed.push(decision);
+      if (before === undefined || !before.written || before.hash !== wantedHash) changed.push(decision);
     });
     stored.clear();
     inCrm.clear();
@@ -408,13 +412,9 @@ const NO_TIER = tierValue(null, null);
 /** The ordinal rank in an over-capacity reason ("…; ranked 134th by dealSize) → …", "1,234th"). */
 const CAPACITY_RANK = /; ranked [\d,]+(?:st|nd|rd|th) by /g;
 
-function withoutRank(value: string): string {
+/** A tier value without its over-capacity ranks: two values differing only in ranks become equal. */
+export function withoutRank(value: string): string {
   return value.replace(CAPACITY_RANK, '; ranked by ');
-}
-
-/** True when two tier values differ at most in their over-capacity ranks. */
-export function sameButRank(a: string, b: string): boolean {
-  return a === b || withoutRank(a) === withoutRank(b);
 }
 
 /**
