@@ -146,4 +146,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX webhook_events_received ON webhook_events (received_at)`,
     ],
   },
+  {
+    version: 4,
+    name: 'unwritten tiers',
+    statements: [
+      // The tiers still to write to the CRM, found without scanning every tier (a sync records
+      // them first and writes them page by page from here).
+      `CREATE INDEX tiers_unwritten ON tiers (installation_id, type, id) WHERE written_at IS NULL`,
+    ],
+  },
 ];

@@ -656,6 +656,23 @@ export class PostgresStore implements Store {
     });
   }
 
+  async *unwrittenTiers(installationId: string, type: RecordType, pageSize = 1000): AsyncIterable<StoredTier[]> {
+    let after = '';
+    for (;;) {
+      const rows = await this.rows(
+        `SELECT t.* FROM tiers t
+         JOIN mirror_records m ON m.installation_id = t.installation_id AND m.type = t.type AND m.id = t.id
+         WHERE t.installation_id = $1 AND t.type = $2 AND t.written_at IS NULL AND t.id > $3
+         ORDER BY t.id LIMIT $4`,
+        [installationId, type, after, pageSize],
+      );
+      const last = rows[rows.length - 1];
+      if (last === undefined) break;
+      yield rows.map(tierOf);
+      after = str(last, 'id');
+    }
+  }
+
   async markWritten(installationId: string, type: RecordType, ids: readonly string[], at: number): Promise<void> {
     if (ids.length === 0) return;
     await this.transaction(async (client) => {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { SQLInputValue, SQLOutputValue } from 'node:sqlite';
+import type { SQLInputValue, SQLOutputValue, StatementSync } from 'node:sqlite';
 import { validatePolicy } from '../core/index.ts';
 import type { CanonicalRecord, PreviousTier, RecordType } from '../core/index.ts';
 import { MIGRATIONS } from './migrations.ts';
@@ -81,6 +81,7 @@ const INTERRUPTED =
 
 export class SqliteStore implements Store {
   private readonly db: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
 
   /** `path` is a file (its folder is created) or `:memory:`. */
   constructor(path: string) {
@@ -91,17 +92,32 @@ export class SqliteStore implements Store {
     this.db.exec('PRAGMA busy_timeout = 5000');
   }
 
+  /**
+   * A statement prepared once and kept: node:sqlite finalizes a statement only when its object is
+   * garbage-collected, so preparing on every call piles up native memory the GC does not see (a
+   * large sync reached 100+ MiB of it). Not for `iterate()`: a kept statement is reset when used
+   * again, which would end an iteration still going on; those are prepared afresh.
+   */
+  private prepared(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   private all(sql: string, ...params: SQLInputValue[]): Row[] {
-    return this.db.prepare(sql).all(...params);
+    return this.prepared(sql).all(...params);
   }
 
   private one(sql: string, ...params: SQLInputValue[]): Row | undefined {
-    return this.db.prepare(sql).get(...params);
+    return this.prepared(sql).get(...params);
   }
 
   /** Runs a statement; the number of rows it changed. */
   private run(sql: string, ...params: SQLInputValue[]): number {
-    return Number(this.db.prepare(sql).run(...params).changes);
+    return Number(this.prepared(sql).run(...params).changes);
   }
 
   private transaction<T>(work: () => T): T {
@@ -312,7 +328,7 @@ export class SqliteStore implements Store {
 
   upsertRecords(installationId: string, records: readonly CanonicalRecord[], at: number): Promise<void> {
     return later(() => {
-      const statement = this.db.prepare(
+      const statement = this.prepared(
         `INSERT INTO mirror_records (installation_id, type, id, company_id, override, fields, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (installation_id, type, id) DO UPDATE SET
@@ -339,7 +355,7 @@ export class SqliteStore implements Store {
 
   deleteRecords(installationId: string, type: RecordType, ids: readonly string[]): Promise<void> {
     return later(() => {
-      const statement = this.db.prepare('DELETE FROM mirror_records WHERE installation_id = ? AND type = ? AND id = ?');
+      const statement = this.prepared('DELETE FROM mirror_records WHERE installation_id = ? AND type = ? AND id = ?');
       this.transaction(() => {
         for (const id of ids) statement.run(installationId, type, id);
       });
@@ -418,7 +434,7 @@ export class SqliteStore implements Store {
 
   upsertDeals(installationId: string, deals: readonly MirrorDeal[]): Promise<void> {
     return later(() => {
-      const statement = this.db.prepare(
+      const statement = this.prepared(
         `INSERT INTO mirror_deals (installation_id, id, company_id, amount, closed_won, closed, close_time)
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (installation_id, id) DO UPDATE SET
@@ -444,7 +460,7 @@ export class SqliteStore implements Store {
 
   deleteDeals(installationId: string, ids: readonly string[]): Promise<void> {
     return later(() => {
-      const statement = this.db.prepare('DELETE FROM mirror_deals WHERE installation_id = ? AND id = ?');
+      const statement = this.prepared('DELETE FROM mirror_deals WHERE installation_id = ? AND id = ?');
       this.transaction(() => {
         for (const id of ids) statement.run(installationId, id);
       });
@@ -564,15 +580,13 @@ export class SqliteStore implements Store {
 
   applyTierChanges(installationId: string, runId: string, changes: readonly TierChange[], at: number): Promise<void> {
     return later(() => {
-      const current = this.db.prepare(
-        'SELECT tier, since FROM tiers WHERE installation_id = ? AND type = ? AND id = ?',
-      );
-      const upsert = this.db.prepare(
+      const current = this.prepared('SELECT tier, since FROM tiers WHERE installation_id = ? AND type = ? AND id = ?');
+      const upsert = this.prepared(
         `INSERT INTO tiers (installation_id, type, id, tier, reasons, since, written_at) VALUES (?, ?, ?, ?, ?, ?, NULL)
          ON CONFLICT (installation_id, type, id) DO UPDATE SET
            tier = excluded.tier, reasons = excluded.reasons, since = excluded.since, written_at = NULL`,
       );
-      const history = this.db.prepare(
+      const history = this.prepared(
         `INSERT INTO tier_history (id, installation_id, type, record_id, old_tier, new_tier, reasons, run_id, at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
@@ -593,9 +607,37 @@ export class SqliteStore implements Store {
     });
   }
 
+  async *unwrittenTiers(installationId: string, type: RecordType, pageSize = 1000): AsyncIterable<StoredTier[]> {
+    let after = '';
+    for (;;) {
+      const rows = this.all(
+        `SELECT t.* FROM tiers t
+         JOIN mirror_records m ON m.installation_id = t.installation_id AND m.type = t.type AND m.id = t.id
+         WHERE t.installation_id = ? AND t.type = ? AND t.written_at IS NULL AND t.id > ?
+         ORDER BY t.id LIMIT ?`,
+        installationId,
+        type,
+        after,
+        pageSize,
+      );
+      const last = rows[rows.length - 1];
+      if (last === undefined) break;
+      yield rows.map((row) => ({
+        type,
+        id: str(row, 'id'),
+        tier: str(row, 'tier'),
+        reasons: json(row, 'reasons') as string[],
+        since: num(row, 'since'),
+        writtenAt: null,
+      }));
+      after = str(last, 'id');
+      await Promise.resolve();
+    }
+  }
+
   markWritten(installationId: string, type: RecordType, ids: readonly string[], at: number): Promise<void> {
     return later(() => {
-      const statement = this.db.prepare(
+      const statement = this.prepared(
         'UPDATE tiers SET written_at = ? WHERE installation_id = ? AND type = ? AND id = ?',
       );
       this.transaction(() => {
@@ -693,7 +735,7 @@ export class SqliteStore implements Store {
     at: number,
   ): Promise<void> {
     return later(() => {
-      const statement = this.db.prepare(
+      const statement = this.prepared(
         `INSERT INTO rejected_rows (installation_id, type, record_id, run_id, error, payload, attempts, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, 1, ?)
          ON CONFLICT (installation_id, type, record_id) DO UPDATE SET
@@ -712,7 +754,7 @@ export class SqliteStore implements Store {
 
   clearRejected(installationId: string, type: RecordType, recordIds: readonly string[]): Promise<void> {
     return later(() => {
-      const statement = this.db.prepare(
+      const statement = this.prepared(
         'DELETE FROM rejected_rows WHERE installation_id = ? AND type = ? AND record_id = ?',
       );
       this.transaction(() => {

@@ -166,6 +166,12 @@ export interface Store {
    * and a history row for every change of tier.
    */
   applyTierChanges(installationId: string, runId: string, changes: readonly TierChange[], at: number): Promise<void>;
+  /**
+   * Tiers of one type recorded but not yet written to the CRM (`written_at` unset), of records
+   * still mirrored (a deleted record's tier is kept for its history, never written), by id, in
+   * pages. Paged by key, so marking a page written while going through them skips nothing.
+   */
+  unwrittenTiers(installationId: string, type: RecordType, pageSize?: number): AsyncIterable<StoredTier[]>;
   /** Marks records as written to the CRM at `at`. */
   markWritten(installationId: string, type: RecordType, ids: readonly string[], at: number): Promise<void>;
   history(installationId: string, type: RecordType, recordId: string): Promise<HistoryEntry[]>;

@@ -160,6 +160,45 @@ describeEachEngine('the store', (engine) => {
     );
   });
 
+  test('unwritten tiers: of mirrored records only, by id in pages, none skipped when a page is marked written', async () => {
+    const ids = Array.from({ length: 7 }, (_, i) => `co-${i}`);
+    await store.upsertRecords(
+      portal.id,
+      ids.map((id) => ({ type: 'company', id, fields: {} })),
+      1000,
+    );
+    await store.upsertRecords(portal.id, [{ type: 'contact', id: 'x', companyId: null, fields: {} }], 1000);
+    await store.applyTierChanges(
+      portal.id,
+      'run-1',
+      [
+        ...ids.map((id) => ({ type: 'company' as const, id, tier: 'low_touch', reasons: [`r ${id}`] })),
+        { type: 'contact', id: 'x', tier: 'tech_touch', reasons: ['digital'] },
+      ],
+      2000,
+    );
+    await store.markWritten(portal.id, 'company', ['co-1'], 3000);
+    // Deleted from the CRM (and the mirror) before its tier was written: kept, never written.
+    await store.deleteRecords(portal.id, 'company', ['co-5']);
+    const seen: string[][] = [];
+    for await (const page of store.unwrittenTiers(portal.id, 'company', 2)) {
+      seen.push(page.map((tier) => tier.id));
+      // As the sync does: the page is written (one of them refused) before the next is read.
+      await store.markWritten(
+        portal.id,
+        'company',
+        page.filter((tier) => tier.id !== 'co-2').map((tier) => tier.id),
+        4000,
+      );
+    }
+    expect(seen).toEqual([['co-0', 'co-2'], ['co-3', 'co-4'], ['co-6']]);
+    expect(await collect(store.unwrittenTiers(portal.id, 'company'))).toEqual([
+      [{ type: 'company', id: 'co-2', tier: 'low_touch', reasons: ['r co-2'], since: 2000, writtenAt: null }],
+    ]);
+    expect((await collect(store.unwrittenTiers(portal.id, 'contact'))).flat().map((tier) => tier.id)).toEqual(['x']);
+    expect((await store.storedTier(portal.id, 'company', 'co-5'))?.writtenAt).toBeNull();
+  });
+
   test('a failing change leaves nothing half-written', async () => {
     const bad = [
       { type: 'company', id: 'a', tier: 'mid_touch', reasons: ['ok'] },
