@@ -1,15 +1,21 @@
 /**
  * The sync engine, one for every connector: pull changes → update the mirror → classify the whole
- * installation in memory (capacity needs everyone) → diff against what was last written → write →
- * record history → advance the cursors only after the writes are committed, so a crash never
- * skips a change (the next run re-reads the overlap and re-writes anything not marked written).
+ * installation (capacity needs every company) → diff each decision against what was last written
+ * → record the changed tiers and their history in the store as they come → write them to the CRM
+ * from there, a batch at a time → advance the cursors only after the writes are committed, so a
+ * crash never skips a change (the next run re-reads the overlap and re-writes anything not marked
+ * written).
  */
 import { TieringRun } from '../core/index.ts';
-import type { CanonicalRecord, Decision, Policy, RecordType, RunSummary } from '../core/index.ts';
+import type { CanonicalRecord, Decision, Policy, PreviousTier, RecordType, RunSummary } from '../core/index.ts';
 import { dealTotals, DEAL_FIELDS, mapCompany, mapContact, mapDeal, propertiesToRead } from '../mapping/mapping.ts';
 import type { Mapping } from '../mapping/mapping.ts';
-import type { MirrorDeal, Store, StoredTier } from '../store/store.ts';
+import type { MirrorDeal, Store } from '../store/store.ts';
 import type { Connector, RecordUpdate, TierProperties } from './connector.ts';
+import { LastWrittenTable } from './last-written.ts';
+import { NO_TIER, reasonText, textHash, tierValue, withoutRank } from './tier-value.ts';
+
+export { textHash, withoutRank } from './tier-value.ts';
 
 export type { TierProperties } from './connector.ts';
 
@@ -45,10 +51,11 @@ export interface SyncOptions {
   /** Called after every page read and every batch written (for progress bars). */
   readonly onProgress?: ((progress: SyncProgress) => void) | undefined;
   /**
-   * Asked after every page read and once before the writes: true stops the run with a
+   * Asked after every page read and once before classifying: true stops the run with a
    * `RunStoppedError` (it may also throw one itself, with a more precise reason). The run is
    * recorded as failed and the cursors stay where they were, so nothing is lost: the next run
-   * picks up. Once the writes have begun, the run finishes.
+   * picks up. Once classification has begun (new tiers are recorded as they are decided, and
+   * written from there), the run finishes.
    */
   readonly shouldStop?: (() => boolean) | undefined;
 }
@@ -111,15 +118,8 @@ const MOVES_SHOWN = 100;
 const CURSOR = { companies: 'companies.modified', contacts: 'contacts.modified', deals: 'deals.modified' } as const;
 const DEFAULT_OVERLAP_MS = 5 * 60_000;
 const PAGE = 500;
-
-function reasonText(reasons: readonly string[]): string {
-  return reasons.join('; ');
-}
-
-/** Tier and reason as one comparable string; a missing tier or reason reads as empty. */
-function tierValue(tier: string | null | undefined, reason: string | null | undefined): string {
-  return `${tier ?? ''}\u0000${reason ?? ''}`;
-}
+/** Changed decisions recorded in the store at a time while classifying. */
+const RECORD_CHUNK = 1000;
 
 export async function sync(options: SyncOptions): Promise<SyncReport> {
   const { store, connector, mapping, installationId } = options;
@@ -148,14 +148,13 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       }),
     );
     const pulled = { companies: 0, contacts: 0, deals: 0 };
+    // Ids read, for a full sync to drop the mirrored records the CRM no longer has.
     const seen = { company: new Set<string>(), contact: new Set<string>(), deal: new Set<string>() };
     const properties = options.tierProperties ?? connector.tierProperties ?? HUBSPOT_TIER_PROPERTIES;
-    // What was last written, so the tier values read back from the CRM can be checked against it
-    // (compact: one of these per record of the installation).
-    const stored = new Map<string, LastWritten>();
-    const tierNames = new Map<string, string>();
-    for await (const tier of store.storedTiers(installationId))
-      stored.set(`${tier.type}\u0000${tier.id}`, lastWritten(tier, tierNames));
+    // What was last written, so the tier values read back from the CRM can be checked against it;
+    // also the previous tiers of the classification (one pass over the store for both).
+    const stored = new LastWrittenTable();
+    for await (const tier of store.storedTiers(installationId)) stored.add(tier);
     // Records whose tier in the CRM is not what we last wrote (edited by hand, a write lost in a
     // crash, a store started afresh): their value in the CRM, so the diff below compares with it.
     const inCrm = new Map<string, string>();
@@ -174,10 +173,10 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
         );
         await store.upsertRecords(installationId, records, startedAt);
         for (const object of page) {
-          seen[recordType].add(object.id);
+          if (full) seen[recordType].add(object.id);
           const key = `${recordType}\u0000${object.id}`;
           const value = tierValue(object.properties[properties.tier], object.properties[properties.reason]);
-          const before = stored.get(key);
+          const before = stored.get(recordType, object.id);
           if (before === undefined && value === NO_TIER) {
             // Never written and nothing in the CRM: the diff writes it anyway.
             inCrm.delete(key);
@@ -204,7 +203,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
         const deals: MirrorDeal[] = [];
         const orphans: string[] = [];
         for (const object of page) {
-          seen.deal.add(object.id);
+          if (full) seen.deal.add(object.id);
           if (object.companyId === null) orphans.push(object.id);
           else deals.push({ id: object.id, ...mapDeal(mapping, object, object.companyId) });
         }
@@ -222,6 +221,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
         for (const removal of page) {
           if (removal.successorId !== null) {
             await store.carryOver(installationId, removal.type, removal.id, removal.successorId);
+            stored.carryOver(removal.type, removal.id, removal.successorId);
           } else {
             await store.deleteRecords(installationId, removal.type, [removal.id]);
           }
@@ -235,100 +235,126 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     for (const ids of Object.values(seen)) ids.clear();
 
     // 2. Classify the whole installation, and 3. diff each decision as it comes against what was
-    // last written and, for records read this run, what the CRM holds (only what changed is kept).
+    // last written and, for records read this run, what the CRM holds. What changed is recorded in
+    // the store as it comes (history first, so a crash re-writes rather than forgets), a chunk at a
+    // time, and 4. written to the CRM from there: a run never holds all its changed decisions (on
+    // a first sync that is every record). Recording counts as writing: the last chance to stop is
+    // before classification.
+    checkStop();
     const now = clock();
-    const changed: Decision[] = [];
-    const alreadyInCrm: Decision[] = [];
+    const at = now.getTime();
+    const changed = { company: 0, contact: 0 };
+    let toRecord: Decision[] = [];
+    let alreadyInCrm: Decision[] = [];
+    const recordChunk = async (): Promise<void> => {
+      const changes = toRecord;
+      const shown = alreadyInCrm;
+      toRecord = [];
+      alreadyInCrm = [];
+      await store.applyTierChanges(installationId, run.id, changes, at);
+      // The CRM already shows these (e.g. the store was started afresh): record them, write nothing.
+      await store.applyTierChanges(installationId, run.id, shown, at);
+      for (const type of ['company', 'contact'] as const) {
+        await store.markWritten(
+          installationId,
+          type,
+          shown.filter((d) => d.type === type).map((d) => d.id),
+          at,
+        );
+      }
+    };
     const moves: TierMove[] = [];
     let moved = 0;
     let decided = 0;
-    const summary = await classifyEach(store, installationId, mapping, options.policy, now, (decision) => {
-      decided++;
-      const key = `${decision.type}\u0000${decision.id}`;
-      const wanted = tierValue(decision.tier, reasonText(decision.reasons));
-      const crmValue = inCrm.get(key);
-      const before = stored.get(key);
-      if ((before?.tier ?? null) !== decision.tier) {
-        moved++;
-        if (moves.length < MOVES_SHOWN) {
-          moves.push({
-            type: decision.type,
-            id: decision.id,
-            from: before?.tier ?? null,
-            to: decision.tier,
-            reasons: decision.reasons,
-          });
+    const summary = await classifyEach(
+      store,
+      installationId,
+      mapping,
+      options.policy,
+      now,
+      stored.previous(),
+      (decision) => {
+        decided++;
+        const key = `${decision.type}\u0000${decision.id}`;
+        const wanted = tierValue(decision.tier, reasonText(decision.reasons));
+        const crmValue = inCrm.get(key);
+        const before = stored.get(decision.type, decision.id);
+        if ((before?.tier ?? null) !== decision.tier) {
+          moved++;
+          if (moves.length < MOVES_SHOWN) {
+            moves.push({
+              type: decision.type,
+              id: decision.id,
+              from: before?.tier ?? null,
+              to: decision.tier,
+              reasons: decision.reasons,
+            });
+          }
         }
-      }
-      const wantedHash = textHash(wanted);
-      // Only an over-capacity rank moved ("ranked 134th" → "135th": any company moving above it
-      // shifts every rank below): full runs (the nightly reconcile) rewrite it, others leave it, so
-      // that one deal does not rewrite thousands of waitlisted companies and their contacts. (A
-      // record in `inCrm` shows something else than was written: it is put right, rank and all.)
-      if (
-        !full &&
-        crmValue === undefined &&
-        before?.written === true &&
-        before.tier === decision.tier &&
-        before.hash !== wantedHash &&
-        textHash(withoutRank(wanted)) === before.ranklessHash
-      ) {
-        return;
-      }
-      if (crmValue !== undefined) {
-        if (crmValue === wanted) alreadyInCrm.push(decision);
-        else changed.push(decision);
-        return;
-      }
-      if (before === undefined || !before.written || before.hash !== wantedHash) changed.push(decision);
-    });
+        const wantedHash = textHash(wanted);
+        // Only an over-capacity rank moved ("ranked 134th" → "135th": any company moving above it
+        // shifts every rank below): full runs (the nightly reconcile) rewrite it, others leave it, so
+        // that one deal does not rewrite thousands of waitlisted companies and their contacts. (A
+        // record in `inCrm` shows something else than was written: it is put right, rank and all.)
+        if (
+          !full &&
+          crmValue === undefined &&
+          before?.written === true &&
+          before.tier === decision.tier &&
+          before.hash !== wantedHash &&
+          textHash(withoutRank(wanted)) === before.ranklessHash
+        ) {
+          return;
+        }
+        let change: boolean;
+        if (crmValue !== undefined) {
+          change = crmValue !== wanted;
+          if (!change && !dryRun) alreadyInCrm.push(decision);
+        } else {
+          change = before === undefined || !before.written || before.hash !== wantedHash;
+        }
+        if (change) {
+          changed[decision.type]++;
+          if (!dryRun) toRecord.push(decision);
+        }
+        return toRecord.length + alreadyInCrm.length >= RECORD_CHUNK ? recordChunk() : undefined;
+      },
+    );
+    await recordChunk();
     stored.clear();
     inCrm.clear();
     const batchSize = options.batchSize ?? connector.writeBatchSize ?? 100;
-    const byType = {
-      company: changed.filter((d) => d.type === 'company'),
-      contact: changed.filter((d) => d.type === 'contact'),
-    };
     const estimate = (count: number): number => connector.estimateWriteCalls?.(count) ?? Math.ceil(count / batchSize);
-    const writeCalls = estimate(byType.company.length) + estimate(byType.contact.length);
+    const writeCalls = estimate(changed.company) + estimate(changed.contact);
+    const total = changed.company + changed.contact;
 
-    // 4. Write: history first (so a crash re-writes rather than forgets), then the CRM.
-    checkStop();
+    // 4. Write to the CRM what is recorded and not written yet, a batch at a time.
     let written = 0;
     let attempted = 0;
     const rejected: { type: RecordType; id: string; error: string }[] = [];
     if (!dryRun) {
-      await store.applyTierChanges(installationId, run.id, changed, now.getTime());
-      // The CRM already shows these (e.g. the store was started afresh): record them, write nothing.
-      await store.applyTierChanges(installationId, run.id, alreadyInCrm, now.getTime());
       for (const type of ['company', 'contact'] as const) {
-        const ids = alreadyInCrm.filter((d) => d.type === type).map((d) => d.id);
-        await store.markWritten(installationId, type, ids, now.getTime());
-      }
-      for (const type of ['company', 'contact'] as const) {
-        const list = byType[type];
-        for (let start = 0; start < list.length; start += batchSize) {
-          const batch = list.slice(start, start + batchSize);
-          const updates: RecordUpdate[] = batch.map((decision) => ({
-            id: decision.id,
+        for await (const batch of store.unwrittenTiers(installationId, type, batchSize)) {
+          const updates: RecordUpdate[] = batch.map((tier) => ({
+            id: tier.id,
             properties: {
-              [properties.tier]: decision.tier,
-              [properties.reason]: reasonText(decision.reasons),
-              [properties.updatedAt]: (properties.formatTime ?? String)(now.getTime()),
+              [properties.tier]: tier.tier,
+              [properties.reason]: reasonText(tier.reasons),
+              [properties.updatedAt]: (properties.formatTime ?? String)(at),
             },
           }));
           const result = await connector.update(type, updates);
-          await store.markWritten(installationId, type, result.written, now.getTime());
+          await store.markWritten(installationId, type, result.written, at);
           await store.clearRejected(installationId, type, result.written);
           await store.reject(
             installationId,
             run.id,
             result.rejected.map((r) => ({ type, recordId: r.id, error: r.error })),
-            now.getTime(),
+            at,
           );
           written += result.written.length;
           attempted += batch.length;
-          options.onProgress?.({ phase: 'write', done: attempted, total: changed.length });
+          options.onProgress?.({ phase: 'write', done: attempted, total: Math.max(total, attempted) });
           for (const r of result.rejected) rejected.push({ type, id: r.id, error: r.error });
         }
       }
@@ -348,7 +374,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       pulled,
       deleted,
       decided,
-      changed: changed.length,
+      changed: total,
       moves,
       moved,
       tierLabels: Object.fromEntries(options.policy.tiers.map((tier) => [tier.value, tier.label])),
@@ -392,66 +418,6 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
   }
 }
 
-/**
- * What was last written for a record, as the diff needs it: hashes rather than the reason texts,
- * since there is one of these for every record of the installation (a reason is a few hundred
- * bytes; 500,000 of them would be most of the run's memory).
- */
-interface LastWritten {
-  readonly tier: string;
-  /** `textHash` of the `tierValue` of the tier and reason written. */
-  readonly hash: number;
-  /** The same without over-capacity ranks (`withoutRank`). */
-  readonly ranklessHash: number;
-  /** False while the write is not confirmed (recorded before writing; a crash leaves it so). */
-  readonly written: boolean;
-}
-
-const NO_TIER = tierValue(null, null);
-
-/** The ordinal rank in an over-capacity reason ("…; ranked 134th by dealSize) → …", "1,234th"). */
-const CAPACITY_RANK = /; ranked [\d,]+(?:st|nd|rd|th) by /g;
-
-/** A tier value without its over-capacity ranks: two values differing only in ranks become equal. */
-export function withoutRank(value: string): string {
-  return value.replace(CAPACITY_RANK, '; ranked by ');
-}
-
-/**
- * A 53-bit hash of a text (cyrb53): two different values of one record collide with odds of
- * about 1 in 9 × 10^15.
- */
-export function textHash(text: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
-  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
-  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
-}
-
-function lastWritten(tier: StoredTier, names: Map<string, string>): LastWritten {
-  // Tier names repeat across every record: keep one copy of each.
-  let name = names.get(tier.tier);
-  if (name === undefined) {
-    name = tier.tier;
-    names.set(name, name);
-  }
-  const value = tierValue(tier.tier, reasonText(tier.reasons));
-  return {
-    tier: name,
-    hash: textHash(value),
-    ranklessHash: textHash(withoutRank(value)),
-    written: tier.writtenAt !== null,
-  };
-}
-
 /** Deal totals are worked out at classification time from the mirrored deals, not stored. */
 function withoutDealFields(record: CanonicalRecord): CanonicalRecord {
   const dealFields: readonly string[] = DEAL_FIELDS;
@@ -489,8 +455,9 @@ export async function classifyInstallation(
   now: Date,
 ): Promise<{ decisions: Decision[]; summary: RunSummary }> {
   const decisions: Decision[] = [];
-  const summary = await classifyEach(store, installationId, mapping, policy, now, (decision) => {
+  const summary = await classifyEach(store, installationId, mapping, policy, now, undefined, (decision) => {
     decisions.push(decision);
+    return undefined;
   });
   return { decisions, summary };
 }
@@ -498,7 +465,8 @@ export async function classifyInstallation(
 /**
  * Classifies every mirrored record, handing each decision to `onDecision` as it is made
  * (companies first, then contacts) rather than keeping them: companies are held (capacity ranks
- * them all), contacts are read a second time from the store, a page at a time.
+ * them all), contacts are read a second time from the store, a page at a time. A promise from
+ * `onDecision` is waited for before the next decision.
  */
 export async function classifyEach(
   store: Store,
@@ -506,17 +474,17 @@ export async function classifyEach(
   mapping: Mapping,
   policy: Policy,
   now: Date,
-  onDecision: (decision: Decision) => void,
+  /** The previous tiers, when the caller has them at hand; otherwise read from the store. */
+  previous: Iterable<PreviousTier> | undefined,
+  onDecision: (decision: Decision) => Promise<void> | undefined,
 ): Promise<RunSummary> {
   const windowDays = mapping.company.deals?.dealSize?.windowDays ?? 365;
   const deals: MirrorDeal[] = [];
   for await (const deal of store.deals(installationId)) deals.push(deal);
   const totals = dealTotals(deals, now.getTime(), windowDays);
   deals.length = 0;
-  const previous = [];
-  for await (const entry of store.previousTiers(installationId)) previous.push(entry);
-  const run = new TieringRun(policy, { now, previous });
-  previous.length = 0;
+  const run = new TieringRun(policy, { now, previous, withPrevious: true });
+  if (previous === undefined) for await (const entry of store.previousTiers(installationId)) run.addPrevious(entry);
   let companies = 0;
   const dealsConfig = mapping.company.deals;
   for await (const page of store.records(installationId, PAGE)) {
@@ -532,9 +500,17 @@ export async function classifyEach(
   }
   totals.clear();
   run.settle();
-  for (let index = 0; index < companies; index++) onDecision(run.companyDecisionAt(index));
+  // Awaited only when the callback has work in flight (a microtask per decision adds up).
+  for (let index = 0; index < companies; index++) {
+    const pending = onDecision(run.companyDecisionAt(index));
+    if (pending !== undefined) await pending;
+  }
   for await (const page of store.records(installationId, PAGE)) {
-    for (const record of page) if (record.type === 'contact') onDecision(run.decideContact(record));
+    for (const record of page) {
+      if (record.type !== 'contact') continue;
+      const pending = onDecision(run.decideContact(record));
+      if (pending !== undefined) await pending;
+    }
   }
   return run.summary();
 }

@@ -182,6 +182,42 @@ describe('sync', () => {
     expect(await store.listRejected(options.installationId)).toEqual([]);
   });
 
+  test('a refused record deleted from the CRM before the next run is not written again', async () => {
+    crm.refuse.set('mid', 'OBJECT_NOT_FOUND');
+    await sync({ ...options, full: true });
+    crm.objects.companies.delete('mid');
+    crm.updateCalls.length = 0;
+    now += 60_000;
+    const report = await sync({ ...options, full: true });
+    expect(crm.writtenIds()).not.toContain('company:mid');
+    expect(report.rejected).toEqual([]);
+  });
+
+  test('a run changing thousands of records records them a chunk at a time, and writes each once', async () => {
+    for (let i = 0; i < 2500; i++) {
+      crm.put('contacts', `bulk-${String(i).padStart(4, '0')}`, { hubspotscore: String(i % 100) });
+    }
+    const recorded: number[] = [];
+    const apply = store.applyTierChanges.bind(store);
+    store.applyTierChanges = async (installationId, runId, changes, at) => {
+      if (changes.length > 0) recorded.push(changes.length);
+      await apply(installationId, runId, changes, at);
+    };
+    const report = await sync({ ...options, full: true });
+    expect(report).toMatchObject({ decided: 2507, changed: 2507, written: 2507 });
+    expect(Math.max(...recorded)).toBeLessThanOrEqual(1000);
+    expect(recorded.reduce((a, b) => a + b, 0)).toBe(2507);
+    const ids = crm.writtenIds();
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(2507);
+    expect(crm.objects.contacts.get('bulk-0081')?.properties['engagement_model']).toBe('low_touch');
+    expect(await store.history(options.installationId, 'contact', 'bulk-2499')).toHaveLength(1);
+    crm.updateCalls.length = 0;
+    now += 60_000;
+    expect(await sync(options)).toMatchObject({ changed: 0, written: 0 });
+    expect(crm.updateCalls).toEqual([]);
+  });
+
   test('a dry run writes nothing and moves no cursor, but says what would change', async () => {
     const report = await sync({ ...options, full: true, dryRun: true });
     expect(report).toMatchObject({ dryRun: true, changed: 7, written: 0, writeCalls: 2 });
