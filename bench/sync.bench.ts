@@ -136,6 +136,8 @@ interface SyncBenchResults {
   readonly totalMs: number;
   readonly peakRssBytes: number;
   readonly checks: readonly { readonly name: string; readonly actual: string; readonly pass: boolean }[];
+  /** What the second sync wrote, if anything (the first 10 records), so that it can be explained. */
+  readonly secondSyncWrites: readonly string[];
 }
 
 function positiveInt(value: string | undefined, fallback: number, name: string): number {
@@ -286,6 +288,9 @@ function renderSyncReport(r: SyncBenchResults): string {
     '',
     'Checks',
     ...r.checks.map((check) => `  ${check.name.padEnd(48)} ${check.actual.padStart(10)}   ${verdict(check.pass)}`),
+    ...(r.secondSyncWrites.length === 0
+      ? []
+      : ['', 'The second sync wrote:', ...r.secondSyncWrites.map((w) => `  ${w}`)]),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -377,7 +382,20 @@ async function main(): Promise<void> {
     const full = await measure('full', syncRun(true));
     clockOffsetMs += CLOCK_STEP_MS;
     await sandbox.advance(CLOCK_STEP_MS);
+    // The second sync should write nothing; what it does write is kept, tier move and reason, to
+    // tell a real change (a won deal leaving the 365-day window while the full sync ran) from a bug.
+    const secondSyncWrites: string[] = [];
+    const update = connector.update.bind(connector);
+    connector.update = async (type, updates) => {
+      for (const { id, properties } of updates.slice(0, 10 - secondSyncWrites.length)) {
+        secondSyncWrites.push(
+          `${type} ${id} → ${properties['engagement_model'] ?? ''}: ${properties['engagement_model_reason'] ?? ''}`,
+        );
+      }
+      return update(type, updates);
+    };
     const second = await measure('second', syncRun(false));
+    connector.update = update;
     const mutated = await sandbox.mutate({ deals: CHANGED_DEALS, contacts: CHANGED_CONTACTS }, SEED + 1);
     const changed = { deals: mutated['deals'] ?? [], contacts: mutated['contacts'] ?? [] };
     const incremental = await measure('incremental', syncRun(false));
@@ -395,6 +413,7 @@ async function main(): Promise<void> {
       runs,
       totalMs,
       peakRssBytes: peakRssBytes(),
+      secondSyncWrites,
       checks: [
         {
           name: 'full sync decides and writes every record',
