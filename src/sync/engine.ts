@@ -249,6 +249,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     const recordChunk = async (): Promise<void> => {
       const changes = toRecord;
       const shown = alreadyInCrm;
+      if (changes.length === 0 && shown.length === 0) return;
       toRecord = [];
       alreadyInCrm = [];
       await store.applyTierChanges(installationId, run.id, changes, at);
@@ -275,9 +276,8 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       stored.previous(),
       (decision) => {
         decided++;
-        const key = `${decision.type}\u0000${decision.id}`;
         const wanted = tierValue(decision.tier, reasonText(decision.reasons));
-        const crmValue = inCrm.get(key);
+        const crmValue = inCrm.size === 0 ? undefined : inCrm.get(`${decision.type}\u0000${decision.id}`);
         const before = stored.get(decision.type, decision.id);
         if ((before?.tier ?? null) !== decision.tier) {
           moved++;

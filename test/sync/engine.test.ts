@@ -224,6 +224,9 @@ describe('sync', () => {
     expect(crm.updateCalls).toEqual([]);
     expect(await store.getCursor(options.installationId, 'companies.modified')).toBeUndefined();
     expect(report.summary.company.tiers).toEqual({ tech_touch: 1, low_touch: 1, mid_touch: 1, high_touch: 1 });
+    // Nothing recorded either: no tier, no history.
+    expect(await store.storedTier(options.installationId, 'company', 'big')).toBeUndefined();
+    expect(await store.history(options.installationId, 'company', 'big')).toEqual([]);
   });
 
   test('a crash while writing loses nothing: the next run writes what was not confirmed', async () => {
