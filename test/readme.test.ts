@@ -21,7 +21,9 @@ test('the first lines give the install-and-run and the test commands, and both s
   expect(firstBlock).toContain('npm install && npm start');
   expect(firstBlock).toContain('npm test');
   const scripts = (readJson(join(repoRoot, 'package.json')) as { scripts: Record<string, string> }).scripts;
-  expect(scripts['start']).toMatch(/^node (--max-semi-space-size=16 --heap-growing-percent=30 )?bin\/righttouch.js start$/);
+  expect(scripts['start']).toMatch(
+    /^node (--max-semi-space-size=16 --heap-growing-percent=30 )?bin\/righttouch.js start$/,
+  );
   expect(scripts['demo']).toContain('classify');
   expect(scripts['test']).toContain('test:unit');
   expect(scripts['test:unit']).toContain('vitest');
