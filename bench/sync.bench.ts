@@ -366,10 +366,12 @@ async function main(): Promise<void> {
       await connector.setup(policy.tiers);
       return undefined;
     });
+    /** When each run classified (the deal-size window's end), for the second-sync check. */
+    const classifiedAt: number[] = [];
     const syncRun = (full: boolean) => async (): Promise<SyncReport> => {
       const progress = progressReporter(process.stderr);
       try {
-        return await sync({
+        const report = await sync({
           store,
           connector,
           mapping,
@@ -379,11 +381,12 @@ async function main(): Promise<void> {
           clock: () => new Date(clockMs()),
           onProgress: progress.onProgress,
         });
+        classifiedAt.push(report.classifiedAt);
+        return report;
       } finally {
         progress.done();
       }
     };
-    const fullStartMs = clockMs();
     const full = await measure('full', syncRun(true));
     clockOffsetMs += CLOCK_STEP_MS;
     await sandbox.advance(CLOCK_STEP_MS);
@@ -405,8 +408,8 @@ async function main(): Promise<void> {
     const second = await measure('second', syncRun(false));
     connector.update = update;
     const unexplained = await notLeftTheWindow(store, installationId, writtenBySecond, {
-      fromMs: fullStartMs,
-      toMs: clockMs(),
+      fromMs: classifiedAt[0] ?? 0,
+      toMs: classifiedAt[1] ?? 0,
       windowDays: mapping.company.deals?.dealSize?.windowDays ?? 365,
     });
     const mutated = await sandbox.mutate({ deals: CHANGED_DEALS, contacts: CHANGED_CONTACTS }, SEED + 1);

@@ -4,8 +4,9 @@ import type { Store } from '../src/store/store.ts';
 
 /**
  * Of the records a sync wrote, those a won deal leaving the deal-size window does not explain: no
- * deal of the company (of a contact's company) closed won between the window's start at `fromMs`
- * and at `toMs`. The rest changed because time passed, not because the sync misjudged anything.
+ * deal of the company (of a contact's company) with an amount closed won between the window's
+ * start at `fromMs` and at `toMs` (the two runs' classification times). The rest changed because
+ * time passed (the company's deal size dropped), not because the sync misjudged anything.
  */
 export async function notLeftTheWindow(
   store: Store,
@@ -18,7 +19,8 @@ export async function notLeftTheWindow(
   const companies = new Set<string>();
   for await (const deal of store.deals(installationId)) {
     const close = deal.closeTime ?? Number.NaN;
-    if (deal.closedWon && close > times.fromMs - windowMs && close <= times.toMs - windowMs) {
+    const counted = deal.closedWon && (deal.amount ?? 0) !== 0;
+    if (counted && close > times.fromMs - windowMs && close <= times.toMs - windowMs) {
       companies.add(deal.companyId);
     }
   }

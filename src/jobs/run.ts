@@ -2,8 +2,9 @@
  * One sync of one installation, as the scheduler runs it (and anything else may): under the lease
  * `sync:<installationId>`, so that however many processes share the store, one installation is
  * synced by one of them at a time. The lease is renewed while the run goes on; a run that uses up
- * its time budget or loses its lease stops at the next page it reads (before writing anything),
- * and the next run picks up where it left off: the engine moves its cursors only after the writes.
+ * its time budget or loses its lease stops at the next page it reads, or once classified before
+ * its CRM writes, and the next run picks up where it left off: the engine moves its cursors only
+ * after the writes (and writes then what a stopped run recorded).
  * Nothing here throws: every attempt ends as an outcome (ran, skipped or failed).
  */
 import { randomUUID } from 'node:crypto';
@@ -217,7 +218,18 @@ async function policyFor(store: Store, installationId: string): Promise<Policy> 
   return policy;
 }
 
-interface Lease {
+type LeaseDeps = Pick<JobDeps, 'store' | 'holder' | 'clock' | 'leaseTtlMs' | 'logger'>;
+
+/**
+ * The installation's sync lease, for a run started outside the scheduler (`righttouch sync`), so
+ * that it never runs beside a worker's run of the same installation: undefined when another
+ * holder has it. Renewed until released; `lost()` tells the run to stop.
+ */
+export function takeSyncLease(deps: LeaseDeps, installationId: string): Promise<Lease | undefined> {
+  return takeLease(deps, `sync:${installationId}`);
+}
+
+export interface Lease {
   readonly name: string;
   /** True once the lease was found taken, or was not renewed before it expired (then for good). */
   lost(): boolean;
@@ -230,7 +242,7 @@ interface Lease {
  * of its time to live. Each run is its own holder, so that two runs of one process (an incremental
  * and the nightly full) exclude each other too.
  */
-async function takeLease(deps: JobDeps, name: string): Promise<Lease | undefined> {
+async function takeLease(deps: LeaseDeps, name: string): Promise<Lease | undefined> {
   const { store, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const ttlMs = deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;

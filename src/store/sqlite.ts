@@ -580,6 +580,7 @@ export class SqliteStore implements Store {
 
   applyTierChanges(installationId: string, runId: string, changes: readonly TierChange[], at: number): Promise<void> {
     return later(() => {
+      if (changes.length === 0) return;
       const current = this.prepared('SELECT tier, since FROM tiers WHERE installation_id = ? AND type = ? AND id = ?');
       const upsert = this.prepared(
         `INSERT INTO tiers (installation_id, type, id, tier, reasons, since, written_at) VALUES (?, ?, ?, ?, ?, ?, NULL)
@@ -637,6 +638,7 @@ export class SqliteStore implements Store {
 
   markWritten(installationId: string, type: RecordType, ids: readonly string[], at: number): Promise<void> {
     return later(() => {
+      if (ids.length === 0) return;
       const statement = this.prepared(
         'UPDATE tiers SET written_at = ? WHERE installation_id = ? AND type = ? AND id = ?',
       );

@@ -51,11 +51,11 @@ export interface SyncOptions {
   /** Called after every page read and every batch written (for progress bars). */
   readonly onProgress?: ((progress: SyncProgress) => void) | undefined;
   /**
-   * Asked after every page read and once before classifying: true stops the run with a
+   * Asked after every page read, before classifying and before the CRM writes: true stops the run with a
    * `RunStoppedError` (it may also throw one itself, with a more precise reason). The run is
    * recorded as failed and the cursors stay where they were, so nothing is lost: the next run
-   * picks up. Once classification has begun (new tiers are recorded as they are decided, and
-   * written from there), the run finishes.
+   * picks up (tiers recorded but not written are written then). Once the CRM writes have begun,
+   * the run finishes.
    */
   readonly shouldStop?: (() => boolean) | undefined;
 }
@@ -85,6 +85,8 @@ export interface SyncReport {
   /** `changes`: a run over the records a change event named (`only`). */
   readonly kind: 'full' | 'incremental' | 'changes';
   readonly dryRun: boolean;
+  /** The run's clock when it classified (deal-size windows and days in tier count up to it). */
+  readonly classifiedAt: number;
   readonly pulled: { readonly companies: number; readonly contacts: number; readonly deals: number };
   readonly deleted: number;
   readonly decided: number;
@@ -238,8 +240,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     // last written and, for records read this run, what the CRM holds. What changed is recorded in
     // the store as it comes (history first, so a crash re-writes rather than forgets), a chunk at a
     // time, and 4. written to the CRM from there: a run never holds all its changed decisions (on
-    // a first sync that is every record). Recording counts as writing: the last chance to stop is
-    // before classification.
+    // a first sync that is every record).
     checkStop();
     const now = clock();
     const at = now.getTime();
@@ -323,6 +324,9 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     await recordChunk();
     stored.clear();
     inCrm.clear();
+    // Last chance to stop before the CRM sees anything: what was recorded stays unwritten, so the
+    // next run writes it (no history twice: the tier it records is the one already there).
+    checkStop();
     const batchSize = options.batchSize ?? connector.writeBatchSize ?? 100;
     const estimate = (count: number): number => connector.estimateWriteCalls?.(count) ?? Math.ceil(count / batchSize);
     const writeCalls = estimate(changed.company) + estimate(changed.contact);
@@ -371,6 +375,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       runId: run.id,
       kind,
       dryRun,
+      classifiedAt: at,
       pulled,
       deleted,
       decided,

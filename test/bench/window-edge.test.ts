@@ -35,6 +35,7 @@ test('a write is explained only by a won deal of the record (or its company) lea
     deal('d1', 'left', edge + 15 * 60_000), // left the window while the runs went on
     deal('d2', 'lost', edge + 15 * 60_000, false), // closed lost: never counted
     deal('d3', 'inside', edge + 40 * 60_000), // still inside at the second run
+    { ...deal('d4', 'lost', edge + 10 * 60_000), amount: null }, // left, but counted for nothing
   ]);
   const written = [
     { type: 'company' as const, id: 'left' },

@@ -28,6 +28,7 @@ function report(moved: number): SyncReport {
     runId: 'r',
     kind: 'incremental',
     dryRun: false,
+    classifiedAt: Date.parse('2026-11-23T12:00:00Z'),
     pulled: { companies: 1, contacts: 0, deals: 1 },
     deleted: 0,
     decided: 1,

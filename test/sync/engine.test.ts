@@ -5,7 +5,7 @@ import type { Policy } from '../../src/core/index.ts';
 import { validateMapping } from '../../src/mapping/mapping.ts';
 import type { Mapping } from '../../src/mapping/mapping.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
-import { sync, withoutRank } from '../../src/sync/engine.ts';
+import { RunStoppedError, sync, withoutRank } from '../../src/sync/engine.ts';
 import type { SyncOptions } from '../../src/sync/engine.ts';
 import { readJson, repoRoot } from '../helpers.ts';
 import { FakeCrm } from './fake-connector.ts';
@@ -216,6 +216,26 @@ describe('sync', () => {
     now += 60_000;
     expect(await sync(options)).toMatchObject({ changed: 0, written: 0 });
     expect(crm.updateCalls).toEqual([]);
+  });
+
+  test('a run told to stop once it has recorded its tiers writes nothing to the CRM; the next writes them, history once', async () => {
+    let recorded = false;
+    const apply = store.applyTierChanges.bind(store);
+    store.applyTierChanges = async (...args) => {
+      recorded = true;
+      await apply(...args);
+    };
+    await expect(sync({ ...options, full: true, shouldStop: () => recorded })).rejects.toThrow(RunStoppedError);
+    expect(crm.updateCalls).toEqual([]);
+    expect((await store.storedTier(options.installationId, 'company', 'big'))?.writtenAt).toBeNull();
+    expect(await store.getCursor(options.installationId, 'companies.modified')).toBeUndefined();
+    now += 60_000;
+    const next = await sync(options);
+    expect(next).toMatchObject({ written: 7 });
+    expect(Object.keys(tiersWritten())).toHaveLength(7);
+    expect((await store.history(options.installationId, 'company', 'big')).map((h) => h.newTier)).toEqual([
+      'high_touch',
+    ]);
   });
 
   test('a dry run writes nothing and moves no cursor, but says what would change', async () => {
