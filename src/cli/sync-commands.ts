@@ -3,7 +3,6 @@
  * (HubSpot: HUBSPOT_ACCESS_TOKEN, and HUBSPOT_BASE_URL to point at another host such as the local
  * sandbox); the store is `data/righttouch.db` unless `--data` says otherwise.
  */
-import { hostname } from 'node:os';
 import type { Writable } from 'node:stream';
 import { dirname } from 'node:path';
 import { createHubSpotConnector, hubSpotOptionsFromEnv } from '../../connectors/hubspot/index.ts';
@@ -17,7 +16,6 @@ import type { Policy } from '../core/index.ts';
 import type { Crm, Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
 import { sync } from '../sync/engine.ts';
-import { takeSyncLease } from '../jobs/run.ts';
 import type { SyncReport } from '../sync/engine.ts';
 import { propertiesToRead } from '../mapping/mapping.ts';
 import type { Mapping } from '../mapping/mapping.ts';
@@ -187,17 +185,6 @@ export async function runSync(
   io: CrmIo,
 ): Promise<SyncReport> {
   return withCrm(options, io, async ({ connector, mapping, store, installation, policy }) => {
-    const dryRun = options.dryRun === true;
-    // A run that writes takes the installation's lease, as the server's workers do: never two
-    // runs writing one installation at once.
-    const lease = dryRun
-      ? undefined
-      : await takeSyncLease({ store, holder: `cli:${hostname()}:${process.pid}`, clock: io.clock }, installation.id);
-    if (!dryRun && lease === undefined) {
-      throw new InputError(
-        `another process (a server's worker or another sync) is syncing ${installation.crm} account ${installation.externalId} right now: try again when it has finished`,
-      );
-    }
     const firstRun = (await store.getCursor(installation.id, 'companies.modified')) === undefined;
     const progress = io.progress === undefined ? undefined : progressReporter(io.progress);
     const report = await sync({
@@ -207,14 +194,10 @@ export async function runSync(
       installationId: installation.id,
       policy,
       full: options.full === true || firstRun,
-      dryRun,
+      dryRun: options.dryRun === true,
       clock: io.clock,
       onProgress: progress?.onProgress,
-      shouldStop: lease === undefined ? undefined : () => lease.lost(),
-    }).finally(async () => {
-      progress?.done();
-      await lease?.release();
-    });
+    }).finally(() => progress?.done());
     if (options.json === true) io.stdout.write(`${JSON.stringify(report)}\n`);
     else io.stdout.write(describeReport(report));
     return report;

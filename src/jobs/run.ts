@@ -220,16 +220,7 @@ async function policyFor(store: Store, installationId: string): Promise<Policy> 
 
 type LeaseDeps = Pick<JobDeps, 'store' | 'holder' | 'clock' | 'leaseTtlMs' | 'logger'>;
 
-/**
- * The installation's sync lease, for a run started outside the scheduler (`righttouch sync`), so
- * that it never runs beside a worker's run of the same installation: undefined when another
- * holder has it. Renewed until released; `lost()` tells the run to stop.
- */
-export function takeSyncLease(deps: LeaseDeps, installationId: string): Promise<Lease | undefined> {
-  return takeLease(deps, `sync:${installationId}`);
-}
-
-export interface Lease {
+interface Lease {
   readonly name: string;
   /** True once the lease was found taken, or was not renewed before it expired (then for good). */
   lost(): boolean;

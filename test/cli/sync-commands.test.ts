@@ -51,29 +51,6 @@ describe('righttouch sync / setup', () => {
     await store.close();
   });
 
-  test('a sync refuses to run while a worker holds the installation (a dry run still may), and gives the lease back', async () => {
-    const data = join(mkdtempSync(join(tmpdir(), 'righttouch-lease-cli-')), 'righttouch.db');
-    const now = Date.parse('2026-11-20T00:00:00Z');
-    const crm = seededCrm(() => now);
-    const io = { stdout: output().stream, env: {}, connectorFor: () => crm, clock: () => new Date(now) };
-    await runSync({ crm: 'hubspot', data }, io);
-    const store = new SqliteStore(data);
-    const [installation] = await store.listInstallations();
-    const lease = `sync:${installation?.id ?? ''}`;
-    expect(await store.acquireLease(lease, 'worker-1/run', 120_000, now)).toBe(true);
-    crm.updateCalls.length = 0;
-    await expect(runSync({ crm: 'hubspot', data, full: true }, io)).rejects.toThrow(
-      /another process .* is syncing hubspot account portal-1 right now/,
-    );
-    expect(await runSync({ crm: 'hubspot', data, dryRun: true }, io)).toMatchObject({ dryRun: true });
-    expect(crm.updateCalls).toEqual([]);
-    await store.releaseLease(lease, 'worker-1/run');
-    await runSync({ crm: 'hubspot', data, full: true }, io);
-    // Released when the run ended: a worker can take it at once.
-    expect(await store.acquireLease(lease, 'worker-1/run', 120_000, now)).toBe(true);
-    await store.close();
-  });
-
   test('setup reports what it set up', async () => {
     const data = join(mkdtempSync(join(tmpdir(), 'righttouch-setup-cli-')), 'righttouch.db');
     const out = output();
