@@ -54,6 +54,17 @@ function installationOf(row: Row): Installation {
   };
 }
 
+function tierOf(row: Row): StoredTier {
+  return {
+    type: str(row, 'type') as RecordType,
+    id: str(row, 'id'),
+    tier: str(row, 'tier'),
+    reasons: json(row, 'reasons') as string[],
+    since: num(row, 'since'),
+    writtenAt: optNum(row, 'written_at'),
+  };
+}
+
 function runOf(row: Row): RunRecord {
   return {
     id: str(row, 'id'),
@@ -550,31 +561,13 @@ export class SqliteStore implements Store {
         type,
         id,
       );
-      return row === undefined
-        ? undefined
-        : {
-            type,
-            id,
-            tier: str(row, 'tier'),
-            reasons: json(row, 'reasons') as string[],
-            since: num(row, 'since'),
-            writtenAt: optNum(row, 'written_at'),
-          };
+      return row === undefined ? undefined : tierOf(row);
     });
   }
 
   async *storedTiers(installationId: string): AsyncIterable<StoredTier> {
     const statement = this.db.prepare('SELECT * FROM tiers WHERE installation_id = ?');
-    for (const row of statement.iterate(installationId) as Iterable<Row>) {
-      yield {
-        type: str(row, 'type') as RecordType,
-        id: str(row, 'id'),
-        tier: str(row, 'tier'),
-        reasons: json(row, 'reasons') as string[],
-        since: num(row, 'since'),
-        writtenAt: optNum(row, 'written_at'),
-      };
-    }
+    for (const row of statement.iterate(installationId) as Iterable<Row>) yield tierOf(row);
     await Promise.resolve();
   }
 
@@ -623,14 +616,7 @@ export class SqliteStore implements Store {
       );
       const last = rows[rows.length - 1];
       if (last === undefined) break;
-      yield rows.map((row) => ({
-        type,
-        id: str(row, 'id'),
-        tier: str(row, 'tier'),
-        reasons: json(row, 'reasons') as string[],
-        since: num(row, 'since'),
-        writtenAt: null,
-      }));
+      yield rows.map(tierOf);
       after = str(last, 'id');
       await Promise.resolve();
     }
