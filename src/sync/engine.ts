@@ -176,17 +176,14 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
         await store.upsertRecords(installationId, records, startedAt);
         for (const object of page) {
           if (full) seen[recordType].add(object.id);
-          const key = `${recordType}\u0000${object.id}`;
           const value = tierValue(object.properties[properties.tier], object.properties[properties.reason]);
           const before = stored.get(recordType, object.id);
-          if (before === undefined && value === NO_TIER) {
-            // Never written and nothing in the CRM: the diff writes it anyway.
-            inCrm.delete(key);
-          } else if (before === undefined || !before.written || textHash(value) !== before.hash) {
-            inCrm.set(key, value);
-          } else {
-            inCrm.delete(key);
-          }
+          const differs =
+            !(before === undefined && value === NO_TIER) && // never written, nothing in the CRM: written anyway
+            (before === undefined || !before.written || textHash(value) !== before.hash);
+          // Keyed only when there is something to keep or to forget (not per record read).
+          if (differs) inCrm.set(`${recordType}\u0000${object.id}`, value);
+          else if (inCrm.size > 0) inCrm.delete(`${recordType}\u0000${object.id}`);
         }
         pulled[type] += records.length;
         options.onProgress?.({ phase: 'read', type, done: pulled[type] });
