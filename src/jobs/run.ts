@@ -218,8 +218,6 @@ async function policyFor(store: Store, installationId: string): Promise<Policy> 
   return policy;
 }
 
-type LeaseDeps = Pick<JobDeps, 'store' | 'holder' | 'clock' | 'leaseTtlMs' | 'logger'>;
-
 interface Lease {
   readonly name: string;
   /** True once the lease was found taken, or was not renewed before it expired (then for good). */
@@ -233,7 +231,7 @@ interface Lease {
  * of its time to live. Each run is its own holder, so that two runs of one process (an incremental
  * and the nightly full) exclude each other too.
  */
-async function takeLease(deps: LeaseDeps, name: string): Promise<Lease | undefined> {
+async function takeLease(deps: JobDeps, name: string): Promise<Lease | undefined> {
   const { store, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const ttlMs = deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
