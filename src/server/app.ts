@@ -164,6 +164,7 @@ export function createApp(deps: AppDeps): Express {
       key: deps.key,
       config: deps.config,
       credentials: deps.credentials,
+      logger: deps.logger,
       ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
       ...(deps.now === undefined ? {} : { now: deps.now }),
       onInstalled: (installation) => {

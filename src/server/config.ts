@@ -18,6 +18,11 @@ export interface ServerConfig {
     readonly authorizeUrl: string;
     /** https://api.hubapi.com (token endpoint /oauth/2026-03/token; the CRM API) */
     readonly apiUrl: string;
+    /**
+     * Hosts a Marketplace install's `returnUrl` may point at (the host itself or a subdomain of
+     * it), https only. Default `hubspot.com` (app.hubspot.com, app-eu1.hubspot.com, …).
+     */
+    readonly returnUrlHosts: readonly string[];
     readonly scopes: readonly string[];
   };
   readonly salesforce: {
@@ -72,6 +77,10 @@ export function serverConfigFromEnv(env: Readonly<Record<string, string | undefi
       appId: text(env, 'HUBSPOT_APP_ID'),
       authorizeUrl: text(env, 'HUBSPOT_AUTHORIZE_URL') ?? 'https://app.hubspot.com/oauth/authorize',
       apiUrl: (text(env, 'HUBSPOT_API_URL') ?? 'https://api.hubapi.com').replace(/\/+$/, ''),
+      returnUrlHosts: (text(env, 'HUBSPOT_RETURN_URL_HOSTS') ?? 'hubspot.com')
+        .split(',')
+        .map((host) => host.trim().toLowerCase())
+        .filter((host) => host !== ''),
       scopes: HUBSPOT_SCOPES,
     },
     salesforce: {

@@ -3,6 +3,8 @@
  * use, 10 minutes); `GET /oauth/hubspot/callback` exchanges the code at the current token
  * endpoint, stores the installation (portal id, scopes) and its tokens (sealed), runs setup, and
  * lands the admin on a page with the result and a one-time API key for this installation.
+ * The same callback finishes installs started from the HubSpot Marketplace (`code` + `returnUrl`,
+ * no state of ours; hubspot-marketplace.ts): it sets the portal up and redirects to `returnUrl`.
  * Salesforce: the web-server flow with PKCE; the org id and instance URL are stored with the tokens.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -10,11 +12,18 @@ import express, { type Request, type Response, type Router } from 'express';
 import { Connection, OAuth2 } from 'jsforce';
 import { loadPolicy } from '../cli/policy-file.ts';
 import { SETUP_CURSOR } from '../jobs/run.ts';
+import type { Logger } from 'pino';
 import type { Policy } from '../core/index.ts';
 import type { Installation, Store } from '../store/store.ts';
 import type { ServerConfig } from './config.ts';
 import type { Credentials } from './credentials.ts';
 import { exchangeHubSpotCode, hubspotAuthorizeUrl, OAuthGrantError } from './hubspot-oauth.ts';
+import {
+  hubspotReturnUrl,
+  marketplaceParams,
+  returnUrlWithState,
+  type MarketplaceParams,
+} from './hubspot-marketplace.ts';
 import { createState, takeState } from './oauth-state.ts';
 
 export const DEFAULT_POLICY_FILE = 'policies/default.json';
@@ -29,6 +38,7 @@ export interface OAuthDeps {
   readonly now?: () => number;
   /** After an install: e.g. schedule the installation and queue its first sync. */
   readonly onInstalled?: (installation: Installation) => void;
+  readonly logger?: Pick<Logger, 'info' | 'warn'>;
 }
 
 function escape(text: string): string {
@@ -71,14 +81,19 @@ async function policyOf(store: Store, installationId: string): Promise<Policy> {
   return policy;
 }
 
-async function finishInstall(deps: OAuthDeps, res: Response, installation: Installation): Promise<void> {
-  const now = (deps.now ?? Date.now)();
+/** Runs setup for a new installation and issues its first admin API key. */
+async function completeInstall(
+  deps: OAuthDeps,
+  installation: Installation,
+): Promise<{ readonly setupLines: string; readonly setupChanges: readonly string[] | undefined }> {
   let setupLines: string;
+  let setupChanges: readonly string[] | undefined;
   try {
     const connector = await deps.credentials.connectorFor(installation);
     const report = await connector.setup((await policyOf(deps.store, installation.id)).tiers);
     const version = (await deps.store.activePolicy(installation.id))?.version ?? 0;
     await deps.store.setCursor(installation.id, SETUP_CURSOR, String(version));
+    setupChanges = report.changes;
     setupLines =
       report.changes.length === 0
         ? '<p>The engagement-model properties were already set up.</p>'
@@ -86,8 +101,14 @@ async function finishInstall(deps: OAuthDeps, res: Response, installation: Insta
   } catch (error) {
     setupLines = `<p><strong>Setup did not finish:</strong> ${escape(error instanceof Error ? error.message : String(error))}. It is retried before the first sync.</p>`;
   }
-  const key = await issueApiKey(deps.store, installation.id, 'created at install', now);
   deps.onInstalled?.(installation);
+  return { setupLines, setupChanges };
+}
+
+async function finishInstall(deps: OAuthDeps, res: Response, installation: Installation): Promise<void> {
+  const now = (deps.now ?? Date.now)();
+  const { setupLines } = await completeInstall(deps, installation);
+  const key = await issueApiKey(deps.store, installation.id, 'created at install', now);
   const crmName = installation.crm === 'hubspot' ? 'HubSpot portal' : 'Salesforce org';
   page(
     res,
@@ -122,35 +143,19 @@ export function oauthRouter(deps: OAuthDeps): Router {
     res.redirect(302, hubspotAuthorizeUrl(deps.config, state));
   });
 
-  router.get('/oauth/hubspot/callback', async (req: Request, res: Response) => {
-    const { code, state, error, error_description: description } = req.query as Record<string, string | undefined>;
-    if (error !== undefined) {
-      failed(
-        res,
-        400,
-        `HubSpot did not grant access (${error}${description === undefined ? '' : `: ${description}`}). Nothing was installed.`,
-      );
-      return;
-    }
-    if (state === undefined || (await takeState(deps.store, deps.key, state, 'hubspot', now())) === undefined) {
-      failed(res, 400, 'This install link is unknown, used or expired. Start the installation again.');
-      return;
-    }
-    if (code === undefined || code === '') {
-      failed(res, 400, 'HubSpot sent no authorization code. Start the installation again.');
-      return;
-    }
+  /** Exchanges a HubSpot code and stores the installation and its tokens; undefined after a failure page. */
+  async function hubspotInstallation(res: Response, code: string): Promise<Installation | undefined> {
     let tokens;
     try {
       tokens = await exchangeHubSpotCode(deps.config, code, deps.fetch, now());
     } catch (err) {
       const status = err instanceof OAuthGrantError ? 400 : 502;
       failed(res, status, `HubSpot did not exchange the code: ${err instanceof Error ? err.message : String(err)}`);
-      return;
+      return undefined;
     }
     if (tokens.portalId === undefined) {
       failed(res, 502, 'HubSpot answered without the portal id (hub_id).');
-      return;
+      return undefined;
     }
     const installation = await deps.store.upsertInstallation('hubspot', tokens.portalId);
     await deps.credentials.save(installation.id, {
@@ -161,7 +166,79 @@ export function oauthRouter(deps: OAuthDeps): Router {
       scopes: tokens.scopes,
     });
     await deps.store.setInstallationStatus(installation.id, 'active', null);
-    await finishInstall(deps, res, { ...installation, status: 'active', statusDetail: null });
+    return { ...installation, status: 'active', statusDetail: null };
+  }
+
+  /** A Marketplace install (hubspot-marketplace.ts): finish it and send the admin back to HubSpot. */
+  async function marketplaceInstall(
+    res: Response,
+    params: MarketplaceParams,
+    code: string | undefined,
+    state: string | undefined,
+  ): Promise<void> {
+    const returnUrl = hubspotReturnUrl(params.returnUrl, deps.config.hubspot.returnUrlHosts);
+    if (returnUrl === undefined) {
+      deps.logger?.warn({ crm: 'hubspot' }, 'marketplace install refused: returnUrl does not lead to HubSpot');
+      failed(
+        res,
+        400,
+        'This install request does not come from HubSpot (its return address is not HubSpot). Nothing was installed.',
+      );
+      return;
+    }
+    if (params.step === 'authorize') {
+      const issued = await createState(deps.store, deps.key, { crm: 'hubspot' }, now());
+      res.redirect(302, returnUrlWithState(returnUrl, issued));
+      return;
+    }
+    if (
+      (params.step === 'finalize' || state !== undefined) &&
+      (state === undefined || (await takeState(deps.store, deps.key, state, 'hubspot', now())) === undefined)
+    ) {
+      failed(res, 400, 'This install link is unknown, used or expired. Start the installation again from HubSpot.');
+      return;
+    }
+    if (code === undefined || code === '') {
+      failed(res, 400, 'HubSpot sent no authorization code. Start the installation again from HubSpot.');
+      return;
+    }
+    const installation = await hubspotInstallation(res, code);
+    if (installation === undefined) return;
+    const { setupChanges } = await completeInstall(deps, installation);
+    deps.logger?.info(
+      { crm: 'hubspot', portalId: installation.externalId, setup: setupChanges?.length ?? 'failed' },
+      'installed from the HubSpot Marketplace',
+    );
+    res.redirect(302, returnUrl.toString());
+  }
+
+  router.get('/oauth/hubspot/callback', async (req: Request, res: Response) => {
+    const query = req.query as Record<string, unknown>;
+    const single = (name: string): string | undefined => (typeof query[name] === 'string' ? query[name] : undefined);
+    const [code, state, error, description] = ['code', 'state', 'error', 'error_description'].map(single);
+    if (error !== undefined) {
+      failed(
+        res,
+        400,
+        `HubSpot did not grant access (${error}${description === undefined ? '' : `: ${description}`}). Nothing was installed.`,
+      );
+      return;
+    }
+    const marketplace = marketplaceParams(query);
+    if (marketplace !== undefined) {
+      await marketplaceInstall(res, marketplace, code, state);
+      return;
+    }
+    if (state === undefined || (await takeState(deps.store, deps.key, state, 'hubspot', now())) === undefined) {
+      failed(res, 400, 'This install link is unknown, used or expired. Start the installation again.');
+      return;
+    }
+    if (code === undefined || code === '') {
+      failed(res, 400, 'HubSpot sent no authorization code. Start the installation again.');
+      return;
+    }
+    const installation = await hubspotInstallation(res, code);
+    if (installation !== undefined) await finishInstall(deps, res, installation);
   });
 
   const salesforceOAuth = (verifier: boolean): OAuth2 =>

@@ -6,78 +6,32 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generatePortal } from '../../src/sandbox/generate.ts';
-import { createSandbox, type RunningSandbox } from '../../src/sandbox/server.ts';
 import { generateOrg } from '../../src/sandbox/salesforce/generate.ts';
 import { createSalesforceSandbox, type RunningSalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { Credentials, NeedsReconnectError } from '../../src/server/credentials.ts';
-import { TOKEN_PATH } from '../../src/server/hubspot-oauth.ts';
-import { SECRET_KEY, startServer, type Harness } from './harness.ts';
+import { SECRET_KEY, startServer } from './harness.ts';
+import { hubspotWorld, startInstall, tokenFetch, type TokenCall } from './oauth-helpers.ts';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((o) => o.close()));
 });
 
-interface TokenCall {
-  readonly url: string;
-  readonly body: URLSearchParams;
-}
-
-/** A fetch that answers HubSpot's token endpoint with `answer` and records the calls. */
-function tokenFetch(
-  answer: (body: URLSearchParams) => { status: number; json: unknown },
-  calls: TokenCall[],
-): typeof fetch {
-  return (input, init) => {
-    const url = input instanceof Request ? input.url : String(input);
-    if (!url.endsWith(TOKEN_PATH)) return fetch(input, init);
-    const body = new URLSearchParams(init?.body instanceof URLSearchParams ? init.body : '');
-    calls.push({ url, body });
-    const { status, json } = answer(body);
-    return Promise.resolve(
-      new Response(JSON.stringify(json), { status, headers: { 'content-type': 'application/json' } }),
-    );
-  };
-}
-
-async function hubspotWorld(answer: (body: URLSearchParams) => { status: number; json: unknown }) {
-  const portal = generatePortal({ seed: 3, companies: 5, contacts: 10, deals: 5 });
-  const sandbox = createSandbox({ portal, token: 'AT-1' });
-  const running: RunningSandbox = await sandbox.listen(0);
-  open.push(running);
-  const calls: TokenCall[] = [];
-  const h: Harness = await startServer(
-    {
-      HUBSPOT_CLIENT_ID: 'cid',
-      HUBSPOT_CLIENT_SECRET: 'csecret',
-      HUBSPOT_API_URL: running.url,
-      PUBLIC_BASE_URL: 'https://rt.example.com',
-    },
-    { fetch: tokenFetch(answer, calls) },
-  );
-  open.push(h);
-  return { portal, h, calls };
-}
-
-async function startInstall(h: Harness, crm: string): Promise<URL> {
-  const response = await fetch(`${h.url}/oauth/${crm}/install`, { redirect: 'manual' });
-  expect(response.status).toBe(302);
-  return new URL(response.headers.get('location') ?? '');
-}
-
 describe('HubSpot install', () => {
   it('redirects to HubSpot with the app, scopes, redirect URL and a state; the callback installs and runs setup', async () => {
-    const { portal, h, calls } = await hubspotWorld(() => ({
-      status: 200,
-      json: {
-        access_token: 'AT-1',
-        refresh_token: 'RT-1',
-        expires_in: 1800,
-        hub_id: portal.portalId,
-        scopes: ['oauth'],
-      },
-    }));
+    const { portal, h, calls } = await hubspotWorld(
+      () => ({
+        status: 200,
+        json: {
+          access_token: 'AT-1',
+          refresh_token: 'RT-1',
+          expires_in: 1800,
+          hub_id: portal.portalId,
+          scopes: ['oauth'],
+        },
+      }),
+      open,
+    );
     const authorize = await startInstall(h, 'hubspot');
     expect(authorize.origin + authorize.pathname).toBe('https://app.hubspot.com/oauth/authorize');
     expect(authorize.searchParams.get('client_id')).toBe('cid');
@@ -113,10 +67,13 @@ describe('HubSpot install', () => {
   });
 
   it('denied consent, an unknown state, or a refused exchange install nothing and say what happened', async () => {
-    const { h } = await hubspotWorld(() => ({
-      status: 400,
-      json: { error: 'invalid_grant', error_description: 'code is invalid or expired', status: 'BAD_AUTH_CODE' },
-    }));
+    const { h } = await hubspotWorld(
+      () => ({
+        status: 400,
+        json: { error: 'invalid_grant', error_description: 'code is invalid or expired', status: 'BAD_AUTH_CODE' },
+      }),
+      open,
+    );
     const denied = await fetch(`${h.url}/oauth/hubspot/callback?error=access_denied&error_description=User+said+no`);
     expect(denied.status).toBe(400);
     expect(await denied.text()).toContain('HubSpot did not grant access (access_denied: User said no)');
