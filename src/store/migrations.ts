@@ -155,4 +155,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX tiers_unwritten ON tiers (installation_id, type, id) WHERE written_at IS NULL`,
     ],
   },
+  {
+    version: 5,
+    name: 'uninstalls',
+    statements: [
+      // When an installation was uninstalled (status 'uninstalled'): its row and policies are kept
+      // for a retention period, then purged (src/store/erase.ts).
+      `ALTER TABLE installations ADD COLUMN uninstalled_at BIGINT`,
+    ],
+  },
 ];

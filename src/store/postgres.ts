@@ -10,6 +10,14 @@ import { escapeIdentifier, Pool, TypeOverrides } from 'pg';
 import type { PoolClient } from 'pg';
 import { validatePolicy } from '../core/index.ts';
 import type { CanonicalRecord, Policy, PreviousTier, RecordType } from '../core/index.ts';
+import {
+  ERASE_RECORD_SQL,
+  FORGET_INSTALLATION_SQL,
+  MARK_UNINSTALLED_SQL,
+  numbered,
+  PURGE_INSTALLATION_SQL,
+  UNINSTALLED_BEFORE_SQL,
+} from './erase.ts';
 import { MIGRATIONS } from './migrations.ts';
 import type {
   ApiKey,
@@ -276,7 +284,11 @@ export class PostgresStore implements Store {
   }
 
   async setInstallationStatus(id: string, status: InstallationStatus, detail: string | null): Promise<void> {
-    await this.run('UPDATE installations SET status = $1, status_detail = $2 WHERE id = $3', [status, detail, id]);
+    await this.run('UPDATE installations SET status = $1, status_detail = $2, uninstalled_at = NULL WHERE id = $3', [
+      status,
+      detail,
+      id,
+    ]);
   }
 
   async saveSettings(id: string, settings: InstallationSettings): Promise<void> {
@@ -407,6 +419,35 @@ export class PostgresStore implements Store {
           client,
         );
       }
+    });
+  }
+
+  async eraseRecord(installationId: string, type: RecordType, id: string): Promise<number> {
+    return this.transaction(async (client) => {
+      let deleted = 0;
+      for (const sql of ERASE_RECORD_SQL) deleted += await this.run(numbered(sql), [installationId, type, id], client);
+      return deleted;
+    });
+  }
+
+  async forgetInstallation(installationId: string, at: number): Promise<void> {
+    await this.transaction(async (client) => {
+      for (const sql of FORGET_INSTALLATION_SQL) await this.run(numbered(sql), [installationId], client);
+      await this.run('DELETE FROM leases WHERE name = $1', [`sync:${installationId}`], client);
+      await this.run(numbered(MARK_UNINSTALLED_SQL), [at, installationId], client);
+    });
+  }
+
+  async purgeUninstalled(before: number): Promise<string[]> {
+    return this.transaction(async (client) => {
+      const rows = await this.rows(numbered(UNINSTALLED_BEFORE_SQL), [before], client);
+      const ids = rows.map((row) => String(row['id']));
+      for (const id of ids) {
+        for (const sql of [...FORGET_INSTALLATION_SQL, ...PURGE_INSTALLATION_SQL]) {
+          await this.run(numbered(sql), [id], client);
+        }
+      }
+      return ids;
     });
   }
 

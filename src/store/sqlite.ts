@@ -9,6 +9,13 @@ import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue, SQLOutputValue, StatementSync } from 'node:sqlite';
 import { validatePolicy } from '../core/index.ts';
 import type { CanonicalRecord, PreviousTier, RecordType } from '../core/index.ts';
+import {
+  ERASE_RECORD_SQL,
+  FORGET_INSTALLATION_SQL,
+  MARK_UNINSTALLED_SQL,
+  PURGE_INSTALLATION_SQL,
+  UNINSTALLED_BEFORE_SQL,
+} from './erase.ts';
 import { MIGRATIONS } from './migrations.ts';
 import type {
   ApiKey,
@@ -220,7 +227,12 @@ export class SqliteStore implements Store {
 
   setInstallationStatus(id: string, status: InstallationStatus, detail: string | null): Promise<void> {
     return later(() => {
-      this.run('UPDATE installations SET status = ?, status_detail = ? WHERE id = ?', status, detail, id);
+      this.run(
+        'UPDATE installations SET status = ?, status_detail = ?, uninstalled_at = NULL WHERE id = ?',
+        status,
+        detail,
+        id,
+      );
       return;
     });
   }
@@ -372,6 +384,34 @@ export class SqliteStore implements Store {
       });
       return;
     });
+  }
+
+  eraseRecord(installationId: string, type: RecordType, id: string): Promise<number> {
+    return later(() =>
+      this.transaction(() => ERASE_RECORD_SQL.reduce((n, sql) => n + this.run(sql, installationId, type, id), 0)),
+    );
+  }
+
+  forgetInstallation(installationId: string, at: number): Promise<void> {
+    return later(() => {
+      this.transaction(() => {
+        for (const sql of FORGET_INSTALLATION_SQL) this.run(sql, installationId);
+        this.run('DELETE FROM leases WHERE name = ?', `sync:${installationId}`);
+        this.run(MARK_UNINSTALLED_SQL, at, installationId);
+      });
+    });
+  }
+
+  purgeUninstalled(before: number): Promise<string[]> {
+    return later(() =>
+      this.transaction(() => {
+        const ids = this.all(UNINSTALLED_BEFORE_SQL, before).map((row) => str(row, 'id'));
+        for (const id of ids) {
+          for (const sql of [...FORGET_INSTALLATION_SQL, ...PURGE_INSTALLATION_SQL]) this.run(sql, id);
+        }
+        return ids;
+      }),
+    );
   }
 
   carryOver(installationId: string, type: RecordType, fromId: string, toId: string): Promise<void> {

@@ -20,7 +20,7 @@ export interface Installation {
   readonly settings: InstallationSettings;
 }
 
-export type InstallationStatus = 'active' | 'needs_reconnect';
+export type InstallationStatus = 'active' | 'needs_reconnect' | 'uninstalled';
 
 export interface InstallationSettings {
   /** Minutes between incremental syncs (default 15). */
@@ -133,6 +133,16 @@ export interface Store {
   savePolicy(installationId: string, policy: Policy): Promise<PolicyVersion>;
   activePolicy(installationId: string): Promise<PolicyVersion | undefined>;
   listPolicies(installationId: string): Promise<PolicyVersion[]>;
+
+  /**
+   * Erases everything held about one record (mirror row, tier, history, rejected row): a privacy
+   * deletion. The number of rows deleted.
+   */
+  eraseRecord(installationId: string, type: RecordType, id: string): Promise<number>;
+  /** The app was uninstalled: keeps only the installation row (status `uninstalled`) and policies (erase.ts). */
+  forgetInstallation(installationId: string, at: number): Promise<void>;
+  /** Deletes installations uninstalled before `before`, with their policies; their ids. */
+  purgeUninstalled(before: number): Promise<string[]>;
 
   upsertRecords(installationId: string, records: readonly CanonicalRecord[], at: number): Promise<void>;
   deleteRecords(installationId: string, type: RecordType, ids: readonly string[]): Promise<void>;

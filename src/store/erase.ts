@@ -1,0 +1,56 @@
+/**
+ * What RightTouch deletes when a person asks to be forgotten or a CRM account uninstalls the app,
+ * as portable SQL (`?` placeholders; the PostgreSQL store numbers them with `numbered`). One
+ * copy of the rule for both stores.
+ *
+ * - Erasing a record (a HubSpot `contact.privacyDeletion`, GDPR): its mirror row, its current
+ *   tier, every history row and any rejected row. Nothing else names the record.
+ * - Forgetting an installation (uninstalled: the CRM refused the refresh token): every record,
+ *   deal, tier, history row, rejected row, cursor, run and API key of it. The installation row
+ *   (CRM, account id, status `uninstalled`, when) and its policy versions are kept for
+ *   `UNINSTALLED_RETENTION_MS`, so reinstalling within it finds the admin's policy again; then
+ *   `purgeUninstalled` deletes them too. Tokens are secrets, dropped by the credentials' owner.
+ */
+
+/** How long an uninstalled installation's row and policies are kept: 30 days. */
+export const UNINSTALLED_RETENTION_MS = 30 * 86_400_000;
+
+/** Parameters: installation id, record type, record id. */
+export const ERASE_RECORD_SQL: readonly string[] = [
+  'DELETE FROM mirror_records WHERE installation_id = ? AND type = ? AND id = ?',
+  'DELETE FROM tiers WHERE installation_id = ? AND type = ? AND id = ?',
+  'DELETE FROM tier_history WHERE installation_id = ? AND type = ? AND record_id = ?',
+  'DELETE FROM rejected_rows WHERE installation_id = ? AND type = ? AND record_id = ?',
+];
+
+/** Parameter: installation id. */
+export const FORGET_INSTALLATION_SQL: readonly string[] = [
+  'DELETE FROM mirror_records WHERE installation_id = ?',
+  'DELETE FROM mirror_deals WHERE installation_id = ?',
+  'DELETE FROM tiers WHERE installation_id = ?',
+  'DELETE FROM tier_history WHERE installation_id = ?',
+  'DELETE FROM rejected_rows WHERE installation_id = ?',
+  'DELETE FROM cursors WHERE installation_id = ?',
+  'DELETE FROM runs WHERE installation_id = ?',
+  'DELETE FROM api_keys WHERE installation_id = ?',
+];
+
+/** Parameters: uninstalled at (epoch ms), installation id. */
+export const MARK_UNINSTALLED_SQL =
+  "UPDATE installations SET status = 'uninstalled', status_detail = NULL, uninstalled_at = ? WHERE id = ?";
+
+/** Parameter: uninstalled before (epoch ms). */
+export const UNINSTALLED_BEFORE_SQL =
+  "SELECT id FROM installations WHERE status = 'uninstalled' AND uninstalled_at < ? ORDER BY id";
+
+/** Parameter: installation id (after FORGET_INSTALLATION_SQL). */
+export const PURGE_INSTALLATION_SQL: readonly string[] = [
+  'DELETE FROM policies WHERE installation_id = ?',
+  'DELETE FROM installations WHERE id = ?',
+];
+
+/** `?` placeholders as PostgreSQL's `$1, $2, …`. */
+export function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
