@@ -197,6 +197,16 @@ export function createApp(deps: AppDeps): Express {
         onError: (error) => {
           deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'webhook handling failed');
         },
+        onSkipped: (skipped) => {
+          deps.logger.warn({ skipped }, 'hubspot webhook: events skipped (the rest of the batch was taken)');
+        },
+        onErased: ({ installationId, eventId, rows }) => {
+          // No contact id or value: the log keeps no trace of the person.
+          deps.logger.info(
+            { installation: installationId, eventId, rows },
+            'privacy deletion honoured: everything held about the contact was erased',
+          );
+        },
         onEvents: (events) => {
           const latest = Math.max(...events.map((e) => e.occurredAt));
           deps.metrics.recordWebhook(Math.max(0, ((deps.now ?? Date.now)() - latest) / 1000), events.length);

@@ -123,6 +123,9 @@ export async function serve(
     // merges and Change Data Capture nudges (which name nothing) make an incremental run.
     run: async (installationId, affected) => {
       const outcome = await runNow(installationId, 'incremental', changedRecords(affected));
+      // A run that read before a privacy deletion (HubSpot's search index lags) may have mirrored
+      // the contact again: erase once more after it.
+      for (const contactId of affected.erasures) await store.eraseRecord(installationId, 'contact', contactId);
       // A scheduled run has the installation: it may have read before these changes, so they wait
       // for the next turn rather than for the next scheduled run.
       if (outcome.status === 'skipped' && outcome.reason === LEASE_HELD) queue.push(installationId, affected);

@@ -18,7 +18,7 @@
  * "CALCULATED", …) with `sourceId`, which for an integration is the writing app's id. So an event
  * is ours when `changeSource` is INTEGRATION (or API) and `sourceId` is our app id.
  */
-import { z } from 'zod';
+import type { HubSpotEvent } from './hubspot-payload.ts';
 
 export type HubSpotObjectKind = 'companies' | 'contacts' | 'deals';
 export const OBJECT_KINDS: readonly HubSpotObjectKind[] = ['companies', 'contacts', 'deals'];
@@ -30,82 +30,30 @@ export const OWN_OUTPUT_PROPERTIES: readonly string[] = [
   'engagement_model_updated_at',
 ];
 
-/** HubSpot sends ids as JSON numbers; strings of digits are accepted too. Kept as strings. */
-const id = z
-  .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, 'expected a numeric id')])
-  .transform((value) => String(value));
+export {
+  parseHubSpotEvents,
+  parseHubSpotEventsJson,
+  type HubSpotEvent,
+  type ParsedEvents,
+  type SkippedEvent,
+} from './hubspot-payload.ts';
 
-const event = z.looseObject({
-  eventId: id,
-  subscriptionId: id.optional(),
-  portalId: id,
-  appId: id.optional(),
-  occurredAt: z.number().int().nonnegative(),
-  subscriptionType: z.string().min(1),
-  attemptNumber: z.number().int().nonnegative().optional(),
-  objectId: id.optional(),
-  objectTypeId: z.string().optional(),
-  propertyName: z.string().optional(),
-  propertyValue: z.unknown().optional(),
-  changeSource: z.string().optional(),
-  sourceId: z
-    .union([z.string(), z.number()])
-    .transform((value) => String(value))
-    .optional(),
-  changeFlag: z.string().optional(),
-  primaryObjectId: id.optional(),
-  mergedObjectIds: z.array(id).optional(),
-  newObjectId: id.optional(),
-  associationType: z.string().optional(),
-  fromObjectId: id.optional(),
-  toObjectId: id.optional(),
-  associationRemoved: z.boolean().optional(),
-  isPrimaryAssociation: z.boolean().optional(),
-});
-
-/** Older payloads name the type `eventType`; it is read as `subscriptionType`. */
-const eventWithLegacyName = z.preprocess((raw) => {
-  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
-    const fields = raw as Record<string, unknown>;
-    if (fields['subscriptionType'] === undefined && typeof fields['eventType'] === 'string') {
-      return { ...fields, subscriptionType: fields['eventType'] };
-    }
-  }
-  return raw;
-}, event);
-
-export const hubspotEventsSchema = z.array(eventWithLegacyName);
-
-export type HubSpotEvent = z.infer<typeof event>;
-
-export type ParsedEvents = { ok: true; events: HubSpotEvent[] } | { ok: false; error: string };
-
-function describeIssues(error: z.ZodError): string {
-  const shown = error.issues.slice(0, 5).map((issue) => {
-    const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('');
-    return `events${path}: ${issue.message}`;
-  });
-  const more = error.issues.length > shown.length ? ` (and ${error.issues.length - shown.length} more)` : '';
-  return `${shown.join('; ')}${more}`;
+/** Subscription types RightTouch acts on; others are taken (answered 2xx) and skipped with a log line. */
+export function isKnownSubscriptionType(e: HubSpotEvent): boolean {
+  const { kind, action } = eventKind(e);
+  if (action === 'associationChange') return true;
+  return kind !== undefined && KNOWN_ACTIONS.has(action);
 }
 
-/** Validates a parsed body: an array of events. */
-export function parseHubSpotEvents(body: unknown): ParsedEvents {
-  if (!Array.isArray(body)) return { ok: false, error: 'expected a JSON array of events' };
-  const parsed = hubspotEventsSchema.safeParse(body);
-  return parsed.success ? { ok: true, events: parsed.data } : { ok: false, error: describeIssues(parsed.error) };
-}
-
-/** Parses and validates a raw body. */
-export function parseHubSpotEventsJson(raw: Buffer | string): ParsedEvents {
-  let body: unknown;
-  try {
-    body = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
-  } catch (err) {
-    return { ok: false, error: `malformed JSON: ${err instanceof Error ? err.message : String(err)}` };
-  }
-  return parseHubSpotEvents(body);
-}
+const KNOWN_ACTIONS = new Set([
+  'creation',
+  'deletion',
+  'propertyChange',
+  'merge',
+  'restore',
+  'privacyDeletion',
+  'associationChange',
+]);
 
 /** The key an event is de-duplicated by: its id, qualified (HubSpot says eventId alone "is not guaranteed to be unique"). */
 export function eventKey(e: HubSpotEvent): string {
@@ -125,6 +73,8 @@ export interface Affected {
   readonly removals: KindSets;
   /** Merged away: loser id → surviving id (carry the loser's history over, then drop it). */
   readonly merges: KindMerges;
+  /** Contacts whose privacy deletion arrived: everything held about them is erased (also in removals). */
+  readonly erasures: Set<string>;
 }
 
 export interface PortalAffected extends Affected {
@@ -138,11 +88,15 @@ export function emptyAffected(): Affected {
     deals: new Set(),
     removals: { companies: new Set(), contacts: new Set(), deals: new Set() },
     merges: { companies: new Map(), contacts: new Map(), deals: new Map() },
+    erasures: new Set(),
   };
 }
 
 export function isAffectedEmpty(a: Affected): boolean {
-  return OBJECT_KINDS.every((k) => a[k].size === 0 && a.removals[k].size === 0 && a.merges[k].size === 0);
+  return (
+    a.erasures.size === 0 &&
+    OBJECT_KINDS.every((k) => a[k].size === 0 && a.removals[k].size === 0 && a.merges[k].size === 0)
+  );
 }
 
 /** Adds `from` into `into` (mutating it); `from` is the later change, so it wins a conflict. */
@@ -158,6 +112,7 @@ export function mergeAffected(into: Affected, from: Affected): Affected {
     }
     for (const [loser, survivor] of from.merges[kind]) into.merges[kind].set(loser, survivor);
   }
+  for (const erased of from.erasures) into.erasures.add(erased);
   return into;
 }
 
@@ -294,8 +249,11 @@ export function affectedBy(
 
     const { kind, action } = eventKind(e);
     switch (action) {
-      case 'deletion':
       case 'privacyDeletion':
+        if (kind === 'contacts' && e.objectId !== undefined) portal.affected.erasures.add(e.objectId);
+        mark(kind, e.objectId, true);
+        break;
+      case 'deletion':
         mark(kind, e.objectId, true);
         break;
       case 'merge': {

@@ -6,10 +6,15 @@
  *    own body: mount it before any JSON body parser, or the raw bytes the signature covers are
  *    gone (it answers 500 saying so).
  * 2. Verify the v3 signature over `publicBaseUrl + req.originalUrl` → 401 `{error}` on failure.
- * 3. Validate the event array → 400 `{error}` when it is not JSON or not events.
+ * 3. Read the event array leniently (hubspot-payload.ts) → 400 `{error}` only when the body is
+ *    not JSON or not an array of objects; an event that cannot be read, or of a subscription
+ *    type RightTouch does not know, is skipped and reported to `onSkipped` (no values: they may
+ *    be personal data), and the rest are taken.
  * 4. Keep events of known HubSpot installations (externalId = portal id; others are ignored)
  *    that can change a tier (not our own output properties, not our own app's writes), and
- *    record each one's id in the store: a redelivery (already recorded) is skipped.
+ *    record each one's id in the store: a redelivery (already recorded) is skipped. A contact's
+ *    privacy deletion erases everything held about the contact before the answer (a store
+ *    failure answers 500, so HubSpot delivers it again); `onErased` hears how many rows went.
  * 5. Answer 204, then hand each installation's affected records to `onChange` — HubSpot times a
  *    delivery out after 5 s and retries it, so no sync work happens before the answer. A store
  *    failure in step 4 answers 500, so HubSpot delivers again.
@@ -19,12 +24,15 @@ import type { Store } from '../../store/store.ts';
 import {
   affectedBy,
   eventKey,
+  eventKind,
   isAffectedEmpty,
+  isKnownSubscriptionType,
   isRelevant,
   OWN_OUTPUT_PROPERTIES,
   parseHubSpotEventsJson,
   type Affected,
   type HubSpotEvent,
+  type SkippedEvent,
 } from './hubspot-events.ts';
 import { publicUri, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyHubSpotSignatureV3 } from './hubspot-signature.ts';
 
@@ -32,7 +40,7 @@ export const HUBSPOT_WEBHOOK_PATH = '/webhooks/hubspot';
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 export interface HubSpotWebhookRouterOptions {
-  readonly store: Pick<Store, 'recordWebhookEvent' | 'listInstallations'>;
+  readonly store: Pick<Store, 'recordWebhookEvent' | 'listInstallations' | 'eraseRecord'>;
   readonly clientSecret: string;
   /** How HubSpot reaches this server (e.g. https://righttouch.example.com), plus any path prefix a proxy strips. */
   readonly publicBaseUrl: string;
@@ -50,6 +58,10 @@ export interface HubSpotWebhookRouterOptions {
   readonly path?: string | undefined;
   /** The events taken (new, for a known installation), after the answer: for metrics. */
   readonly onEvents?: ((events: readonly HubSpotEvent[]) => void) | undefined;
+  /** Events of a batch that were skipped (unreadable, or an unknown subscription type), and why. */
+  readonly onSkipped?: ((skipped: readonly SkippedEvent[]) => void) | undefined;
+  /** A privacy deletion was honoured: the installation, the event id, and how many rows were erased. */
+  readonly onErased?: ((erased: { installationId: string; eventId: string; rows: number }) => void) | undefined;
 }
 
 function fail(res: Response, status: number, error: string): void {
@@ -87,6 +99,12 @@ export function hubspotWebhookRouter(options: HubSpotWebhookRouterOptions): Rout
     for (const event of events) {
       const installationId = installations.get(event.portalId);
       if (installationId === undefined || !isRelevant(event, relevance)) continue;
+      const { kind, action } = eventKind(event);
+      if (kind === 'contacts' && action === 'privacyDeletion' && event.objectId !== undefined) {
+        // Erased on every delivery (idempotent) and before the event is recorded as taken.
+        const rows = await options.store.eraseRecord(installationId, 'contact', event.objectId);
+        options.onErased?.({ installationId, eventId: event.eventId, rows });
+      }
       if (!(await options.store.recordWebhookEvent(eventKey(event), at))) continue;
       const list = byInstallation.get(installationId) ?? [];
       list.push(event);
@@ -121,8 +139,15 @@ export function hubspotWebhookRouter(options: HubSpotWebhookRouterOptions): Rout
       fail(res, 400, `invalid webhook payload: ${parsed.error}`);
       return;
     }
-    const fresh = await freshEvents(parsed.events);
+    const skipped = [...parsed.skipped];
+    const known: HubSpotEvent[] = [];
+    parsed.events.forEach((event) => {
+      if (isKnownSubscriptionType(event)) known.push(event);
+      else skipped.push({ subscriptionType: event.subscriptionType, reason: 'unknown subscriptionType' });
+    });
+    const fresh = await freshEvents(known);
     res.status(204).end();
+    if (skipped.length > 0) options.onSkipped?.(skipped);
     const taken = [...fresh.values()].flat();
     if (taken.length > 0) options.onEvents?.(taken);
 
@@ -135,6 +160,7 @@ export function hubspotWebhookRouter(options: HubSpotWebhookRouterOptions): Rout
           deals: affected.deals,
           removals: affected.removals,
           merges: affected.merges,
+          erasures: affected.erasures,
         };
         // After the answer, and never in the request's promise chain: a slow or failing onChange
         // neither delays the 204 nor turns into an Express error.

@@ -58,16 +58,27 @@ describe('parseHubSpotEvents', () => {
     expect(parsed[1]?.eventId).toBe('9');
   });
 
-  test('explains what is wrong', () => {
+  test('skips what it cannot read, says why, and keeps the rest', () => {
     expect(parseHubSpotEvents({ events: [] })).toEqual({ ok: false, error: 'expected a JSON array of events' });
-    const missing = parseHubSpotEvents([event({ subscriptionType: 'contact.creation', objectId: 1 }), { eventId: 1 }]);
-    expect(missing.ok).toBe(false);
-    if (!missing.ok) {
-      expect(missing.error).toContain('events[1].portalId');
-      expect(missing.error).toContain('events[1].occurredAt');
-    }
-    const wrongType = parseHubSpotEvents([event({ subscriptionType: 'deal.creation', objectId: 'abc' })]);
-    expect(!wrongType.ok && wrongType.error).toContain('events[0].objectId');
+    expect(parseHubSpotEvents([1, [2]])).toEqual({ ok: false, error: 'expected a JSON array of event objects' });
+    expect(parseHubSpotEvents([])).toEqual({ ok: true, events: [], skipped: [] });
+    const mixed = parseHubSpotEvents([
+      event({ subscriptionType: 'contact.creation', objectId: 1 }),
+      { eventId: 1 },
+      event({ subscriptionType: 'deal.creation', objectId: 'abc' }),
+      event({ subscriptionType: 'contact.merge', objectId: 2, newObjectId: null, sourceId: null, propertyValue: null }),
+    ]);
+    if (!mixed.ok) throw new Error(mixed.error);
+    // A bad optional field (objectId 'abc') is dropped; the event stays.
+    expect(mixed.events.map((e) => [e.subscriptionType, e.objectId])).toEqual([
+      ['contact.creation', '1'],
+      ['deal.creation', undefined],
+      ['contact.merge', '2'],
+    ]);
+    expect(mixed.events[2]?.newObjectId).toBeUndefined();
+    expect(mixed.skipped).toHaveLength(1);
+    expect(mixed.skipped[0]?.index).toBe(1);
+    expect(mixed.skipped[0]?.reason).toContain('portalId');
     const json = parseHubSpotEventsJson('[{"eventId": 1,');
     expect(!json.ok && json.error).toMatch(/^malformed JSON: /);
   });

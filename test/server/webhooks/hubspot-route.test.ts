@@ -50,6 +50,7 @@ async function start(overrides: Partial<HubSpotWebhookRouterOptions> = {}): Prom
           recorded.push(fresh);
           return fresh;
         },
+        eraseRecord: (installationId, type, id) => store.eraseRecord(installationId, type, id),
       },
       clientSecret: SECRET,
       publicBaseUrl: PUBLIC,
@@ -216,7 +217,7 @@ describe('POST /webhooks/hubspot', () => {
     await sentinel(3);
   });
 
-  test('malformed JSON or the wrong shape → 400 with the reason', async () => {
+  test('malformed JSON, or a body that is not an array of objects → 400 with the reason', async () => {
     await start();
     const bad = await post('[{"eventId": 1,');
     expect(bad.status).toBe(400);
@@ -226,12 +227,80 @@ describe('POST /webhooks/hubspot', () => {
       status: 400,
       body: { error: 'invalid webhook payload: expected a JSON array of events' },
     });
-    const fields = await post([{ eventId: 1, subscriptionType: 'contact.creation' }]);
-    expect(fields.status).toBe(400);
-    expect((fields.body as { error: string }).error).toContain('events[0].portalId');
+    const scalars = await post([1, 'two', null]);
+    expect(scalars.status).toBe(400);
     const empty = await post('');
     expect(empty.status).toBe(400);
     expect(calls).toEqual([]);
+  });
+
+  test('events as HubSpot really sends them: nulls, unknown fields and types, an unreadable event — the rest are taken, 204', async () => {
+    const skipped: unknown[] = [];
+    await start({ onSkipped: (s) => skipped.push(...s) });
+    const res = await post([
+      // A merge: newObjectId and sourceId come as null.
+      event({
+        subscriptionType: 'company.merge',
+        objectId: 10,
+        primaryObjectId: 10,
+        mergedObjectIds: [11],
+        newObjectId: null,
+        sourceId: null,
+        numberOfPropertiesMoved: 3,
+      }),
+      // A cleared value: propertyValue null; and a field HubSpot added since.
+      event({
+        subscriptionType: 'deal.propertyChange',
+        objectId: 20,
+        propertyName: 'amount',
+        propertyValue: null,
+        sourceLabel: null,
+        isSensitive: false,
+      }),
+      // An optional field of an unexpected shape is dropped, not the event.
+      event({ subscriptionType: 'contact.creation', objectId: 30, attemptNumber: 'first' }),
+      // A type this app never subscribed to.
+      event({ subscriptionType: 'conversation.newMessage', objectId: 40 }),
+      // Unreadable: no portal id.
+      { eventId: 1, subscriptionType: 'contact.creation', objectId: 50, occurredAt: NOW },
+      'not an event',
+    ]);
+    expect(res).toEqual({ status: 204, body: undefined });
+    await callsReached(1);
+    const [call] = calls;
+    expect(ids(call?.affected.companies ?? new Set())).toEqual(['10']);
+    expect([...(call?.affected.merges.companies ?? new Map())]).toEqual([['11', '10']]);
+    expect(ids(call?.affected.deals ?? new Set())).toEqual(['20']);
+    expect(ids(call?.affected.contacts ?? new Set())).toEqual(['30']);
+    expect(skipped).toEqual([
+      { index: 4, subscriptionType: 'contact.creation', reason: expect.stringContaining('portalId') as unknown },
+      { index: 5, subscriptionType: undefined, reason: 'not a JSON object' },
+      { subscriptionType: 'conversation.newMessage', reason: 'unknown subscriptionType' },
+    ]);
+  });
+
+  test('a privacy deletion erases the contact before the answer, on every delivery', async () => {
+    const erased: unknown[] = [];
+    await start({ onErased: (e) => erased.push(e) });
+    await store.upsertRecords(installation.id, [{ type: 'contact', id: '77', companyId: null, fields: {} }], 1);
+    await store.applyTierChanges(
+      installation.id,
+      'run-1',
+      [{ type: 'contact', id: '77', tier: 'low_touch', reasons: ['r'] }],
+      1,
+    );
+    const deletion = event({ subscriptionType: 'contact.privacyDeletion', objectId: 77, changeSource: null });
+    expect((await post([deletion])).status).toBe(204);
+    expect(await store.storedTier(installation.id, 'contact', '77')).toBeUndefined();
+    expect(await store.history(installation.id, 'contact', '77')).toEqual([]);
+    expect(erased).toEqual([{ installationId: installation.id, eventId: String(deletion['eventId']), rows: 3 }]);
+    await callsReached(1);
+    expect(ids(calls[0]?.affected.removals.contacts ?? new Set())).toEqual(['77']);
+    expect(ids(calls[0]?.affected.erasures ?? new Set())).toEqual(['77']);
+    // A redelivery erases again (nothing left) and queues nothing new.
+    expect((await post([{ ...deletion, attemptNumber: 1 }])).status).toBe(204);
+    expect(erased).toHaveLength(2);
+    await sentinel(2);
   });
 
   test('a body over the limit → 413 (default 1 MB)', async () => {
