@@ -62,15 +62,20 @@ export interface WebhookEmitterOptions {
   readonly onError?: (err: unknown) => void;
 }
 
-/** One event as the sandbox builds it; the emitter adds the ids, the portal and the attempt. */
+/**
+ * One event as the sandbox builds it; the emitter adds the ids, the portal and the attempt.
+ * Property changes name the property and value; deletions, merges and association changes carry
+ * their own fields (crm-actions.ts), and — as HubSpot sends them — some of those may be `null`.
+ */
 export interface EmittedChange {
   readonly subscriptionType: string;
   readonly objectId: string;
   readonly occurredAt: number;
-  readonly propertyName: string;
-  readonly propertyValue: string;
+  readonly propertyName?: string;
+  readonly propertyValue?: string | null;
   readonly changeSource: string;
-  readonly sourceId: string;
+  readonly sourceId: string | null;
+  readonly [field: string]: unknown;
 }
 
 export interface WebhookEvent extends Omit<EmittedChange, 'objectId'> {
@@ -103,7 +108,7 @@ export interface WebhookEmitter {
 const BATCH_MAX = 100;
 const DELIVERY_TIMEOUT_MS = 5000;
 
-function singular(type: ObjectType): string {
+export function singular(type: ObjectType): string {
   return type === 'companies' ? 'company' : type === 'contacts' ? 'contact' : 'deal';
 }
 
@@ -197,7 +202,7 @@ export function createWebhookEmitter(options: WebhookEmitterOptions & { readonly
       queue.push({
         ...change,
         eventId: nextEventId++,
-        subscriptionId: subscriptionIdOf(change.subscriptionType, change.propertyName),
+        subscriptionId: subscriptionIdOf(change.subscriptionType, change.propertyName ?? ''),
         portalId: options.portalId,
         appId: options.appId,
         attemptNumber: 0,

@@ -32,6 +32,7 @@ import { notify } from './notify.ts';
 import { SalesforceStreams } from './salesforce-streams.ts';
 import { createDebouncedQueue } from './webhooks/debounce.ts';
 import { changedRecords, emptyAffected } from './webhooks/hubspot-events.ts';
+import { applyRemovalsAndMerges } from './webhooks/apply.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -119,9 +120,11 @@ export async function serve(
   const queue = createDebouncedQueue({
     delayMs: options.webhookDelayMs ?? 1000,
     maxWaitMs: 4000,
-    // The records the webhooks named are read by id (no search, no wait for its index); removals,
-    // merges and Change Data Capture nudges (which name nothing) make an incremental run.
+    // The records the webhooks named are read by id (no search, no wait for its index); removals
+    // and merges are applied to the mirror first (apply.ts) and, like Change Data Capture nudges
+    // (which name nothing), make an incremental run.
     run: async (installationId, affected) => {
+      await applyRemovalsAndMerges(store, installationId, affected);
       const outcome = await runNow(installationId, 'incremental', changedRecords(affected));
       // A run that read before a privacy deletion (HubSpot's search index lags) may have mirrored
       // the contact again: erase once more after it.

@@ -10,6 +10,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generatePortal } from '../../src/sandbox/generate.ts';
 import type { Portal } from '../../src/sandbox/model.ts';
 import { createSandbox, type RunningSandbox, type Sandbox } from '../../src/sandbox/server.ts';
+import {
+  deleteAndEmit,
+  mergeAndEmit,
+  moveContactAndEmit,
+  privacyDeleteAndEmit,
+} from '../../src/sandbox/crm-actions.ts';
 import { winDealAndEmit, type WebhookEmitter } from '../../src/sandbox/webhooks.ts';
 import { Credentials } from '../../src/server/credentials.ts';
 import { createLogger } from '../../src/server/logger.ts';
@@ -162,5 +168,49 @@ describe('the server against the sandbox', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(company.properties['engagement_model']).toBe('high_touch');
+  }, 30_000);
+
+  test('deletions, a merge, a moved contact and a privacy deletion, as HubSpot sends them (nulls included), all land', async () => {
+    const store = server.store;
+    const mirrored = async (): Promise<Map<string, { companyId: string | null }>> => {
+      const map = new Map<string, { companyId: string | null }>();
+      for await (const page of store.records(installation.id)) {
+        for (const r of page) map.set(`${r.type}:${r.id}`, { companyId: r.companyId ?? null });
+      }
+      return map;
+    };
+    const failuresBefore = emitter().stats.failures;
+    const companies = [...portal.objects.companies.records.values()];
+    const contacts = [...portal.objects.contacts.records.values()];
+    const [gone, primary, loser, target] = companies.slice(-4);
+    const forgotten = contacts.find((c) => c.properties['engagement_model'] !== undefined);
+    const mover = contacts.find((c) => c !== forgotten && c.companyId !== target?.id && c.companyId !== gone?.id);
+    if ([gone, primary, loser, target, forgotten, mover].includes(undefined))
+      throw new Error('seeded portal too small');
+    if (!gone || !primary || !loser || !target || !forgotten || !mover) return;
+    expect(await store.storedTier(installation.id, 'contact', forgotten.id)).toBeDefined();
+    expect(await store.history(installation.id, 'company', loser.id)).not.toEqual([]);
+    const now = Date.now();
+    privacyDeleteAndEmit(emitter(), portal, forgotten.id, now);
+    deleteAndEmit(emitter(), portal, 'companies', gone.id, now);
+    mergeAndEmit(emitter(), portal, 'companies', primary.id, loser.id, now);
+    moveContactAndEmit(emitter(), portal, mover.id, target.id, now);
+    await emitter().flush();
+    await server.idle();
+    // Every delivery was taken (a null or an unknown field never cost a batch).
+    expect(emitter().stats.failures).toBe(failuresBefore);
+
+    // The person is forgotten: no mirror row, no tier, no history.
+    const mirror = await mirrored();
+    expect(mirror.has(`contact:${forgotten.id}`)).toBe(false);
+    expect(await store.storedTier(installation.id, 'contact', forgotten.id)).toBeUndefined();
+    expect(await store.history(installation.id, 'contact', forgotten.id)).toEqual([]);
+    // The deleted company left the mirror (its history stays); the merged one's history moved.
+    expect(mirror.has(`company:${gone.id}`)).toBe(false);
+    expect(mirror.has(`company:${loser.id}`)).toBe(false);
+    expect(await store.history(installation.id, 'company', loser.id)).toEqual([]);
+    expect((await store.history(installation.id, 'company', primary.id)).length).toBeGreaterThan(0);
+    // The moved contact belongs to its new company.
+    expect(mirror.get(`contact:${mover.id}`)?.companyId).toBe(target.id);
   }, 30_000);
 });
