@@ -88,8 +88,11 @@ export async function runInstallationSync(
       log?.warn(`sync ${installationId}: ${error}`);
       return { status: 'failed', error };
     }
-    if (installation.status === 'needs_reconnect') {
-      const reason = `needs reconnecting${installation.statusDetail === null ? '' : `: ${installation.statusDetail}`}`;
+    if (installation.status !== 'active') {
+      const reason =
+        installation.status === 'uninstalled'
+          ? 'uninstalled'
+          : `needs reconnecting${installation.statusDetail === null ? '' : `: ${installation.statusDetail}`}`;
       log?.info(`sync of ${label(installation)} skipped: ${reason}`);
       return { status: 'skipped', reason };
     }

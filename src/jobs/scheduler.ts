@@ -177,6 +177,8 @@ export function startScheduler(deps: SchedulerOptions): Scheduler {
     if (stopping()) return;
     const wanted = new Map<string, Entry>();
     for (const installation of installations) {
+      // An uninstalled installation has nothing left to sync: no schedule.
+      if (installation.status === 'uninstalled') continue;
       const installationId = installation.id;
       const every = incrementalExpression(installation);
       wanted.set(`incremental:${installationId}`, { installationId, kind: 'incremental', expression: every });

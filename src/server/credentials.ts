@@ -2,7 +2,10 @@
  * Each installation's CRM tokens, sealed (AES-256-GCM) in the store, and the connectors built
  * from them. HubSpot access tokens live 30 minutes: one is refreshed when it has less than
  * `refreshMarginMs` left (more than a sync's time budget), one refresh at a time per installation;
- * a refused refresh marks the installation "needs reconnect" without touching the others.
+ * a refresh HubSpot refuses (`invalid_grant` / `BAD_REFRESH_TOKEN`: the app was uninstalled from
+ * the portal, reference §5.1) uninstalls it here too — its tokens are dropped and its data
+ * forgotten (`Store.forgetInstallation`; what is kept, and for how long: src/store/erase.ts) —
+ * without touching the others; installing again starts it afresh.
  * Salesforce tokens are refreshed by jsforce on a 401; the rotated refresh token is saved here.
  */
 import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
@@ -40,6 +43,8 @@ export interface CredentialsOptions {
   readonly now?: () => number;
   /** Refresh a HubSpot token with less than this left (default 15 minutes). */
   readonly refreshMarginMs?: number;
+  /** After a portal was found uninstalled and forgotten: e.g. stop its schedules. */
+  readonly onUninstalled?: (installation: Installation) => void;
 }
 
 const secretName = (installationId: string): string => `installation.${installationId}.tokens`;
@@ -96,18 +101,27 @@ export class Credentials {
       return fresh.accessToken;
     } catch (error) {
       if (error instanceof OAuthGrantError) {
-        await this.#options.store.setInstallationStatus(installation.id, 'needs_reconnect', error.message);
+        await this.uninstalled(installation);
         throw new NeedsReconnectError(
-          `HubSpot portal ${installation.externalId} needs to be reconnected: ${error.message}`,
+          `HubSpot portal ${installation.externalId} uninstalled RightTouch (the refresh token was refused: ${error.message}); installing again reconnects it`,
         );
       }
       throw error;
     }
   }
 
+  /** The app is gone from the account: drop its tokens, forget its data, tell the owner. */
+  async uninstalled(installation: Installation): Promise<void> {
+    await this.#options.store.deleteSecret(secretName(installation.id));
+    await this.#options.store.forgetInstallation(installation.id, this.#now());
+    this.#options.onUninstalled?.(installation);
+  }
+
   async connectorFor(installation: Installation): Promise<Connector> {
-    if (installation.status === 'needs_reconnect') {
-      throw new NeedsReconnectError(`installation ${installation.id} needs to be reconnected`);
+    if (installation.status !== 'active') {
+      throw new NeedsReconnectError(
+        `installation ${installation.id} ${installation.status === 'uninstalled' ? 'was uninstalled' : 'needs to be reconnected'}`,
+      );
     }
     const { config } = this.#options;
     if (installation.crm === 'hubspot') {

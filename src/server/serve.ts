@@ -20,6 +20,7 @@ import {
   type RunKind,
   type RunOutcome,
 } from '../jobs/index.ts';
+import { UNINSTALLED_RETENTION_MS } from '../store/erase.ts';
 import { secretKey } from '../store/secrets.ts';
 import type { Installation, Store } from '../store/store.ts';
 import type { ChangedRecords, SyncReport } from '../sync/engine.ts';
@@ -74,6 +75,14 @@ export async function serve(
     key,
     config,
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    onUninstalled: (installation) => {
+      logger.info(
+        { installation: installation.id, crm: installation.crm },
+        'uninstalled from the CRM account: tokens dropped, data forgotten, schedules stopped',
+      );
+      track(scheduler.refresh());
+      if (streams !== undefined) track(streams.refresh());
+    },
   });
   const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
@@ -110,7 +119,7 @@ export async function serve(
     if (outcome.status === 'failed') {
       const installation = await store.getInstallation(installationId);
       metrics.recordRun(installation?.crm ?? 'unknown', 'failed');
-      if (installation !== undefined && REVOKED.test(outcome.error)) {
+      if (installation?.status === 'active' && REVOKED.test(outcome.error)) {
         await store.setInstallationStatus(installationId, 'needs_reconnect', outcome.error);
       }
       logger.warn({ installation: installationId, error: outcome.error }, 'sync failed');
@@ -190,8 +199,10 @@ export async function serve(
   });
   const port = (server.address() as AddressInfo).port;
   // HubSpot redelivers for up to a day or so: a few days of event ids is enough to de-duplicate.
+  // Uninstalled installations' rows and policies go after their retention (src/store/erase.ts).
   const prune = setInterval(() => {
     void store.pruneWebhookEvents(Date.now() - 3 * 86_400_000);
+    void store.purgeUninstalled(Date.now() - UNINSTALLED_RETENTION_MS);
   }, 3_600_000);
   prune.unref();
   logger.info(

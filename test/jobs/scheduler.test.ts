@@ -1,5 +1,4 @@
 /** The scheduler: node-cron tasks per installation, kept in step with the store, wired to runInstallationSync. */
-import { DatabaseSync } from 'node:sqlite';
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
@@ -102,11 +101,11 @@ describe('startScheduler', () => {
     const kept = task(`full:${first.id}`);
     const replaced = task(`incremental:${first.id}`);
     await store.saveSettings(first.id, { syncEveryMinutes: 10 });
-    // No API removes an installation yet: delete its row as an uninstall would.
-    const db = new DatabaseSync(path);
-    db.prepare('DELETE FROM policies WHERE installation_id = ?').run(second.id);
-    db.prepare('DELETE FROM installations WHERE id = ?').run(second.id);
-    db.close();
+    // The second is uninstalled (its schedules stop), then purged after the retention period.
+    await store.forgetInstallation(second.id, 1000);
+    await scheduler.refresh();
+    expect(scheduler.tasks().map((t) => t.name)).not.toContain(`full:${second.id}`);
+    expect(await store.purgeUninstalled(2000)).toEqual([second.id]);
     await scheduler.refresh();
     expect(scheduler.tasks()).toEqual([
       { name: `incremental:${first.id}`, expression: '*/10 * * * *' },

@@ -130,7 +130,7 @@ describe('Salesforce install', () => {
 });
 
 describe('HubSpot token refresh', () => {
-  it('refreshes before expiry, once for concurrent callers; a revoked token marks only that installation', async () => {
+  it('refreshes before expiry, once for concurrent callers; a refused refresh uninstalls only that portal: tokens dropped, data forgotten', async () => {
     const calls: TokenCall[] = [];
     let revoked = false;
     const h = await startServer();
@@ -179,10 +179,23 @@ describe('HubSpot token refresh', () => {
     expect(calls).toHaveLength(1);
     expect((await credentials.load(a.id))?.refreshToken).toBe('RT-2');
 
+    // HubSpot refuses the refresh token: the app was uninstalled from portal 2.
+    await h.store.upsertRecords(b.id, [{ type: 'company', id: 'c1', fields: { dealSize: 1 } }], 1);
+    await h.store.applyTierChanges(
+      b.id,
+      'run-1',
+      [{ type: 'company', id: 'c1', tier: 'low_touch', reasons: ['r'] }],
+      1,
+    );
     revoked = true;
-    await expect(credentials.hubspotAccessToken(b)).rejects.toThrow(NeedsReconnectError);
-    expect((await h.store.getInstallation(b.id))?.status).toBe('needs_reconnect');
+    await expect(credentials.hubspotAccessToken(b)).rejects.toThrow(/uninstalled RightTouch/);
+    expect((await h.store.getInstallation(b.id))?.status).toBe('uninstalled');
+    expect(await credentials.load(b.id)).toBeUndefined();
+    expect(await h.store.history(b.id, 'company', 'c1')).toEqual([]);
+    expect(await h.store.storedTier(b.id, 'company', 'c1')).toBeUndefined();
     expect((await h.store.getInstallation(a.id))?.status).toBe('active');
+    expect((await credentials.load(a.id))?.refreshToken).toBe('RT-2');
+    await expect(credentials.connectorFor({ ...b, status: 'uninstalled' })).rejects.toThrow(NeedsReconnectError);
     await expect(credentials.connectorFor({ ...b, status: 'needs_reconnect' })).rejects.toThrow(
       /needs to be reconnected/,
     );

@@ -212,7 +212,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
                 {list.map((installation) => (
                   <option key={installation.id} value={installation.id}>
                     {crmName(installation.crm)} · {installation.name ?? installation.externalId}
-                    {installation.status === 'needs_reconnect' ? ' (needs reconnect)' : ''}
+                    {installation.status === 'active' ? '' : ` (${installation.status.replace('_', ' ')})`}
                   </option>
                 ))}
               </select>

@@ -80,11 +80,9 @@ export function RunStatusBadge({ status }: { status: string }) {
 }
 
 export function InstallationStatusBadge({ status }: { status: string }) {
-  return status === 'active' ? (
-    <span class="badge good">Connected</span>
-  ) : (
-    <span class="badge bad">Needs reconnect</span>
-  );
+  if (status === 'active') return <span class="badge good">Connected</span>;
+  if (status === 'uninstalled') return <span class="badge bad">Uninstalled</span>;
+  return <span class="badge bad">Needs reconnect</span>;
 }
 
 export function crmName(crm: string): string {

@@ -70,7 +70,7 @@ export function ConnectionsPage({
                     </td>
                     <td>
                       <InstallationStatusBadge status={installation.status} />
-                      {installation.status === 'needs_reconnect' ? (
+                      {installation.status !== 'active' ? (
                         <>
                           {installation.statusDetail === null ? null : (
                             <span class="muted detail"> {installation.statusDetail}</span>
