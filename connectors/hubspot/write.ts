@@ -7,8 +7,9 @@
  *   (refusals.ts). The records of the batch that make the refused write are rejected with that
  *   message and the rest resent in one call, so one bad record costs two calls, not a bisection.
  *   When the message names a property but not the value, the records setting that property are
- *   split from the others and bisected alone; when it says nothing usable, the batch is split in
- *   halves recursively down to the failing record(s);
+ *   split from the others and bisected alone; ids the answer names (`context.ids`, as a 404 for
+ *   a missing record carries them) are rejected at once; when it says nothing usable, the batch is
+ *   split in halves recursively down to the failing record(s);
  * - a write HubSpot has refused is remembered for the life of the connector (one sync): later
  *   records making it (a property HubSpot does not have, a value an option list lacks) are rejected
  *   without a call, which keeps error answers far under HubSpot's marketplace bar (< 5% of calls);
@@ -58,7 +59,7 @@ function idsOf(error: StandardError): string[] {
   return ids;
 }
 
-/** A failure that belongs to the records sent (bisect it), not to the connection (throw it). */
+/** A failure that belongs to the records sent (reject and resend, or bisect), not to the connection (throw it). */
 function isRecordRefusal(err: unknown): err is HubSpotError {
   return (
     err instanceof HubSpotError && !isFatal(err) && err.status !== undefined && err.status >= 400 && err.status < 500
