@@ -6,7 +6,8 @@
  * exist only for reads and for creates with objectWriteTraceId):
  * - more than 100 inputs or a duplicate id → 400 VALIDATION_ERROR;
  * - an unknown property, a value not among an enumeration's options, a read-only or malformed
- *   value → 400 VALIDATION_ERROR with `errors[].code` PROPERTY_DOESNT_EXIST / INVALID_OPTION / …;
+ *   value → 400 VALIDATION_ERROR, the details (PROPERTY_DOESNT_EXIST / INVALID_OPTION / …) as
+ *   JSON inside `message`, one entry per refused value, none naming its record;
  * - an id that names no record → 404 OBJECT_NOT_FOUND (`context.ids` lists them). The reference
  *   documents no 207 for updates, so a missing record fails the batch like the other refusals;
  *   404 (not 400) because the body is valid and only the record is absent.
@@ -165,14 +166,13 @@ function batchIdProperty(inputs: readonly Record<string, unknown>[]): unknown {
   return inputs.find((input) => input['idProperty'] !== undefined)?.['idProperty'];
 }
 
-function problemsError(problems: readonly PropertyProblem[]): Error {
-  return validationError(propertyProblemsMessage(problems), {
-    errors: problems.map(({ message, code, context }) => ({
-      message,
-      code,
-      ...(context === undefined ? {} : { context }),
-    })),
-  });
+/**
+ * The 400 for refused property values, as HubSpot sends it: `{status, message, correlationId,
+ * category}` with the details as JSON inside `message` and no structured `errors[]` (fidelity
+ * row 4). The whole batch is refused; nothing says which input the entries belong to.
+ */
+function problemsError(context: SandboxContext, problems: readonly PropertyProblem[]): Error {
+  return validationError(propertyProblemsMessage(problems, context.portal.portalId));
 }
 
 function updateOne(context: SandboxContext, req: Request, res: Response): void {
@@ -181,7 +181,7 @@ function updateOne(context: SandboxContext, req: Request, res: Response): void {
   const body: unknown = req.body;
   if (!isRecord(body)) throw validationError('Invalid input JSON: expected an object with "properties".');
   const checked = checkWrite(schema, body['properties']);
-  if (checked.problems.length > 0) throw problemsError(checked.problems);
+  if (checked.problems.length > 0) throw problemsError(context, checked.problems);
   const record = lookup(context, type, param(req, 'objectId'), req.query['idProperty']);
   if (record === undefined) throw objectNotFound();
   applyWrite(type, schema, record, checked.values, context.now());
@@ -292,7 +292,7 @@ function batchUpdate(context: SandboxContext, req: Request, res: Response): void
   const find = finder(context, type, batchIdProperty(inputs));
   const checked = inputs.map((input) => checkWrite(schema, input['properties']));
   const problems = checked.flatMap((c) => c.problems);
-  if (problems.length > 0) throw problemsError(problems);
+  if (problems.length > 0) throw problemsError(context, problems);
   const records = ids.map(find);
   const missing = ids.filter((_, i) => records[i] === undefined);
   if (missing.length > 0) {

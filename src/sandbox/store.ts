@@ -2,7 +2,7 @@
  * Reading and writing records the way the CRM objects API does: which properties a response
  * carries, the public object shape, list paging by id, and property-value validation for writes.
  */
-import { shown, type ErrorDetail } from './errors.ts';
+import { shown } from './errors.ts';
 import {
   alwaysReturned,
   DEFAULT_PROPERTIES,
@@ -98,16 +98,17 @@ export function listPage(
   return { records, next: nextId === undefined ? undefined : String(nextId) };
 }
 
-/** A property write that HubSpot refuses, in the shape of one `errors[]` entry. */
-export interface PropertyProblem extends ErrorDetail {
-  readonly code: string;
+/** A property write that HubSpot refuses (one entry of the list in the 400's `message`). */
+export interface PropertyProblem {
   readonly name: string;
+  readonly code: string;
+  readonly message: string;
 }
 
 const NUMBER = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 function problem(name: string, code: string, message: string): PropertyProblem {
-  return { name, code, message, context: { propertyName: [name] } };
+  return { name, code, message };
 }
 
 function optionProblem(definition: PropertyDefinition, value: string): PropertyProblem {
@@ -180,14 +181,20 @@ export function checkWrite(schema: Schema, properties: unknown): CheckedWrite {
   return { values, problems };
 }
 
-/** HubSpot's message for refused property values (a JSON list after the prefix). */
-export function propertyProblemsMessage(problems: readonly PropertyProblem[]): string {
+/**
+ * HubSpot's message for refused property values: a JSON list after the prefix, one entry per
+ * refused value in input order, naming the property and the error but never the record (the
+ * captures in reference/hubspot-api.md §1.3 and fidelity row 4). PROPERTY_DOESNT_EXIST entries
+ * carry `localizedErrorMessage` and `portalId`, the others only `isValid, message, error, name`
+ * (as captured).
+ */
+export function propertyProblemsMessage(problems: readonly PropertyProblem[], portalId: number): string {
   const details = problems.map((p) => ({
     isValid: false,
     message: p.message,
     error: p.code,
     name: p.name,
-    localizedErrorMessage: p.message,
+    ...(p.code === 'PROPERTY_DOESNT_EXIST' ? { localizedErrorMessage: p.message, portalId } : {}),
   }));
   return `Property values were not valid: ${JSON.stringify(details)}`;
 }

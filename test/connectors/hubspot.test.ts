@@ -638,7 +638,7 @@ describe('update', () => {
     scope.done();
   });
 
-  it('rejects every record setting a property HubSpot does not have, without bisecting', async () => {
+  it('reads a structured errors[] too: every record setting a property HubSpot lacks is rejected at once', async () => {
     const props = { engagement_model: 'high', bogus: 'x' };
     const scope = api()
       .post('/crm/v3/objects/companies/batch/update', batchOf(['1', '2', '3'], props))

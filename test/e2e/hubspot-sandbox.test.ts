@@ -52,13 +52,17 @@ async function world(seed: number, companies: number): Promise<World> {
   });
   const running = await sandbox.listen(0);
   open.push(running);
-  const connector = createHubSpotConnector({ accessToken: TOKEN, baseUrl: running.url, limits: FAST_CONNECTOR });
   const w: World = {
     portal,
     sandbox,
     running,
     data: join(tempDir(), 'righttouch.db'),
-    io: { stdout: sink, env: {}, connectorFor: () => connector },
+    // A connector per command, as the CLI and the server's jobs build one per run.
+    io: {
+      stdout: sink,
+      env: {},
+      connectorFor: () => createHubSpotConnector({ accessToken: TOKEN, baseUrl: running.url, limits: FAST_CONNECTOR }),
+    },
     get updates() {
       return counters.updates;
     },
@@ -113,6 +117,44 @@ describe('HubSpot end to end against the sandbox', () => {
     const full = await syncOnce(w, { full: true });
     expect(full).toMatchObject({ kind: 'full', changed: 0, written: 0 });
     expect(w.updates).toBe(0);
+  });
+
+  test('an option an admin removed: its records are rejected at the cost of one refused call, < 5% errors', async () => {
+    const w = await world(13, 300);
+    await runSetup({ crm: 'hubspot', data: w.data }, w.io);
+    // An admin deletes the High-touch option on companies: HubSpot now refuses that value.
+    const definition = w.portal.schema.companies.properties.get('engagement_model');
+    if (definition === undefined) throw new Error('setup did not create engagement_model');
+    definition.options = definition.options.filter((option) => option.value !== 'high_touch');
+    w.sandbox.resetStats();
+
+    const report = await syncOnce(w);
+    const refused = report.rejected.map((r) => `${r.type}:${r.id}`);
+    expect(refused.length).toBeGreaterThan(2);
+    for (const r of report.rejected) {
+      expect(r.type).toBe('company');
+      expect(r.error).toMatch(
+        /^engagement_model: high_touch was not one of the allowed options: \[.*\] \(INVALID_OPTION/,
+      );
+    }
+    // Every other record is written; the refused ones are left as they were.
+    expect(report.written).toBe(1500 - refused.length);
+    const tiers = crmTiers(w.portal);
+    for (const key of refused) expect(tiers.get(key)).toBe(' | ');
+    // What it cost: one refused call for the whole sync, far under HubSpot's 5% bar.
+    const { stats } = w.sandbox;
+    const errors = Object.entries(stats.byStatus)
+      .filter(([status]) => Number(status) >= 400)
+      .reduce((sum, [, count]) => sum + count, 0);
+    expect(stats.byStatus['400']).toBe(1);
+    expect(errors / stats.requests).toBeLessThan(0.05);
+
+    // The option back, the next sync writes exactly the refused records, as High-touch.
+    definition.options.push({ label: 'High touch', value: 'high_touch', displayOrder: 3, hidden: false });
+    const retried = await syncOnce(w);
+    expect(retried).toMatchObject({ written: refused.length, rejected: [] });
+    const after = crmTiers(w.portal);
+    for (const key of refused) expect(after.get(key)).toMatch(/^high_touch \| \S/);
   });
 
   test('after 50 deals change, an incremental sync rewrites exactly the records whose tier or reason changed', async () => {

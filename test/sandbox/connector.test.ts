@@ -94,8 +94,17 @@ describe('the HubSpot connector against the sandbox', () => {
       properties: { engagement_model: i === 42 ? 'platinum_touch' : 'mid_touch', engagement_model_reason: 'test' },
     }));
     updates.push({ id: '1', properties: { engagement_model: 'mid_touch', engagement_model_reason: 'gone' } });
+    const calls = connector.apiCalls;
+    sandbox.resetStats();
     const result = await connector.update('company', updates);
     expect(result.rejected.map((r) => r.id).sort()).toEqual(['1', ids[42]].sort());
+    expect(result.rejected.find((r) => r.id === ids[42])?.error).toBe(
+      'engagement_model: platinum_touch was not one of the allowed options: [tech_touch, mid_touch, high_touch] (INVALID_OPTION)',
+    );
+    // Each batch with a bad record costs its refusal and one resend: 4 calls, no bisection.
+    expect(connector.apiCalls - calls).toBe(4);
+    const answered = Object.entries(sandbox.stats.byStatus).filter(([, count]) => count > 0);
+    expect(Object.fromEntries(answered)).toEqual({ '200': 2, '400': 1, '404': 1 });
     expect(result.written).toHaveLength(149);
     expect(portal.objects.companies.records.get(ids[0] ?? '')?.properties['engagement_model']).toBe('mid_touch');
     expect(portal.objects.companies.records.get(ids[42] ?? '')?.properties['engagement_model']).toBeUndefined();

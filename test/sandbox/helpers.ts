@@ -55,6 +55,14 @@ export function errorCodes(body: Record<string, unknown>): unknown[] {
   return errors.map((e) => e.code);
 }
 
+/** The entries of the JSON list inside a `Property values were not valid: […]` message. */
+export function messageEntries(body: Record<string, unknown>): Record<string, unknown>[] {
+  const message = typeof body['message'] === 'string' ? body['message'] : '';
+  const prefix = 'Property values were not valid: ';
+  if (!message.startsWith(prefix)) return [];
+  return JSON.parse(message.slice(prefix.length)) as Record<string, unknown>[];
+}
+
 /** A search sort in the wire's object form (the SDK types sorts as strings; reference §1.4). */
 export function sortBy(propertyName: string, direction: 'ASCENDING' | 'DESCENDING' = 'ASCENDING'): string {
   return { propertyName, direction } as unknown as string;

@@ -21,6 +21,7 @@ import type { CrmRecord, Portal } from '../../src/sandbox/model.ts';
 import {
   errorCodes,
   failure,
+  messageEntries,
   filter,
   model,
   reads,
@@ -380,8 +381,18 @@ describe('batch read and update', () => {
     );
     expect(unknown.code).toBe(400);
     expect(unknown.body['category']).toBe('VALIDATION_ERROR');
-    expect(errorCodes(unknown.body)).toEqual(['PROPERTY_DOESNT_EXIST']);
-    expect((unknown.body['errors'] as { context: unknown }[])[0]?.context).toEqual({ propertyName: ['no_such_prop'] });
+    // As HubSpot sends it: the details as JSON inside `message`, no structured `errors[]`.
+    expect(unknown.body['errors']).toBeUndefined();
+    expect(messageEntries(unknown.body)).toEqual([
+      {
+        isValid: false,
+        message: 'Property "no_such_prop" does not exist',
+        error: 'PROPERTY_DOESNT_EXIST',
+        name: 'no_such_prop',
+        localizedErrorMessage: 'Property "no_such_prop" does not exist',
+        portalId: portal.portalId,
+      },
+    ]);
     expect(record('companies', a).properties['support_plan']).toBe(before);
 
     const option = await failure(
@@ -394,8 +405,34 @@ describe('batch read and update', () => {
       ),
     );
     expect(option.code).toBe(400);
-    expect(errorCodes(option.body)).toEqual(['INVALID_OPTION']);
+    expect(messageEntries(option.body)).toEqual([
+      {
+        isValid: false,
+        message: 'Premier was not one of the allowed options: [basic, standard, premier]',
+        error: 'INVALID_OPTION',
+        name: 'support_plan',
+      },
+    ]);
     expect(record('companies', a).properties['support_plan']).toBe(before);
+
+    // Several bad records: one entry per refused value, in input order, none naming its record.
+    const several = await failure(
+      h.client.crm.objects.batchApi.update(
+        'companies',
+        updates([
+          [c, { support_plan: 'gold' }],
+          [a, { support_plan: 'standard' }],
+          [b, { support_plan: 'silver', annualrevenue: 'lots' }],
+        ]),
+      ),
+    );
+    expect(several.code).toBe(400);
+    expect(messageEntries(several.body).map((e) => [e['name'], e['error'], e['message']])).toEqual([
+      ['support_plan', 'INVALID_OPTION', 'gold was not one of the allowed options: [basic, standard, premier]'],
+      ['support_plan', 'INVALID_OPTION', 'silver was not one of the allowed options: [basic, standard, premier]'],
+      ['annualrevenue', 'INVALID_LONG', 'lots was not a valid long.'],
+    ]);
+    expect(JSON.stringify(several.body)).not.toContain(b);
   });
 
   it('refuses duplicate ids (400) and unknown ids (404) without writing', async () => {
@@ -431,7 +468,7 @@ describe('batch read and update', () => {
     const refused = await failure(
       h.client.crm.objects.batchApi.update('deals', updates([[deal, { hs_is_closed_won: 'true' }]])),
     );
-    expect(errorCodes(refused.body)).toEqual(['READ_ONLY_VALUE']);
+    expect(messageEntries(refused.body).map((e) => e['error'])).toEqual(['READ_ONLY_VALUE']);
   });
 });
 
@@ -513,7 +550,9 @@ describe('properties and groups', () => {
     const refused = await failure(
       h.client.crm.objects.batchApi.update('companies', updates([[first, { engagement_model: 'high_touch' }]])),
     );
-    expect(errorCodes(refused.body)).toEqual(['INVALID_OPTION']);
+    expect(messageEntries(refused.body).map((e) => [e['error'], e['name']])).toEqual([
+      ['INVALID_OPTION', 'engagement_model'],
+    ]);
     // A PATCH without options keeps them.
     await h.client.crm.properties.coreApi.update(
       'companies',
