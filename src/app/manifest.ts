@@ -1,12 +1,13 @@
 /**
  * `app.json`, the app's manifest, and the HubSpot developer project generated from it
  * (`hubspot-project/`: platform 2026.03 `hsproject.json`, `app-hsmeta.json`,
- * `webhooks-hsmeta.json`, and the record card). `righttouch hubspot-project` writes the files;
+ * `webhooks-hsmeta.json`, and the record card, `card-source.ts`). `righttouch hubspot-project` writes the files;
  * a test keeps the committed ones equal to what the manifest gives, and the scopes equal to the
  * ones the code asks for.
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { CARD_COMPONENT, cardPackageJson, cardSource, cardTsconfig } from './card-source.ts';
 
 const webhookObject = z.strictObject({
   events: z.array(z.enum(['creation', 'deletion', 'merge', 'restore', 'associationChange'])),
@@ -74,7 +75,6 @@ export function hubspotProjectFiles(manifest: Manifest, publicBaseUrl: string): 
       legacyCrmObjects.push({ subscriptionType: `${object}.propertyChange`, propertyName: property, active: true });
     }
   }
-  const cardComponent = 'EngagementModelCard.tsx';
   return {
     'hsproject.json': json({ name: manifest.name, srcDir: 'src', platformVersion: hubspot.platformVersion }),
     'src/app/app-hsmeta.json': json({
@@ -117,77 +117,12 @@ export function hubspotProjectFiles(manifest: Manifest, publicBaseUrl: string): 
         name: hubspot.card.name,
         description: hubspot.card.description,
         location: hubspot.card.location,
-        entrypoint: `/app/cards/${cardComponent}`,
+        entrypoint: `/app/cards/${CARD_COMPONENT}`,
         objectTypes: hubspot.card.objectTypes,
       },
     }),
-    'src/app/cards/package.json': json({
-      name: `${hubspot.uid}-cards`,
-      private: true,
-      version: '0.1.0',
-      dependencies: { '@hubspot/ui-extensions': 'latest', react: '^18.2.0' },
-    }),
-    [`src/app/cards/${cardComponent}`]: cardSource(`${base}${hubspot.card.historyPath}`),
+    'src/app/cards/package.json': json(cardPackageJson(hubspot.uid)),
+    'src/app/cards/tsconfig.json': json(cardTsconfig),
+    [`src/app/cards/${CARD_COMPONENT}`]: cardSource(`${base}${hubspot.card.historyPath}`),
   };
-}
-
-function cardSource(historyUrl: string): string {
-  return `// Generated from app.json by \`righttouch hubspot-project\`: edit the generator, not this file.
-// The record's engagement model and its reason (CRM properties), and its recent changes
-// (RightTouch's history, fetched with HubSpot's signed request).
-import React, { useEffect, useState } from 'react';
-import { Divider, EmptyState, Flex, Heading, Tag, Text, hubspot } from '@hubspot/ui-extensions';
-import { useCrmProperties } from '@hubspot/ui-extensions/crm';
-
-interface Change {
-  oldTier: string | null;
-  newTier: string;
-  at: number;
-  reasons: string[];
-}
-
-hubspot.extend<'crm.record.sidebar'>(({ context }) => <EngagementModelCard context={context} />);
-
-function EngagementModelCard({ context }: { context: { crm: { objectId: number; objectTypeId: string } } }) {
-  const { properties, isLoading } = useCrmProperties([
-    'engagement_model',
-    'engagement_model_reason',
-    'engagement_model_updated_at',
-  ]);
-  const [history, setHistory] = useState<Change[] | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
-  useEffect(() => {
-    const type = context.crm.objectTypeId === '0-2' ? 'company' : 'contact';
-    hubspot
-      .fetch(\`${historyUrl}?type=\${type}&id=\${context.crm.objectId}\`, { method: 'GET' })
-      .then((response) => (response.ok ? response.json() : Promise.reject(new Error(String(response.status)))))
-      .then((body: { history: Change[] }) => setHistory(body.history.slice(-5).reverse()))
-      .catch((reason: unknown) => setError(String(reason)));
-  }, [context.crm.objectId, context.crm.objectTypeId]);
-
-  if (isLoading) return <Text>Loading…</Text>;
-  if (!properties.engagement_model) {
-    return <EmptyState title="No engagement model yet">
-      <Text>RightTouch sets it at its next sync.</Text>
-    </EmptyState>;
-  }
-  return (
-    <Flex direction="column" gap="small">
-      <Heading>
-        <Tag variant="success">{properties.engagement_model}</Tag>
-      </Heading>
-      <Text>{properties.engagement_model_reason}</Text>
-      <Divider />
-      <Text format={{ fontWeight: 'bold' }}>Recent changes</Text>
-      {error !== undefined && <Text>History is unavailable right now.</Text>}
-      {history?.length === 0 && <Text>No changes yet.</Text>}
-      {history?.map((change) => (
-        <Text key={change.at}>
-          {new Date(change.at).toLocaleDateString()}: {change.oldTier ?? 'none'} → {change.newTier}
-        </Text>
-      ))}
-    </Flex>
-  );
-}
-`;
 }
