@@ -2,7 +2,10 @@
  * Each installation's CRM tokens, sealed (AES-256-GCM) in the store, and the connectors built
  * from them. HubSpot access tokens live 30 minutes: one is refreshed when it has less than
  * `refreshMarginMs` left (more than a sync's time budget), one refresh at a time per installation;
- * a refused refresh marks the installation "needs reconnect" without touching the others.
+ * a refused grant (`invalid_grant` / `BAD_REFRESH_TOKEN`) marks the installation "needs reconnect"
+ * without touching the others; any other failure (HubSpot's token endpoint down or rate-limiting
+ * after the retries, or our own client credentials refused) fails this run only, and the
+ * installation stays active for the next.
  * Salesforce tokens are refreshed by jsforce on a 401; the rotated refresh token is saved here.
  */
 import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
@@ -11,7 +14,7 @@ import { seal, unseal } from '../store/secrets.ts';
 import type { Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
 import type { ServerConfig } from './config.ts';
-import { OAuthGrantError, refreshHubSpotToken } from './hubspot-oauth.ts';
+import { OAuthGrantError, refreshHubSpotToken, type TokenRetryOptions } from './hubspot-oauth.ts';
 
 export type StoredTokens =
   | {
@@ -40,6 +43,8 @@ export interface CredentialsOptions {
   readonly now?: () => number;
   /** Refresh a HubSpot token with less than this left (default 15 minutes). */
   readonly refreshMarginMs?: number;
+  /** Retries of HubSpot's token endpoint (defaults in hubspot-oauth.ts). */
+  readonly tokenRetry?: TokenRetryOptions;
 }
 
 const secretName = (installationId: string): string => `installation.${installationId}.tokens`;
@@ -85,7 +90,13 @@ export class Credentials {
 
   async #refreshHubSpot(installation: Installation, refreshToken: string, scopes: readonly string[]): Promise<string> {
     try {
-      const fresh = await refreshHubSpotToken(this.#options.config, refreshToken, this.#options.fetch, this.#now());
+      const fresh = await refreshHubSpotToken(
+        this.#options.config,
+        refreshToken,
+        this.#options.fetch,
+        this.#now(),
+        this.#options.tokenRetry,
+      );
       await this.save(installation.id, {
         crm: 'hubspot',
         accessToken: fresh.accessToken,
