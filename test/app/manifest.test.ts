@@ -156,6 +156,20 @@ const quiet = {
 };
 
 describe('deploying changes to the HubSpot project', () => {
+  it('subscribes to privacy deletions under hubEvents, as HubSpot’s 2026.03 webhooks template does', () => {
+    // HubSpot/hubspot-project-components 2026.03/components/webhooks/src/app/webhooks/webhooks-hsmeta.json:
+    // "hubEvents": [{ "subscriptionType": "contact.privacyDeletion", "active": … }]
+    const file = JSON.parse(source(join('hubspot-project', WEBHOOKS_FILE))) as {
+      config: { subscriptions: Record<string, { subscriptionType: string }[]> };
+    };
+    expect(file.config.subscriptions['hubEvents']).toEqual([
+      { subscriptionType: 'contact.privacyDeletion', active: true },
+    ]);
+    expect(file.config.subscriptions['legacyCrmObjects']?.map((s) => s.subscriptionType)).not.toContain(
+      'contact.privacyDeletion',
+    );
+  });
+
   it('writes a retired subscription with "active": false instead of leaving it out', () => {
     expect(subscriptionsOf(manifest).get('contact.propertyChange hubspotscore')).toBe(true);
     expect(subscriptionsOf(withoutLeadScore(true)).get('contact.propertyChange hubspotscore')).toBe(false);
