@@ -6,7 +6,7 @@
  * `{"error":"invalid_grant","error_description":…,"status":"BAD_REFRESH_TOKEN",…}`):
  * - `invalid_grant` / `BAD_REFRESH_TOKEN` → `OAuthGrantError`: the portal revoked us (or the
  *   install's code is bad or used); the installation needs reconnecting.
- * - 429 (waiting out its Retry-After), 5xx, network errors and timeouts → retried with backoff a
+ * - 429 (waiting out its Retry-After), 408, 5xx, network errors and timeouts → retried with backoff a
  *   few times, then `TokenEndpointUnavailableError`: the installation stays active and the next
  *   run tries again.
  * - any other 4xx (e.g. 400 `invalid_client`: our client id or secret is wrong) →
@@ -158,7 +158,7 @@ async function tokenCall(
     const message =
       str(body['error_description']) ?? str(body['message']) ?? (text.slice(0, 200) || response.statusText);
     last = `${response.status} ${code}: ${message}`;
-    if (response.status === 429 || response.status >= 500) {
+    if (response.status === 408 || response.status === 429 || response.status >= 500) {
       retryAfter = response.status === 429 ? retryAfterMs(response.headers.get('retry-after'), now) : undefined;
       // Waiting longer than that is for the next run.
       if (retryAfter !== undefined && retryAfter > (retry.maxRetryAfterMs ?? 30_000)) break;
