@@ -1,17 +1,45 @@
 /**
  * `app.json`, the app's manifest, and the HubSpot developer project generated from it
  * (`hubspot-project/`: platform 2026.03 `hsproject.json`, `app-hsmeta.json`,
- * `webhooks-hsmeta.json`, and the record card). `righttouch hubspot-project` writes the files;
+ * `webhooks-hsmeta.json`, and the record card, `card-source.ts`). `righttouch hubspot-project` writes the files;
  * a test keeps the committed ones equal to what the manifest gives, and the scopes equal to the
  * ones the code asks for.
+ *
+ * Webhook subscriptions: the objects' events and properties go under `legacyCrmObjects`, app-wide
+ * events (`contact.privacyDeletion`) under `hubEvents`, as in HubSpot's 2026.03 webhooks template.
+ * A subscription taken out of use is listed under `hubspot.webhooks.retired` and written with
+ * `"active": false` rather than left out: community reports say `hs project upload` refuses to
+ * remove a deployed subscription and that deactivating it is the way (not confirmed by HubSpot's
+ * docs, which only describe `active`; fidelity row 8). `righttouch hubspot-project` refuses to
+ * write a webhooks file that drops a subscription the current one lists.
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { CARD_COMPONENT, cardPackageJson, cardSource, cardTsconfig } from './card-source.ts';
 
 const webhookObject = z.strictObject({
   events: z.array(z.enum(['creation', 'deletion', 'merge', 'restore', 'associationChange'])),
   properties: z.array(z.string().min(1)),
 });
+
+/** Subscription types the 2026.03 project puts under `hubEvents` rather than `legacyCrmObjects`
+ * (HubSpot/hubspot-project-components `2026.03/components/webhooks/src/app/webhooks/webhooks-hsmeta.json`;
+ * developers.hubspot.com …/add-features/configure-webhooks: "contact.privacyDeletion and conversation.*"). */
+const HUB_EVENT = /^(contact\.privacyDeletion|conversation\.[A-Za-z]+)$/;
+
+/** A subscription taken out of use: still written, with `"active": false`. */
+const retiredSubscription = z
+  .strictObject({
+    subscriptionType: z
+      .string()
+      .regex(
+        /^((deal|company|contact)\.(creation|deletion|merge|restore|associationChange|propertyChange)|contact\.privacyDeletion|conversation\.[A-Za-z]+)$/,
+      ),
+    propertyName: z.string().min(1).optional(),
+  })
+  .refine((s) => s.subscriptionType.endsWith('.propertyChange') === (s.propertyName !== undefined), {
+    message: 'propertyName is required for a propertyChange subscription and only for one',
+  });
 
 export const manifestSchema = z.strictObject({
   name: z.string().min(1).max(200),
@@ -33,6 +61,10 @@ export const manifestSchema = z.strictObject({
       deal: webhookObject,
       company: webhookObject,
       contact: webhookObject,
+      /** App-wide events, e.g. `contact.privacyDeletion` (written under `hubEvents`). */
+      hubEvents: z.array(z.string().regex(HUB_EVENT)).default([]),
+      /** Subscriptions removed from use: HubSpot's upload keeps a deployed one, so it is sent inactive. */
+      retired: z.array(retiredSubscription).default([]),
     }),
     card: z.strictObject({
       uid: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
@@ -55,6 +87,66 @@ export const manifestSchema = z.strictObject({
 
 export type Manifest = z.infer<typeof manifestSchema>;
 
+export const WEBHOOKS_FILE = 'src/app/webhooks/webhooks-hsmeta.json';
+
+interface Subscription {
+  subscriptionType: string;
+  propertyName?: string;
+  active: boolean;
+}
+
+const subscriptionKey = (s: { subscriptionType: string; propertyName?: string | undefined }): string =>
+  s.propertyName === undefined ? s.subscriptionType : `${s.subscriptionType} ${s.propertyName}`;
+
+/** The subscriptions app.json asks for, active, then the retired ones, inactive. */
+function webhookSubscriptions(manifest: Manifest): { legacyCrmObjects: Subscription[]; hubEvents: Subscription[] } {
+  const { webhooks } = manifest.hubspot;
+  const legacyCrmObjects: Subscription[] = [];
+  const hubEvents: Subscription[] = webhooks.hubEvents.map((subscriptionType) => ({ subscriptionType, active: true }));
+  for (const object of ['deal', 'company', 'contact'] as const) {
+    for (const event of webhooks[object].events) {
+      legacyCrmObjects.push({ subscriptionType: `${object}.${event}`, active: true });
+    }
+    for (const property of webhooks[object].properties) {
+      legacyCrmObjects.push({ subscriptionType: `${object}.propertyChange`, propertyName: property, active: true });
+    }
+  }
+  const active = new Set([...legacyCrmObjects, ...hubEvents].map(subscriptionKey));
+  for (const { subscriptionType, propertyName } of webhooks.retired) {
+    const key = subscriptionKey({ subscriptionType, propertyName });
+    if (active.has(key)) throw new Error(`app.json: ${key} is both subscribed and retired`);
+    active.add(key);
+    const entry: Subscription = {
+      subscriptionType,
+      ...(propertyName === undefined ? {} : { propertyName }),
+      active: false,
+    };
+    (HUB_EVENT.test(subscriptionType) ? hubEvents : legacyCrmObjects).push(entry);
+  }
+  return { legacyCrmObjects, hubEvents };
+}
+
+/** Every subscription a generated `webhooks-hsmeta.json` lists, active or not (`type propertyName`). */
+export function webhookSubscriptionKeys(content: string): string[] {
+  const parsed = JSON.parse(content) as { config?: { subscriptions?: Record<string, unknown> } };
+  const keys: string[] = [];
+  for (const list of Object.values(parsed.config?.subscriptions ?? {})) {
+    if (!Array.isArray(list)) continue;
+    for (const item of list as { subscriptionType?: unknown; propertyName?: unknown; objectType?: unknown }[]) {
+      if (typeof item.subscriptionType !== 'string') continue;
+      const type =
+        typeof item.objectType === 'string' ? `${item.subscriptionType}/${item.objectType}` : item.subscriptionType;
+      keys.push(
+        subscriptionKey({
+          subscriptionType: type,
+          propertyName: typeof item.propertyName === 'string' ? item.propertyName : undefined,
+        }),
+      );
+    }
+  }
+  return keys;
+}
+
 export async function loadManifest(path = 'app.json'): Promise<Manifest> {
   return manifestSchema.parse(JSON.parse(await readFile(path, 'utf8')));
 }
@@ -65,16 +157,6 @@ const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 export function hubspotProjectFiles(manifest: Manifest, publicBaseUrl: string): Record<string, string> {
   const base = publicBaseUrl.replace(/\/+$/, '');
   const { hubspot } = manifest;
-  const legacyCrmObjects: { subscriptionType: string; propertyName?: string; active: boolean }[] = [];
-  for (const object of ['deal', 'company', 'contact'] as const) {
-    for (const event of hubspot.webhooks[object].events) {
-      legacyCrmObjects.push({ subscriptionType: `${object}.${event}`, active: true });
-    }
-    for (const property of hubspot.webhooks[object].properties) {
-      legacyCrmObjects.push({ subscriptionType: `${object}.propertyChange`, propertyName: property, active: true });
-    }
-  }
-  const cardComponent = 'EngagementModelCard.tsx';
   return {
     'hsproject.json': json({ name: manifest.name, srcDir: 'src', platformVersion: hubspot.platformVersion }),
     'src/app/app-hsmeta.json': json({
@@ -99,7 +181,7 @@ export function hubspotProjectFiles(manifest: Manifest, publicBaseUrl: string): 
         },
       },
     }),
-    'src/app/webhooks/webhooks-hsmeta.json': json({
+    [WEBHOOKS_FILE]: json({
       uid: `${hubspot.uid}_webhooks`,
       type: 'webhooks',
       config: {
@@ -107,7 +189,9 @@ export function hubspotProjectFiles(manifest: Manifest, publicBaseUrl: string): 
           targetUrl: `${base}${manifest.server.webhookPaths.hubspot}`,
           maxConcurrentRequests: hubspot.webhooks.maxConcurrentRequests,
         },
-        subscriptions: { legacyCrmObjects },
+        subscriptions: Object.fromEntries(
+          Object.entries(webhookSubscriptions(manifest)).filter(([, list]) => list.length > 0),
+        ),
       },
     }),
     [`src/app/cards/${hubspot.card.uid}-hsmeta.json`]: json({
@@ -117,77 +201,12 @@ export function hubspotProjectFiles(manifest: Manifest, publicBaseUrl: string): 
         name: hubspot.card.name,
         description: hubspot.card.description,
         location: hubspot.card.location,
-        entrypoint: `/app/cards/${cardComponent}`,
+        entrypoint: `/app/cards/${CARD_COMPONENT}`,
         objectTypes: hubspot.card.objectTypes,
       },
     }),
-    'src/app/cards/package.json': json({
-      name: `${hubspot.uid}-cards`,
-      private: true,
-      version: '0.1.0',
-      dependencies: { '@hubspot/ui-extensions': 'latest', react: '^18.2.0' },
-    }),
-    [`src/app/cards/${cardComponent}`]: cardSource(`${base}${hubspot.card.historyPath}`),
+    'src/app/cards/package.json': json(cardPackageJson(hubspot.uid)),
+    'src/app/cards/tsconfig.json': json(cardTsconfig),
+    [`src/app/cards/${CARD_COMPONENT}`]: cardSource(`${base}${hubspot.card.historyPath}`),
   };
-}
-
-function cardSource(historyUrl: string): string {
-  return `// Generated from app.json by \`righttouch hubspot-project\`: edit the generator, not this file.
-// The record's engagement model and its reason (CRM properties), and its recent changes
-// (RightTouch's history, fetched with HubSpot's signed request).
-import React, { useEffect, useState } from 'react';
-import { Divider, EmptyState, Flex, Heading, Tag, Text, hubspot } from '@hubspot/ui-extensions';
-import { useCrmProperties } from '@hubspot/ui-extensions/crm';
-
-interface Change {
-  oldTier: string | null;
-  newTier: string;
-  at: number;
-  reasons: string[];
-}
-
-hubspot.extend<'crm.record.sidebar'>(({ context }) => <EngagementModelCard context={context} />);
-
-function EngagementModelCard({ context }: { context: { crm: { objectId: number; objectTypeId: string } } }) {
-  const { properties, isLoading } = useCrmProperties([
-    'engagement_model',
-    'engagement_model_reason',
-    'engagement_model_updated_at',
-  ]);
-  const [history, setHistory] = useState<Change[] | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
-  useEffect(() => {
-    const type = context.crm.objectTypeId === '0-2' ? 'company' : 'contact';
-    hubspot
-      .fetch(\`${historyUrl}?type=\${type}&id=\${context.crm.objectId}\`, { method: 'GET' })
-      .then((response) => (response.ok ? response.json() : Promise.reject(new Error(String(response.status)))))
-      .then((body: { history: Change[] }) => setHistory(body.history.slice(-5).reverse()))
-      .catch((reason: unknown) => setError(String(reason)));
-  }, [context.crm.objectId, context.crm.objectTypeId]);
-
-  if (isLoading) return <Text>Loading…</Text>;
-  if (!properties.engagement_model) {
-    return <EmptyState title="No engagement model yet">
-      <Text>RightTouch sets it at its next sync.</Text>
-    </EmptyState>;
-  }
-  return (
-    <Flex direction="column" gap="small">
-      <Heading>
-        <Tag variant="success">{properties.engagement_model}</Tag>
-      </Heading>
-      <Text>{properties.engagement_model_reason}</Text>
-      <Divider />
-      <Text format={{ fontWeight: 'bold' }}>Recent changes</Text>
-      {error !== undefined && <Text>History is unavailable right now.</Text>}
-      {history?.length === 0 && <Text>No changes yet.</Text>}
-      {history?.map((change) => (
-        <Text key={change.at}>
-          {new Date(change.at).toLocaleDateString()}: {change.oldTier ?? 'none'} → {change.newTier}
-        </Text>
-      ))}
-    </Flex>
-  );
-}
-`;
 }

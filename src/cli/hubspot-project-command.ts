@@ -1,16 +1,25 @@
 /**
  * `righttouch hubspot-project [--out DIR] [--base-url URL] [--check]`: writes the HubSpot
  * developer project generated from app.json (then `hs project upload` from that directory), or
- * with --check says whether the committed files are current.
+ * with --check says whether the committed files are current. Refuses to drop a webhook
+ * subscription the existing project lists: it must be retired in app.json (`"active": false`).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { hubspotProjectFiles, loadManifest } from '../app/manifest.ts';
+import { hubspotProjectFiles, loadManifest, WEBHOOKS_FILE, webhookSubscriptionKeys } from '../app/manifest.ts';
 import { InputError } from './errors.ts';
 
 export const DEFAULT_PROJECT_DIR = 'hubspot-project';
 export const EXAMPLE_BASE_URL = 'https://righttouch.example.com';
+
+/** Subscriptions the existing webhooks file lists (active or not) that the new one would drop. */
+async function droppedSubscriptions(existingPath: string, next: string): Promise<string[]> {
+  const existing = await readFile(existingPath, 'utf8').catch(() => undefined);
+  if (existing === undefined) return [];
+  const kept = new Set(webhookSubscriptionKeys(next));
+  return webhookSubscriptionKeys(existing).filter((key) => !kept.has(key));
+}
 
 export async function runHubSpotProject(
   options: {
@@ -26,6 +35,16 @@ export async function runHubSpotProject(
     throw new InputError(`--base-url must be an https URL (HubSpot refuses others), was ${baseUrl}`);
   const out = options.out ?? DEFAULT_PROJECT_DIR;
   const files = hubspotProjectFiles(await loadManifest(options.manifest), baseUrl);
+  const dropped = await droppedSubscriptions(join(out, WEBHOOKS_FILE), files[WEBHOOKS_FILE] ?? '{}');
+  if (dropped.length > 0) {
+    const message =
+      `app.json no longer lists these webhook subscriptions, which ${join(out, WEBHOOKS_FILE)} has: ${dropped.join(', ')}. ` +
+      'HubSpot keeps a deployed subscription: add each under hubspot.webhooks.retired in app.json ' +
+      '(written with "active": false) instead of deleting it.';
+    if (options.check !== true) throw new InputError(message);
+    io.stdout.write(`${message}\n`);
+    return false;
+  }
   const stale: string[] = [];
   for (const [path, content] of Object.entries(files)) {
     const target = join(out, path);

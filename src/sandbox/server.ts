@@ -22,6 +22,7 @@ import { rateLimiter, type LimitOptions } from './limits.ts';
 import type { Portal } from './model.ts';
 import { accountRoutes, tokenInfoRoutes } from './routes-account.ts';
 import { associationRoutes } from './routes-associations.ts';
+import { oauthRoutes, type SandboxOAuth, type SandboxOAuthOptions } from './routes-oauth.ts';
 import { objectRoutes } from './routes-objects.ts';
 import { propertyRoutes } from './routes-properties.ts';
 import { SEARCH_CAP, SearchEngine } from './search.ts';
@@ -51,6 +52,8 @@ export interface SandboxOptions {
   readonly log?: (line: string) => void;
   /** Signed webhook deliveries of property changes to a receiver (see webhooks.ts); off unless given. */
   readonly webhooks?: WebhookEmitterOptions;
+  /** The app's OAuth token endpoint (routes-oauth.ts); off unless given. */
+  readonly oauth?: SandboxOAuthOptions;
 }
 
 export interface RunningSandbox {
@@ -67,6 +70,8 @@ export interface Sandbox {
   resetStats(): void;
   /** The webhook emitter, when the `webhooks` option is given. */
   readonly webhooks: WebhookEmitter | undefined;
+  /** The token endpoint's controls, when the `oauth` option is given. */
+  readonly oauth: SandboxOAuth | undefined;
   /** Starts listening on 127.0.0.1 (port 0: any free port). */
   listen(port?: number, host?: string): Promise<RunningSandbox>;
 }
@@ -159,6 +164,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   app.use(counting(stats));
   app.use(express.json({ limit: '10mb' }));
   app.use(tokenInfoRoutes(context));
+  const oauth = options.oauth === undefined ? undefined : oauthRoutes(context, options.oauth);
+  if (oauth !== undefined) app.use(oauth.router);
   // Bearer auth, faults and rate limits guard the API paths; the token-info route has none.
   const apiPaths = ['/crm', '/account-info'];
   app.use(apiPaths, bearerAuth(options.token));
@@ -183,6 +190,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     portal,
     stats,
     webhooks,
+    oauth: oauth?.oauth,
     resetStats: () => {
       resetStats(stats);
     },

@@ -5,7 +5,9 @@
  * a refresh HubSpot refuses (`invalid_grant` / `BAD_REFRESH_TOKEN`: the app was uninstalled from
  * the portal, reference §5.1) uninstalls it here too — its tokens are dropped and its data
  * forgotten (`Store.forgetInstallation`; what is kept, and for how long: src/store/erase.ts) —
- * without touching the others; installing again starts it afresh.
+ * without touching the others; installing again starts it afresh. Any other failure (HubSpot's
+ * token endpoint down or rate-limiting after the retries, or our own client credentials refused)
+ * fails this run only, and the installation stays active for the next.
  * Salesforce tokens are refreshed by jsforce on a 401; the rotated refresh token is saved here.
  */
 import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
@@ -14,7 +16,7 @@ import { seal, unseal } from '../store/secrets.ts';
 import type { Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
 import type { ServerConfig } from './config.ts';
-import { OAuthGrantError, refreshHubSpotToken } from './hubspot-oauth.ts';
+import { OAuthGrantError, refreshHubSpotToken, type TokenRetryOptions } from './hubspot-oauth.ts';
 
 export type StoredTokens =
   | {
@@ -45,6 +47,8 @@ export interface CredentialsOptions {
   readonly refreshMarginMs?: number;
   /** After a portal was found uninstalled and forgotten: e.g. stop its schedules. */
   readonly onUninstalled?: (installation: Installation) => void;
+  /** Retries of HubSpot's token endpoint (defaults in hubspot-oauth.ts). */
+  readonly tokenRetry?: TokenRetryOptions;
 }
 
 const secretName = (installationId: string): string => `installation.${installationId}.tokens`;
@@ -90,7 +94,13 @@ export class Credentials {
 
   async #refreshHubSpot(installation: Installation, refreshToken: string, scopes: readonly string[]): Promise<string> {
     try {
-      const fresh = await refreshHubSpotToken(this.#options.config, refreshToken, this.#options.fetch, this.#now());
+      const fresh = await refreshHubSpotToken(
+        this.#options.config,
+        refreshToken,
+        this.#options.fetch,
+        this.#now(),
+        this.#options.tokenRetry,
+      );
       await this.save(installation.id, {
         crm: 'hubspot',
         accessToken: fresh.accessToken,

@@ -1,8 +1,10 @@
 /**
- * `GET /card/hubspot/history?type=company|contact&id=…` for the HubSpot record card: HubSpot's
- * `hubspot.fetch` signs the request (signature v3 with the app's client secret) and adds the
- * account as `portalId`; the signature is checked before the portal id is trusted. Answers the
- * record's recent tier changes in that portal's installation only.
+ * `GET /card/hubspot/history?portalId=…&type=company|contact&id=…` for the HubSpot record card:
+ * the card puts the portal id from its context in the URL (`src/app/card-source.ts`), HubSpot's
+ * `hubspot.fetch` signs the request (signature v3 with the app's client secret, over the full
+ * URL) and may append its own `portalId` too; the signature is checked before the portal id is
+ * trusted. A parameter that arrives more than once is taken if every copy agrees, refused if not.
+ * Answers the record's recent tier changes in that portal's installation only.
  */
 import express, { type Request, type Response, type Router } from 'express';
 import type { Store } from '../store/store.ts';
@@ -36,7 +38,8 @@ export function cardRouter(options: {
       res.status(401).json({ error: `signature ${check.reason}` });
       return;
     }
-    const { portalId, type, id } = req.query as Record<string, string | undefined>;
+    const query = req.query as Record<string, string | string[] | undefined>;
+    const [portalId, type, id] = [single(query['portalId']), single(query['type']), single(query['id'])];
     if ((type !== 'company' && type !== 'contact') || id === undefined || id === '' || portalId === undefined) {
       res.status(400).json({ error: 'expected portalId, type (company or contact) and id' });
       return;
@@ -52,4 +55,11 @@ export function cardRouter(options: {
     res.json({ history });
   });
   return router;
+}
+
+/** A query parameter's value, if it was sent once or every copy agrees. */
+function single(value: string | string[] | undefined): string | undefined {
+  if (!Array.isArray(value)) return value;
+  const [first] = value;
+  return value.every((v) => v === first) ? first : undefined;
 }

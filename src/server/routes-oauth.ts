@@ -17,7 +17,12 @@ import type { Policy } from '../core/index.ts';
 import type { Installation, Store } from '../store/store.ts';
 import type { ServerConfig } from './config.ts';
 import type { Credentials } from './credentials.ts';
-import { exchangeHubSpotCode, hubspotAuthorizeUrl, OAuthGrantError } from './hubspot-oauth.ts';
+import {
+  exchangeHubSpotCode,
+  hubspotAuthorizeUrl,
+  OAuthGrantError,
+  TokenEndpointUnavailableError,
+} from './hubspot-oauth.ts';
 import {
   hubspotReturnUrl,
   marketplaceParams,
@@ -149,8 +154,11 @@ export function oauthRouter(deps: OAuthDeps): Router {
     try {
       tokens = await exchangeHubSpotCode(deps.config, code, deps.fetch, now());
     } catch (err) {
-      const status = err instanceof OAuthGrantError ? 400 : 502;
-      failed(res, status, `HubSpot did not exchange the code: ${err instanceof Error ? err.message : String(err)}`);
+      // A refused code: 400. HubSpot not answering (after the retries): 503, try again later. Else 502.
+      const unavailable = err instanceof TokenEndpointUnavailableError;
+      const status = err instanceof OAuthGrantError ? 400 : unavailable ? 503 : 502;
+      const message = `HubSpot did not exchange the code: ${err instanceof Error ? err.message : String(err)}`;
+      failed(res, status, unavailable ? `${message}. Start the installation again in a few minutes.` : message);
       return undefined;
     }
     if (tokens.portalId === undefined) {

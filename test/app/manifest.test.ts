@@ -1,11 +1,18 @@
 /** app.json against the code: scopes asked for = scopes declared (and each one used), webhook
  * subscriptions = the mapped input properties, paths = the server's routes, and the committed
  * HubSpot developer project = what app.json generates. */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { hubspotProjectFiles, loadManifest } from '../../src/app/manifest.ts';
+import {
+  hubspotProjectFiles,
+  loadManifest,
+  manifestSchema,
+  WEBHOOKS_FILE,
+  type Manifest,
+} from '../../src/app/manifest.ts';
 import { EXAMPLE_BASE_URL, runHubSpotProject } from '../../src/cli/hubspot-project-command.ts';
 import { HUBSPOT_SCOPES, SALESFORCE_SCOPES, serverConfigFromEnv } from '../../src/server/config.ts';
 import { hubspotRedirectUri } from '../../src/server/hubspot-oauth.ts';
@@ -116,5 +123,87 @@ describe('app.json', () => {
       srcDir: 'src',
       platformVersion: '2026.03',
     });
+  });
+});
+
+/** Webhook subscriptions of a generated project, as `type[ property]` → active. */
+function subscriptionsOf(m: Manifest): Map<string, boolean> {
+  const file = JSON.parse(hubspotProjectFiles(m, 'https://rt.example.com')[WEBHOOKS_FILE] ?? '{}') as {
+    config: { subscriptions: Record<string, { subscriptionType: string; propertyName?: string; active: boolean }[]> };
+  };
+  const all = Object.values(file.config.subscriptions).flat();
+  return new Map(all.map((s) => [[s.subscriptionType, s.propertyName].filter(Boolean).join(' '), s.active]));
+}
+
+/** app.json with the contact's `hubspotscore` subscription taken out, retired or just deleted. */
+function withoutLeadScore(retire: boolean): Manifest {
+  const raw = JSON.parse(source('app.json')) as {
+    hubspot: { webhooks: { contact: { properties: string[] }; retired?: unknown[] } };
+  };
+  const { webhooks } = raw.hubspot;
+  webhooks.contact.properties = webhooks.contact.properties.filter((p) => p !== 'hubspotscore');
+  if (retire) webhooks.retired = [{ subscriptionType: 'contact.propertyChange', propertyName: 'hubspotscore' }];
+  return manifestSchema.parse(raw);
+}
+
+const quiet = {
+  stdout: new Writable({
+    write: (_c, _e, done) => {
+      done();
+    },
+  }),
+  env: {},
+};
+
+describe('deploying changes to the HubSpot project', () => {
+  it('subscribes to privacy deletions under hubEvents, as HubSpot’s 2026.03 webhooks template does', () => {
+    // HubSpot/hubspot-project-components 2026.03/components/webhooks/src/app/webhooks/webhooks-hsmeta.json:
+    // "hubEvents": [{ "subscriptionType": "contact.privacyDeletion", "active": … }]
+    const file = JSON.parse(source(join('hubspot-project', WEBHOOKS_FILE))) as {
+      config: { subscriptions: Record<string, { subscriptionType: string }[]> };
+    };
+    expect(file.config.subscriptions['hubEvents']).toEqual([
+      { subscriptionType: 'contact.privacyDeletion', active: true },
+    ]);
+    expect(file.config.subscriptions['legacyCrmObjects']?.map((s) => s.subscriptionType)).not.toContain(
+      'contact.privacyDeletion',
+    );
+  });
+
+  it('writes a retired subscription with "active": false instead of leaving it out', () => {
+    expect(subscriptionsOf(manifest).get('contact.propertyChange hubspotscore')).toBe(true);
+    expect(subscriptionsOf(withoutLeadScore(true)).get('contact.propertyChange hubspotscore')).toBe(false);
+    expect(subscriptionsOf(withoutLeadScore(false)).has('contact.propertyChange hubspotscore')).toBe(false);
+  });
+
+  it('refuses to write (or pass --check) a project that drops a subscription the current one lists', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'righttouch-hsproject-'));
+    const out = join(dir, 'hubspot-project');
+    const write = async (m: Manifest, check = false): Promise<boolean> => {
+      writeFileSync(join(dir, 'app.json'), JSON.stringify(m));
+      return runHubSpotProject({ out, baseUrl: EXAMPLE_BASE_URL, check, manifest: join(dir, 'app.json') }, quiet);
+    };
+    await write(manifest);
+    const deployed = readFileSync(join(out, WEBHOOKS_FILE), 'utf8');
+    await expect(write(withoutLeadScore(false))).rejects.toThrow(/contact\.propertyChange hubspotscore.*retired/);
+    expect(await write(withoutLeadScore(false), true)).toBe(false);
+    expect(readFileSync(join(out, WEBHOOKS_FILE), 'utf8')).toBe(deployed);
+    expect(await write(withoutLeadScore(true))).toBe(true);
+    expect(readFileSync(join(out, WEBHOOKS_FILE), 'utf8')).toContain(
+      '"propertyName": "hubspotscore",\n          "active": false',
+    );
+  });
+
+  it('refuses a retired subscription that is still subscribed, or a property change without its property', () => {
+    const retired = (entry: unknown): Manifest => {
+      const raw = JSON.parse(source('app.json')) as { hubspot: { webhooks: { retired?: unknown[] } } };
+      raw.hubspot.webhooks.retired = [entry];
+      return manifestSchema.parse(raw);
+    };
+    expect(() =>
+      subscriptionsOf(retired({ subscriptionType: 'contact.propertyChange', propertyName: 'hubspotscore' })),
+    ).toThrow(/both subscribed and retired/);
+    expect(() => retired({ subscriptionType: 'contact.propertyChange' })).toThrow(/propertyName/);
+    expect(() => retired({ subscriptionType: 'contact.creation', propertyName: 'x' })).toThrow(/propertyName/);
   });
 });

@@ -65,4 +65,26 @@ describe('GET /card/hubspot/history', () => {
     });
     expect(tampered.status).toBe(401);
   });
+
+  it('takes a portalId the card and HubSpot both sent if they agree, and refuses one that was changed', async () => {
+    // The card sets portalId from its context; HubSpot's proxy may append its own after it.
+    const both = '/card/hubspot/history?portalId=111&type=company&id=9&userId=5&userEmail=a%40b.example&portalId=111';
+    const answer = (await (await signed(both)).json()) as { history: { newTier: string }[] };
+    expect(answer.history.map((e) => e.newTier)).toEqual(['mid_touch']);
+    const conflicting = '/card/hubspot/history?portalId=222&type=company&id=9&userId=5&portalId=111';
+    expect((await signed(conflicting)).status).toBe(400);
+    // Signed by HubSpot for the card's portal 111; the card's own portalId changed to 222 on the way.
+    const timestamp = Date.now();
+    const signature = signHubSpotV3({
+      clientSecret: 'card-secret',
+      method: 'GET',
+      uri: `${PUBLIC}${both}`,
+      rawBody: '',
+      timestamp,
+    });
+    const tampered = await fetch(`${h.url}${both.replace('portalId=111', 'portalId=222')}`, {
+      headers: { 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': String(timestamp) },
+    });
+    expect(tampered.status).toBe(401);
+  });
 });

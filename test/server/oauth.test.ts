@@ -87,6 +87,16 @@ describe('HubSpot install', () => {
     expect(h.syncRequests).toEqual([]);
   });
 
+  it('HubSpot’s token endpoint still failing after the retries: 503, try again, nothing installed', async () => {
+    const { h, calls } = await hubspotWorld(() => ({ status: 503, json: { status: 'error', message: 'down' } }), open);
+    const state = (await startInstall(h, 'hubspot')).searchParams.get('state') ?? '';
+    const response = await fetch(`${h.url}/oauth/hubspot/callback?code=the-code&state=${state}`);
+    expect(response.status).toBe(503);
+    expect(await response.text()).toContain('Start the installation again in a few minutes');
+    expect(calls).toHaveLength(4);
+    expect(await h.store.listInstallations()).toEqual([]);
+  });
+
   it('an install link without a configured app answers 503', async () => {
     const h = await startServer();
     open.push(h);

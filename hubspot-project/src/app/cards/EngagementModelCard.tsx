@@ -1,8 +1,9 @@
 // Generated from app.json by `righttouch hubspot-project`: edit the generator, not this file.
 // The record's engagement model and its reason (CRM properties), and its recent changes
-// (RightTouch's history, fetched with HubSpot's signed request).
+// (RightTouch's history, fetched with HubSpot's signed request; the card adds the portal id from
+// its context, as HubSpot's legacy-card converter does).
 import React, { useEffect, useState } from 'react';
-import { Divider, EmptyState, Flex, Heading, Tag, Text, hubspot } from '@hubspot/ui-extensions';
+import { Divider, EmptyState, Flex, Heading, Tag, Text, hubspot, type CrmContext } from '@hubspot/ui-extensions';
 import { useCrmProperties } from '@hubspot/ui-extensions/crm';
 
 interface Change {
@@ -12,9 +13,23 @@ interface Change {
   reasons: string[];
 }
 
+const HISTORY_URL = "https://righttouch.example.com/card/hubspot/history";
+const OBJECT_TYPES: Record<string, 'company' | 'contact'> = { '0-2': 'company', '0-1': 'contact' };
+
+/** RightTouch's history URL for the record the card shows: portal, record type and id from the context. */
+export function historyRequestUrl(context: CrmContext): string | undefined {
+  const type = OBJECT_TYPES[context.crm.objectTypeId];
+  if (type === undefined) return undefined;
+  const url = new URL(HISTORY_URL);
+  url.searchParams.set('portalId', String(context.portal.id));
+  url.searchParams.set('type', type);
+  url.searchParams.set('id', String(context.crm.objectId));
+  return url.toString();
+}
+
 hubspot.extend<'crm.record.sidebar'>(({ context }) => <EngagementModelCard context={context} />);
 
-function EngagementModelCard({ context }: { context: { crm: { objectId: number; objectTypeId: string } } }) {
+export function EngagementModelCard({ context }: { context: CrmContext }) {
   const { properties, isLoading } = useCrmProperties([
     'engagement_model',
     'engagement_model_reason',
@@ -22,14 +37,15 @@ function EngagementModelCard({ context }: { context: { crm: { objectId: number; 
   ]);
   const [history, setHistory] = useState<Change[] | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
+  const url = historyRequestUrl(context);
   useEffect(() => {
-    const type = context.crm.objectTypeId === '0-2' ? 'company' : 'contact';
+    if (url === undefined) return;
     hubspot
-      .fetch(`https://righttouch.example.com/card/hubspot/history?type=${type}&id=${context.crm.objectId}`, { method: 'GET' })
+      .fetch(url, { method: 'GET' })
       .then((response) => (response.ok ? response.json() : Promise.reject(new Error(String(response.status)))))
       .then((body: { history: Change[] }) => setHistory(body.history.slice(-5).reverse()))
       .catch((reason: unknown) => setError(String(reason)));
-  }, [context.crm.objectId, context.crm.objectTypeId]);
+  }, [url]);
 
   if (isLoading) return <Text>Loading…</Text>;
   if (!properties.engagement_model) {

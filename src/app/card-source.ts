@@ -1,0 +1,125 @@
+/**
+ * The HubSpot record card (`hubspot-project/src/app/cards/`): its React source, its package.json
+ * and the tsconfig that type-checks it against the real `@hubspot/ui-extensions` package
+ * (`npm run typecheck`, and `test/app/card.test.ts`).
+ *
+ * The card asks RightTouch for the record's history with `hubspot.fetch`, which HubSpot signs
+ * (signature v3). The card puts the portal id in the URL itself, from `context.portal.id`, with
+ * the record's type and id from `context.crm`: HubSpot's own legacy-card converter does the same
+ * (HubSpot/ui-extensions-examples `legacy-card-converter/src/app/cards/utils/queryParams.ts`)
+ * rather than relying on HubSpot's proxy to append it. The signature covers the whole URL, so a
+ * portal id changed on the way fails the check on the server (`src/server/routes-card.ts`).
+ */
+
+/** The `@hubspot/ui-extensions` the card is type-checked against: keep equal to package.json's devDependency. */
+export const UI_EXTENSIONS_VERSION = '^0.17.0';
+/** `@hubspot/ui-extensions` 0.17.0 pins react 18.3.1 (its peerDependency). */
+export const CARD_REACT_VERSION = '18.3.1';
+
+export const CARD_COMPONENT = 'EngagementModelCard.tsx';
+
+export function cardPackageJson(appUid: string): unknown {
+  return {
+    name: `${appUid}-cards`,
+    private: true,
+    version: '0.1.0',
+    type: 'module',
+    dependencies: { '@hubspot/ui-extensions': UI_EXTENSIONS_VERSION, react: CARD_REACT_VERSION },
+  };
+}
+
+/** Compiler options for the card, as HubSpot's examples use them (react JSX, bundler resolution), kept strict. */
+export const cardTsconfig = {
+  compilerOptions: {
+    target: 'es2022',
+    lib: ['es2022', 'dom'],
+    module: 'esnext',
+    moduleResolution: 'bundler',
+    jsx: 'react',
+    esModuleInterop: true,
+    types: [],
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    exactOptionalPropertyTypes: true,
+    skipLibCheck: true,
+    noEmit: true,
+  },
+  include: ['*.tsx'],
+};
+
+export function cardSource(historyUrl: string): string {
+  return `// Generated from app.json by \`righttouch hubspot-project\`: edit the generator, not this file.
+// The record's engagement model and its reason (CRM properties), and its recent changes
+// (RightTouch's history, fetched with HubSpot's signed request; the card adds the portal id from
+// its context, as HubSpot's legacy-card converter does).
+import React, { useEffect, useState } from 'react';
+import { Divider, EmptyState, Flex, Heading, Tag, Text, hubspot, type CrmContext } from '@hubspot/ui-extensions';
+import { useCrmProperties } from '@hubspot/ui-extensions/crm';
+
+interface Change {
+  oldTier: string | null;
+  newTier: string;
+  at: number;
+  reasons: string[];
+}
+
+const HISTORY_URL = ${JSON.stringify(historyUrl)};
+const OBJECT_TYPES: Record<string, 'company' | 'contact'> = { '0-2': 'company', '0-1': 'contact' };
+
+/** RightTouch's history URL for the record the card shows: portal, record type and id from the context. */
+export function historyRequestUrl(context: CrmContext): string | undefined {
+  const type = OBJECT_TYPES[context.crm.objectTypeId];
+  if (type === undefined) return undefined;
+  const url = new URL(HISTORY_URL);
+  url.searchParams.set('portalId', String(context.portal.id));
+  url.searchParams.set('type', type);
+  url.searchParams.set('id', String(context.crm.objectId));
+  return url.toString();
+}
+
+hubspot.extend<'crm.record.sidebar'>(({ context }) => <EngagementModelCard context={context} />);
+
+export function EngagementModelCard({ context }: { context: CrmContext }) {
+  const { properties, isLoading } = useCrmProperties([
+    'engagement_model',
+    'engagement_model_reason',
+    'engagement_model_updated_at',
+  ]);
+  const [history, setHistory] = useState<Change[] | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const url = historyRequestUrl(context);
+  useEffect(() => {
+    if (url === undefined) return;
+    hubspot
+      .fetch(url, { method: 'GET' })
+      .then((response) => (response.ok ? response.json() : Promise.reject(new Error(String(response.status)))))
+      .then((body: { history: Change[] }) => setHistory(body.history.slice(-5).reverse()))
+      .catch((reason: unknown) => setError(String(reason)));
+  }, [url]);
+
+  if (isLoading) return <Text>Loading…</Text>;
+  if (!properties.engagement_model) {
+    return <EmptyState title="No engagement model yet">
+      <Text>RightTouch sets it at its next sync.</Text>
+    </EmptyState>;
+  }
+  return (
+    <Flex direction="column" gap="small">
+      <Heading>
+        <Tag variant="success">{properties.engagement_model}</Tag>
+      </Heading>
+      <Text>{properties.engagement_model_reason}</Text>
+      <Divider />
+      <Text format={{ fontWeight: 'bold' }}>Recent changes</Text>
+      {error !== undefined && <Text>History is unavailable right now.</Text>}
+      {history?.length === 0 && <Text>No changes yet.</Text>}
+      {history?.map((change) => (
+        <Text key={change.at}>
+          {new Date(change.at).toLocaleDateString()}: {change.oldTier ?? 'none'} → {change.newTier}
+        </Text>
+      ))}
+    </Flex>
+  );
+}
+`;
+}
