@@ -34,6 +34,8 @@ export interface SalesforceContext {
   fieldsOf(object: string): Promise<ReadonlySet<string>>;
   /** Forget what was described (after setup creates fields). */
   forgetFields(): void;
+  /** The integration user's id (`/services/oauth2/userinfo`, asked once). */
+  userId(): Promise<string>;
 }
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -76,6 +78,7 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
   const reserve = options.apiReserve ?? DEFAULT_API_RESERVE;
   const counters = { apiCalls: 0 };
   const described = new Map<string, Promise<ReadonlySet<string>>>();
+  let user: Promise<string> | undefined;
   const context: SalesforceContext = {
     conn,
     bulkThreshold: options.bulkThreshold ?? DEFAULT_BULK_THRESHOLD,
@@ -107,6 +110,18 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
     },
     forgetFields(): void {
       described.clear();
+    },
+    userId(): Promise<string> {
+      if (user === undefined) {
+        const asked = context
+          .call(() => conn.request<{ user_id: string }>({ method: 'GET', url: '/services/oauth2/userinfo' }))
+          .then((info) => info.user_id);
+        asked.catch(() => {
+          user = undefined;
+        });
+        user = asked;
+      }
+      return user;
     },
   };
   return context;
