@@ -16,8 +16,11 @@
  *   the job's state decides: UploadComplete, InProgress, JobComplete or Failed mean the close landed;
  *   Open means it did not, and it is sent again.
  * - poll (GET the job): idempotent, retried. Every poll is an API call against the org's daily
- *   allocation: the interval starts at `bulkPoll.intervalMs` (2 s) and grows by half at each poll up
- *   to 30 s, and the reserve is checked before each one.
+ *   allocation (every REST call counts: Salesforce limits cheatsheet, API Request Limits and Allocations): the interval starts at
+ *   `bulkPoll.intervalMs` (2 s) and grows by half at each poll up to 30 s, and the reserve is checked
+ *   before each one, from the usage the previous answer reported. A job is not started when fewer
+ *   calls than it needs at least (7) are left above the reserve; when the reserve is reached while
+ *   polling, the run stops and says which job was left running.
  * - results (GET …/successfulResults, failedResults, unprocessedrecords): idempotent, retried.
  *
  * Sources: jsforce `src/api/bulk2.ts` (the calls IngestJobV2 makes), `src/connection.ts` (only
@@ -62,6 +65,8 @@ const MAX_LIST_PAGES = 5;
 const POLL_BACKOFF = 1.5;
 export const MAX_POLL_INTERVAL_MS = 30_000;
 const CLOSED = new Set(['UploadComplete', 'InProgress', 'JobComplete', 'Failed']);
+/** The fewest calls a job takes: open, upload, close, one poll, three result files. */
+export const MIN_JOB_CALLS = 7;
 
 /** The waits between polls: `intervalMs`, then half as long again each time, up to 30 s. */
 export function* pollDelays(intervalMs: number): Generator<number, never> {
@@ -241,6 +246,14 @@ export async function runUpdateJob(
   object: string,
   records: readonly SfRecord[],
 ): Promise<BulkResults> {
+  // A job that cannot be seen through is not started: it would run on with nobody reading its results.
+  const left = context.callsLeft();
+  if (left !== undefined && left < MIN_JOB_CALLS) {
+    throw new SalesforceBudgetError(
+      `stopped to spare the org's API allocation: ${left} calls left before RightTouch's reserve (SF_API_RESERVE), ` +
+        `and a Bulk API job of ${records.length} ${object} records takes at least ${MIN_JOB_CALLS}; the next run resumes`,
+    );
+  }
   const job = await openAndUpload(context, object, toCsv(records));
   await setState(context, job.id, 'UploadComplete');
   const done = await poll(context, job.id);

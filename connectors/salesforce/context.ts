@@ -29,6 +29,8 @@ export interface SalesforceContext {
   readonly sleep: (ms: number) => Promise<void>;
   /** Counts one API call, after checking the daily budget. */
   call<T>(work: () => Promise<T>): Promise<T>;
+  /** Calls left before the reserve, from the last `Sforce-Limit-Info` seen (undefined: none seen yet). */
+  callsLeft(): number | undefined;
   readonly counters: { apiCalls: number };
   /** The fields of an object this user can see (lower-cased), described once per connector. */
   fieldsOf(object: string): Promise<ReadonlySet<string>>;
@@ -85,6 +87,11 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
     bulkPoll: options.bulkPoll ?? { intervalMs: 2000, timeoutMs: 30 * 60_000 },
     sleep: options.sleep ?? realSleep,
     counters,
+    callsLeft(): number | undefined {
+      const usage = conn.limitInfo.apiUsage;
+      if (usage === undefined || usage.limit <= 0) return undefined;
+      return Math.max(0, Math.ceil(usage.limit - usage.used - reserve * usage.limit));
+    },
     async call<T>(work: () => Promise<T>): Promise<T> {
       const usage = conn.limitInfo.apiUsage;
       if (usage !== undefined && usage.limit > 0 && usage.limit - usage.used <= reserve * usage.limit) {

@@ -56,8 +56,9 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
     tierProperties: SALESFORCE_TIER_PROPERTIES,
     // The engine hands over many records at once; the connector picks collections or Bulk 2.0.
     writeBatchSize: WRITE_BATCH,
-    estimateWriteCalls: (count: number) =>
-      estimateWriteCalls(count, context.bulkThreshold, context.bulkPoll.intervalMs),
+    // Contacts are two objects (Contacts and Leads): up to one bulk job each per batch.
+    estimateWriteCalls: (count: number, type: RecordType) =>
+      estimateWriteCalls(count, context.bulkThreshold, context.bulkPoll.intervalMs, type === 'contact' ? 2 : 1),
     get apiCalls(): number {
       return context.counters.apiCalls;
     },

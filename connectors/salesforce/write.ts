@@ -122,16 +122,18 @@ export async function updateRecords(
 }
 
 /**
- * API calls updating `count` records of one object is expected to cost, as the engine hands them
+ * API calls updating `count` records of one type is expected to cost, as the engine hands them
  * over (`WRITE_BATCH` at a time): collections of 200, or above the threshold one Bulk 2.0 job per
- * batch — open, upload, close, the polls its expected processing time takes (`expectedPolls`), and
- * the three result files. Retries (locked rows, lost answers) come on top.
+ * batch and object — open, upload, close, the polls its expected processing time takes
+ * (`expectedPolls`), and the three result files. A type stored in `objects` objects (contacts:
+ * Contacts and Leads) counts a job per object, each as long as the whole batch: an upper bound, as
+ * the split is not known before the write. Retries (locked rows, lost answers) come on top.
  */
-export function estimateWriteCalls(count: number, bulkThreshold: number, pollIntervalMs: number): number {
+export function estimateWriteCalls(count: number, bulkThreshold: number, pollIntervalMs: number, objects = 1): number {
   let calls = 0;
   for (let left = count; left > 0; left -= WRITE_BATCH) {
     const batch = Math.min(left, WRITE_BATCH);
-    calls += batch > bulkThreshold ? bulkJobCalls(batch, pollIntervalMs) : Math.ceil(batch / COLLECTION_SIZE);
+    calls += batch > bulkThreshold ? objects * bulkJobCalls(batch, pollIntervalMs) : Math.ceil(batch / COLLECTION_SIZE);
   }
   return calls;
 }
