@@ -127,6 +127,16 @@ describe('Salesforce Bulk API 2.0: a lost answer at each step', () => {
     expect(t.calls()).toBe(t.requests());
   });
 
+  it('upload answered 502 after the data landed: no second PUT to the job (jsforce would send one)', async () => {
+    const t = await start();
+    lose(t, { endpoint: `PUT ${JOBS}/:jobId/batches`, status: 502 });
+    const result = await t.write();
+    expectWrittenOnce(t, result);
+    expect(t.sandbox.stats.byStatus['502']).toBe(1);
+    expect(t.sandbox.stats.byEndpoint[`PUT ${JOBS}/:jobId/batches`]).toBe(2);
+    expect((await t.jobs()).map((job) => job.state)).toEqual(['Aborted', 'JobComplete']);
+  });
+
   it('close: the job’s state shows the close landed; it is not sent again', async () => {
     const t = await start();
     lose(t, { endpoint: `PATCH ${JOBS}/:jobId`, body: { state: 'UploadComplete' } });

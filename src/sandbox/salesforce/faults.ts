@@ -8,6 +8,10 @@
  *   the case a blind retry gets wrong: the client cannot tell it from a request that never arrived.
  * - `request`: the connection is dropped before the org sees the request (nothing happens).
  *
+ * With `status` (e.g. 502) the answer is replaced by a proxy's error page with that status instead
+ * of a dropped connection — the work is done all the same. jsforce retries a GET or PUT answered
+ * 5xx on its own (`src/request.ts`), which for a Bulk 2.0 upload means a second PUT of the data.
+ *
  * A client sees both as a network error (`UND_ERR_SOCKET` / "other side closed"), as with a real
  * org when a keep-alive connection, a proxy or a load balancer drops mid-request.
  */
@@ -23,6 +27,8 @@ export interface LostAnswer {
   readonly stage?: 'answer' | 'request';
   /** How many matching requests lose their answer (default 1). */
   times?: number;
+  /** Answer with this status and a proxy's HTML page instead of dropping the connection. */
+  readonly status?: number;
 }
 
 function matches(rule: LostAnswer, req: Request): boolean {
@@ -51,9 +57,17 @@ export function lostAnswers(
       return;
     }
     // Let the handler do its work; whatever it answers never reaches the client.
+    const end = res.end.bind(res);
+    const status = rule.status;
     const drop = (): Response => {
-      req.socket.destroy();
-      return res;
+      if (status === undefined) {
+        req.socket.destroy();
+        return res;
+      }
+      res.statusCode = status;
+      res.removeHeader('content-length');
+      res.setHeader('content-type', 'text/html');
+      return end(`<html><body><h1>${status} Bad Gateway</h1></body></html>`);
     };
     res.end = drop;
     res.write = () => {
