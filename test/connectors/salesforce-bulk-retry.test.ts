@@ -6,6 +6,7 @@
  * every record written exactly once, and every call — lost ones and polls included — counted.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { toCsv } from '../../connectors/salesforce/bulk.ts';
 import { createSalesforceConnector } from '../../connectors/salesforce/index.ts';
 import type { Tier } from '../../src/core/index.ts';
 import type { LostAnswer } from '../../src/sandbox/salesforce/faults.ts';
@@ -148,6 +149,16 @@ describe('Salesforce Bulk API 2.0: a lost answer at each step', () => {
     expect(t.calls()).toBe(t.requests());
   });
 
+  it('close: a close that never arrived finds the job Open, and is sent again', async () => {
+    const t = await start();
+    lose(t, { endpoint: `PATCH ${JOBS}/:jobId`, body: { state: 'UploadComplete' }, stage: 'request' });
+    const result = await t.write();
+    expectWrittenOnce(t, result);
+    expect(t.sandbox.stats.byEndpoint[`PATCH ${JOBS}/:jobId`]).toBe(2);
+    expect(t.calls()).toBe(t.requests());
+    expect((await t.jobs()).map((job) => job.state)).toEqual(['JobComplete']);
+  });
+
   it('poll: the status read is retried; each poll is one call against the daily allocation', async () => {
     const t = await start({ bulkProcessingPolls: 3 });
     lose(t, { endpoint: `GET ${JOBS}/:jobId` });
@@ -161,5 +172,19 @@ describe('Salesforce Bulk API 2.0: a lost answer at each step', () => {
     expect(t.usage()).toBe(10);
     // The retry's 500 ms, then the waits between polls: 10 ms, then half as long again each time.
     expect(t.sleeps).toEqual([500, 10, 15]);
+  });
+});
+
+describe('Salesforce Bulk API 2.0 CSV', () => {
+  it('has every field any record has, quotes what needs it, clears with #N/A, leaves absent cells empty', () => {
+    const csv = toCsv([
+      { Id: '001A', Engagement_Model__c: 'high_touch', Engagement_Model_Reason__c: 'big, "strategic"\naccount' },
+      { Id: '001B', Engagement_Model__c: '', Engagement_Model_Updated__c: '2026-12-07T13:00:00.000Z' },
+    ]);
+    expect(csv).toBe(
+      'Id,Engagement_Model__c,Engagement_Model_Reason__c,Engagement_Model_Updated__c\n' +
+        '001A,high_touch,"big, ""strategic""\naccount",\n' +
+        '001B,#N/A,,2026-12-07T13:00:00.000Z\n',
+    );
   });
 });
