@@ -218,7 +218,7 @@ async function poll(context: SalesforceContext, id: string): Promise<JobInfo> {
       if (!(error instanceof SalesforceBudgetError)) throw error;
       throw new SalesforceBudgetError(
         `${error.message}. Bulk API job ${id} was left running in Salesforce: its writes land, and the ` +
-          'next run checks the records again',
+          'next run writes those records again',
         { cause: error },
       );
     }
@@ -228,7 +228,7 @@ async function poll(context: SalesforceContext, id: string): Promise<JobInfo> {
     if (waited + delay > context.bulkPoll.timeoutMs) {
       throw new Error(
         `Salesforce Bulk API job ${id} still ${job.state} after ${Math.round(waited / 1000)} s; ` +
-          'it keeps running there, and the next run checks the records again',
+          'it keeps running there, and the next run writes those records again',
       );
     }
     await context.sleep(delay);
