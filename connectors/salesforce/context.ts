@@ -29,11 +29,15 @@ export interface SalesforceContext {
   readonly sleep: (ms: number) => Promise<void>;
   /** Counts one API call, after checking the daily budget. */
   call<T>(work: () => Promise<T>): Promise<T>;
+  /** Calls left before the reserve, from the last `Sforce-Limit-Info` seen (undefined: none seen yet). */
+  callsLeft(): number | undefined;
   readonly counters: { apiCalls: number };
   /** The fields of an object this user can see (lower-cased), described once per connector. */
   fieldsOf(object: string): Promise<ReadonlySet<string>>;
   /** Forget what was described (after setup creates fields). */
   forgetFields(): void;
+  /** The integration user's id (`/services/oauth2/userinfo`, asked once). */
+  userId(): Promise<string>;
 }
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -76,12 +80,18 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
   const reserve = options.apiReserve ?? DEFAULT_API_RESERVE;
   const counters = { apiCalls: 0 };
   const described = new Map<string, Promise<ReadonlySet<string>>>();
+  let user: Promise<string> | undefined;
   const context: SalesforceContext = {
     conn,
     bulkThreshold: options.bulkThreshold ?? DEFAULT_BULK_THRESHOLD,
     bulkPoll: options.bulkPoll ?? { intervalMs: 2000, timeoutMs: 30 * 60_000 },
     sleep: options.sleep ?? realSleep,
     counters,
+    callsLeft(): number | undefined {
+      const usage = conn.limitInfo.apiUsage;
+      if (usage === undefined || usage.limit <= 0) return undefined;
+      return Math.max(0, Math.ceil(usage.limit - usage.used - reserve * usage.limit));
+    },
     async call<T>(work: () => Promise<T>): Promise<T> {
       const usage = conn.limitInfo.apiUsage;
       if (usage !== undefined && usage.limit > 0 && usage.limit - usage.used <= reserve * usage.limit) {
@@ -107,6 +117,18 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
     },
     forgetFields(): void {
       described.clear();
+    },
+    userId(): Promise<string> {
+      if (user === undefined) {
+        const asked = context
+          .call(() => conn.request<{ user_id: string }>({ method: 'GET', url: '/services/oauth2/userinfo' }))
+          .then((info) => info.user_id);
+        asked.catch(() => {
+          user = undefined;
+        });
+        user = asked;
+      }
+      return user;
     },
   };
   return context;

@@ -23,7 +23,7 @@ import type { SalesforceConnectorOptions } from './options.ts';
 import { preflight } from './preflight.ts';
 import { readDeals, readObjects, readRemovals } from './read.ts';
 import { FIELDS, setup } from './setup.ts';
-import { estimateWriteCalls, updateRecords } from './write.ts';
+import { estimateWriteCalls, updateRecords, WRITE_BATCH } from './write.ts';
 
 export { SalesforceBudgetError, CLIENT_NAME } from './context.ts';
 export { changeFromMessage, CDC_CHANNEL } from './cdc.ts';
@@ -55,8 +55,10 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
     crm: 'salesforce',
     tierProperties: SALESFORCE_TIER_PROPERTIES,
     // The engine hands over many records at once; the connector picks collections or Bulk 2.0.
-    writeBatchSize: 10_000,
-    estimateWriteCalls: (count: number) => estimateWriteCalls(count, context.bulkThreshold),
+    writeBatchSize: WRITE_BATCH,
+    // Contacts are two objects (Contacts and Leads): up to one bulk job each per batch.
+    estimateWriteCalls: (count: number, type: RecordType) =>
+      estimateWriteCalls(count, context.bulkThreshold, context.bulkPoll.intervalMs, type === 'contact' ? 2 : 1),
     get apiCalls(): number {
       return context.counters.apiCalls;
     },

@@ -1,20 +1,24 @@
 /**
  * Writes tiers back. Up to the bulk threshold (default 2,000 records) through sObject Collections
  * (PATCH /composite/sobjects, 200 records per call, `allOrNone: false`, so one bad record does not
- * sink the others); above it through one Bulk API 2.0 ingest job per object. jsforce never retries
- * a PATCH or POST: the writes set absolute values, so this module retries them itself — the whole
- * call on network errors and 5xx, and the records refused with `UNABLE_TO_LOCK_ROW` with back-off.
+ * sink the others); above it through one Bulk API 2.0 ingest job per object (bulk.ts: each step
+ * retried as the job's state allows). jsforce never retries a PATCH or POST: the writes set
+ * absolute values, so this module retries them itself — the whole call on network errors and 5xx,
+ * and the records refused with `UNABLE_TO_LOCK_ROW` with back-off.
  * Other per-record errors (deleted, merged, a value the picklist does not have) come back rejected.
  */
 import type { Record as SfRecord, SaveResult } from 'jsforce';
 import type { RecordType } from '../../src/core/index.ts';
 import type { RecordUpdate, WriteResult } from '../../src/sync/connector.ts';
+import { bulkJobCalls, runUpdateJob } from './bulk.ts';
 import type { SalesforceContext } from './context.ts';
 import { SOBJECT } from './read.ts';
+import { withRetries } from './retry.ts';
 
 export const COLLECTION_SIZE = 200;
 const LOCK_RETRIES = 4;
-const CALL_RETRIES = 3;
+/** Records the engine hands to one `update` (the connector's `writeBatchSize`). */
+export const WRITE_BATCH = 10_000;
 const LOCKED = 'UNABLE_TO_LOCK_ROW';
 
 /** A lead's id starts with 00Q; every other "contact" is a Contact. */
@@ -28,42 +32,11 @@ interface Outcome {
   readonly rejected: { id: string; error: string }[];
 }
 
-/** Salesforce's answers worth another try: 5xx (jsforce's errors carry no status, only a code) and network failures. */
-const TRANSIENT_CODES = new Set(['SERVER_UNAVAILABLE', 'UNKNOWN_EXCEPTION', 'REQUEST_RUNNING_TOO_LONG']);
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET']);
-
-export function isTransient(error: unknown): boolean {
-  const e = error as { errorCode?: unknown; code?: unknown; cause?: { code?: unknown } };
-  const code = typeof e.errorCode === 'string' ? e.errorCode : '';
-  if (TRANSIENT_CODES.has(code) || /^ERROR_HTTP_5\d\d$/.test(code)) return true;
-  const network = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : '';
-  return NETWORK_CODES.has(network);
-}
-
 function errorText(result: SaveResult): { code: string; text: string } {
   const first = result.errors[0] as { statusCode?: string; errorCode?: string; message?: string } | undefined;
   // At run time collection errors carry `statusCode`, whatever the type says.
   const code = first?.statusCode ?? first?.errorCode ?? 'UNKNOWN_ERROR';
   return { code, text: `${code}: ${first?.message ?? 'refused'}` };
-}
-
-async function withRetries<T>(context: SalesforceContext, work: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await context.call(work);
-    } catch (error) {
-      const code = (error as { errorCode?: unknown }).errorCode;
-      if (code === 'INVALID_FIELD' || code === 'INVALID_TYPE') {
-        throw new Error(
-          `Salesforce refused the write (${code}: ${error instanceof Error ? error.message : ''}): ` +
-            'the engagement-model fields are missing or hidden from this user — run `righttouch setup --crm salesforce`',
-          { cause: error },
-        );
-      }
-      if (attempt >= CALL_RETRIES || !isTransient(error)) throw error;
-      await context.sleep(500 * 2 ** attempt);
-    }
-  }
 }
 
 async function viaCollections(context: SalesforceContext, object: string, records: SfRecord[]): Promise<Outcome> {
@@ -96,31 +69,23 @@ async function viaCollections(context: SalesforceContext, object: string, record
 }
 
 async function viaBulk(context: SalesforceContext, object: string, records: SfRecord[]): Promise<Outcome> {
-  // Each step is retried on a dropped connection or a 5xx, as collections are: jsforce retries no
-  // POST/PUT/PATCH, and the first request after a long classification can meet a keep-alive
-  // connection the server has closed meanwhile ("other side closed").
-  const job = context.conn.bulk2.createJob({ object, operation: 'update' });
-  await withRetries(context, () => job.open());
-  await withRetries(context, () => job.uploadData(records));
-  await withRetries(context, () => job.close());
-  // Manual polling: jsforce's loadAndWaitForResults deletes the job on its own poll timeout.
-  await withRetries(context, () => job.poll(context.bulkPoll.intervalMs, context.bulkPoll.timeoutMs));
-  const succeeded = await withRetries(context, () => job.getSuccessfulResults());
-  const failed = await withRetries(context, () => job.getFailedResults());
-  const unprocessed = await withRetries(context, () => job.getUnprocessedRecords());
-  const outcome: Outcome = { written: succeeded.map((row) => row.sf__Id), rejected: [] };
+  const { successful: succeeded, failed, unprocessed } = await runUpdateJob(context, object, records);
+  const outcome: Outcome = {
+    written: succeeded.map((row) => row['sf__Id'] ?? '').filter((id) => id !== ''),
+    rejected: [],
+  };
   const retry: SfRecord[] = [];
   const byId = new Map(records.map((record) => [String(record['Id']), record]));
   for (const row of failed) {
-    const given = (row as { Id?: unknown }).Id;
-    const id = typeof given === 'string' && given !== '' ? given : row.sf__Id;
-    const error = row.sf__Error;
+    const given = row['Id'];
+    const id = given !== undefined && given !== '' ? given : (row['sf__Id'] ?? '');
+    const error = row['sf__Error'] ?? 'UNKNOWN_ERROR:refused:--';
     const record = byId.get(id);
     if (error.startsWith(LOCKED) && record !== undefined) retry.push(record);
     else outcome.rejected.push({ id, error: error.replace(/:--$/, '') });
   }
   for (const row of unprocessed) {
-    const record = byId.get(String((row as { Id?: unknown }).Id));
+    const record = byId.get(row['Id'] ?? '');
     if (record !== undefined) retry.push(record);
   }
   if (retry.length > 0) {
@@ -156,8 +121,19 @@ export async function updateRecords(
   return { written, rejected };
 }
 
-/** Update calls `count` records of one object cost: collections of 200, or one bulk job (~7 calls). */
-export function estimateWriteCalls(count: number, bulkThreshold: number): number {
-  if (count === 0) return 0;
-  return count > bulkThreshold ? 7 : Math.ceil(count / COLLECTION_SIZE);
+/**
+ * API calls updating `count` records of one type is expected to cost, as the engine hands them
+ * over (`WRITE_BATCH` at a time): collections of 200, or above the threshold one Bulk 2.0 job per
+ * batch and object — open, upload, close, the polls its expected processing time takes
+ * (`expectedPolls`), and the three result files. A type stored in `objects` objects (contacts:
+ * Contacts and Leads) counts a job per object, each as long as the whole batch: an upper bound, as
+ * the split is not known before the write. Retries (locked rows, lost answers) come on top.
+ */
+export function estimateWriteCalls(count: number, bulkThreshold: number, pollIntervalMs: number, objects = 1): number {
+  let calls = 0;
+  for (let left = count; left > 0; left -= WRITE_BATCH) {
+    const batch = Math.min(left, WRITE_BATCH);
+    calls += batch > bulkThreshold ? objects * bulkJobCalls(batch, pollIntervalMs) : Math.ceil(batch / COLLECTION_SIZE);
+  }
+  return calls;
 }

@@ -210,7 +210,7 @@ export function describeReport(report: SyncReport): string {
       (report.deleted > 0 ? `; ${report.deleted} deleted in the CRM` : ''),
     `${report.changed} of ${report.decided} records changed tier or reason; ` +
       (report.dryRun
-        ? `writing them would take ${report.writeCalls} update calls`
+        ? `writing them would take about ${report.writeCalls} API calls`
         : `${report.written} written in ${report.writeCalls} update calls`) +
       `; ${report.apiCalls} API calls in all`,
   ];

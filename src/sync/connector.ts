@@ -80,7 +80,7 @@ export interface Connector {
   /** Records the engine hands to one `update` call (HubSpot: 100, one batch request). */
   readonly writeBatchSize?: number;
   /** API calls writing `count` records of one type costs (for dry runs); default one per batch. */
-  estimateWriteCalls?(count: number): number;
+  estimateWriteCalls?(count: number, type: RecordType): number;
   /** The account behind the credentials: portal id / org id and a display name. */
   identify(): Promise<{ readonly externalId: string; readonly name: string | null }>;
   /** Creates or updates the engagement-model properties/fields for these tiers. Idempotent. */

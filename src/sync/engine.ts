@@ -325,8 +325,9 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     // next run writes it (no history twice: the tier it records is the one already there).
     checkStop();
     const batchSize = options.batchSize ?? connector.writeBatchSize ?? 100;
-    const estimate = (count: number): number => connector.estimateWriteCalls?.(count) ?? Math.ceil(count / batchSize);
-    const writeCalls = estimate(changed.company) + estimate(changed.contact);
+    const estimate = (count: number, type: RecordType): number =>
+      connector.estimateWriteCalls?.(count, type) ?? Math.ceil(count / batchSize);
+    const writeCalls = estimate(changed.company, 'company') + estimate(changed.contact, 'contact');
     const total = changed.company + changed.contact;
 
     // 4. Write to the CRM what is recorded and not written yet, a batch at a time.

@@ -182,6 +182,59 @@ describe('fake Salesforce: Bulk API 2.0 and deletes', () => {
     await job.delete();
   });
 
+  it('takes a job’s data once, closes only an Open job, lists jobs, counts every poll', async () => {
+    t = await startOrg({ bulkProcessingPolls: 2 });
+    const id = [...t.org.store('Account').values()].find((r) => r.deletedAt === null)?.values['Id'] as string;
+    const base = '/services/data/v66.0/jobs/ingest';
+    // A new object each time: jsforce writes content-length into the headers it is given.
+    const json = () => ({ 'Content-Type': 'application/json' });
+    const job = await t.conn.request<{ id: string; state: string }>({
+      method: 'POST',
+      url: base,
+      body: JSON.stringify({ object: 'Account', operation: 'update' }),
+      headers: json(),
+    });
+    const put = () =>
+      t.conn.request({
+        method: 'PUT',
+        url: `${base}/${job.id}/batches`,
+        body: `Id,Support_Plan__c\n${id},Premier\n`,
+        headers: { 'Content-Type': 'text/csv' },
+      });
+    await put();
+    await expect(put()).rejects.toMatchObject({
+      errorCode: 'BULK_API_ERROR',
+      message: expect.stringMatching(
+        /^Found multipe contents for job: <\w{15}>, .* only do 'PUT' once on a given Job\.$/,
+      ) as unknown,
+    });
+    const close = () =>
+      t.conn.request<{ state: string }>({
+        method: 'PATCH',
+        url: `${base}/${job.id}`,
+        body: JSON.stringify({ state: 'UploadComplete' }),
+        headers: json(),
+      });
+    expect((await close()).state).toBe('UploadComplete');
+    await expect(close()).rejects.toMatchObject({ errorCode: 'INVALIDJOBSTATE' });
+
+    const list = await t.conn.request<{ done: boolean; records: { id: string; state: string; object: string }[] }>(
+      `${base}?jobType=V2Ingest`,
+    );
+    expect(list).toMatchObject({ done: true, records: [{ id: job.id, state: 'UploadComplete', object: 'Account' }] });
+
+    const remaining = async () => (await t.conn.limits()).DailyApiRequests?.Remaining ?? Number.NaN;
+    const before = await remaining();
+    const states: string[] = [];
+    for (let poll = 0; poll < 3; poll++) {
+      states.push((await t.conn.request<{ state: string }>(`${base}/${job.id}`)).state);
+    }
+    expect(states).toEqual(['InProgress', 'InProgress', 'JobComplete']);
+    // Three polls and the /limits call itself: each one a call against the daily allocation.
+    expect(before - (await remaining())).toBe(4);
+    expect(t.org.get('Account', id)?.values['Support_Plan__c']).toBe('Premier');
+  });
+
   it('lists deleted records in a window and reports merges through queryAll', async () => {
     t = await startOrg();
     const id = [...t.org.store('Contact').values()].find((r) => r.deletedAt === null)?.values['Id'] as string;

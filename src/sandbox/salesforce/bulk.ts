@@ -1,9 +1,23 @@
 /**
- * Bulk API 2.0 ingest jobs (`/services/data/vXX.X/jobs/ingest`): create (Open), one CSV upload
+ * Bulk API 2.0 ingest jobs (`/services/data/vXX.X/jobs/ingest`): create (Open), list (Get All
+ * Jobs: `done`, `records`, `nextRecordsUrl`, 1,000 a page, in no promised order), one CSV upload
  * (`PUT …/batches`), close (UploadComplete: the rows are processed then) or abort, poll (the first
- * poll after closing reports InProgress, later ones JobComplete), the successful / failed /
- * unprocessed result CSVs, delete. Operations: update and delete. CSV cells: empty = leave the
- * field alone, `#N/A` = null.
+ * `bulkProcessingPolls` polls after closing report InProgress, later ones JobComplete), the
+ * successful / failed / unprocessed result CSVs, delete. Operations: update and delete. CSV cells:
+ * empty = leave the field alone, `#N/A` = null. Every one of these requests is an API call against
+ * the daily allocation (the limiter in front counts it), polls included.
+ *
+ * The unpleasant parts, as Salesforce has them:
+ * - a job takes its data once: a second `PUT …/batches` is refused with `BULK_API_ERROR` "Found
+ *   multipe contents for job: <id>, please 'Close' / 'Abort' / 'Delete' the current Job then create
+ *   a new Job and make sure you only do 'PUT' once on a given Job." (typo and 15-character id as
+ *   captured from a real org in a public Bulk API 2.0 walkthrough on GitHub; jsforce refuses a second
+ *   upload on the same job object before sending it: "Data can only be uploaded to a job once.",
+ *   `src/api/bulk2.ts` JobDataV2.execute);
+ * - a job can be closed only while Open: closing it again is refused (400 `INVALIDJOBSTATE`, the
+ *   code the Bulk API 2.0 error list gives for a state change the job does not allow; the exact
+ *   message of a real org is not documented, so this one is ours);
+ * - a job nobody closes stays Open (an orphan) until someone aborts it.
  */
 import express, { type Router } from 'express';
 import { parse } from 'csv-parse/sync';
@@ -83,6 +97,9 @@ function jobInfo(job: Job, full: boolean): Record<string, unknown> {
       : {}),
   };
 }
+
+/** Get All Jobs' page size (Salesforce: "up to 1000 result rows per request"). */
+export const JOB_LIST_PAGE = 1000;
 
 export function bulkRoutes(context: SalesforceContext): Router {
   const router = express.Router();
@@ -174,7 +191,7 @@ export function bulkRoutes(context: SalesforceContext): Router {
       systemModstamp: stamp,
       version: param(req, 'version'),
       state: 'Open',
-      pendingPolls: 1,
+      pendingPolls: context.bulkProcessingPolls,
       columns: undefined,
       rows: undefined,
       successful: [],
@@ -199,8 +216,8 @@ export function bulkRoutes(context: SalesforceContext): Router {
     if (job.rows !== undefined) {
       throw new SfHttpError(
         400,
-        'INVALIDJOBSTATE',
-        `Found multiple contents for job: <${job.id}>, please 'Close' / 'Abort' / 'Delete' the current Job then create a new Job and make sure you only do 'PUT' once on a given Job.`,
+        'BULK_API_ERROR',
+        `Found multipe contents for job: <${job.id.slice(0, 15)}>, please 'Close' / 'Abort' / 'Delete' the current Job then create a new Job and make sure you only do 'PUT' once on a given Job.`,
       );
     }
     const csv = typeof req.body === 'string' ? req.body : '';
@@ -228,7 +245,13 @@ export function bulkRoutes(context: SalesforceContext): Router {
     const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const state = body['state'];
     if (state === 'UploadComplete') {
-      if (job.state !== 'Open') throw new SfHttpError(400, 'INVALIDJOBSTATE', `Job ${job.id} is not Open`);
+      if (job.state !== 'Open') {
+        throw new SfHttpError(
+          400,
+          'INVALIDJOBSTATE',
+          `Job ${job.id} is in state ${job.state === 'UploadComplete' || job.state === 'InProgress' ? 'UploadComplete' : job.state}: only an Open job can be set to UploadComplete`,
+        );
+      }
       if (job.rows === undefined) throw new SfHttpError(400, 'INVALIDJOBSTATE', `No data uploaded for job ${job.id}`);
       process(job, job.createdById);
       const finalState = job.state;
@@ -246,6 +269,20 @@ export function bulkRoutes(context: SalesforceContext): Router {
     }
     job.systemModstamp = formatDateTime(context.now());
     res.json(jobInfo(job, false));
+  });
+
+  router.get('/services/data/:version/jobs/ingest', (req, res) => {
+    const version = param(req, 'version');
+    const locator = typeof req.query['queryLocator'] === 'string' ? Number(req.query['queryLocator']) : 0;
+    const start = Number.isInteger(locator) && locator > 0 ? locator : 0;
+    const all = [...jobs.values()];
+    const page = all.slice(start, start + JOB_LIST_PAGE);
+    const done = start + JOB_LIST_PAGE >= all.length;
+    res.json({
+      done,
+      records: page.map((job) => ({ ...jobInfo(job, false), jobType: 'V2Ingest' })),
+      nextRecordsUrl: done ? null : `/services/data/${version}/jobs/ingest?queryLocator=${start + JOB_LIST_PAGE}`,
+    });
   });
 
   router.get('/services/data/:version/jobs/ingest/:id', (req, res) => {

@@ -11,6 +11,8 @@ export interface SalesforceContext {
   readonly stats: SalesforceStats;
   readonly now: () => number;
   readonly lockFailures: Set<string>;
+  /** Polls of a closed Bulk 2.0 job that still report it InProgress. */
+  readonly bulkProcessingPolls: number;
 }
 
 /** The authenticated user (set by bearerAuth / the SOAP session check). */

@@ -3,7 +3,8 @@
  * describe, sObject Collections, get deleted/updated, limits), OAuth (refresh with rotation,
  * authorization code, userinfo), Bulk API 2.0 ingest and Metadata SOAP (upsert/read CustomField and
  * PermissionSet) APIs that jsforce 3 uses, with Salesforce's bodies, error codes, field-level
- * security and daily API limit, so the real `Connection` pointed at it works unchanged.
+ * security and daily API limit, so the real `Connection` pointed at it works unchanged. Lost answers
+ * can be injected per step (`loseAnswer`, faults.ts): the org does the work, the client never hears.
  *
  * ```ts
  * const sandbox = createSalesforceSandbox({ org: generateOrg({ seed: 1 }), clientId: 'id', clientSecret: 's' });
@@ -20,6 +21,7 @@ import { authRoutes, bearerAuth, TokenStore, type TokenControls } from './auth.t
 import { bulkRoutes } from './bulk.ts';
 import type { SalesforceContext } from './context.ts';
 import { SfHttpError } from './errors.ts';
+import { type LostAnswer, lostAnswers } from './faults.ts';
 import { generateOrg } from './generate.ts';
 import { apiLimiter, DEFAULT_DAILY_API_LIMIT, limitRoutes } from './limits.ts';
 import { metadataRoutes } from './metadata.ts';
@@ -46,6 +48,8 @@ export interface SalesforceSandboxOptions {
   readonly lockFailures?: Set<string>;
   /** Called with one line per request (method, path, status, ms). */
   readonly log?: (line: string) => void;
+  /** Polls of a closed Bulk 2.0 job that still report it InProgress (default 1). */
+  readonly bulkProcessingPolls?: number;
 }
 
 export interface RunningSalesforceSandbox {
@@ -63,6 +67,8 @@ export interface SalesforceSandbox {
   readonly lockFailures: Set<string>;
   /** The daily API limit in force (settable). */
   dailyApiLimit: number;
+  /** Drop the connection of the next request(s) matching `rule` (see faults.ts). */
+  loseAnswer(rule: LostAnswer): void;
   resetStats(): void;
   /** Starts listening on 127.0.0.1 (port 0: any free port). */
   listen(port?: number, host?: string): Promise<RunningSalesforceSandbox>;
@@ -127,7 +133,15 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
   const stats = createStats();
   const tokens = new TokenStore(org);
   const lockFailures = options.lockFailures ?? new Set<string>();
-  const context: SalesforceContext = { org, tokens, stats, now, lockFailures };
+  const context: SalesforceContext = {
+    org,
+    tokens,
+    stats,
+    now,
+    lockFailures,
+    bulkProcessingPolls: options.bulkProcessingPolls ?? 1,
+  };
+  const lost: LostAnswer[] = [];
   const limit = { value: options.dailyApiLimit ?? DEFAULT_DAILY_API_LIMIT };
   const maxApi = (): number => limit.value;
 
@@ -155,6 +169,7 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
   app.use('/services/data', callOptions(stats));
   app.use('/services/data', express.json({ limit: '50mb' }));
   app.use('/services/data', express.text({ type: 'text/csv', limit: '150mb' }));
+  app.use('/services/data', lostAnswers(lost, stats));
   app.use(limitRoutes(org, maxApi));
   app.use(queryRoutes(context));
   app.use(bulkRoutes(context));
@@ -175,6 +190,9 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
     },
     set dailyApiLimit(value: number) {
       limit.value = value;
+    },
+    loseAnswer: (rule: LostAnswer) => {
+      lost.push({ ...rule });
     },
     resetStats: () => {
       resetStats(stats);

@@ -17,6 +17,8 @@ export interface SalesforceStats {
   bulkJobs: number;
   /** Records written (collections and bulk). */
   recordsWritten: number;
+  /** Requests whose connection was dropped on purpose (`loseAnswer`). */
+  lost: number;
 }
 
 export function createStats(): SalesforceStats {
@@ -29,6 +31,7 @@ export function createStats(): SalesforceStats {
     callOptions: [],
     bulkJobs: 0,
     recordsWritten: 0,
+    lost: 0,
   };
 }
 
@@ -41,6 +44,7 @@ export function resetStats(stats: SalesforceStats): void {
   stats.callOptions.length = 0;
   stats.bulkJobs = 0;
   stats.recordsWritten = 0;
+  stats.lost = 0;
 }
 
 /** A path's route shape, for `byEndpoint`. */
