@@ -3,7 +3,10 @@
  * from them. HubSpot access tokens live 30 minutes: one is refreshed when it has less than
  * `refreshMarginMs` left (more than a sync's time budget), one refresh at a time per installation;
  * a refused refresh marks the installation "needs reconnect" without touching the others.
- * Salesforce tokens are refreshed by jsforce on a 401; the rotated refresh token is saved here.
+ * Salesforce sessions are renewed on a 401 through one owner of the installation's tokens
+ * (token-owner.ts: one refresh at a time per installation, in this process and across processes
+ * over the same store, the rotated refresh token saved before the new access token is used); a
+ * refused refresh marks the installation "needs reconnect" too.
  */
 import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
 import { createSalesforceConnector } from '../../connectors/salesforce/index.ts';
@@ -12,6 +15,8 @@ import type { Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
 import type { ServerConfig } from './config.ts';
 import { OAuthGrantError, refreshHubSpotToken } from './hubspot-oauth.ts';
+import { refreshSalesforceToken } from './salesforce-oauth.ts';
+import { SalesforceTokenOwner } from './token-owner.ts';
 
 export type StoredTokens =
   | {
@@ -40,6 +45,8 @@ export interface CredentialsOptions {
   readonly now?: () => number;
   /** Refresh a HubSpot token with less than this left (default 15 minutes). */
   readonly refreshMarginMs?: number;
+  /** How long one process may hold an installation's Salesforce refresh lease (default 60 s). */
+  readonly refreshLeaseTtlMs?: number;
 }
 
 const secretName = (installationId: string): string => `installation.${installationId}.tokens`;
@@ -47,9 +54,22 @@ const secretName = (installationId: string): string => `installation.${installat
 export class Credentials {
   readonly #options: CredentialsOptions;
   readonly #refreshing = new Map<string, Promise<string>>();
+  /** Renews every Salesforce session of this process (see token-owner.ts). */
+  readonly salesforceTokens: SalesforceTokenOwner;
 
   constructor(options: CredentialsOptions) {
     this.#options = options;
+    this.salesforceTokens = new SalesforceTokenOwner({
+      store: options.store,
+      load: async (installationId) => {
+        const tokens = await this.load(installationId);
+        return tokens?.crm === 'salesforce' ? tokens : undefined;
+      },
+      save: (installationId, tokens) => this.save(installationId, { crm: 'salesforce', ...tokens }),
+      exchange: (refreshToken) => refreshSalesforceToken(options.config, refreshToken, options.fetch),
+      ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.refreshLeaseTtlMs === undefined ? {} : { leaseTtlMs: options.refreshLeaseTtlMs }),
+    });
   }
 
   async save(installationId: string, tokens: StoredTokens): Promise<void> {
@@ -120,18 +140,22 @@ export class Credentials {
     return createSalesforceConnector({
       instanceUrl: tokens.instanceUrl,
       accessToken: tokens.accessToken,
-      refreshToken: tokens.refreshToken,
-      clientId: config.salesforce.clientId,
-      clientSecret: config.salesforce.clientSecret,
-      loginUrl: config.salesforce.loginUrl,
-      onTokens: async ({ accessToken, refreshToken }) => {
-        await this.save(installation.id, {
-          crm: 'salesforce',
-          accessToken,
-          refreshToken: refreshToken ?? tokens.refreshToken,
-          instanceUrl: tokens.instanceUrl,
-        });
-      },
+      renewSession: (refused) => this.renewSalesforceSession(installation, refused),
     });
+  }
+
+  /** A new access token for the one the org refused, through the installation's one token owner. */
+  async renewSalesforceSession(installation: Installation, refused: string): Promise<string> {
+    try {
+      return (await this.salesforceTokens.replace(installation.id, refused)).accessToken;
+    } catch (error) {
+      if (error instanceof OAuthGrantError) {
+        await this.#options.store.setInstallationStatus(installation.id, 'needs_reconnect', error.message);
+        throw new NeedsReconnectError(
+          `Salesforce org ${installation.externalId} needs to be reconnected: ${error.message}`,
+        );
+      }
+      throw error;
+    }
   }
 }
