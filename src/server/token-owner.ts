@@ -60,8 +60,8 @@ export class SalesforceTokenOwner {
   readonly #options: TokenOwnerOptions;
   readonly #holder: string;
   readonly #inFlight = new Map<string, Promise<SalesforceTokenSet>>();
-  /** Token exchanges this owner made (for tests and metrics). */
-  exchanges = 0;
+  /** Refused sessions this owner was asked to replace, and the token exchanges it made for them. */
+  readonly counts = { renewals: 0, exchanges: 0 };
 
   constructor(options: TokenOwnerOptions) {
     this.#options = options;
@@ -73,6 +73,7 @@ export class SalesforceTokenOwner {
    * ones when another connection or process has refreshed already, else freshly refreshed ones.
    */
   async replace(installationId: string, refused: string): Promise<SalesforceTokenSet> {
+    this.counts.renewals++;
     let pending = this.#inFlight.get(installationId);
     if (pending === undefined) {
       pending = this.#replace(installationId, refused).finally(() => {
@@ -124,7 +125,7 @@ export class SalesforceTokenOwner {
     if (current.refreshToken === undefined) {
       throw new Error('the Salesforce session expired and no refresh token is stored: connect the org again');
     }
-    this.exchanges++;
+    this.counts.exchanges++;
     const fresh = await this.#options.exchange(current.refreshToken);
     const next: SalesforceTokenSet = {
       accessToken: fresh.accessToken,

@@ -94,7 +94,7 @@ describe('Salesforce tokens: one owner per installation', () => {
       const results = await Promise.all([...connectors, longLived].map((connector) => connector.identify()));
       expect(results.map((r) => r.externalId)).toEqual(Array(11).fill(t.org.organizationId));
       expect(t.sandbox.stats.tokenGrants, `round ${round}`).toBe(1);
-      expect(owner.salesforceTokens.exchanges).toBe(round);
+      expect(owner.salesforceTokens.counts.exchanges).toBe(round);
       // The rotated refresh token was saved (sealed) before the new access token was used.
       const after = await storedRefreshToken(owner, installation.id);
       expect(after).not.toBe(before);
@@ -114,7 +114,7 @@ describe('Salesforce tokens: one owner per installation', () => {
     const all = [...connectorsHere, ...connectorsThere];
     await Promise.all(all.map((connector) => connector.identify()));
     expect(t.sandbox.stats.tokenGrants).toBe(1);
-    expect(here.salesforceTokens.exchanges + there.salesforceTokens.exchanges).toBe(1);
+    expect(here.salesforceTokens.counts.exchanges + there.salesforceTokens.counts.exchanges).toBe(1);
     expect((await store.getInstallation(installation.id))?.status).toBe('active');
     // And afterwards every connection of both still works (the family was never revoked).
     await Promise.all(all.map((connector) => connector.identify()));
