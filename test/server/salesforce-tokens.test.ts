@@ -120,6 +120,19 @@ describe('Salesforce tokens: one owner per installation', () => {
     await Promise.all(all.map((connector) => connector.identify()));
   });
 
+  it('setup with an expired session (userinfo answers 403, not 401) renews it through the owner', async () => {
+    const { t, store, installation, credentials } = await setUp();
+    const owner = credentials();
+    const connector = await owner.connectorFor(installation);
+    t.sandbox.tokens.expireAccessTokens();
+    t.sandbox.resetStats();
+    const report = await connector.setup([{ value: 'tech_touch', label: 'Tech-touch' }]);
+    expect(report.changes).toContain('created field Account.Engagement_Model__c');
+    expect(t.sandbox.stats.tokenGrants).toBe(1);
+    expect(owner.salesforceTokens.counts.exchanges).toBe(1);
+    expect((await store.getInstallation(installation.id))?.status).toBe('active');
+  });
+
   it('a refused refresh (revoked in Salesforce) marks the installation "needs reconnect"', async () => {
     const { t, store, installation, issued, credentials } = await setUp();
     const owner = credentials();
