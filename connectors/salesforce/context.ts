@@ -1,9 +1,15 @@
 /**
  * One jsforce Connection per org, set up the way the reference says it must be: an explicit API
  * version (jsforce defaults to 50.0), `Sforce-Call-Options: client=RightTouch` on every call (so
- * change events from our own writes can be told apart), refresh on 401 by jsforce with the rotated
- * refresh token saved by us (jsforce keeps the consumed one), API calls counted, and the org's
- * daily allocation watched.
+ * change events from our own writes can be told apart), a new session on a 401, API calls
+ * counted, and the org's daily allocation watched.
+ *
+ * The new session comes from `renewSession` when given (the server: one owner of the org's tokens
+ * for all its connections and processes): it becomes jsforce's `refreshFn`, which jsforce's
+ * SessionRefreshDelegate calls once per connection however many requests failed, and then replays
+ * them (jsforce `src/session-refresh-delegate.ts`, `src/http-api.ts`: only on a 401). Else jsforce
+ * refreshes itself with the refresh token (the CLI), and the rotated one is switched to and saved
+ * by us (jsforce keeps presenting the consumed one).
  */
 import { Connection } from 'jsforce';
 import {
@@ -52,30 +58,49 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
   }
   const canRefresh =
     options.refreshToken !== undefined && options.clientId !== undefined && options.clientSecret !== undefined;
+  const { renewSession } = options;
   const conn = new Connection({
     version: options.version ?? DEFAULT_API_VERSION,
     instanceUrl,
     ...(options.accessToken === undefined ? {} : { accessToken: options.accessToken }),
-    ...(canRefresh
+    ...(renewSession !== undefined
       ? {
-          refreshToken: options.refreshToken,
-          oauth2: {
-            clientId: options.clientId,
-            clientSecret: options.clientSecret,
-            loginUrl: options.loginUrl ?? DEFAULT_LOGIN_URL,
-            redirectUri: `${instanceUrl}/services/oauth2/success`,
+          refreshFn: (
+            refused: Connection,
+            callback: (error: Error | null | undefined, accessToken?: string) => void,
+          ) => {
+            renewSession(refused.accessToken ?? '').then(
+              (accessToken) => {
+                callback(undefined, accessToken);
+              },
+              (error: unknown) => {
+                callback(error instanceof Error ? error : new Error(String(error)));
+              },
+            );
           },
         }
-      : {}),
+      : canRefresh
+        ? {
+            refreshToken: options.refreshToken,
+            oauth2: {
+              clientId: options.clientId,
+              clientSecret: options.clientSecret,
+              loginUrl: options.loginUrl ?? DEFAULT_LOGIN_URL,
+              redirectUri: `${instanceUrl}/services/oauth2/success`,
+            },
+          }
+        : {}),
     callOptions: { client: CLIENT_NAME },
   });
-  conn.on('refresh', (accessToken: string, response: { refresh_token?: string } | undefined) => {
-    // jsforce keeps the consumed refresh token; with rotation on, replaying it revokes the family.
-    if (typeof response?.refresh_token === 'string' && response.refresh_token !== '') {
-      conn.refreshToken = response.refresh_token;
-    }
-    void options.onTokens?.({ accessToken, refreshToken: conn.refreshToken ?? undefined });
-  });
+  if (renewSession === undefined) {
+    conn.on('refresh', (accessToken: string, response: { refresh_token?: string } | undefined) => {
+      // jsforce keeps the consumed refresh token; with rotation on, replaying it revokes the family.
+      if (typeof response?.refresh_token === 'string' && response.refresh_token !== '') {
+        conn.refreshToken = response.refresh_token;
+      }
+      void options.onTokens?.({ accessToken, refreshToken: conn.refreshToken ?? undefined });
+    });
+  }
 
   const reserve = options.apiReserve ?? DEFAULT_API_RESERVE;
   const counters = { apiCalls: 0 };

@@ -24,6 +24,13 @@ export interface SalesforceConnectorOptions {
   readonly bulkThreshold?: number | undefined;
   readonly apiReserve?: number | undefined;
   /**
+   * A new access token for the one the org refused (jsforce asks on a 401). When set, the caller
+   * owns the org's tokens and refreshes once for all its connections (see
+   * src/server/token-owner.ts); jsforce never presents a refresh token, and `refreshToken`,
+   * `onTokens` are not used.
+   */
+  readonly renewSession?: ((refusedAccessToken: string) => Promise<string>) | undefined;
+  /**
    * Called with every new refresh token (Salesforce rotates them when rotation is on, and a
    * consumed one replayed revokes the whole family): persist it before the next refresh.
    */

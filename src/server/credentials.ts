@@ -8,7 +8,10 @@
  * without touching the others; installing again starts it afresh. Any other failure (HubSpot's
  * token endpoint down or rate-limiting after the retries, or our own client credentials refused)
  * fails this run only, and the installation stays active for the next.
- * Salesforce tokens are refreshed by jsforce on a 401; the rotated refresh token is saved here.
+ * Salesforce sessions are renewed on a 401 through one owner of the installation's tokens
+ * (token-owner.ts: one refresh at a time per installation, in this process and across processes
+ * over the same store, the rotated refresh token saved before the new access token is used); a
+ * refused Salesforce refresh marks the installation "needs reconnect".
  */
 import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
 import { createSalesforceConnector } from '../../connectors/salesforce/index.ts';
@@ -17,6 +20,8 @@ import type { Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
 import type { ServerConfig } from './config.ts';
 import { OAuthGrantError, refreshHubSpotToken, type TokenRetryOptions } from './hubspot-oauth.ts';
+import { refreshSalesforceToken } from './salesforce-oauth.ts';
+import { SalesforceTokenOwner } from './token-owner.ts';
 
 export type StoredTokens =
   | {
@@ -49,6 +54,8 @@ export interface CredentialsOptions {
   readonly onUninstalled?: (installation: Installation) => void;
   /** Retries of HubSpot's token endpoint (defaults in hubspot-oauth.ts). */
   readonly tokenRetry?: TokenRetryOptions;
+  /** How long one process may hold an installation's Salesforce refresh lease (default 60 s). */
+  readonly refreshLeaseTtlMs?: number;
 }
 
 const secretName = (installationId: string): string => `installation.${installationId}.tokens`;
@@ -56,9 +63,22 @@ const secretName = (installationId: string): string => `installation.${installat
 export class Credentials {
   readonly #options: CredentialsOptions;
   readonly #refreshing = new Map<string, Promise<string>>();
+  /** Renews every Salesforce session of this process (see token-owner.ts). */
+  readonly salesforceTokens: SalesforceTokenOwner;
 
   constructor(options: CredentialsOptions) {
     this.#options = options;
+    this.salesforceTokens = new SalesforceTokenOwner({
+      store: options.store,
+      load: async (installationId) => {
+        const tokens = await this.load(installationId);
+        return tokens?.crm === 'salesforce' ? tokens : undefined;
+      },
+      save: (installationId, tokens) => this.save(installationId, { crm: 'salesforce', ...tokens }),
+      exchange: (refreshToken) => refreshSalesforceToken(options.config, refreshToken, options.fetch),
+      ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.refreshLeaseTtlMs === undefined ? {} : { leaseTtlMs: options.refreshLeaseTtlMs }),
+    });
   }
 
   async save(installationId: string, tokens: StoredTokens): Promise<void> {
@@ -144,18 +164,22 @@ export class Credentials {
     return createSalesforceConnector({
       instanceUrl: tokens.instanceUrl,
       accessToken: tokens.accessToken,
-      refreshToken: tokens.refreshToken,
-      clientId: config.salesforce.clientId,
-      clientSecret: config.salesforce.clientSecret,
-      loginUrl: config.salesforce.loginUrl,
-      onTokens: async ({ accessToken, refreshToken }) => {
-        await this.save(installation.id, {
-          crm: 'salesforce',
-          accessToken,
-          refreshToken: refreshToken ?? tokens.refreshToken,
-          instanceUrl: tokens.instanceUrl,
-        });
-      },
+      renewSession: (refused) => this.renewSalesforceSession(installation, refused),
     });
+  }
+
+  /** A new access token for the one the org refused, through the installation's one token owner. */
+  async renewSalesforceSession(installation: Installation, refused: string): Promise<string> {
+    try {
+      return (await this.salesforceTokens.replace(installation.id, refused)).accessToken;
+    } catch (error) {
+      if (error instanceof OAuthGrantError) {
+        await this.#options.store.setInstallationStatus(installation.id, 'needs_reconnect', error.message);
+        throw new NeedsReconnectError(
+          `Salesforce org ${installation.externalId} needs to be reconnected: ${error.message}`,
+        );
+      }
+      throw error;
+    }
   }
 }

@@ -3,8 +3,10 @@
  * RightTouch queues an incremental sync of that installation (debounced by the caller), and the
  * last replay id is kept in the store so a restart resumes where it stopped (within the 72 hours
  * Salesforce keeps events). On an auth failure the stream is rebuilt after a REST call has
- * refreshed the session. Orgs without CDC, or streams that go quiet, are covered by the
- * scheduled sync.
+ * renewed the session: the stream's long-lived connection holds no refresh token of its own, it
+ * gets the new session from the installation's token owner like every other connection
+ * (token-owner.ts), so it never presents a refresh token another connection already exchanged.
+ * Orgs without CDC, or streams that go quiet, are covered by the scheduled sync.
  */
 import type { Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
@@ -76,7 +78,7 @@ export class SalesforceStreams {
           logger?.warn(`Salesforce change stream of ${installation.externalId}: session expired, resubscribing`);
           setTimeout(() => {
             void (async () => {
-              // A REST call lets jsforce refresh the session before the stream is rebuilt.
+              // A REST call gets the 401 that renews the session before the stream is rebuilt.
               await connector.identify().catch(() => undefined);
               await this.#subscribe(installation);
             })();

@@ -48,6 +48,43 @@ describe('Salesforce connector against the fake org', () => {
     expect((await connector.setup(TIERS)).changes).toEqual([]);
   });
 
+  it('with an expired session, setup (userinfo answers 403 first), identify and preflight renew it', async () => {
+    const { org, sandbox } = await start();
+    const issued = sandbox.tokens.issue();
+    // The rotated refresh token is kept, as the CLI does (onTokens).
+    let refreshToken = issued.refreshToken;
+    const url = running?.url ?? '';
+    const connect = () =>
+      createSalesforceConnector({
+        instanceUrl: url,
+        accessToken: issued.accessToken,
+        refreshToken,
+        clientId: 'client',
+        clientSecret: 'secret',
+        loginUrl: url,
+        onTokens: (fresh) => {
+          if (fresh.refreshToken !== undefined) refreshToken = fresh.refreshToken;
+        },
+      });
+    for (const step of ['setup', 'identify', 'preflight'] as const) {
+      sandbox.tokens.expireAccessTokens();
+      sandbox.resetStats();
+      const connector = connect();
+      if (step === 'setup') {
+        const report = await connector.setup(TIERS);
+        expect(report.changes).toContain(
+          'assigned permission set RightTouch_Engagement_Model_Edit to the integration user',
+        );
+        expect(sandbox.stats.byStatus['403'], 'userinfo refused the expired session').toBe(1);
+      } else if (step === 'identify') {
+        expect((await connector.identify()).externalId).toBe(org.organizationId);
+      } else {
+        expect((await connector.preflight(MAPPED)).problems).toEqual([]);
+      }
+      expect(sandbox.stats.tokenGrants, step).toBe(1);
+    }
+  });
+
   it('new tiers add picklist values and keep the old ones; labels are the policy’s', async () => {
     const { org, connector } = await start();
     await connector.setup(TIERS);

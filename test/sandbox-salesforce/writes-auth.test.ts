@@ -140,6 +140,36 @@ describe('fake Salesforce: OAuth refresh, rotation and API limits', () => {
     );
   });
 
+  it('ends sessions at the timeout: 401 INVALID_SESSION_ID on REST, 403 on userinfo (which jsforce does not refresh on)', async () => {
+    let clock = Date.UTC(2026, 11, 7, 9, 0, 0);
+    t = await startOrg({ now: () => clock, sessionTimeoutMs: 2 * 3600_000 });
+    const tokens = t.sandbox.tokens.issue();
+    const bearer = { Authorization: `Bearer ${tokens.accessToken}` };
+    const userinfo = `${t.running.url}/services/oauth2/userinfo`;
+    const rest = `${t.running.url}/services/data/v66.0/query?q=${encodeURIComponent('SELECT Id FROM Account LIMIT 1')}`;
+    expect((await fetch(rest, { headers: bearer })).status).toBe(200);
+    expect((await fetch(userinfo, { headers: bearer })).status).toBe(200);
+
+    clock += 2 * 3600_000;
+    const expired = await fetch(rest, { headers: bearer });
+    expect(expired.status).toBe(401);
+    expect(await expired.json()).toEqual([{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
+    const who = await fetch(userinfo, { headers: bearer });
+    expect(who.status).toBe(403);
+    expect(await who.text()).toBe('Bad_OAuth_Token');
+
+    // jsforce replays a REST call after refreshing, but passes userinfo's 403 on as an error.
+    const conn = t.connect(tokens);
+    await expect(conn.request({ method: 'GET', url: '/services/oauth2/userinfo' })).rejects.toThrow('Bad_OAuth_Token');
+    expect(t.sandbox.stats.tokenGrants).toBe(0);
+    expect((await conn.query('SELECT COUNT() FROM Account')).totalSize).toBeGreaterThan(0);
+    expect(t.sandbox.stats.tokenGrants).toBe(1);
+    // The new session lives its own two hours.
+    clock += 3600_000;
+    expect((await conn.query('SELECT COUNT() FROM Account')).totalSize).toBeGreaterThan(0);
+    expect(t.sandbox.stats.tokenGrants).toBe(1);
+  });
+
   it('exchanges an authorization code with PKCE (conn.authorize)', async () => {
     t = await startOrg();
     const verifier = 'v'.repeat(64);

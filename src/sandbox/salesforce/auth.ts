@@ -3,6 +3,21 @@
  * authorization), refresh-token rotation with Salesforce's reuse detection (presenting a consumed
  * refresh token revokes the whole family), the authorization-code grant with PKCE for tokens
  * issued by `issueCode`, `userinfo`, the identity URL and revoke.
+ *
+ * What it models, and from where:
+ * - rotation: each refresh hands out a new refresh token and invalidates the one presented
+ *   (help.salesforce.com "OAuth 2.0 Refresh Token Flow for Renewed Sessions",
+ *   remoteaccess_oauth_refresh_token_flow.htm); an invalidated one presented again is taken as
+ *   theft and revokes the family: every access and refresh token of that authorization (article
+ *   005316711, "Refresh Token Rotation");
+ * - a refused grant is 400 `{"error":"invalid_grant","error_description":"expired access/refresh
+ *   token"}` (the OAuth token endpoint's error body); a dead access token is 401
+ *   `[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]` on REST, but
+ *   403 `Bad_OAuth_Token` on `/services/oauth2/userinfo` and the identity URL, which jsforce does
+ *   not refresh on (it refreshes only on a 401: jsforce `src/http-api.ts` `isSessionExpired`;
+ *   SalesforceMobileSDK-Android PR #2430, SalesforceMobileSDK-iOS issue #3398);
+ * - access tokens die with the session timeout (`sessionTimeoutMs` after they were issued) or all
+ *   at once (`expireAccessTokens`); refresh tokens outlive them.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
@@ -12,6 +27,7 @@ import type { Org } from './model.ts';
 interface AccessToken {
   readonly userId: string;
   readonly family: number;
+  readonly issuedAt: number;
 }
 
 interface RefreshToken {
@@ -61,21 +77,31 @@ function opaque(prefix: string): string {
   return `${prefix}!${randomBytes(24).toString('base64url')}`;
 }
 
+export interface TokenStoreOptions {
+  readonly now?: () => number;
+  /** Access tokens stop working this long after they were issued (default: only when expired by hand). */
+  readonly sessionTimeoutMs?: number | undefined;
+}
+
 export class TokenStore implements TokenControls {
   readonly #org: Org;
+  readonly #now: () => number;
+  readonly #sessionTimeoutMs: number | undefined;
   readonly #access = new Map<string, AccessToken>();
   readonly #refresh = new Map<string, RefreshToken>();
   readonly #codes = new Map<string, AuthCode>();
   readonly #revokedFamilies = new Set<number>();
   #families = 0;
 
-  constructor(org: Org) {
+  constructor(org: Org, options: TokenStoreOptions = {}) {
     this.#org = org;
+    this.#now = options.now ?? Date.now;
+    this.#sessionTimeoutMs = options.sessionTimeoutMs;
   }
 
   #accessFor(userId: string, family: number): string {
     const token = opaque(this.#org.organizationId);
-    this.#access.set(token, { userId, family });
+    this.#access.set(token, { userId, family, issuedAt: this.#now() });
     return token;
   }
 
@@ -116,7 +142,13 @@ export class TokenStore implements TokenControls {
 
   /** The user an access token belongs to, or undefined. */
   userOf(accessToken: string): string | undefined {
-    return this.#access.get(accessToken)?.userId;
+    const entry = this.#access.get(accessToken);
+    if (entry === undefined) return undefined;
+    if (this.#sessionTimeoutMs !== undefined && this.#now() - entry.issuedAt >= this.#sessionTimeoutMs) {
+      this.#access.delete(accessToken);
+      return undefined;
+    }
+    return entry.userId;
   }
 
   /** Refresh grant: a new access token (and a rotated refresh token when `rotate`), or undefined. */

@@ -44,6 +44,8 @@ export interface SalesforceSandboxOptions {
   readonly dailyApiLimit?: number;
   /** Issue a new refresh token on every refresh and retire the old one (default true). */
   readonly rotateRefreshTokens?: boolean;
+  /** Access tokens stop working this long after they were issued, as at the session timeout (default: never by themselves). */
+  readonly sessionTimeoutMs?: number;
   /** Record ids whose next write fails once with UNABLE_TO_LOCK_ROW. */
   readonly lockFailures?: Set<string>;
   /** Called with one line per request (method, path, status, ms). */
@@ -131,7 +133,7 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
   const org = options.org ?? generateOrg({ seed: options.seed ?? 1 });
   const now = options.now ?? Date.now;
   const stats = createStats();
-  const tokens = new TokenStore(org);
+  const tokens = new TokenStore(org, { now, sessionTimeoutMs: options.sessionTimeoutMs });
   const lockFailures = options.lockFailures ?? new Set<string>();
   const context: SalesforceContext = {
     org,
