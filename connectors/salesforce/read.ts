@@ -2,8 +2,9 @@
  * Reads through SOQL, page by page (each page is one API call of up to 2,000 rows), following
  * `nextRecordsUrl` by hand so memory never holds more than a page and jsforce's silent 10,000-row
  * `maxFetch` stop cannot apply. Companies are Accounts; contacts are Contacts and then the Leads not
- * yet converted (a lead is a contact without a company); deals are Opportunities with their AccountId.
- * Incremental reads filter on `SystemModstamp` (indexed, and bumped by system changes too).
+ * yet converted (a lead is a contact without a company); deals are Opportunities with their AccountId
+ * (deleted ones too, on incremental reads). Incremental reads filter on `SystemModstamp` (indexed,
+ * and bumped by system changes too, a deletion included).
  */
 import type { QueryResult, Record as SfRecord } from 'jsforce';
 import type { CrmObject } from '../../src/mapping/mapping.ts';
@@ -116,13 +117,22 @@ export async function* readObjects(
   }
 }
 
+/**
+ * Opportunities with the Account each counts for. Incremental reads go through queryAll
+ * (`scanAll`) and ask for `IsDeleted`: a deleted Opportunity vanishes from `/query`, so a deleted
+ * won deal would go on counting in its account's deal size until the nightly full read. A deleted
+ * one comes back with no company, which takes it out of the mirror (REST "QueryAll": "includes
+ * records that have been deleted because of a merge or delete", while the Recycle Bin keeps them).
+ */
 export async function* readDeals(context: SalesforceContext, options: ReadOptions): AsyncGenerator<CrmDeal[]> {
   const fields = [...options.properties];
-  const query = soql(SOBJECT.deal, [...(await existing(context, SOBJECT.deal, fields)), 'AccountId'], since(options));
-  for await (const page of pages(context, query)) {
+  const incremental = options.modifiedSince !== undefined;
+  const extra = incremental ? ['AccountId', 'IsDeleted'] : ['AccountId'];
+  const query = soql(SOBJECT.deal, [...(await existing(context, SOBJECT.deal, fields)), ...extra], since(options));
+  for await (const page of pages(context, query, incremental)) {
     yield page.map((record) => {
       const object = toObject(record, fields);
-      const accountId = fieldText(record['AccountId']);
+      const accountId = record['IsDeleted'] === true ? null : fieldText(record['AccountId']);
       return { ...object, companyId: accountId === '' ? null : accountId };
     });
   }

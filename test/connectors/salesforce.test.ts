@@ -146,6 +146,33 @@ describe('Salesforce connector: reads', () => {
     scope.done();
   });
 
+  it('reads Opportunities incrementally through queryAll, and a deleted one comes back without its company', async () => {
+    const scope = describes(api(), 'Opportunity', ['Amount', 'IsWon', 'AccountId'])
+      .get(`${V}/queryAll`)
+      .query(
+        soqlOf(
+          'SELECT Id, Amount, IsWon, AccountId, IsDeleted FROM Opportunity WHERE SystemModstamp >= 2026-11-20T10:00:00Z',
+        ),
+      )
+      .reply(200, {
+        totalSize: 2,
+        done: true,
+        records: [
+          { Id: '006A', Amount: 50000, IsWon: true, AccountId: '001A', IsDeleted: false },
+          { Id: '006B', Amount: 900000, IsWon: true, AccountId: '001A', IsDeleted: true },
+        ],
+      });
+    const since = Date.parse('2026-11-20T10:00:00Z');
+    const deals = (
+      await collect(connector().readDeals({ properties: ['Amount', 'IsWon'], modifiedSince: since }))
+    ).flat();
+    expect(deals).toEqual([
+      { id: '006A', properties: { Amount: '50000', IsWon: 'true' }, companyId: '001A' },
+      { id: '006B', properties: { Amount: '900000', IsWon: 'true' }, companyId: null },
+    ]);
+    scope.done();
+  });
+
   it('leaves out of the query a mapped field the org lacks (it reads as missing) and anything not a field name', async () => {
     const scope = describes(api(), 'Account', ['AnnualRevenue'])
       .get(`${V}/query`)
