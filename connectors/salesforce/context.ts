@@ -30,10 +30,20 @@ export interface SalesforceContext {
   /** Counts one API call, after checking the daily budget. */
   call<T>(work: () => Promise<T>): Promise<T>;
   readonly counters: { apiCalls: number };
-  /** The fields of an object this user can see (lower-cased), described once per connector. */
-  fieldsOf(object: string): Promise<ReadonlySet<string>>;
+  /**
+   * The fields of an object this user can see: lower-cased name → describe type (`currency`,
+   * `double`, …), described once per connector.
+   */
+  fieldsOf(object: string): Promise<ReadonlyMap<string, string>>;
+  /** The integration user behind the token (`/services/oauth2/userinfo`), asked once. */
+  userInfo(): Promise<UserInfo>;
   /** Forget what was described (after setup creates fields). */
   forgetFields(): void;
+}
+
+export interface UserInfo {
+  readonly user_id: string;
+  readonly organization_id: string;
 }
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -75,7 +85,8 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
 
   const reserve = options.apiReserve ?? DEFAULT_API_RESERVE;
   const counters = { apiCalls: 0 };
-  const described = new Map<string, Promise<ReadonlySet<string>>>();
+  const described = new Map<string, Promise<ReadonlyMap<string, string>>>();
+  let user: Promise<UserInfo> | undefined;
   const context: SalesforceContext = {
     conn,
     bulkThreshold: options.bulkThreshold ?? DEFAULT_BULK_THRESHOLD,
@@ -93,13 +104,13 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
       counters.apiCalls++;
       return work();
     },
-    fieldsOf(object: string): Promise<ReadonlySet<string>> {
+    fieldsOf(object: string): Promise<ReadonlyMap<string, string>> {
       let fields = described.get(object);
       if (fields === undefined) {
         // describe(), not describe$(): jsforce's cache would outlive setup creating fields.
         fields = context
           .call(() => conn.sobject(object).describe())
-          .then((result) => new Set(result.fields.map((field) => field.name.toLowerCase())));
+          .then((result) => new Map(result.fields.map((field) => [field.name.toLowerCase(), field.type])));
         fields.catch(() => described.delete(object));
         described.set(object, fields);
       }
@@ -107,6 +118,11 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
     },
     forgetFields(): void {
       described.clear();
+    },
+    userInfo(): Promise<UserInfo> {
+      user ??= context.call(() => conn.request<UserInfo>({ method: 'GET', url: '/services/oauth2/userinfo' }));
+      user.catch(() => (user = undefined));
+      return user;
     },
   };
   return context;

@@ -37,20 +37,8 @@ export const SALESFORCE_TIER_PROPERTIES: TierProperties = {
   formatTime: (epochMs) => new Date(epochMs).toISOString(),
 };
 
-interface UserInfo {
-  readonly user_id: string;
-  readonly organization_id: string;
-}
-
 export function createSalesforceConnector(options: SalesforceConnectorOptions): Connector {
   const context = createContext(options);
-  let user: UserInfo | undefined;
-  const userInfo = async (): Promise<UserInfo> => {
-    user ??= await context.call(() =>
-      context.conn.request<UserInfo>({ method: 'GET', url: '/services/oauth2/userinfo' }),
-    );
-    return user;
-  };
   return {
     crm: 'salesforce',
     tierProperties: SALESFORCE_TIER_PROPERTIES,
@@ -70,7 +58,8 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
       if (row === undefined) throw new Error('Salesforce returned no Organization row for this user');
       return { externalId: row.Id, name: row.Name ?? null };
     },
-    setup: async (tiers: readonly Tier[]): Promise<SetupReport> => setup(context, tiers, (await userInfo()).user_id),
+    setup: async (tiers: readonly Tier[]): Promise<SetupReport> =>
+      setup(context, tiers, (await context.userInfo()).user_id),
     preflight: (properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>): Promise<PreflightReport> =>
       preflight(context, properties),
     read: (type: 'companies' | 'contacts', readOptions: ReadOptions): AsyncIterable<CrmObject[]> =>

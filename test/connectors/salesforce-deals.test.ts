@@ -1,11 +1,14 @@
 /**
  * Deals from a Salesforce org as the sync engine sees them, against the fake org: a won
  * Opportunity deleted between two incremental runs stops counting in its Account's deal size at
- * once (queryAll with IsDeleted), not only at the nightly full read.
+ * once (queryAll with IsDeleted), not only at the nightly full read; in a multi-currency org,
+ * amounts count in the corporate currency (convertCurrency()), and a run refuses to read when the
+ * integration user's currency is another one (Salesforce would convert to that).
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSalesforceConnector } from '../../connectors/salesforce/index.ts';
+import { SalesforceCurrencyError } from '../../connectors/salesforce/currency.ts';
 import type { Policy } from '../../src/core/index.ts';
 import { validateMapping, type Mapping } from '../../src/mapping/mapping.ts';
 import { generateOrg } from '../../src/sandbox/salesforce/generate.ts';
@@ -97,5 +100,59 @@ describe('Salesforce deals through the engine', () => {
     for await (const mirroredDeal of store.deals(installationId)) mirrored.push(mirroredDeal.id);
     expect(mirrored).not.toContain(deal.values['Id']);
     expect(account.values['Engagement_Model__c']).toBe('tech_touch');
+  });
+});
+
+describe('Salesforce amounts in a multi-currency org', () => {
+  const currencies = { corporate: 'USD', rates: { EUR: 0.9, JPY: 150 } };
+
+  function wonDeal(org: Org, name: string, currency: string, amount: number): string {
+    const now = Date.now();
+    const account = org.insert('Account', { Name: name, CurrencyIsoCode: currency }, now - DAY);
+    org.insert(
+      'Opportunity',
+      {
+        AccountId: account.values['Id'] ?? null,
+        Name: `${name} deal`,
+        Amount: amount,
+        CurrencyIsoCode: currency,
+        StageName: 'Closed Won',
+        IsClosed: true,
+        IsWon: true,
+        CloseDate: formatDate(now - 30 * DAY),
+      },
+      now - DAY,
+    );
+    return String(account.values['Id']);
+  }
+
+  it('deal sizes count in the corporate currency: ¥9,000,000 is $60,000, €90,000 is $100,000', async () => {
+    const org = generateOrg({ seed: 22, accounts: 4, now: Date.now() - DAY, currencies });
+    const yen = wonDeal(org, 'Yen KK', 'JPY', 9_000_000);
+    const euro = wonDeal(org, 'Euro GmbH', 'EUR', 90_000);
+    const { run } = await engineOn(org);
+    await run(true);
+    expect(org.get('Account', yen)?.values['Engagement_Model__c']).toBe('tech_touch');
+    expect(org.get('Account', euro)?.values['Engagement_Model__c']).toBe('high_touch');
+    expect(String(org.get('Account', euro)?.values['Engagement_Model_Reason__c'])).toContain('100,000');
+  });
+
+  it('as stored ("currency": "record"), the yen deal would count as 9,000,000', async () => {
+    const org = generateOrg({ seed: 22, accounts: 4, now: Date.now() - DAY, currencies });
+    const yen = wonDeal(org, 'Yen KK', 'JPY', 9_000_000);
+    const { run } = await engineOn(org, { ...salesforceMapping(), currency: 'record' });
+    await run(true);
+    expect(org.get('Account', yen)?.values['Engagement_Model__c']).toBe('high_touch');
+  });
+
+  it('refuses to read when the integration user’s currency is not the corporate one, and says what to change', async () => {
+    const org = generateOrg({ seed: 22, accounts: 4, now: Date.now() - DAY, currencies });
+    const user = org.get('User', org.integrationUserId);
+    if (user === undefined) throw new Error('no integration user');
+    user.values['DefaultCurrencyIsoCode'] = 'EUR';
+    const { run } = await engineOn(org);
+    const failed = run(true);
+    await expect(failed).rejects.toThrow(SalesforceCurrencyError);
+    await expect(failed).rejects.toThrow(/integration user's is EUR while the corporate currency is USD/);
   });
 });

@@ -122,6 +122,8 @@ export class Org {
   readonly customFields = new Map<string, MdObject>();
   /** PermissionSet metadata by full name (its API name). */
   readonly permissionSets = new Map<string, MdObject>();
+  /** Multiple currencies: the corporate one and each active currency's rate (units per corporate unit). */
+  currencies: { readonly corporate: string; readonly rates: ReadonlyMap<string, number> } | undefined;
   /** API requests used in the current 24-hour window (tests may set it). */
   apiUsage = 0;
   /** Bulk API batches used in the current 24-hour window. */

@@ -68,7 +68,7 @@ function ref(name: string, label: string, target: string, options: FieldOptions 
 }
 
 /** Id, IsDeleted and the audit fields, in Salesforce's describe order around the object's own. */
-function withSystemFields(own: FieldDef[], options: { mergeable?: boolean } = {}): FieldDef[] {
+export function withSystemFields(own: FieldDef[], options: { mergeable?: boolean } = {}): FieldDef[] {
   return [
     fieldDef('Id', 'Record ID', 'id'),
     fieldDef('IsDeleted', 'Deleted', 'boolean', READ_ONLY),
@@ -82,7 +82,7 @@ function withSystemFields(own: FieldDef[], options: { mergeable?: boolean } = {}
   ];
 }
 
-function objectDef(name: string, label: string, labelPlural: string, fields: FieldDef[]): ObjectDef {
+export function objectDef(name: string, label: string, labelPlural: string, fields: FieldDef[]): ObjectDef {
   const map = new Map<string, FieldDef>();
   for (const field of fields) {
     if (field.name === 'MasterRecordId') field.referenceTo = [name];

@@ -1,7 +1,7 @@
 /**
  * The SOQL subset the fake org answers:
  *
- *     SELECT f1, f2 | COUNT() FROM Obj [WHERE cond] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], …] [LIMIT n]
+ *     SELECT f1, convertCurrency(f2) | COUNT() FROM Obj [WHERE cond] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], …] [LIMIT n]
  *
  * where cond is `field op literal` (= != <> < <= > >=), `field [NOT] IN (lit, …)`, combined with
  * AND / OR / NOT and parentheses. Literals: 'strings' (backslash escapes), numbers, true/false,
@@ -32,6 +32,8 @@ export type Literal =
 interface FieldRef {
   readonly name: string;
   readonly pos: number;
+  /** Selected as `convertCurrency(name)`. */
+  readonly convert?: boolean;
 }
 
 type Op = '=' | '!=' | '<' | '<=' | '>' | '>=';
@@ -196,6 +198,18 @@ class Parser {
     return { name: token.text, pos: token.pos };
   }
 
+  /** A field in the SELECT list: `Name` or `convertCurrency(Amount)` (only there: not in WHERE or ORDER BY). */
+  #selected(): FieldRef {
+    if (this.#isKeyword('CONVERTCURRENCY') && this.#tokens[this.#at + 1]?.text === '(') {
+      this.#next();
+      this.#expectPunct('(');
+      const field = this.#field();
+      this.#expectPunct(')');
+      return { ...field, convert: true };
+    }
+    return this.#field();
+  }
+
   parse(): ParsedQuery {
     this.#expectKeyword('SELECT');
     let count = false;
@@ -210,10 +224,10 @@ class Parser {
       count = true;
     } else {
       if (first.kind !== 'ident') throw this.#fail(first);
-      fields.push(this.#field());
+      fields.push(this.#selected());
       while (this.#peek().text === ',') {
         this.#next();
-        fields.push(this.#field());
+        fields.push(this.#selected());
       }
     }
     this.#expectKeyword('FROM');
@@ -349,12 +363,16 @@ export function parseSoql(soql: string): ParsedQuery {
 export interface QueryScope {
   objectDef(name: string): ObjectDef | undefined;
   canRead(def: ObjectDef, field: FieldDef): boolean;
+  /** Multiple currencies enabled (`convertCurrency()` allowed). */
+  readonly multiCurrency?: boolean;
 }
 
 export interface CompiledQuery {
   readonly object: ObjectDef;
   readonly count: boolean;
   readonly fields: FieldDef[];
+  /** The fields selected through `convertCurrency()`. */
+  readonly converted: ReadonlySet<FieldDef>;
   readonly limit: number | undefined;
   matches(record: SfRecord): boolean;
   compare(a: SfRecord, b: SfRecord): number;
@@ -409,10 +427,21 @@ export function compileSoql(soql: string, scope: QueryScope): CompiledQuery {
     return field;
   };
   const fields: FieldDef[] = [];
+  const converted = new Set<FieldDef>();
   for (const ref of parsed.fields) {
     const field = resolve(ref);
     if (fields.includes(field)) {
       throw soqlError(soql, ref.pos, 'MALFORMED_QUERY', `duplicate field selected: ${field.name}`);
+    }
+    if (ref.convert === true) {
+      // Salesforce refuses both; the wording here is the fake's own (not captured from an org).
+      if (scope.multiCurrency !== true) {
+        throw soqlError(soql, ref.pos, 'INVALID_FIELD', 'convertCurrency() requires multiple currencies to be enabled');
+      }
+      if (field.type !== 'currency') {
+        throw soqlError(soql, ref.pos, 'INVALID_FIELD', `convertCurrency() is only for currency fields: ${field.name}`);
+      }
+      converted.add(field);
     }
     fields.push(field);
   }
@@ -507,5 +536,5 @@ export function compileSoql(soql: string, scope: QueryScope): CompiledQuery {
     }
     return 0;
   };
-  return { object, count: parsed.count, fields, limit: parsed.limit, matches, compare };
+  return { object, count: parsed.count, fields, converted, limit: parsed.limit, matches, compare };
 }
