@@ -6,11 +6,13 @@
  * for people: a permission set granting edit (assigned to the integration user) and one granting
  * read (for sales managers and marketers; an admin assigns it). Idempotent: it reads first and
  * changes only what differs; picklist values no longer in the policy are kept (records may hold
- * them). Metadata calls report failures in their results instead of throwing: those become errors.
+ * them); on objects with record types the values are enabled on each record type too. Metadata
+ * calls report failures in their results instead of throwing: those become errors.
  */
 import type { Tier } from '../../src/core/index.ts';
 import type { SetupReport } from '../../src/sync/connector.ts';
 import type { SalesforceContext } from './context.ts';
+import { enableOnRecordTypes } from './record-types.ts';
 
 export const FIELDS = {
   tier: 'Engagement_Model__c',
@@ -231,6 +233,19 @@ export async function setup(context: SalesforceContext, tiers: readonly Tier[], 
     for (const result of results) {
       changes.push(`${String(result.created) === 'true' ? 'created' : 'updated'} field ${result.fullName}`);
     }
+  }
+  // Objects with record types: each record type must enable the values too (record-types.ts).
+  const picklists = new Map(
+    wanted.flatMap((field) =>
+      field.valueSet === undefined
+        ? []
+        : [[field.fullName, field.valueSet.valueSetDefinition.value.map((v) => v.fullName)]],
+    ),
+  );
+  const recordTypes = await enableOnRecordTypes(context, picklists);
+  changes.push(...recordTypes.changes);
+  if (recordTypes.failures.length > 0) {
+    throw new SalesforceSetupError(`Salesforce refused the record types:\n  ${recordTypes.failures.join('\n  ')}`);
   }
 
   const sets = [

@@ -1,12 +1,13 @@
 /**
  * Seeded org data: `generateOrg` builds the Organization, users, Accounts, Contacts, Leads and
  * Opportunities (plus a few deleted and merged records), the same for the same options; optionally
- * with multiple currencies.
+ * with multiple currencies and record types.
  * `mutateOrg` changes some Opportunity amounts/stages and lead scores, as a live org would
  * between two syncs.
  */
 import { createRng, type Rng } from '../prng.ts';
 import { enableMultiCurrency, type OrgCurrencies } from './currency.ts';
+import { addRecordType } from './record-types.ts';
 import { formatDate, formatDateTime, Org, type SfRecord, type Value } from './model.ts';
 import { OPPORTUNITY_STAGES, SUPPORT_PLANS, LEAD_STATUSES, seedSchema } from './schema.ts';
 
@@ -26,6 +27,8 @@ export interface GenerateOrgOptions {
    * than the corporate one) and their amounts are in it. Other data stay as without.
    */
   readonly currencies?: OrgCurrencies;
+  /** Record types per object (`{ Account: ['Enterprise', 'SMB'] }`); every record of it gets one of them. */
+  readonly recordTypes?: Readonly<Record<string, readonly string[]>>;
 }
 
 const DAY = 86_400_000;
@@ -248,6 +251,12 @@ export function generateOrg(options: GenerateOrgOptions): Org {
         if (others.length > 0 && currencyRng.chance(0.2)) record.values['CurrencyIsoCode'] = currencyRng.pick(others);
       }
     }
+  }
+  const recordTypeRng = createRng(options.seed + 2);
+  for (const [object, names] of Object.entries(options.recordTypes ?? {})) {
+    const ids = names.map((name) => addRecordType(org, object, name, orgCreated));
+    if (ids.length === 0) continue;
+    for (const record of org.store(object).values()) record.values['RecordTypeId'] = recordTypeRng.pick(ids);
   }
   return org;
 }

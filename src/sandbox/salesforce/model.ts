@@ -120,6 +120,8 @@ export class Org {
   readonly profileGrants = new Set<string>();
   /** CustomField metadata by full name (`Account.Engagement_Model__c`). */
   readonly customFields = new Map<string, MdObject>();
+  /** RecordType metadata by full name (`Account.Enterprise`): per picklist, the values its records may hold. */
+  readonly recordTypes = new Map<string, MdObject>();
   /** PermissionSet metadata by full name (its API name). */
   readonly permissionSets = new Map<string, MdObject>();
   /** Multiple currencies: the corporate one and each active currency's rate (units per corporate unit). */

@@ -176,6 +176,16 @@ function seededObjects(): ObjectDef[] {
         ref('OwnerId', 'Owner ID', 'User'),
       ]),
     ]),
+    // Always there; an object has record types when rows name it (record-types.ts).
+    objectDef('RecordType', 'Record Type', 'Record Types', [
+      ...withSystemFields([
+        fieldDef('Name', 'Record Type Name', 'string', { length: 80 }),
+        fieldDef('DeveloperName', 'Record Type Name', 'string', { length: 80 }),
+        fieldDef('NamespacePrefix', 'Namespace Prefix', 'string', { length: 15 }),
+        fieldDef('SobjectType', 'SObject Type Name', 'string', { length: 40 }),
+        fieldDef('IsActive', 'Active', 'boolean'),
+      ]),
+    ]),
     objectDef('PermissionSet', 'Permission Set', 'Permission Sets', [
       ...withSystemFields([
         fieldDef('Name', 'Name', 'string', { length: 80 }),
