@@ -35,6 +35,13 @@ export interface SalesforceContext {
    * `double`, …), described once per connector.
    */
   fieldsOf(object: string): Promise<ReadonlyMap<string, string>>;
+  /**
+   * The Metadata API (SOAP). jsforce refuses JWT-based access tokens for SOAP below API 68.0
+   * (src/soap.ts: "SOAP API does not support JWT-based access tokens for API versions below
+   * 68.0"; Salesforce answers them with INVALID_SESSION_ID there): with such a token and the
+   * default version, the connector moves to 68.0; with a lower SF_API_VERSION set, it says so.
+   */
+  metadata(): Connection['metadata'];
   /** The integration user behind the token (`/services/oauth2/userinfo`), asked once. */
   userInfo(): Promise<UserInfo>;
   /** Forget what was described (after setup creates fields). */
@@ -44,6 +51,25 @@ export interface SalesforceContext {
 export interface UserInfo {
   readonly user_id: string;
   readonly organization_id: string;
+}
+
+/** The first API version whose SOAP (Metadata) API takes JWT-based access tokens (jsforce src/soap.ts). */
+export const JWT_METADATA_VERSION = '68.0';
+
+/**
+ * Whether an access token is JWT-based (an External Client App or connected app with "Issue JSON
+ * Web Token (JWT)-based access tokens" on): three dot-separated base64url parts, the first a JSON
+ * header. Opaque Salesforce tokens (`00D…!…`) are not.
+ */
+export function isJwtAccessToken(token: string | null | undefined): boolean {
+  const parts = (token ?? '').split('.');
+  if (parts.length !== 3 || parts[0] === undefined || parts[0] === '') return false;
+  try {
+    const header: unknown = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+    return typeof header === 'object' && header !== null && !Array.isArray(header);
+  } catch {
+    return false;
+  }
 }
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -118,6 +144,19 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
     },
     forgetFields(): void {
       described.clear();
+    },
+    metadata(): Connection['metadata'] {
+      if (isJwtAccessToken(conn.accessToken) && Number(conn.version) < Number(JWT_METADATA_VERSION)) {
+        if (options.version !== undefined) {
+          throw new SalesforceConfigError(
+            `this org issues JWT-based access tokens, which the Metadata API (used by setup) accepts from API ` +
+              `${JWT_METADATA_VERSION} on, and SF_API_VERSION is ${conn.version}: set SF_API_VERSION=${JWT_METADATA_VERSION} ` +
+              `or later, or turn off "Issue JSON Web Token (JWT)-based access tokens" in the External Client App`,
+          );
+        }
+        conn.version = JWT_METADATA_VERSION;
+      }
+      return conn.metadata;
     },
     userInfo(): Promise<UserInfo> {
       user ??= context.call(() => conn.request<UserInfo>({ method: 'GET', url: '/services/oauth2/userinfo' }));

@@ -1,7 +1,7 @@
 /**
  * Before a sync: the mapped fields each object must have, the engagement-model fields visible and
  * writable for this user (a field without field-level security does not exist for the API), and
- * API access with room in the org's daily allocation.
+ * API access with room in the org's daily allocation (reading it needs View Setup and Configuration).
  */
 import type { ObjectType, PreflightReport } from '../../src/sync/connector.ts';
 import type { SalesforceContext } from './context.ts';
@@ -72,7 +72,26 @@ export async function preflight(
       problems.push(`only ${daily.Remaining} of the org's ${daily.Max} daily API calls are left`);
     }
   } catch (error) {
-    problems.push(`no API access: ${error instanceof Error ? error.message : String(error)}`);
+    problems.push(limitsProblem(error, described.size > 0));
   }
   return { missingProperties: missing, problems };
+}
+
+/**
+ * What a failed `/limits` means. The resource needs "View Setup and Configuration" (REST API
+ * Developer Guide, "Limits": "available … for API users with the 'View Setup and Configuration'
+ * permission"), and without it the answer can name an API-access error (API_DISABLED_FOR_ORG,
+ * forceworkbench/forceworkbench #681) although every other call works: when the describes above
+ * worked, API access is not the problem.
+ */
+function limitsProblem(error: unknown, apiWorks: boolean): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = typeof error === 'object' && error !== null ? (error as { errorCode?: unknown }).errorCode : undefined;
+  if (code === 'REQUEST_LIMIT_EXCEEDED') return `the org's daily API allocation is used up: ${message}`;
+  if (!apiWorks) return `no API access: ${message}`;
+  return (
+    `cannot read the org's limits (${typeof code === 'string' ? `${code}: ` : ''}${message}): ` +
+    `the integration user needs the "View Setup and Configuration" permission for that; API access itself works, ` +
+    `and syncs still watch the daily allocation through each response's Sforce-Limit-Info header`
+  );
 }

@@ -73,7 +73,7 @@ export async function enableOnRecordTypes(
   const toSave: Md[] = [];
   for (let i = 0; i < names.length; i += METADATA_CHUNK) {
     const chunk = names.slice(i, i + METADATA_CHUNK);
-    const read = asArray(await context.call(() => context.conn.metadata.read('RecordType', chunk)));
+    const read = asArray(await context.call(() => context.metadata().read('RecordType', chunk)));
     for (const recordType of read) {
       if (!isMd(recordType) || typeof recordType['fullName'] !== 'string' || recordType['fullName'] === '') continue;
       const fullName = recordType['fullName'];
@@ -102,10 +102,7 @@ export async function enableOnRecordTypes(
     const chunk = toSave.slice(i, i + METADATA_CHUNK);
     const results = asArray(
       await context.call(() =>
-        context.conn.metadata.upsert(
-          'RecordType',
-          chunk as unknown as Parameters<typeof context.conn.metadata.upsert>[1],
-        ),
+        context.metadata().upsert('RecordType', chunk as unknown as Parameters<typeof context.conn.metadata.upsert>[1]),
       ),
     ).filter(isMd);
     for (const result of results) {

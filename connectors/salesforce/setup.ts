@@ -161,7 +161,7 @@ function check(results: readonly UpsertResultLike[], what: string): void {
 async function readFields(context: SalesforceContext, names: readonly string[]): Promise<Map<string, FieldMetadata>> {
   const found = new Map<string, FieldMetadata>();
   for (const chunk of chunks(names, METADATA_CHUNK)) {
-    const read = await context.call(() => context.conn.metadata.read('CustomField', chunk));
+    const read = await context.call(() => context.metadata().read('CustomField', chunk));
     for (const item of asArray(read as unknown as FieldMetadata | FieldMetadata[])) {
       // An unknown name reads back as an empty record, not an error.
       if (typeof item.fullName === 'string' && item.fullName !== '') found.set(item.fullName, item);
@@ -173,7 +173,7 @@ async function readFields(context: SalesforceContext, names: readonly string[]):
 async function upsertFields(context: SalesforceContext, fields: readonly FieldMetadata[]): Promise<UpsertResultLike[]> {
   const results: UpsertResultLike[] = [];
   for (const chunk of chunks(fields, METADATA_CHUNK)) {
-    const upserted = await context.call(() => context.conn.metadata.upsert('CustomField', chunk));
+    const upserted = await context.call(() => context.metadata().upsert('CustomField', chunk));
     results.push(...asArray(upserted as unknown as UpsertResultLike | UpsertResultLike[]));
   }
   return results;
@@ -263,7 +263,7 @@ export async function setup(context: SalesforceContext, tiers: readonly Tier[], 
     ),
   ];
   const stored = await context.call(() =>
-    context.conn.metadata.read(
+    context.metadata().read(
       'PermissionSet',
       sets.map((s) => s.fullName),
     ),
@@ -276,7 +276,7 @@ export async function setup(context: SalesforceContext, tiers: readonly Tier[], 
   const setsToSave = sets.filter((set) => !samePermissions(set, storedByName.get(set.fullName)));
   if (setsToSave.length > 0) {
     const results = asArray(
-      (await context.call(() => context.conn.metadata.upsert('PermissionSet', setsToSave))) as unknown as
+      (await context.call(() => context.metadata().upsert('PermissionSet', setsToSave))) as unknown as
         UpsertResultLike | UpsertResultLike[],
     );
     check(results, 'permission sets');

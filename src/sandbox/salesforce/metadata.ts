@@ -8,7 +8,8 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { SalesforceContext } from './context.ts';
-import { userOf } from './context.ts';
+import { param, userOf } from './context.ts';
+import { isJwtShaped } from './auth.ts';
 import { type FieldDef, type FieldType, type MdObject, type MdValue } from './model.ts';
 import { enableOnRecordTypes, saveRecordType } from './record-types.ts';
 import { fieldDef } from './schema.ts';
@@ -297,6 +298,16 @@ export function metadataRoutes(
         res,
         'sf:INVALID_SESSION_ID',
         'INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: Illegal Session. Session not found, missing session hash',
+      );
+      return;
+    }
+    // SOAP takes JWT-based access tokens from API 68.0; below, the session is refused (jsforce
+    // src/soap.ts: "the response is: statusCode=500 | body="INVALID_SESSION_ID"").
+    if (sessionId !== undefined && isJwtShaped(sessionId) && Number(param(req, 'version')) < 68) {
+      sendFault(
+        res,
+        'sf:INVALID_SESSION_ID',
+        'INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: Illegal Session',
       );
       return;
     }

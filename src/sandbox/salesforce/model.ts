@@ -126,6 +126,8 @@ export class Org {
   readonly permissionSets = new Map<string, MdObject>();
   /** Multiple currencies: the corporate one and each active currency's rate (units per corporate unit). */
   currencies: { readonly corporate: string; readonly rates: ReadonlyMap<string, number> } | undefined;
+  /** Users without "View Setup and Configuration" (everyone else has it): `/limits` refuses them. */
+  readonly withoutViewSetup = new Set<string>();
   /** API requests used in the current 24-hour window (tests may set it). */
   apiUsage = 0;
   /** Bulk API batches used in the current 24-hour window. */
