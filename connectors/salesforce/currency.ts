@@ -24,7 +24,7 @@ type Currency = 'corporate' | 'record' | undefined;
 const checked = new WeakMap<SalesforceContext, Promise<void>>();
 
 /** The user's currency is the corporate one, or a SalesforceCurrencyError saying what to change. */
-async function checkUserCurrency(context: SalesforceContext): Promise<void> {
+export async function checkUserCurrency(context: SalesforceContext): Promise<void> {
   const { user_id: userId } = await context.userInfo();
   if (!/^[A-Za-z0-9]{15,18}$/.test(userId)) throw new SalesforceCurrencyError(`not a user id: ${userId}`);
   const corporate = await context.call(

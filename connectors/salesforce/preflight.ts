@@ -1,10 +1,12 @@
 /**
  * Before a sync: the mapped fields each object must have, the engagement-model fields visible and
  * writable for this user (a field without field-level security does not exist for the API), and
+ * in a multi-currency org the integration user's currency being the corporate one (currency.ts),
  * API access with room in the org's daily allocation (reading it needs View Setup and Configuration).
  */
 import type { ObjectType, PreflightReport } from '../../src/sync/connector.ts';
 import type { SalesforceContext } from './context.ts';
+import { checkUserCurrency } from './currency.ts';
 import { SOBJECT } from './read.ts';
 import { EDIT_PERMISSION_SET, FIELDS, TIERED_OBJECTS } from './setup.ts';
 
@@ -64,6 +66,15 @@ export async function preflight(
       `not visible or not writable for this user: ${unusable.join(', ')} — run setup first (it creates them and ` +
         `assigns the ${EDIT_PERMISSION_SET} permission set; without field-level security Salesforce hides a field from the API)`,
     );
+  }
+  // Multi-currency org: amounts read in the corporate currency need the integration user's to be it.
+  if ([...described.values()].some((fields) => fields.has('currencyisocode'))) {
+    try {
+      await checkUserCurrency(context);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      problems.push(`multi-currency org: ${message} (until then, syncs with "currency": "corporate" stop)`);
+    }
   }
   try {
     const limits = await context.call(() => context.conn.limits());

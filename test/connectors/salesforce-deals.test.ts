@@ -150,7 +150,11 @@ describe('Salesforce amounts in a multi-currency org', () => {
     const user = org.get('User', org.integrationUserId);
     if (user === undefined) throw new Error('no integration user');
     user.values['DefaultCurrencyIsoCode'] = 'EUR';
-    const { run } = await engineOn(org);
+    const { run, connector } = await engineOn(org);
+    const report = await connector.preflight({ companies: ['AnnualRevenue'], deals: ['Amount'] });
+    expect(report.problems).toEqual([
+      expect.stringMatching(/^multi-currency org: .*integration user's is EUR/) as unknown,
+    ]);
     const failed = run(true);
     await expect(failed).rejects.toThrow(SalesforceCurrencyError);
     await expect(failed).rejects.toThrow(/integration user's is EUR while the corporate currency is USD/);
