@@ -137,6 +137,20 @@ describe('Salesforce amounts in a multi-currency org', () => {
     expect(String(org.get('Account', euro)?.values['Engagement_Model_Reason__c'])).toContain('100,000');
   });
 
+  it('with advanced currency management, a deal converts at the dated rate of its close date', async () => {
+    const periodStart = formatDate(Date.now() - 31 * DAY);
+    const dated = [
+      { code: 'EUR', start: '2020-01-01', rate: 0.9 },
+      { code: 'EUR', start: periodStart, rate: 0.5 }, // the period holding the deal's CloseDate
+    ];
+    const org = generateOrg({ seed: 22, accounts: 4, now: Date.now() - DAY, currencies: { ...currencies, dated } });
+    const euro = wonDeal(org, 'Euro GmbH', 'EUR', 60_000); // $66,667 at the static 0.9; $120,000 at 0.5
+    const { run } = await engineOn(org);
+    await run(true);
+    expect(org.get('Account', euro)?.values['Engagement_Model__c']).toBe('high_touch');
+    expect(String(org.get('Account', euro)?.values['Engagement_Model_Reason__c'])).toContain('120,000');
+  });
+
   it('as stored ("currency": "record"), the yen deal would count as 9,000,000', async () => {
     const org = generateOrg({ seed: 22, accounts: 4, now: Date.now() - DAY, currencies });
     const yen = wonDeal(org, 'Yen KK', 'JPY', 9_000_000);

@@ -125,7 +125,14 @@ export class Org {
   /** PermissionSet metadata by full name (its API name). */
   readonly permissionSets = new Map<string, MdObject>();
   /** Multiple currencies: the corporate one and each active currency's rate (units per corporate unit). */
-  currencies: { readonly corporate: string; readonly rates: ReadonlyMap<string, number> } | undefined;
+  currencies:
+    | {
+        readonly corporate: string;
+        readonly rates: ReadonlyMap<string, number>;
+        /** Advanced currency management's dated rates (used for Opportunities), or none. */
+        readonly dated: readonly { readonly code: string; readonly start: string; readonly rate: number }[];
+      }
+    | undefined;
   /** Users without "View Setup and Configuration" (everyone else has it): `/limits` refuses them. */
   readonly withoutViewSetup = new Set<string>();
   /** API requests used in the current 24-hour window (tests may set it). */
