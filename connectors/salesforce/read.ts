@@ -130,8 +130,8 @@ export async function* readObjects(
  * Opportunities with the Account each counts for. Incremental reads go through queryAll
  * (`scanAll`) and ask for `IsDeleted`: a deleted Opportunity vanishes from `/query`, so a deleted
  * won deal would go on counting in its account's deal size until the nightly full read. A deleted
- * one comes back with no company, which takes it out of the mirror (REST "QueryAll": "includes
- * records that have been deleted because of a merge or delete", while the Recycle Bin keeps them).
+ * one comes back with no company, which takes it out of the mirror (the REST QueryAll resource
+ * returns records deleted by a merge or a delete, while the Recycle Bin keeps them).
  */
 export async function* readDeals(context: SalesforceContext, options: ReadOptions): AsyncGenerator<CrmDeal[]> {
   const fields = [...options.properties];
