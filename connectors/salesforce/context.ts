@@ -38,12 +38,79 @@ export interface SalesforceContext {
   /** Calls left before the reserve, from the last `Sforce-Limit-Info` seen (undefined: none seen yet). */
   callsLeft(): number | undefined;
   readonly counters: { apiCalls: number };
-  /** The fields of an object this user can see (lower-cased), described once per connector. */
-  fieldsOf(object: string): Promise<ReadonlySet<string>>;
+  /**
+   * The fields of an object this user can see: lower-cased name → describe type (`currency`,
+   * `double`, …), described once per connector.
+   */
+  fieldsOf(object: string): Promise<ReadonlyMap<string, string>>;
+  /**
+   * The Metadata API (SOAP). jsforce refuses JWT-based access tokens for SOAP below API 68.0
+   * (src/soap.ts: "SOAP API does not support JWT-based access tokens for API versions below
+   * 68.0"; Salesforce answers them with INVALID_SESSION_ID there): with such a token and the
+   * default version, the connector moves to 68.0; with a lower SF_API_VERSION set, it says so.
+   */
+  metadata(): Connection['metadata'];
+  /** The integration user behind the token (`/services/oauth2/userinfo`), asked once. */
+  userInfo(): Promise<UserInfo>;
   /** Forget what was described (after setup creates fields). */
   forgetFields(): void;
   /** The integration user's id (`/services/oauth2/userinfo`, asked once). */
   userId(): Promise<string>;
+}
+
+export interface UserInfo {
+  readonly user_id: string;
+  readonly organization_id: string;
+}
+
+/** The org's answer to userinfo with a dead session: 403, which jsforce does not refresh on. */
+function isBadOAuthToken(error: unknown): boolean {
+  const e = error as { errorCode?: unknown; message?: unknown } | null;
+  return e?.errorCode === 'ERROR_HTTP_403' || (typeof e?.message === 'string' && e.message.includes('Bad_OAuth_Token'));
+}
+
+/** The org's id and name: a REST query, which renews an expired session (it answers 401). */
+export async function queryOrganization(context: SalesforceContext) {
+  return context.call(
+    async () => await context.conn.query<{ Id: string; Name?: string }>('SELECT Id, Name FROM Organization'),
+  );
+}
+
+/**
+ * The integration user (setup assigns it the permission set). `/services/oauth2/userinfo`
+ * answers an expired session with 403 `Bad_OAuth_Token`, not 401, and jsforce refreshes only on
+ * a 401 (jsforce `src/http-api.ts`; SalesforceMobileSDK-Android PR #2430): on a 403, one REST
+ * call (which answers 401 and so renews the session) and userinfo once more.
+ */
+async function userInfoRenewing(context: SalesforceContext): Promise<UserInfo> {
+  const ask = (): Promise<UserInfo> =>
+    context.call(() => context.conn.request<UserInfo>({ method: 'GET', url: '/services/oauth2/userinfo' }));
+  try {
+    return await ask();
+  } catch (error) {
+    if (!isBadOAuthToken(error)) throw error;
+    await queryOrganization(context);
+    return ask();
+  }
+}
+
+/** The first API version whose SOAP (Metadata) API takes JWT-based access tokens (jsforce src/soap.ts). */
+export const JWT_METADATA_VERSION = '68.0';
+
+/**
+ * Whether an access token is JWT-based (an External Client App or connected app with "Issue JSON
+ * Web Token (JWT)-based access tokens" on): three dot-separated base64url parts, the first a JSON
+ * header. Opaque Salesforce tokens (`00D…!…`) are not.
+ */
+export function isJwtAccessToken(token: string | null | undefined): boolean {
+  const parts = (token ?? '').split('.');
+  if (parts.length !== 3 || parts[0] === undefined || parts[0] === '') return false;
+  try {
+    const header: unknown = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+    return typeof header === 'object' && header !== null && !Array.isArray(header);
+  } catch {
+    return false;
+  }
 }
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -104,8 +171,8 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
 
   const reserve = options.apiReserve ?? DEFAULT_API_RESERVE;
   const counters = { apiCalls: 0 };
-  const described = new Map<string, Promise<ReadonlySet<string>>>();
-  let user: Promise<string> | undefined;
+  const described = new Map<string, Promise<ReadonlyMap<string, string>>>();
+  let user: Promise<UserInfo> | undefined;
   const context: SalesforceContext = {
     conn,
     bulkThreshold: options.bulkThreshold ?? DEFAULT_BULK_THRESHOLD,
@@ -128,13 +195,13 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
       counters.apiCalls++;
       return work();
     },
-    fieldsOf(object: string): Promise<ReadonlySet<string>> {
+    fieldsOf(object: string): Promise<ReadonlyMap<string, string>> {
       let fields = described.get(object);
       if (fields === undefined) {
         // describe(), not describe$(): jsforce's cache would outlive setup creating fields.
         fields = context
           .call(() => conn.sobject(object).describe())
-          .then((result) => new Set(result.fields.map((field) => field.name.toLowerCase())));
+          .then((result) => new Map(result.fields.map((field) => [field.name.toLowerCase(), field.type])));
         fields.catch(() => described.delete(object));
         described.set(object, fields);
       }
@@ -143,17 +210,26 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
     forgetFields(): void {
       described.clear();
     },
-    userId(): Promise<string> {
-      if (user === undefined) {
-        const asked = context
-          .call(() => conn.request<{ user_id: string }>({ method: 'GET', url: '/services/oauth2/userinfo' }))
-          .then((info) => info.user_id);
-        asked.catch(() => {
-          user = undefined;
-        });
-        user = asked;
+    metadata(): Connection['metadata'] {
+      if (isJwtAccessToken(conn.accessToken) && Number(conn.version) < Number(JWT_METADATA_VERSION)) {
+        if (options.version !== undefined) {
+          throw new SalesforceConfigError(
+            `this org issues JWT-based access tokens, which the Metadata API (used by setup) accepts from API ` +
+              `${JWT_METADATA_VERSION} on, and SF_API_VERSION is ${conn.version}: set SF_API_VERSION=${JWT_METADATA_VERSION} ` +
+              `or later, or turn off "Issue JSON Web Token (JWT)-based access tokens" in the External Client App`,
+          );
+        }
+        conn.version = JWT_METADATA_VERSION;
       }
+      return conn.metadata;
+    },
+    userInfo(): Promise<UserInfo> {
+      user ??= userInfoRenewing(context);
+      user.catch(() => (user = undefined));
       return user;
+    },
+    async userId(): Promise<string> {
+      return (await context.userInfo()).user_id;
     },
   };
   return context;

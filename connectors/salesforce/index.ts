@@ -18,7 +18,7 @@ import type {
   WriteResult,
 } from '../../src/sync/connector.ts';
 import { subscribeChanges } from './cdc.ts';
-import { createContext, type SalesforceContext } from './context.ts';
+import { createContext, queryOrganization } from './context.ts';
 import type { SalesforceConnectorOptions } from './options.ts';
 import { preflight } from './preflight.ts';
 import { readDeals, readObjects, readRemovals } from './read.ts';
@@ -37,45 +37,8 @@ export const SALESFORCE_TIER_PROPERTIES: TierProperties = {
   formatTime: (epochMs) => new Date(epochMs).toISOString(),
 };
 
-interface UserInfo {
-  readonly user_id: string;
-  readonly organization_id: string;
-}
-
-/** The org's answer to userinfo with a dead session: 403, which jsforce does not refresh on. */
-function isBadOAuthToken(error: unknown): boolean {
-  const e = error as { errorCode?: unknown; message?: unknown } | null;
-  return e?.errorCode === 'ERROR_HTTP_403' || (typeof e?.message === 'string' && e.message.includes('Bad_OAuth_Token'));
-}
-
-async function queryOrganization(context: SalesforceContext) {
-  return context.call(
-    async () => await context.conn.query<{ Id: string; Name?: string }>('SELECT Id, Name FROM Organization'),
-  );
-}
-
 export function createSalesforceConnector(options: SalesforceConnectorOptions): Connector {
   const context = createContext(options);
-  let user: UserInfo | undefined;
-  const fetchUserInfo = (): Promise<UserInfo> =>
-    context.call(() => context.conn.request<UserInfo>({ method: 'GET', url: '/services/oauth2/userinfo' }));
-  /**
-   * The integration user (setup assigns it the permission set). `/services/oauth2/userinfo`
-   * answers an expired session with 403 `Bad_OAuth_Token`, not 401, and jsforce refreshes only on
-   * a 401 (jsforce `src/http-api.ts`; SalesforceMobileSDK-Android PR #2430): on a 403, one REST
-   * call (which answers 401 and so renews the session) and userinfo once more.
-   */
-  const userInfo = async (): Promise<UserInfo> => {
-    if (user !== undefined) return user;
-    try {
-      user = await fetchUserInfo();
-    } catch (error) {
-      if (!isBadOAuthToken(error)) throw error;
-      await queryOrganization(context);
-      user = await fetchUserInfo();
-    }
-    return user;
-  };
   return {
     crm: 'salesforce',
     tierProperties: SALESFORCE_TIER_PROPERTIES,
@@ -95,7 +58,8 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
       if (row === undefined) throw new Error('Salesforce returned no Organization row for this user');
       return { externalId: row.Id, name: row.Name ?? null };
     },
-    setup: async (tiers: readonly Tier[]): Promise<SetupReport> => setup(context, tiers, (await userInfo()).user_id),
+    setup: async (tiers: readonly Tier[]): Promise<SetupReport> =>
+      setup(context, tiers, (await context.userInfo()).user_id),
     preflight: (properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>): Promise<PreflightReport> =>
       preflight(context, properties),
     read: (type: 'companies' | 'contacts', readOptions: ReadOptions): AsyncIterable<CrmObject[]> =>

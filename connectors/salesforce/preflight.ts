@@ -1,10 +1,12 @@
 /**
  * Before a sync: the mapped fields each object must have, the engagement-model fields visible and
  * writable for this user (a field without field-level security does not exist for the API), and
- * API access with room in the org's daily allocation.
+ * in a multi-currency org the integration user's currency being the corporate one (currency.ts),
+ * API access with room in the org's daily allocation (reading it needs View Setup and Configuration).
  */
 import type { ObjectType, PreflightReport } from '../../src/sync/connector.ts';
 import type { SalesforceContext } from './context.ts';
+import { checkUserCurrency } from './currency.ts';
 import { SOBJECT } from './read.ts';
 import { EDIT_PERMISSION_SET, FIELDS, TIERED_OBJECTS } from './setup.ts';
 
@@ -65,6 +67,15 @@ export async function preflight(
         `assigns the ${EDIT_PERMISSION_SET} permission set; without field-level security Salesforce hides a field from the API)`,
     );
   }
+  // Multi-currency org: amounts read in the corporate currency need the integration user's to be it.
+  if ([...described.values()].some((fields) => fields.has('currencyisocode'))) {
+    try {
+      await checkUserCurrency(context);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      problems.push(`multi-currency org: ${message} (until then, syncs with "currency": "corporate" stop)`);
+    }
+  }
   try {
     const limits = await context.call(() => context.conn.limits());
     const daily = limits.DailyApiRequests;
@@ -72,7 +83,26 @@ export async function preflight(
       problems.push(`only ${daily.Remaining} of the org's ${daily.Max} daily API calls are left`);
     }
   } catch (error) {
-    problems.push(`no API access: ${error instanceof Error ? error.message : String(error)}`);
+    problems.push(limitsProblem(error, described.size > 0));
   }
   return { missingProperties: missing, problems };
+}
+
+/**
+ * What a failed `/limits` means. The resource needs "View Setup and Configuration" (REST API
+ * Developer Guide, "Limits": "available … for API users with the 'View Setup and Configuration'
+ * permission"), and without it the answer can name an API-access error (API_DISABLED_FOR_ORG,
+ * forceworkbench/forceworkbench #681) although every other call works: when the describes above
+ * worked, API access is not the problem.
+ */
+function limitsProblem(error: unknown, apiWorks: boolean): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = typeof error === 'object' && error !== null ? (error as { errorCode?: unknown }).errorCode : undefined;
+  if (code === 'REQUEST_LIMIT_EXCEEDED') return `the org's daily API allocation is used up: ${message}`;
+  if (!apiWorks) return `no API access: ${message}`;
+  return (
+    `cannot read the org's limits (${typeof code === 'string' ? `${code}: ` : ''}${message}): ` +
+    `the integration user needs the "View Setup and Configuration" permission for that; API access itself works, ` +
+    `and syncs still watch the daily allocation through each response's Sforce-Limit-Info header`
+  );
 }

@@ -2,13 +2,16 @@
  * Reads through SOQL, page by page (each page is one API call of up to 2,000 rows), following
  * `nextRecordsUrl` by hand so memory never holds more than a page and jsforce's silent 10,000-row
  * `maxFetch` stop cannot apply. Companies are Accounts; contacts are Contacts and then the Leads not
- * yet converted (a lead is a contact without a company); deals are Opportunities with their AccountId.
- * Incremental reads filter on `SystemModstamp` (indexed, and bumped by system changes too).
+ * yet converted (a lead is a contact without a company); deals are Opportunities with their AccountId
+ * (deleted ones too, on incremental reads). Incremental reads filter on `SystemModstamp` (indexed,
+ * and bumped by system changes too, a deletion included). Money fields come converted to the
+ * corporate currency when the mapping asks for it (currency.ts).
  */
 import type { QueryResult, Record as SfRecord } from 'jsforce';
 import type { CrmObject } from '../../src/mapping/mapping.ts';
 import type { CrmDeal, ReadOptions, Removal } from '../../src/sync/connector.ts';
 import type { SalesforceContext } from './context.ts';
+import { fieldsToConvert } from './currency.ts';
 
 export const SOBJECT = { company: 'Account', contact: 'Contact', lead: 'Lead', deal: 'Opportunity' } as const;
 
@@ -30,14 +33,21 @@ export function fieldText(value: unknown): string | null {
 
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*(__c)?$/;
 
-export function soql(object: string, fields: readonly string[], where: readonly string[]): string {
+/** A SELECT of these fields (those in `convert`, lower-cased, through `convertCurrency()`). */
+export function soql(
+  object: string,
+  fields: readonly string[],
+  where: readonly string[],
+  convert: ReadonlySet<string> = new Set(),
+): string {
   const names = ['Id', ...fields.filter((f) => f.toLowerCase() !== 'id')];
   for (const name of names) {
     if (!FIELD_NAME.test(name)) throw new Error(`not a Salesforce field name: ${JSON.stringify(name)}`);
   }
   const unique = [...new Map(names.map((n) => [n.toLowerCase(), n])).values()];
+  const selected = unique.map((name) => (convert.has(name.toLowerCase()) ? `convertCurrency(${name})` : name));
   const clause = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
-  return `SELECT ${unique.join(', ')} FROM ${object}${clause}`;
+  return `SELECT ${selected.join(', ')} FROM ${object}${clause}`;
 }
 
 /** Every page of a SOQL query, one API call each. */
@@ -93,36 +103,47 @@ export async function* readObjects(
   options: ReadOptions,
 ): AsyncGenerator<CrmObject[]> {
   const fields = [...options.properties];
+  const select = async (object: string, names: readonly string[], where: readonly string[]): Promise<string> => {
+    const present = await existing(context, object, names);
+    return soql(object, present, where, await fieldsToConvert(context, object, present, options.currency));
+  };
   if (type === 'companies') {
-    const query = soql(SOBJECT.company, await existing(context, SOBJECT.company, fields), since(options));
+    const query = await select(SOBJECT.company, fields, since(options));
     for await (const page of pages(context, query)) {
       yield page.map((record) => toObject(record, fields));
     }
     return;
   }
-  const contacts = soql(SOBJECT.contact, await existing(context, SOBJECT.contact, fields), since(options));
+  const contacts = await select(SOBJECT.contact, fields, since(options));
   for await (const page of pages(context, contacts)) {
     yield page.map((record) => toObject(record, fields));
   }
-  const leadFields = await existing(
-    context,
-    SOBJECT.lead,
-    fields.filter((field) => !NOT_ON_LEAD.has(field.toLowerCase())),
-  );
-  const leads = soql(SOBJECT.lead, leadFields, ['IsConverted = false', ...since(options)]);
+  const leadFields = fields.filter((field) => !NOT_ON_LEAD.has(field.toLowerCase()));
+  const leads = await select(SOBJECT.lead, leadFields, ['IsConverted = false', ...since(options)]);
   for await (const page of pages(context, leads)) {
     // Missing on a lead (AccountId) reads as null: a lead has no company.
     yield page.map((record) => toObject(record, fields));
   }
 }
 
+/**
+ * Opportunities with the Account each counts for. Incremental reads go through queryAll
+ * (`scanAll`) and ask for `IsDeleted`: a deleted Opportunity vanishes from `/query`, so a deleted
+ * won deal would go on counting in its account's deal size until the nightly full read. A deleted
+ * one comes back with no company, which takes it out of the mirror (the REST QueryAll resource
+ * returns records deleted by a merge or a delete, while the Recycle Bin keeps them).
+ */
 export async function* readDeals(context: SalesforceContext, options: ReadOptions): AsyncGenerator<CrmDeal[]> {
   const fields = [...options.properties];
-  const query = soql(SOBJECT.deal, [...(await existing(context, SOBJECT.deal, fields)), 'AccountId'], since(options));
-  for await (const page of pages(context, query)) {
+  const incremental = options.modifiedSince !== undefined;
+  const extra = incremental ? ['AccountId', 'IsDeleted'] : ['AccountId'];
+  const present = await existing(context, SOBJECT.deal, fields);
+  const convert = await fieldsToConvert(context, SOBJECT.deal, present, options.currency);
+  const query = soql(SOBJECT.deal, [...present, ...extra], since(options), convert);
+  for await (const page of pages(context, query, incremental)) {
     yield page.map((record) => {
       const object = toObject(record, fields);
-      const accountId = fieldText(record['AccountId']);
+      const accountId = record['IsDeleted'] === true ? null : fieldText(record['AccountId']);
       return { ...object, companyId: accountId === '' ? null : accountId };
     });
   }

@@ -6,11 +6,13 @@
  * for people: a permission set granting edit (assigned to the integration user) and one granting
  * read (for sales managers and marketers; an admin assigns it). Idempotent: it reads first and
  * changes only what differs; picklist values no longer in the policy are kept (records may hold
- * them). Metadata calls report failures in their results instead of throwing: those become errors.
+ * them); on objects with record types the values are enabled on each record type too. Metadata
+ * calls report failures in their results instead of throwing: those become errors.
  */
 import type { Tier } from '../../src/core/index.ts';
 import type { SetupReport } from '../../src/sync/connector.ts';
 import type { SalesforceContext } from './context.ts';
+import { enableOnRecordTypes } from './record-types.ts';
 
 export const FIELDS = {
   tier: 'Engagement_Model__c',
@@ -159,7 +161,7 @@ function check(results: readonly UpsertResultLike[], what: string): void {
 async function readFields(context: SalesforceContext, names: readonly string[]): Promise<Map<string, FieldMetadata>> {
   const found = new Map<string, FieldMetadata>();
   for (const chunk of chunks(names, METADATA_CHUNK)) {
-    const read = await context.call(() => context.conn.metadata.read('CustomField', chunk));
+    const read = await context.call(() => context.metadata().read('CustomField', chunk));
     for (const item of asArray(read as unknown as FieldMetadata | FieldMetadata[])) {
       // An unknown name reads back as an empty record, not an error.
       if (typeof item.fullName === 'string' && item.fullName !== '') found.set(item.fullName, item);
@@ -171,7 +173,7 @@ async function readFields(context: SalesforceContext, names: readonly string[]):
 async function upsertFields(context: SalesforceContext, fields: readonly FieldMetadata[]): Promise<UpsertResultLike[]> {
   const results: UpsertResultLike[] = [];
   for (const chunk of chunks(fields, METADATA_CHUNK)) {
-    const upserted = await context.call(() => context.conn.metadata.upsert('CustomField', chunk));
+    const upserted = await context.call(() => context.metadata().upsert('CustomField', chunk));
     results.push(...asArray(upserted as unknown as UpsertResultLike | UpsertResultLike[]));
   }
   return results;
@@ -232,6 +234,19 @@ export async function setup(context: SalesforceContext, tiers: readonly Tier[], 
       changes.push(`${String(result.created) === 'true' ? 'created' : 'updated'} field ${result.fullName}`);
     }
   }
+  // Objects with record types: each record type must enable the values too (record-types.ts).
+  const picklists = new Map(
+    wanted.flatMap((field) =>
+      field.valueSet === undefined
+        ? []
+        : [[field.fullName, field.valueSet.valueSetDefinition.value.map((v) => v.fullName)]],
+    ),
+  );
+  const recordTypes = await enableOnRecordTypes(context, picklists);
+  changes.push(...recordTypes.changes);
+  if (recordTypes.failures.length > 0) {
+    throw new SalesforceSetupError(`Salesforce refused the record types:\n  ${recordTypes.failures.join('\n  ')}`);
+  }
 
   const sets = [
     permissionSet(
@@ -248,7 +263,7 @@ export async function setup(context: SalesforceContext, tiers: readonly Tier[], 
     ),
   ];
   const stored = await context.call(() =>
-    context.conn.metadata.read(
+    context.metadata().read(
       'PermissionSet',
       sets.map((s) => s.fullName),
     ),
@@ -261,7 +276,7 @@ export async function setup(context: SalesforceContext, tiers: readonly Tier[], 
   const setsToSave = sets.filter((set) => !samePermissions(set, storedByName.get(set.fullName)));
   if (setsToSave.length > 0) {
     const results = asArray(
-      (await context.call(() => context.conn.metadata.upsert('PermissionSet', setsToSave))) as unknown as
+      (await context.call(() => context.metadata().upsert('PermissionSet', setsToSave))) as unknown as
         UpsertResultLike | UpsertResultLike[],
     );
     check(results, 'permission sets');

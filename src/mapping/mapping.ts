@@ -18,6 +18,12 @@ const mappingSchema = z
   .strictObject({
     version: z.literal(1),
     crm: z.enum(['hubspot', 'salesforce']),
+    /**
+     * Salesforce: `corporate` reads money fields (Amount, AnnualRevenue, any currency field) converted
+     * to the org's corporate currency in multi-currency orgs; `record` (the default) reads each
+     * record's amount in its own currency, as stored.
+     */
+    currency: z.enum(['corporate', 'record']).optional(),
     company: z.strictObject({
       fields: z.record(name, fieldSpec),
       override: property.optional(),
@@ -44,6 +50,13 @@ const mappingSchema = z
           message: `${field} is computed from deals (company.deals); it cannot also be read from a property`,
         });
       }
+    }
+    if (mapping.currency !== undefined && mapping.crm !== 'salesforce') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['currency'],
+        message: 'is for Salesforce; in HubSpot map a home-currency property (e.g. amount_in_home_currency) instead',
+      });
     }
     if (mapping.company.deals !== undefined && mapping.deal === undefined) {
       ctx.addIssue({ code: 'custom', path: ['deal'], message: 'is required when company.deals is set' });

@@ -20,6 +20,8 @@ export interface ReadOptions {
    * subtracted its overlap window). Absent: a full read of every object.
    */
   readonly modifiedSince?: number | undefined;
+  /** The mapping's `currency`: `corporate` asks for money converted to the corporate currency (Salesforce). */
+  readonly currency?: 'corporate' | 'record' | undefined;
 }
 
 export interface RecordUpdate {

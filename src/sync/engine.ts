@@ -165,7 +165,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       const wanted = [...propertiesToRead(mapping, recordType), properties.tier, properties.reason];
       const pages =
         only === undefined
-          ? connector.read(type, { properties: wanted, modifiedSince: cursors[index] })
+          ? connector.read(type, { properties: wanted, modifiedSince: cursors[index], currency: mapping.currency })
           : only[type].length === 0
             ? []
             : (connector.readByIds?.(type, only[type], wanted) ?? []);
@@ -194,7 +194,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       const dealProperties = propertiesToRead(mapping, 'deal');
       const pages =
         only === undefined
-          ? connector.readDeals({ properties: dealProperties, modifiedSince: cursors[2] })
+          ? connector.readDeals({ properties: dealProperties, modifiedSince: cursors[2], currency: mapping.currency })
           : only.deals.length === 0
             ? []
             : (connector.readDealsByIds?.(only.deals, dealProperties) ?? []);

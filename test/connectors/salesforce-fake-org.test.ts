@@ -125,4 +125,31 @@ describe('Salesforce connector against the fake org', () => {
     expect(contacts).toBe(expected);
     expect(pages).toBeGreaterThanOrEqual(6);
   });
+
+  it('preflight: without "View Setup and Configuration" /limits is refused, and that is what it says (not "no API access")', async () => {
+    const { org, connector } = await start();
+    await connector.setup(TIERS);
+    org.withoutViewSetup.add(org.integrationUserId);
+    const report = await connector.preflight(MAPPED);
+    expect(report.problems).toHaveLength(1);
+    expect(report.problems[0]).toMatch(
+      /^cannot read the org's limits \(API_DISABLED_FOR_ORG: .*"View Setup and Configuration"/,
+    );
+    expect(report.problems[0]).not.toMatch(/no API access/);
+  });
+
+  it('JWT-based access tokens: setup moves the Metadata API to 68.0, or says to when SF_API_VERSION is lower', async () => {
+    const org = generateOrg({ seed: 9, accounts: 10 });
+    const sandbox = createSalesforceSandbox({ org });
+    running = await sandbox.listen();
+    sandbox.tokens.jwtAccessTokens = true;
+    const { accessToken } = sandbox.tokens.issue();
+    expect(accessToken.split('.')).toHaveLength(3);
+    const pinned = createSalesforceConnector({ instanceUrl: running.url, accessToken, version: '66.0' });
+    await expect(pinned.setup(TIERS)).rejects.toThrow(/JWT-based access tokens.*SF_API_VERSION=68\.0/);
+    const connector = createSalesforceConnector({ instanceUrl: running.url, accessToken });
+    const report = await connector.setup(TIERS);
+    expect(report.changes).toContain('created field Account.Engagement_Model__c');
+    expect(org.customFields.has('Lead.Engagement_Model_Updated__c')).toBe(true);
+  });
 });

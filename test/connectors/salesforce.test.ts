@@ -146,6 +146,72 @@ describe('Salesforce connector: reads', () => {
     scope.done();
   });
 
+  it('reads Opportunities incrementally through queryAll, and a deleted one comes back without its company', async () => {
+    const scope = describes(api(), 'Opportunity', ['Amount', 'IsWon', 'AccountId'])
+      .get(`${V}/queryAll`)
+      .query(
+        soqlOf(
+          'SELECT Id, Amount, IsWon, AccountId, IsDeleted FROM Opportunity WHERE SystemModstamp >= 2026-11-20T10:00:00Z',
+        ),
+      )
+      .reply(200, {
+        totalSize: 2,
+        done: true,
+        records: [
+          { Id: '006A', Amount: 50000, IsWon: true, AccountId: '001A', IsDeleted: false },
+          { Id: '006B', Amount: 900000, IsWon: true, AccountId: '001A', IsDeleted: true },
+        ],
+      });
+    const since = Date.parse('2026-11-20T10:00:00Z');
+    const deals = (
+      await collect(connector().readDeals({ properties: ['Amount', 'IsWon'], modifiedSince: since }))
+    ).flat();
+    expect(deals).toEqual([
+      { id: '006A', properties: { Amount: '50000', IsWon: 'true' }, companyId: '001A' },
+      { id: '006B', properties: { Amount: '900000', IsWon: 'true' }, companyId: null },
+    ]);
+    scope.done();
+  });
+
+  it('asked for the corporate currency in a multi-currency org, checks the user’s currency once and selects convertCurrency(AnnualRevenue)', async () => {
+    const scope = api()
+      .get(`${V}/sobjects/Account/describe`)
+      .reply(200, {
+        name: 'Account',
+        fields: [
+          { name: 'Id', type: 'id' },
+          { name: 'AnnualRevenue', type: 'currency' },
+          { name: 'NumberOfEmployees', type: 'int' },
+          { name: 'CurrencyIsoCode', type: 'picklist' },
+        ],
+      })
+      .get('/services/oauth2/userinfo')
+      .reply(200, { user_id: '005A00000000001AAA', organization_id: '00DA00000000001AAA' })
+      .get(`${V}/query`)
+      .query(soqlOf('SELECT IsoCode FROM CurrencyType WHERE IsCorporate = true'))
+      .reply(200, { totalSize: 1, done: true, records: [{ IsoCode: 'USD' }] })
+      .get(`${V}/query`)
+      .query(soqlOf("SELECT DefaultCurrencyIsoCode FROM User WHERE Id = '005A00000000001AAA'"))
+      .reply(200, { totalSize: 1, done: true, records: [{ DefaultCurrencyIsoCode: 'USD' }] })
+      .get(`${V}/query`)
+      .query(soqlOf('SELECT Id, convertCurrency(AnnualRevenue), NumberOfEmployees FROM Account'))
+      .reply(200, {
+        totalSize: 1,
+        done: true,
+        records: [{ Id: '001A', AnnualRevenue: 1111111.11, NumberOfEmployees: 40 }],
+      })
+      .get(`${V}/query`)
+      .query(soqlOf('SELECT Id, convertCurrency(AnnualRevenue), NumberOfEmployees FROM Account'))
+      .reply(200, { totalSize: 0, done: true, records: [] });
+    const sf = connector();
+    const options = { properties: ['AnnualRevenue', 'NumberOfEmployees'], currency: 'corporate' } as const;
+    expect((await collect(sf.read('companies', options))).flat()).toEqual([
+      { id: '001A', properties: { AnnualRevenue: '1111111.11', NumberOfEmployees: '40' } },
+    ]);
+    expect((await collect(sf.read('companies', options))).flat()).toEqual([]); // no second check
+    scope.done();
+  });
+
   it('leaves out of the query a mapped field the org lacks (it reads as missing) and anything not a field name', async () => {
     const scope = describes(api(), 'Account', ['AnnualRevenue'])
       .get(`${V}/query`)

@@ -166,4 +166,21 @@ describe('validateMapping', () => {
       message: 'dealSize is computed from deals (company.deals); it cannot also be read from a property',
     });
   });
+
+  test('"currency" is corporate or record, and only for Salesforce', () => {
+    const salesforce = readJson(join(repoRoot, 'mappings', 'salesforce.json')) as Record<string, unknown>;
+    expect(salesforce['currency']).toBe('corporate');
+    expect(validateMapping(salesforce).ok).toBe(true);
+    expect(validateMapping({ ...salesforce, currency: 'record' }).ok).toBe(true);
+    const odd = validateMapping({ ...salesforce, currency: 'EUR' });
+    expect(odd.ok ? [] : odd.problems.map((p) => p.path)).toEqual(['currency']);
+    const hubspot = validateMapping({
+      ...(hubspotMapping() as unknown as Record<string, unknown>),
+      currency: 'corporate',
+    });
+    expect(hubspot.ok ? [] : hubspot.problems).toContainEqual({
+      path: 'currency',
+      message: 'is for Salesforce; in HubSpot map a home-currency property (e.g. amount_in_home_currency) instead',
+    });
+  });
 });

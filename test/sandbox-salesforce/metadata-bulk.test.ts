@@ -272,3 +272,30 @@ describe('fake Salesforce: generation', () => {
     );
   });
 });
+
+describe('fake Salesforce: JWT-based access tokens on the Metadata (SOAP) API', () => {
+  it('refuses them below API 68.0 with INVALID_SESSION_ID, takes them from 68.0', async () => {
+    const t = await startOrg({ accounts: 2 });
+    try {
+      t.sandbox.tokens.jwtAccessTokens = true;
+      const { accessToken } = t.sandbox.tokens.issue();
+      const read = (version: string) =>
+        fetch(`${t.running.url}/services/Soap/m/${version}`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/xml', soapaction: '""' },
+          body:
+            '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata">' +
+            `<soapenv:Header><SessionHeader><sessionId>${accessToken}</sessionId></SessionHeader></soapenv:Header>` +
+            '<soapenv:Body><readMetadata><type>CustomField</type><fullNames>Account.Support_Plan__c</fullNames></readMetadata></soapenv:Body></soapenv:Envelope>',
+        });
+      const refused = await read('66.0');
+      expect(refused.status).toBe(500);
+      expect(await refused.text()).toContain('INVALID_SESSION_ID');
+      const taken = await read('68.0');
+      expect(taken.status).toBe(200);
+      expect(await taken.text()).toContain('Support_Plan__c');
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -118,3 +118,42 @@ describe('fake Salesforce: query and describe through jsforce', () => {
     await expect(t.conn.describe('Widget__c')).rejects.toMatchObject({ errorCode: 'NOT_FOUND' });
   });
 });
+
+describe('fake Salesforce: convertCurrency()', () => {
+  it('converts to the running user’s currency in a multi-currency org; a single-currency org refuses it', async () => {
+    const currencies = { corporate: 'USD', rates: { EUR: 0.5 } };
+    const t = await startOrg({ org: generateOrg({ seed: 5, accounts: 30, now: NOW, currencies }) });
+    try {
+      const euro = [...t.org.store('Opportunity').values()].find(
+        (r) => r.values['CurrencyIsoCode'] === 'EUR' && typeof r.values['Amount'] === 'number' && r.deletedAt === null,
+      );
+      if (euro === undefined) throw new Error('the generated org has no EUR opportunity with an amount');
+      const id = String(euro.values['Id']);
+      const read = async () =>
+        (await t.conn.query<{ Amount: number }>(`SELECT convertCurrency(Amount) FROM Opportunity WHERE Id = '${id}'`))
+          .records[0]?.Amount;
+      expect(await read()).toBe(Number(euro.values['Amount']) * 2); // € → $ at 0.5 € per $
+      const user = t.org.get('User', t.org.integrationUserId);
+      if (user !== undefined) user.values['DefaultCurrencyIsoCode'] = 'EUR';
+      expect(await read()).toBe(Number(euro.values['Amount'])); // the user's currency, not the corporate one
+      const corporate = await t.conn.query<{ IsoCode: string }>(
+        'SELECT IsoCode FROM CurrencyType WHERE IsCorporate = true',
+      );
+      expect(corporate.records.map((r) => r.IsoCode)).toEqual(['USD']);
+      await expect(t.conn.query('SELECT Id FROM Opportunity WHERE convertCurrency(Amount) > 5')).rejects.toThrow(
+        /MALFORMED_QUERY|unexpected token/,
+      );
+    } finally {
+      await t.close();
+    }
+    const single = await startOrg({ accounts: 3 });
+    try {
+      await expect(single.conn.query('SELECT convertCurrency(Amount) FROM Opportunity')).rejects.toThrow(
+        /multiple currencies/,
+      );
+      await expect(single.conn.query('SELECT IsoCode FROM CurrencyType')).rejects.toThrow(/INVALID_TYPE|not supported/);
+    } finally {
+      await single.close();
+    }
+  });
+});

@@ -2,7 +2,9 @@
  * OAuth for the fake org: opaque access tokens and refresh tokens grouped in families (one per
  * authorization), refresh-token rotation with Salesforce's reuse detection (presenting a consumed
  * refresh token revokes the whole family), the authorization-code grant with PKCE for tokens
- * issued by `issueCode`, `userinfo`, the identity URL and revoke.
+ * issued by `issueCode`, `userinfo`, the identity URL and revoke. With `jwtAccessTokens` on, access
+ * tokens are JWT-shaped (header.payload.signature), as an External Client App with "Issue JSON Web
+ * Token (JWT)-based access tokens" issues them; the Metadata SOAP API takes them only from API 68.0.
  *
  * What it models, and from where:
  * - rotation: each refresh hands out a new refresh token and invalidates the one presented
@@ -54,7 +56,21 @@ export interface CodeOptions {
   readonly redirectUri?: string;
 }
 
+/** Whether a token is JWT-shaped: three dot-separated base64url parts, the first a JSON object. */
+export function isJwtShaped(token: string): boolean {
+  const [header, payload, signature, ...rest] = token.split('.');
+  if (header === undefined || payload === undefined || signature === undefined || rest.length > 0) return false;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null;
+  } catch {
+    return false;
+  }
+}
+
 export interface TokenControls {
+  /** Issue JWT-based access tokens from now on (default false: opaque `00D…!…` ones). */
+  jwtAccessTokens: boolean;
   /** New access + refresh tokens (a new family) for a user (default: the integration user). */
   issue(userId?: string): IssuedTokens;
   /** Every access token stops working (as after a session timeout); refresh tokens still work. */
@@ -92,6 +108,7 @@ export class TokenStore implements TokenControls {
   readonly #codes = new Map<string, AuthCode>();
   readonly #revokedFamilies = new Set<number>();
   #families = 0;
+  jwtAccessTokens = false;
 
   constructor(org: Org, options: TokenStoreOptions = {}) {
     this.#org = org;
@@ -100,9 +117,16 @@ export class TokenStore implements TokenControls {
   }
 
   #accessFor(userId: string, family: number): string {
-    const token = opaque(this.#org.organizationId);
+    const token = this.jwtAccessTokens ? this.#jwt(userId) : opaque(this.#org.organizationId);
     this.#access.set(token, { userId, family, issuedAt: this.#now() });
     return token;
+  }
+
+  #jwt(userId: string): string {
+    const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const header = part({ alg: 'RS256', typ: 'JWT', kid: 'sandbox' });
+    const payload = part({ sub: userId, org: this.#org.organizationId, jti: randomBytes(8).toString('hex') });
+    return `${header}.${payload}.${randomBytes(32).toString('base64url')}`;
   }
 
   #refreshFor(userId: string, family: number): string {

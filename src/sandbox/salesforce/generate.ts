@@ -1,10 +1,13 @@
 /**
  * Seeded org data: `generateOrg` builds the Organization, users, Accounts, Contacts, Leads and
- * Opportunities (plus a few deleted and merged records), the same for the same options.
+ * Opportunities (plus a few deleted and merged records), the same for the same options; optionally
+ * with multiple currencies and record types.
  * `mutateOrg` changes some Opportunity amounts/stages and lead scores, as a live org would
  * between two syncs.
  */
 import { createRng, type Rng } from '../prng.ts';
+import { enableMultiCurrency, type OrgCurrencies } from './currency.ts';
+import { addRecordType } from './record-types.ts';
 import { formatDate, formatDateTime, Org, type SfRecord, type Value } from './model.ts';
 import { OPPORTUNITY_STAGES, SUPPORT_PLANS, LEAD_STATUSES, seedSchema } from './schema.ts';
 
@@ -19,6 +22,13 @@ export interface GenerateOrgOptions {
   readonly opportunities?: number;
   /** The org's "now" (epoch ms): every timestamp is at or before it. Default: the current time. */
   readonly now?: number;
+  /**
+   * Multiple currencies enabled: records get a `CurrencyIsoCode` (a fifth of them a currency other
+   * than the corporate one) and their amounts are in it. Other data stay as without.
+   */
+  readonly currencies?: OrgCurrencies;
+  /** Record types per object (`{ Account: ['Enterprise', 'SMB'] }`); every record of it gets one of them. */
+  readonly recordTypes?: Readonly<Record<string, readonly string[]>>;
 }
 
 const DAY = 86_400_000;
@@ -231,6 +241,22 @@ export function generateOrg(options: GenerateOrgOptions): Org {
     if (master !== undefined && loser !== undefined && master !== loser) {
       org.mergeRecords(type, master.values['Id'] as string, [loser.values['Id'] as string], recent());
     }
+  }
+  if (options.currencies !== undefined) {
+    enableMultiCurrency(org, options.currencies, orgCreated);
+    const others = Object.keys(options.currencies.rates).filter((code) => code !== options.currencies?.corporate);
+    const currencyRng = createRng(options.seed + 1); // its own sequence: the data above stay the same
+    for (const type of ['Account', 'Contact', 'Lead', 'Opportunity']) {
+      for (const record of org.store(type).values()) {
+        if (others.length > 0 && currencyRng.chance(0.2)) record.values['CurrencyIsoCode'] = currencyRng.pick(others);
+      }
+    }
+  }
+  const recordTypeRng = createRng(options.seed + 2);
+  for (const [object, names] of Object.entries(options.recordTypes ?? {})) {
+    const ids = names.map((name) => addRecordType(org, object, name, orgCreated));
+    if (ids.length === 0) continue;
+    for (const record of org.store(object).values()) record.values['RecordTypeId'] = recordTypeRng.pick(ids);
   }
   return org;
 }

@@ -1,9 +1,11 @@
 /**
  * The org's daily API allocation: every REST (and SOAP) call after authentication counts one;
  * REST responses carry `Sforce-Limit-Info: api-usage=<used>/<max>`; at the limit calls are refused
- * with 403 REQUEST_LIMIT_EXCEEDED (SOAP: a REQUEST_LIMIT_EXCEEDED fault). Also `/limits`.
+ * with 403 REQUEST_LIMIT_EXCEEDED (SOAP: a REQUEST_LIMIT_EXCEEDED fault). Also `/limits`, for users
+ * with "View Setup and Configuration" only.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { userOf } from './context.ts';
 import type { Org } from './model.ts';
 import type { SalesforceStats } from './stats.ts';
 import { soapFault } from './xml.ts';
@@ -41,6 +43,16 @@ export function apiLimiter(
 export function limitRoutes(org: Org, max: () => number): Router {
   const router = express.Router();
   router.get('/services/data/:version/limits', (_req, res) => {
+    if (org.withoutViewSetup.has(userOf(res))) {
+      // The resource is "available … for API users with the 'View Setup and Configuration'
+      // permission" (REST API Developer Guide, "Limits"). Without it, the answer carries an
+      // API-access error code (seen as API_DISABLED_FOR_ORG: forceworkbench/forceworkbench #681,
+      // secondhand), though every other call works.
+      res
+        .status(403)
+        .json([{ errorCode: 'API_DISABLED_FOR_ORG', message: 'The REST API is not enabled for this Organization.' }]);
+      return;
+    }
     const limit = max();
     const pair = (Max: number, used: number): { Max: number; Remaining: number } => ({
       Max,

@@ -1,6 +1,6 @@
 /**
  * Metadata API over SOAP (`POST /services/Soap/m/{version}`): create/update/upsertMetadata and
- * readMetadata for CustomField and PermissionSet. The session comes from the SessionHeader; an
+ * readMetadata for CustomField, PermissionSet and RecordType (existing ones: record-types.ts). The session comes from the SessionHeader; an
  * invalid one is an `sf:INVALID_SESSION_ID` fault with HTTP 500 (what makes jsforce refresh).
  * Component problems are `success=false` results with `errors`, never faults (jsforce returns
  * them rather than throwing). A created custom field gets no field-level security: it stays
@@ -8,8 +8,10 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { SalesforceContext } from './context.ts';
-import { userOf } from './context.ts';
+import { param, userOf } from './context.ts';
+import { isJwtShaped } from './auth.ts';
 import { type FieldDef, type FieldType, type MdObject, type MdValue } from './model.ts';
+import { enableOnRecordTypes, saveRecordType } from './record-types.ts';
 import { fieldDef } from './schema.ts';
 import { child, escapeXml, mdToXml, parseXml, soapEnvelope, soapFault, toMd, type XmlElement } from './xml.ts';
 
@@ -155,6 +157,7 @@ function saveCustomField(context: SalesforceContext, md: MdObject, mode: Mode): 
   if (existing === undefined) {
     // Existing rows get the new column (false for checkboxes, null otherwise).
     for (const record of org.store(def.name).values()) record.values[field.name] = type === 'boolean' ? false : null;
+    if (type === 'picklist') enableOnRecordTypes(org, def.name, field);
   }
   return { fullName, created: existing === undefined, errors: [] };
 }
@@ -235,6 +238,7 @@ function save(context: SalesforceContext, method: string, call: XmlElement, user
       const fullName = text(md, 'fullName') ?? '';
       if (type === 'CustomField') return saveCustomField(context, md, mode);
       if (type === 'PermissionSet') return savePermissionSet(context, md, mode, userId);
+      if (type === 'RecordType') return saveRecordType(context.org, md);
       return {
         fullName,
         created: false,
@@ -251,7 +255,9 @@ function read(context: SalesforceContext, call: XmlElement): string {
       ? context.org.customFields
       : type === 'PermissionSet'
         ? context.org.permissionSets
-        : undefined;
+        : type === 'RecordType'
+          ? context.org.recordTypes
+          : undefined;
   const records = call.children
     .filter((c) => c.name === 'fullNames')
     .map((c) => {
@@ -292,6 +298,16 @@ export function metadataRoutes(
         res,
         'sf:INVALID_SESSION_ID',
         'INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: Illegal Session. Session not found, missing session hash',
+      );
+      return;
+    }
+    // SOAP takes JWT-based access tokens from API 68.0; below, the session is refused (jsforce
+    // src/soap.ts: "the response is: statusCode=500 | body="INVALID_SESSION_ID"").
+    if (sessionId !== undefined && isJwtShaped(sessionId) && Number(param(req, 'version')) < 68) {
+      sendFault(
+        res,
+        'sf:INVALID_SESSION_ID',
+        'INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: Illegal Session',
       );
       return;
     }

@@ -120,8 +120,21 @@ export class Org {
   readonly profileGrants = new Set<string>();
   /** CustomField metadata by full name (`Account.Engagement_Model__c`). */
   readonly customFields = new Map<string, MdObject>();
+  /** RecordType metadata by full name (`Account.Enterprise`): per picklist, the values its records may hold. */
+  readonly recordTypes = new Map<string, MdObject>();
   /** PermissionSet metadata by full name (its API name). */
   readonly permissionSets = new Map<string, MdObject>();
+  /** Multiple currencies: the corporate one and each active currency's rate (units per corporate unit). */
+  currencies:
+    | {
+        readonly corporate: string;
+        readonly rates: ReadonlyMap<string, number>;
+        /** Advanced currency management's dated rates (used for Opportunities), or none. */
+        readonly dated: readonly { readonly code: string; readonly start: string; readonly rate: number }[];
+      }
+    | undefined;
+  /** Users without "View Setup and Configuration" (everyone else has it): `/limits` refuses them. */
+  readonly withoutViewSetup = new Set<string>();
   /** API requests used in the current 24-hour window (tests may set it). */
   apiUsage = 0;
   /** Bulk API batches used in the current 24-hour window. */

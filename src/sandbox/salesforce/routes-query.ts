@@ -2,9 +2,10 @@
  * `GET /services/data/vXX.X/query?q=` and `/queryAll?q=` (deleted rows too), paged with
  * `nextRecordsUrl` (`/query/{locator}`); the page size comes from `Sforce-Query-Options:
  * batchSize=N` (200–2000, default 2000). Rows are snapshotted when the query runs, as a
- * Salesforce cursor is.
+ * Salesforce cursor is. `convertCurrency()` fields come in the user's currency (currency.ts).
  */
 import express, { type Request, type Router } from 'express';
+import { convertForUser } from './currency.ts';
 import { SfHttpError } from './errors.ts';
 import { param, type SalesforceContext, userOf } from './context.ts';
 import type { FieldDef, Value } from './model.ts';
@@ -56,6 +57,7 @@ export function queryRoutes(context: SalesforceContext): Router {
       const query = compileSoql(q, {
         objectDef: (name) => org.objectDef(name),
         canRead: (def, field) => org.fieldAccess(userId, def.name, field).read,
+        multiCurrency: org.currencies !== undefined,
       });
       let matched = [...org.store(query.object.name).values()].filter(
         (r) => (scanAll || r.deletedAt === null) && query.matches(r),
@@ -67,7 +69,11 @@ export function queryRoutes(context: SalesforceContext): Router {
       matched.sort((a, b) => query.compare(a, b));
       if (query.limit !== undefined) matched = matched.slice(0, query.limit);
       const type = query.object.name;
-      const rows = matched.map((record) => project(record.values, query.fields, type, version));
+      const rows = matched.map((record) => {
+        const row = project(record.values, query.fields, type, version);
+        for (const field of query.converted) row[field.name] = convertForUser(org, userId, record, field);
+        return row;
+      });
       const cursor: Cursor = { rows, batchSize: batchSizeOf(req), version };
       const locatorId = org.newId('QueryLocator');
       if (rows.length > cursor.batchSize) cursors.set(locatorId, cursor);

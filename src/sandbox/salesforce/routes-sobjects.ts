@@ -107,7 +107,7 @@ export function sobjectRoutes(context: SalesforceContext): Router {
 
   router.get('/services/data', (_req, res) => {
     res.json(
-      ['64.0', '65.0', '66.0', '67.0'].map((version) => ({
+      ['64.0', '65.0', '66.0', '67.0', '68.0'].map((version) => ({
         label: 'Sandbox',
         url: `/services/data/v${version}`,
         version,

@@ -68,7 +68,7 @@ function ref(name: string, label: string, target: string, options: FieldOptions 
 }
 
 /** Id, IsDeleted and the audit fields, in Salesforce's describe order around the object's own. */
-function withSystemFields(own: FieldDef[], options: { mergeable?: boolean } = {}): FieldDef[] {
+export function withSystemFields(own: FieldDef[], options: { mergeable?: boolean } = {}): FieldDef[] {
   return [
     fieldDef('Id', 'Record ID', 'id'),
     fieldDef('IsDeleted', 'Deleted', 'boolean', READ_ONLY),
@@ -82,7 +82,7 @@ function withSystemFields(own: FieldDef[], options: { mergeable?: boolean } = {}
   ];
 }
 
-function objectDef(name: string, label: string, labelPlural: string, fields: FieldDef[]): ObjectDef {
+export function objectDef(name: string, label: string, labelPlural: string, fields: FieldDef[]): ObjectDef {
   const map = new Map<string, FieldDef>();
   for (const field of fields) {
     if (field.name === 'MasterRecordId') field.referenceTo = [name];
@@ -174,6 +174,16 @@ function seededObjects(): ObjectDef[] {
         fieldDef('IsWon', 'Won', 'boolean', READ_ONLY),
         fieldDef('CloseDate', 'Close Date', 'date', { nillable: false }),
         ref('OwnerId', 'Owner ID', 'User'),
+      ]),
+    ]),
+    // Always there; an object has record types when rows name it (record-types.ts).
+    objectDef('RecordType', 'Record Type', 'Record Types', [
+      ...withSystemFields([
+        fieldDef('Name', 'Record Type Name', 'string', { length: 80 }),
+        fieldDef('DeveloperName', 'Record Type Name', 'string', { length: 80 }),
+        fieldDef('NamespacePrefix', 'Namespace Prefix', 'string', { length: 15 }),
+        fieldDef('SobjectType', 'SObject Type Name', 'string', { length: 40 }),
+        fieldDef('IsActive', 'Active', 'boolean'),
       ]),
     ]),
     objectDef('PermissionSet', 'Permission Set', 'Permission Sets', [

@@ -1,10 +1,12 @@
 /**
  * Record updates shared by sObject Collections and Bulk API 2.0: validate one record's update into
- * a plan (or a per-record error with Salesforce's status code), then apply plans, bumping
+ * a plan (or a per-record error with Salesforce's status code; a restricted picklist value must
+ * also be enabled on the record's record type), then apply plans, bumping
  * LastModifiedDate/SystemModstamp.
  */
 import { recordError, type RecordError } from './errors.ts';
 import { isWellFormedId, to18 } from './ids.ts';
+import { enabledForRecordType } from './record-types.ts';
 import {
   formatDateTime,
   parseDateTime,
@@ -156,6 +158,23 @@ export function planUpdate(
     }
     const converted = convert(field, value);
     if ('error' in converted) return { ok: false, id, error: converted.error };
+    const chosen = converted.value;
+    if (
+      typeof chosen === 'string' &&
+      field.restrictedPicklist &&
+      !enabledForRecordType(ctx.org, record, field, chosen)
+    ) {
+      // The field has the value, but the record's record type does not enable it.
+      return {
+        ok: false,
+        id,
+        error: recordError(
+          'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+          `${field.label}: bad value for restricted picklist field: ${chosen}`,
+          [field.name],
+        ),
+      };
+    }
     changes[field.name] = converted.value;
   }
   return { ok: true, id, record, changes };
