@@ -2,8 +2,9 @@
  * The fake Salesforce org: an Express 5 app speaking the subset of Salesforce's REST (query,
  * describe, sObject Collections, get deleted/updated, limits), OAuth (refresh with rotation,
  * authorization code, userinfo), Bulk API 2.0 ingest and Metadata SOAP (upsert/read CustomField and
- * PermissionSet) APIs that jsforce 3 uses, with Salesforce's bodies, error codes, field-level
- * security and daily API limit, so the real `Connection` pointed at it works unchanged.
+ * PermissionSet) APIs that jsforce 3 uses, plus Change Data Capture (Tooling channels and members,
+ * the Streaming API at `/cometd`: change-events.ts), with Salesforce's bodies, error codes, field-level
+ * security and daily API and event-delivery limits, so the real `Connection` pointed at it works unchanged.
  *
  * ```ts
  * const sandbox = createSalesforceSandbox({ org: generateOrg({ seed: 1 }), clientId: 'id', clientSecret: 's' });
@@ -18,6 +19,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { authRoutes, bearerAuth, TokenStore, type TokenControls } from './auth.ts';
 import { bulkRoutes } from './bulk.ts';
+import { cometdRoutes } from './cometd.ts';
 import type { SalesforceContext } from './context.ts';
 import { SfHttpError } from './errors.ts';
 import { generateOrg } from './generate.ts';
@@ -26,6 +28,7 @@ import { metadataRoutes } from './metadata.ts';
 import type { Org } from './model.ts';
 import { queryRoutes } from './routes-query.ts';
 import { sobjectRoutes } from './routes-sobjects.ts';
+import { toolingRoutes } from './tooling.ts';
 import { counting, createStats, resetStats, type SalesforceStats } from './stats.ts';
 
 export interface SalesforceSandboxOptions {
@@ -46,6 +49,10 @@ export interface SalesforceSandboxOptions {
   readonly lockFailures?: Set<string>;
   /** Called with one line per request (method, path, status, ms). */
   readonly log?: (line: string) => void;
+  /** How long the Streaming API's `/meta/connect` waits for change events (default 2 s). */
+  readonly cometdHoldMs?: number;
+  /** The user may create CDC channels and members (Customize Application; default true). */
+  readonly customizeApplication?: boolean;
 }
 
 export interface RunningSalesforceSandbox {
@@ -159,6 +166,8 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
   app.use(queryRoutes(context));
   app.use(bulkRoutes(context));
   app.use(sobjectRoutes(context));
+  app.use(toolingRoutes(context, { customizeApplication: options.customizeApplication ?? true }));
+  app.use(cometdRoutes(context, options.cometdHoldMs === undefined ? {} : { holdMs: options.cometdHoldMs }));
   app.use((_req, res) => {
     res.status(404).json([{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
   });
