@@ -1,10 +1,12 @@
 /**
  * Before a sync: the mapped fields each object must have, the engagement-model fields visible and
  * writable for this user (a field without field-level security does not exist for the API), and
- * API access with room in the org's daily allocation.
+ * API access with room in the org's daily allocation; with Change Data Capture on, the warnings of
+ * preflight-cdc.ts (selection, RightTouch's channel, the user's View All permissions).
  */
 import type { ObjectType, PreflightReport } from '../../src/sync/connector.ts';
 import type { SalesforceContext } from './context.ts';
+import { changeEventWarnings } from './preflight-cdc.ts';
 import { SOBJECT } from './read.ts';
 import { EDIT_PERMISSION_SET, FIELDS, TIERED_OBJECTS } from './setup.ts';
 
@@ -24,6 +26,8 @@ async function describe(context: SalesforceContext, object: string): Promise<Map
 export async function preflight(
   context: SalesforceContext,
   properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>,
+  /** With Change Data Capture on: the integration user, whose CDC selection and permissions are checked. */
+  changeEventsUser?: string,
 ): Promise<PreflightReport> {
   const problems: string[] = [];
   const missing: Partial<Record<ObjectType, string[]>> = {};
@@ -74,5 +78,6 @@ export async function preflight(
   } catch (error) {
     problems.push(`no API access: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return { missingProperties: missing, problems };
+  if (changeEventsUser === undefined) return { missingProperties: missing, problems };
+  return { missingProperties: missing, problems, warnings: await changeEventWarnings(context, changeEventsUser) };
 }

@@ -124,6 +124,7 @@ export class Credentials {
       clientId: config.salesforce.clientId,
       clientSecret: config.salesforce.clientSecret,
       loginUrl: config.salesforce.loginUrl,
+      changeEvents: config.salesforce.changeEvents,
       onTokens: async ({ accessToken, refreshToken }) => {
         await this.save(installation.id, {
           crm: 'salesforce',

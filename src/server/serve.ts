@@ -142,6 +142,7 @@ export async function serve(
           onChange: (installationId) => {
             queue.push(installationId, emptyAffected());
           },
+          metrics,
           logger: {
             info: (message) => {
               logger.info(message);
@@ -176,6 +177,7 @@ export async function serve(
       if (streams !== undefined) track(streams.refresh());
     },
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    ...(streams === undefined ? {} : { changeStreams: () => streams.health() }),
   });
   const server: Server = createServer(app);
   await new Promise<void>((resolve, reject) => {

@@ -36,6 +36,9 @@ export function cometdRoutes(context: SalesforceContext, options: CometdOptions 
   const clients = new Map<string, CometdClient>();
   const bus = context.org.changeEvents;
   const holdMs = options.holdMs ?? 2000;
+  // faye gives up on a request after 1.2 × advice.timeout and retries 5 s later: advise more than
+  // the hold, so a slow answer under load is not taken for a dead server (Salesforce: 110 s).
+  const adviceTimeout = holdMs + 10_000;
 
   const handshake = (req: Request, message: Message): Message => {
     const token = /^(?:OAuth|Bearer)\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
@@ -61,7 +64,7 @@ export function cometdRoutes(context: SalesforceContext, options: CometdOptions 
       supportedConnectionTypes: ['long-polling'],
       successful: true,
       ext: { replay: true, 'payload.format': true },
-      advice: { reconnect: 'retry', interval: 0, timeout: holdMs },
+      advice: { reconnect: 'retry', interval: 0, timeout: adviceTimeout },
     };
   };
 
@@ -118,7 +121,10 @@ export function cometdRoutes(context: SalesforceContext, options: CometdOptions 
       client.subscriptions.set(String(event['channel']), data.event.replayId);
       bus.deliver(String(event['channel']), 1, now);
     }
-    return [...events, { ...reply, successful: true, advice: { reconnect: 'retry', interval: 0, timeout: holdMs } }];
+    return [
+      ...events,
+      { ...reply, successful: true, advice: { reconnect: 'retry', interval: 0, timeout: adviceTimeout } },
+    ];
   };
 
   const handle = async (req: Request, message: Message): Promise<Message[]> => {

@@ -12,6 +12,7 @@ export const KEY_PREFIX: Readonly<Record<string, string>> = {
   Organization: '00D',
   PermissionSet: '0PS',
   PermissionSetAssignment: '0Pa',
+  ObjectPermissions: '110',
   BulkJob: '750',
   QueryLocator: '01g',
 };
