@@ -70,6 +70,8 @@ export interface SalesforceSandbox {
   readonly lockFailures: Set<string>;
   /** The daily API limit in force (settable). */
   dailyApiLimit: number;
+  /** Whether the user may create CDC channels and members (settable). */
+  customizeApplication: boolean;
   resetStats(): void;
   /** Starts listening on 127.0.0.1 (port 0: any free port). */
   listen(port?: number, host?: string): Promise<RunningSalesforceSandbox>;
@@ -137,6 +139,7 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
   const context: SalesforceContext = { org, tokens, stats, now, lockFailures };
   const limit = { value: options.dailyApiLimit ?? DEFAULT_DAILY_API_LIMIT };
   const maxApi = (): number => limit.value;
+  const customize = { value: options.customizeApplication ?? true };
 
   const app = express();
   app.disable('x-powered-by');
@@ -166,7 +169,7 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
   app.use(queryRoutes(context));
   app.use(bulkRoutes(context));
   app.use(sobjectRoutes(context));
-  app.use(toolingRoutes(context, { customizeApplication: options.customizeApplication ?? true }));
+  app.use(toolingRoutes(context, { customizeApplication: () => customize.value }));
   app.use(cometdRoutes(context, options.cometdHoldMs === undefined ? {} : { holdMs: options.cometdHoldMs }));
   app.use((_req, res) => {
     res.status(404).json([{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
@@ -184,6 +187,12 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
     },
     set dailyApiLimit(value: number) {
       limit.value = value;
+    },
+    get customizeApplication() {
+      return customize.value;
+    },
+    set customizeApplication(value: boolean) {
+      customize.value = value;
     },
     resetStats: () => {
       resetStats(stats);

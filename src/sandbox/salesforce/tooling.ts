@@ -17,7 +17,7 @@ import type { SalesforceContext } from './context.ts';
 import { SfHttpError } from './errors.ts';
 
 interface ToolingOptions {
-  readonly customizeApplication: boolean;
+  readonly customizeApplication: () => boolean;
 }
 
 const CHANNEL_NAME = /^[A-Za-z][A-Za-z0-9_]*__chn$/;
@@ -33,7 +33,7 @@ export function toolingRoutes(context: SalesforceContext, options: ToolingOption
   const bus = context.org.changeEvents;
   const channelIds = new Map<string, string>();
   const mayCustomize = (): void => {
-    if (!options.customizeApplication) {
+    if (!options.customizeApplication()) {
       throw new SfHttpError(403, 'INSUFFICIENT_ACCESS', 'insufficient access rights on object id');
     }
   };
