@@ -113,6 +113,7 @@ export function subscribeChanges(context: SalesforceContext, options: ChangeStre
     }
     if (state.cancelled) return;
     const pending = new Set(choice.channels);
+    let connectFailed = false;
     const watch = {
       incoming: (message: Bayeux, callback: Next): void => {
         if (message.channel === '/meta/subscribe' && message.subscription !== undefined) {
@@ -127,7 +128,14 @@ export function subscribeChanges(context: SalesforceContext, options: ChangeStre
           }
         } else if (message.channel === '/meta/connect' && message.successful === false) {
           const error = message.error ?? '';
-          if (!/^403::Unknown client/i.test(error)) fail('connect', error);
+          if (!/^403::Unknown client/i.test(error)) {
+            connectFailed = true;
+            fail('connect', error);
+          }
+        } else if (message.channel === '/meta/connect' && connectFailed && pending.size === 0) {
+          // Delivering again (e.g. the daily allocation renewed); the events waited on the bus.
+          connectFailed = false;
+          if (!state.cancelled) options.onSubscribed?.({ channels: choice.channels, resumed: true });
         }
         callback(message);
       },

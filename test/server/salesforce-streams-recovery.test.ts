@@ -132,6 +132,26 @@ describe('Salesforce change streams against the fake org', () => {
     t.org.changeEvents.select('Account');
     await until(() => t.streams.health()[0]?.subscribed === true);
   });
+
+  it("the org's daily event allocation used up: counted, shown until deliveries resume", async () => {
+    let now = NOW;
+    const t = await start(() => now);
+    await t.streams.refresh();
+    await until(() => t.streams.health()[0]?.subscribed === true);
+    const account = [...t.org.store('Account').values()][0];
+    if (account === undefined) throw new Error('no account');
+    t.org.changeEvents.dailyDeliveryLimit = 0;
+    t.org.changeEvents.publish([account], 'UPDATE', { userId: '005000000000077AAA' }, now);
+    await until(() => t.streams.health()[0]?.failure?.kind === 'connect');
+    expect(t.streams.health()[0]?.failure?.error).toBe('403::Organization total events daily limit exceeded');
+    expect(await t.metrics.registry.metrics()).toContain('righttouch_salesforce_cdc_failures_total{kind="connect"} 1');
+    expect(t.changes).toEqual([]);
+    // The next day the allocation is renewed: the waiting event arrives and the failure clears.
+    t.org.changeEvents.dailyDeliveryLimit = 10_000;
+    now += 86_400_000;
+    await until(() => t.changes.length === 1);
+    await until(() => t.streams.health()[0]?.failure === undefined);
+  });
 });
 
 describe('/healthz with change streams', () => {
