@@ -9,7 +9,8 @@
  * arrive (or `holdMs`), then delivers them — each one counted against the org's daily delivery
  * allocation. An unknown client id gets `403::Unknown client` with `advice.reconnect: handshake`.
  * Sources: Streaming API guide ("Streaming API Error Codes", "Message Durability");
- * jsforce `src/api/streaming/extension.ts`; forcedotcom/EMP-Connector issue #14.
+ * jsforce `src/api/streaming/extension.ts`; forcedotcom/EMP-Connector issue #14. Assumed, not
+ * documented: the text of the refusal of an unknown channel (`403::Unknown channel`).
  */
 import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
