@@ -137,6 +137,8 @@ export class SalesforceStreams {
       const replayFrom = saved === undefined ? -1 : Number(saved);
       let lastFailure: string | undefined;
       const holder: { stream?: Stream } = {};
+      // A stream already replaced (after a failure) no longer speaks for the installation.
+      const stale = (): boolean => holder.stream !== undefined && this.#streams.get(installation.id) !== holder.stream;
       const stream = connector.subscribeChanges({
         replayFrom,
         onChange: (change) => {
@@ -144,12 +146,14 @@ export class SalesforceStreams {
           void store.setCursor(installation.id, REPLAY_CURSOR, String(change.replayId));
         },
         onSubscribed: ({ channels, resumed }) => {
+          if (stale()) return;
           lastFailure = undefined;
           this.#setHealth(installation, { subscribed: true });
           logger?.info(`${name}: subscribed to ${channels.join(', ')}`);
           if (replayFrom !== -1 && !resumed) gap(installation.id);
         },
         onFailure: (failure) => {
+          if (stale()) return;
           const key = `${failure.kind} ${failure.error}`;
           if (key !== lastFailure) {
             // faye retries /meta/connect: count a failure once, not every retry.
