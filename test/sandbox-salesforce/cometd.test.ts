@@ -130,4 +130,28 @@ describe('fake Salesforce: Change Data Capture over CometD', () => {
     expect(stream.messages).toHaveLength(1);
     expect(bus.delivered).toBe(1);
   });
+
+  it('delivers nothing of an object to a user without View All Data or View All on it', async () => {
+    t = await startOrg({ cometdHoldMs: 200 });
+    const bus = t.org.changeEvents;
+    bus.select('Account', 'Contact');
+    const profile = [...t.org.store('PermissionSet').values()].find((p) => p.values['IsOwnedByProfile'] === true);
+    if (profile === undefined) throw new Error('no profile');
+    profile.values['PermissionsViewAllData'] = false;
+    const viewAll = [...t.org.store('ObjectPermissions').values()].find((r) => r.values['SobjectType'] === 'Contact');
+    if (viewAll === undefined) throw new Error('no object permissions');
+    viewAll.values['PermissionsViewAllRecords'] = true;
+    const stream = listen(t, '/data/ChangeEvents', -1);
+    streams.push(stream);
+    await until(() => stream.subscribed);
+    const account = [...t.org.store('Account').values()][0];
+    const contact = [...t.org.store('Contact').values()][0];
+    if (account === undefined || contact === undefined) throw new Error('no records');
+    bus.publish([account], 'UPDATE', { userId: '005000000000099AAA' }, NOW);
+    bus.publish([contact], 'UPDATE', { userId: '005000000000099AAA' }, NOW);
+    await until(() => stream.messages.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(stream.messages.map((m) => m.payload.ChangeEventHeader['entityName'])).toEqual(['Contact']);
+    expect(bus.delivered).toBe(1);
+  });
 });

@@ -6,8 +6,8 @@
  * jsforce's AuthFailure extension documents). Subscribe reads the replay extension's
  * `ext.replay[channel]` (-1 new, -2 all retained, or a replay id, refused with the real 400 once
  * it has left the 72-hour window) and refuses unknown channels. `/meta/connect` holds until events
- * arrive (or `holdMs`), then delivers them — each one counted against the org's daily delivery
- * allocation. An unknown client id gets `403::Unknown client` with `advice.reconnect: handshake`.
+ * arrive (or `holdMs`), then delivers those of objects the user may receive (View All Data, or View
+ * All on the object) — each one counted against the org's daily delivery allocation. An unknown client id gets `403::Unknown client` with `advice.reconnect: handshake`.
  * Sources: Streaming API guide ("Streaming API Error Codes", "Message Durability");
  * jsforce `src/api/streaming/extension.ts`; forcedotcom/EMP-Connector issue #14. Assumed, not
  * documented: the text of the refusal of an unknown channel (`403::Unknown channel`).
@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { SalesforceContext } from './context.ts';
+import type { Org } from './model.ts';
 
 interface CometdClient {
   readonly userId: string;
@@ -27,6 +28,22 @@ type Message = Record<string, unknown>;
 export interface CometdOptions {
   /** How long `/meta/connect` waits for events (default 2 s; Salesforce holds up to 110 s). */
   readonly holdMs?: number;
+}
+
+/**
+ * A change event subscriber needs View All Data, or View All on the object; without it Salesforce
+ * does not deliver the object's events to it (Change Data Capture guide, "Required Permissions for
+ * Change Event Subscribers"). Read from the user's permission sets, the profile's included.
+ */
+function mayReceive(org: Org, userId: string, entity: string): boolean {
+  for (const psId of org.assignedPermissionSets(userId)) {
+    if (org.get('PermissionSet', psId)?.values['PermissionsViewAllData'] === true) return true;
+    for (const row of org.store('ObjectPermissions').values()) {
+      const v = row.values;
+      if (v['ParentId'] === psId && v['SobjectType'] === entity && v['PermissionsViewAllRecords'] === true) return true;
+    }
+  }
+  return false;
 }
 
 const INVALID_REPLAY = (id: unknown): string =>
@@ -92,6 +109,7 @@ export function cometdRoutes(context: SalesforceContext, options: CometdOptions 
     const out: Message[] = [];
     for (const [channel, after] of client.subscriptions) {
       for (const event of bus.eventsAfter(channel, after, now)) {
+        if (!mayReceive(context.org, client.userId, event.entityName)) continue;
         out.push({
           channel,
           data: {
