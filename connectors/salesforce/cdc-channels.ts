@@ -19,7 +19,9 @@
  *
  * Without the channel (setup could not create it: Customize Application is needed) RightTouch falls
  * back to the per-object channels `/data/<Object>ChangeEvent` of the objects the org selected for
- * CDC: no unrelated objects, but its own writes are delivered (and dropped in code).
+ * CDC: no unrelated objects, but its own writes are delivered (and dropped in code). When the
+ * selection cannot be read (no View Setup and Configuration), all four are tried and those
+ * Salesforce refuses are left out.
  */
 import type { SalesforceContext } from './context.ts';
 
@@ -31,6 +33,8 @@ export interface ChannelChoice {
   readonly channels: readonly string[];
   /** Whether a stored replay id applies (one channel: ours). */
   readonly replay: boolean;
+  /** The selection could not be read: channels Salesforce refuses are left out, not fatal. */
+  readonly guessed: boolean;
 }
 
 interface MemberRow extends Record<string, unknown> {
@@ -76,14 +80,14 @@ export async function chooseChannels(context: SalesforceContext): Promise<Channe
     members = await channelMembers(context);
   } catch {
     // Without View Setup and Configuration the selection is unknown: try every object's channel.
-    return { channels: WATCHED_OBJECTS.map((o) => `/data/${o}ChangeEvent`), replay: false };
+    return { channels: WATCHED_OBJECTS.map((o) => `/data/${o}ChangeEvent`), replay: false, guessed: true };
   }
   if (members.some((m) => channelOf(m) === CUSTOM_CHANNEL))
-    return { channels: [`/data/${CUSTOM_CHANNEL}`], replay: true };
+    return { channels: [`/data/${CUSTOM_CHANNEL}`], replay: true, guessed: false };
   const selected = new Set(members.filter((m) => channelOf(m) === 'ChangeEvents').map((m) => m.SelectedEntity));
   const channels = WATCHED_OBJECTS.filter((o) => selected.has(`${o}ChangeEvent`)).map((o) => `/data/${o}ChangeEvent`);
   if (channels.length === 0) throw new Error('no object is selected for Change Data Capture in this org');
-  return { channels, replay: false };
+  return { channels, replay: false, guessed: false };
 }
 
 /**

@@ -113,16 +113,24 @@ export function subscribeChanges(context: SalesforceContext, options: ChangeStre
     }
     if (state.cancelled) return;
     const pending = new Set(choice.channels);
+    const subscribed: string[] = [];
     let connectFailed = false;
+    const settled = (): void => {
+      if (pending.size > 0 || state.cancelled) return;
+      if (subscribed.length > 0) options.onSubscribed?.({ channels: subscribed, resumed: choice.replay });
+    };
     const watch = {
       incoming: (message: Bayeux, callback: Next): void => {
         if (message.channel === '/meta/subscribe' && message.subscription !== undefined) {
           const error = message.error ?? '';
           if (message.successful === true) {
             pending.delete(message.subscription);
-            if (pending.size === 0 && !state.cancelled) {
-              options.onSubscribed?.({ channels: choice.channels, resumed: choice.replay });
-            }
+            subscribed.push(message.subscription);
+            settled();
+          } else if (choice.guessed && !INVALID_REPLAY.test(error) && (pending.size > 1 || subscribed.length > 0)) {
+            // A guessed channel of an object the org has not selected: go on with the others.
+            pending.delete(message.subscription);
+            settled();
           } else {
             fail(INVALID_REPLAY.test(error) ? 'invalid-replay' : 'subscribe', error);
           }
@@ -135,7 +143,7 @@ export function subscribeChanges(context: SalesforceContext, options: ChangeStre
         } else if (message.channel === '/meta/connect' && connectFailed && pending.size === 0) {
           // Delivering again (e.g. the daily allocation renewed); the events waited on the bus.
           connectFailed = false;
-          if (!state.cancelled) options.onSubscribed?.({ channels: choice.channels, resumed: true });
+          if (!state.cancelled) options.onSubscribed?.({ channels: subscribed, resumed: true });
         }
         callback(message);
       },

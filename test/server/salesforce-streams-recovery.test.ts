@@ -133,6 +133,21 @@ describe('Salesforce change streams against the fake org', () => {
     await until(() => t.streams.health()[0]?.subscribed === true);
   });
 
+  it('without View Setup (selection unknown): listens on the channels Salesforce accepts, skips the refused ones', async () => {
+    const t = await start(() => NOW);
+    t.org.changeEvents.members.clear();
+    t.org.changeEvents.select('Account', 'Contact');
+    t.sandbox.viewSetup = false;
+    await t.streams.refresh();
+    await until(() => t.streams.health()[0]?.subscribed === true);
+    expect(t.warnings).toEqual([]);
+    const account = [...t.org.store('Account').values()][0];
+    if (account === undefined) throw new Error('no account');
+    t.org.changeEvents.publish([account], 'UPDATE', { userId: '005000000000077AAA' }, NOW);
+    await until(() => t.changes.length === 1);
+    expect(t.org.changeEvents.deliveredByChannel['/data/AccountChangeEvent']).toBe(1);
+  });
+
   it("the org's daily event allocation used up: counted, shown until deliveries resume", async () => {
     let now = NOW;
     const t = await start(() => now);

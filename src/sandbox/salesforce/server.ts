@@ -72,6 +72,8 @@ export interface SalesforceSandbox {
   dailyApiLimit: number;
   /** Whether the user may create CDC channels and members (settable). */
   customizeApplication: boolean;
+  /** Whether the user may query setup objects such as channel members (View Setup and Configuration; settable). */
+  viewSetup: boolean;
   resetStats(): void;
   /** Starts listening on 127.0.0.1 (port 0: any free port). */
   listen(port?: number, host?: string): Promise<RunningSalesforceSandbox>;
@@ -140,6 +142,7 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
   const limit = { value: options.dailyApiLimit ?? DEFAULT_DAILY_API_LIMIT };
   const maxApi = (): number => limit.value;
   const customize = { value: options.customizeApplication ?? true };
+  const viewSetup = { value: true };
 
   const app = express();
   app.disable('x-powered-by');
@@ -169,7 +172,7 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
   app.use(queryRoutes(context));
   app.use(bulkRoutes(context));
   app.use(sobjectRoutes(context));
-  app.use(toolingRoutes(context, { customizeApplication: () => customize.value }));
+  app.use(toolingRoutes(context, { customizeApplication: () => customize.value, viewSetup: () => viewSetup.value }));
   app.use(cometdRoutes(context, options.cometdHoldMs === undefined ? {} : { holdMs: options.cometdHoldMs }));
   app.use((_req, res) => {
     res.status(404).json([{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
@@ -193,6 +196,12 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
     },
     set customizeApplication(value: boolean) {
       customize.value = value;
+    },
+    get viewSetup() {
+      return viewSetup.value;
+    },
+    set viewSetup(value: boolean) {
+      viewSetup.value = value;
     },
     resetStats: () => {
       resetStats(stats);

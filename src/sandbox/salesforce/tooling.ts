@@ -18,6 +18,8 @@ import { SfHttpError } from './errors.ts';
 
 interface ToolingOptions {
   readonly customizeApplication: () => boolean;
+  /** Querying them needs View Setup and Configuration. */
+  readonly viewSetup: () => boolean;
 }
 
 const CHANNEL_NAME = /^[A-Za-z][A-Za-z0-9_]*__chn$/;
@@ -107,6 +109,9 @@ export function toolingRoutes(context: SalesforceContext, options: ToolingOption
   });
 
   router.get('/services/data/:version/tooling/query', (req, res) => {
+    if (!options.viewSetup()) {
+      throw new SfHttpError(403, 'INSUFFICIENT_ACCESS', 'insufficient access rights on object id');
+    }
     const q = typeof req.query['q'] === 'string' ? req.query['q'] : '';
     const from = /\bFROM\s+(\w+)/i.exec(q)?.[1]?.toLowerCase();
     let records: Record<string, unknown>[];
