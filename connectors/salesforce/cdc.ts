@@ -124,8 +124,9 @@ export function subscribeChanges(context: SalesforceContext, options: ChangeStre
         if (message.channel === '/meta/subscribe' && message.subscription !== undefined) {
           const error = message.error ?? '';
           if (message.successful === true) {
+            // faye subscribes again after a new handshake: a channel is listed once.
             pending.delete(message.subscription);
-            subscribed.push(message.subscription);
+            if (!subscribed.includes(message.subscription)) subscribed.push(message.subscription);
             settled();
           } else if (choice.guessed && !INVALID_REPLAY.test(error) && (pending.size > 1 || subscribed.length > 0)) {
             // A guessed channel of an object the org has not selected: go on with the others.
