@@ -170,7 +170,7 @@ export class SalesforceStreams {
             if (!this.#drop(installation, current)) return;
             metrics?.recordReplayReset();
             logger?.warn(
-              `${name}: replay id ${String(replayFrom)} is past Salesforce's 72-hour retention (${failure.error}); ` +
+              `${name}: the replay id is past Salesforce's 72-hour retention (${failure.error}); ` +
                 'resubscribing from new events and syncing to cover the gap',
             );
             void (async () => {

@@ -118,6 +118,29 @@ describe('Salesforce change streams against the fake org', () => {
     expect(Number(await t.store.getCursor(t.installation.id, REPLAY_CURSOR))).toBe(t.org.changeEvents.latestReplayId());
   });
 
+  it('a stream that goes unknown to Salesforce and resubscribes with an expired replay id recovers (jsforce #1709)', async () => {
+    let now = NOW;
+    const t = await start(() => now);
+    t.org.changeEvents.members.clear();
+    t.org.changeEvents.channels.add('RightTouch__chn');
+    t.org.changeEvents.addMember('RightTouch__chn', 'AccountChangeEvent');
+    await t.streams.refresh();
+    await until(() => t.streams.health()[0]?.subscribed === true);
+    const account = [...t.org.store('Account').values()][0];
+    if (account === undefined) throw new Error('no account');
+    t.org.changeEvents.publish([account], 'UPDATE', { userId: '005000000000077AAA' }, now);
+    await until(() => t.changes.length === 1);
+    // Quiet for more than 72 hours, then Salesforce forgets the client: faye handshakes again and
+    // resubscribes from the last replay id it saw, which is no longer retained.
+    now += RETENTION_MS + 60_000;
+    t.sandbox.dropStreamingClients();
+    await until(() => t.gaps.length === 1);
+    await until(() => t.streams.health()[0]?.subscribed === true);
+    expect(await t.metrics.registry.metrics()).toContain('righttouch_salesforce_cdc_replay_resets_total 1');
+    t.org.changeEvents.publish([account], 'UPDATE', { userId: '005000000000077AAA' }, now);
+    await until(() => t.changes.length === 2);
+  });
+
   it('a refused subscribe (no object selected for CDC) is counted and retried, and stays visible', async () => {
     const t = await start(() => NOW);
     t.org.changeEvents.members.clear();

@@ -28,6 +28,8 @@ type Message = Record<string, unknown>;
 export interface CometdOptions {
   /** How long `/meta/connect` waits for events (default 2 s; Salesforce holds up to 110 s). */
   readonly holdMs?: number;
+  /** Receives a function that forgets every client (as after a server restart or a long idle). */
+  readonly controls?: (dropClients: () => void) => void;
 }
 
 /**
@@ -54,6 +56,9 @@ export function cometdRoutes(context: SalesforceContext, options: CometdOptions 
   const clients = new Map<string, CometdClient>();
   const bus = context.org.changeEvents;
   const holdMs = options.holdMs ?? 2000;
+  options.controls?.(() => {
+    clients.clear();
+  });
   // faye gives up on a request after 1.2 × advice.timeout and retries 5 s later: advise more than
   // the hold, so a slow answer under load is not taken for a dead server (Salesforce: 110 s).
   const adviceTimeout = holdMs + 10_000;

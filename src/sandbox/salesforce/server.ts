@@ -74,6 +74,8 @@ export interface SalesforceSandbox {
   customizeApplication: boolean;
   /** Whether the user may query setup objects such as channel members (View Setup and Configuration; settable). */
   viewSetup: boolean;
+  /** Forgets every Streaming API client: their next `/meta/connect` gets `403::Unknown client`. */
+  dropStreamingClients(): void;
   resetStats(): void;
   /** Starts listening on 127.0.0.1 (port 0: any free port). */
   listen(port?: number, host?: string): Promise<RunningSalesforceSandbox>;
@@ -173,7 +175,15 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
   app.use(bulkRoutes(context));
   app.use(sobjectRoutes(context));
   app.use(toolingRoutes(context, { customizeApplication: () => customize.value, viewSetup: () => viewSetup.value }));
-  app.use(cometdRoutes(context, options.cometdHoldMs === undefined ? {} : { holdMs: options.cometdHoldMs }));
+  let dropClients = (): void => undefined;
+  app.use(
+    cometdRoutes(context, {
+      ...(options.cometdHoldMs === undefined ? {} : { holdMs: options.cometdHoldMs }),
+      controls: (drop) => {
+        dropClients = drop;
+      },
+    }),
+  );
   app.use((_req, res) => {
     res.status(404).json([{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
   });
@@ -202,6 +212,9 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
     },
     set viewSetup(value: boolean) {
       viewSetup.value = value;
+    },
+    dropStreamingClients: () => {
+      dropClients();
     },
     resetStats: () => {
       resetStats(stats);
