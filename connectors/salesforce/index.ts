@@ -17,6 +17,7 @@ import type {
   TierProperties,
   WriteResult,
 } from '../../src/sync/connector.ts';
+import { ensureChannel } from './cdc-channels.ts';
 import { subscribeChanges } from './cdc.ts';
 import { createContext, queryOrganization } from './context.ts';
 import type { SalesforceConnectorOptions } from './options.ts';
@@ -58,10 +59,16 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
       if (row === undefined) throw new Error('Salesforce returned no Organization row for this user');
       return { externalId: row.Id, name: row.Name ?? null };
     },
-    setup: async (tiers: readonly Tier[]): Promise<SetupReport> =>
-      setup(context, tiers, (await context.userInfo()).user_id),
-    preflight: (properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>): Promise<PreflightReport> =>
-      preflight(context, properties),
+    setup: async (tiers: readonly Tier[]): Promise<SetupReport> => {
+      const userId = (await context.userInfo()).user_id;
+      const report = await setup(context, tiers, userId);
+      if (options.changeEvents !== true) return report;
+      // Without Customize Application the org refuses the channel: preflight says so, CDC falls back.
+      const channel = await ensureChannel(context, userId).catch(() => []);
+      return { changes: [...report.changes, ...channel] };
+    },
+    preflight: async (properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>): Promise<PreflightReport> =>
+      preflight(context, properties, options.changeEvents === true ? (await context.userInfo()).user_id : undefined),
     read: (type: 'companies' | 'contacts', readOptions: ReadOptions): AsyncIterable<CrmObject[]> =>
       readObjects(context, type, readOptions),
     readDeals: (readOptions: ReadOptions): AsyncIterable<CrmDeal[]> => readDeals(context, readOptions),

@@ -31,6 +31,11 @@ export interface SalesforceConnectorOptions {
    */
   readonly renewSession?: ((refusedAccessToken: string) => Promise<string>) | undefined;
   /**
+   * Change Data Capture is used (`SF_CHANGE_EVENTS=on`): setup creates the filtered channel
+   * `RightTouch__chn` (which selects the four objects for CDC) and preflight checks the selection.
+   */
+  readonly changeEvents?: boolean | undefined;
+  /**
    * Called with every new refresh token (Salesforce rotates them when rotation is on, and a
    * consumed one replayed revokes the whole family): persist it before the next refresh.
    */
@@ -92,5 +97,6 @@ export function salesforceOptionsFromEnv(
     version: text(env, 'SF_API_VERSION'),
     bulkThreshold: numberFrom(env, 'SF_BULK_THRESHOLD', 1, 100_000_000),
     apiReserve: numberFrom(env, 'SF_API_RESERVE', 0, 0.99),
+    changeEvents: text(env, 'SF_CHANGE_EVENTS') === 'on',
   };
 }

@@ -2,11 +2,14 @@
  * Before a sync: the mapped fields each object must have, the engagement-model fields visible and
  * writable for this user (a field without field-level security does not exist for the API), and
  * in a multi-currency org the integration user's currency being the corporate one (currency.ts),
- * API access with room in the org's daily allocation (reading it needs View Setup and Configuration).
+ * API access with room in the org's daily allocation (reading it needs View Setup and Configuration);
+ * with Change Data Capture on, the warnings of preflight-cdc.ts (selection, RightTouch's channel,
+ * the user's View All permissions).
  */
 import type { ObjectType, PreflightReport } from '../../src/sync/connector.ts';
 import type { SalesforceContext } from './context.ts';
 import { checkUserCurrency } from './currency.ts';
+import { changeEventWarnings } from './preflight-cdc.ts';
 import { SOBJECT } from './read.ts';
 import { EDIT_PERMISSION_SET, FIELDS, TIERED_OBJECTS } from './setup.ts';
 
@@ -26,6 +29,8 @@ async function describe(context: SalesforceContext, object: string): Promise<Map
 export async function preflight(
   context: SalesforceContext,
   properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>,
+  /** With Change Data Capture on: the integration user, whose CDC selection and permissions are checked. */
+  changeEventsUser?: string,
 ): Promise<PreflightReport> {
   const problems: string[] = [];
   const missing: Partial<Record<ObjectType, string[]>> = {};
@@ -85,7 +90,8 @@ export async function preflight(
   } catch (error) {
     problems.push(limitsProblem(error, described.size > 0));
   }
-  return { missingProperties: missing, problems };
+  if (changeEventsUser === undefined) return { missingProperties: missing, problems };
+  return { missingProperties: missing, problems, warnings: await changeEventWarnings(context, changeEventsUser) };
 }
 
 /**

@@ -176,6 +176,7 @@ export async function runSetup(options: CrmCommandOptions, io: CrmIo): Promise<v
       lines.push(`Missing ${type} properties (those fields will read as missing): ${names.join(', ')}`);
     }
     for (const problem of preflight.problems) lines.push(`Problem: ${problem}`);
+    for (const warning of preflight.warnings ?? []) lines.push(`Warning: ${warning}`);
     io.stdout.write(`${lines.join('\n')}\n`);
   });
 }

@@ -16,6 +16,7 @@ import type { Crm, Store } from '../store/store.ts';
 import type { ServerConfig } from './config.ts';
 import type { Credentials } from './credentials.ts';
 import type { Metrics } from './metrics.ts';
+import type { StreamHealth } from './salesforce-streams.ts';
 import { adminAuth, mayAccess, scopeOf } from './auth.ts';
 import { adminRouter } from './routes-admin.ts';
 import { cardRouter } from './routes-card.ts';
@@ -39,6 +40,8 @@ export interface AppDeps {
   readonly onSettingsChanged?: (installationId: string) => void;
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
+  /** The Salesforce change streams' state, for `/healthz` (when CDC is on). */
+  readonly changeStreams?: () => readonly StreamHealth[];
   /** The built admin UI (default: ui/dist of the checkout). */
   readonly uiDir?: string;
 }
@@ -92,7 +95,23 @@ export function createApp(deps: AppDeps): Express {
   app.get('/healthz', async (_req, res) => {
     try {
       const installations = await deps.store.listInstallations();
-      res.json({ ok: true, installations: installations.length });
+      const streams = deps.changeStreams?.();
+      // A failing change stream does not fail the check (the server works, scheduled syncs cover
+      // the changes): it is listed until a subscribe succeeds.
+      res.json({
+        ok: true,
+        installations: installations.length,
+        ...(streams === undefined
+          ? {}
+          : {
+              changeStreams: {
+                subscribed: streams.filter((s) => s.subscribed).length,
+                failing: streams.flatMap((s) =>
+                  s.failure === undefined ? [] : [{ installation: s.installationId, org: s.externalId, ...s.failure }],
+                ),
+              },
+            }),
+      });
     } catch (error) {
       res.status(503).json({ ok: false, error: error instanceof Error ? error.message : String(error) });
     }

@@ -30,6 +30,8 @@ export interface ServerConfig {
     readonly clientSecret: string | undefined;
     readonly loginUrl: string;
     readonly scopes: readonly string[];
+    /** Change Data Capture streams are on (`SF_CHANGE_EVENTS=on`): setup creates RightTouch's channel. */
+    readonly changeEvents: boolean;
   };
 }
 
@@ -88,6 +90,7 @@ export function serverConfigFromEnv(env: Readonly<Record<string, string | undefi
       clientSecret: text(env, 'SF_CLIENT_SECRET'),
       loginUrl: (text(env, 'SF_LOGIN_URL') ?? 'https://login.salesforce.com').replace(/\/+$/, ''),
       scopes: SALESFORCE_SCOPES,
+      changeEvents: env['SF_CHANGE_EVENTS'] === 'on',
     },
   };
 }

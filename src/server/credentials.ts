@@ -165,6 +165,7 @@ export class Credentials {
       instanceUrl: tokens.instanceUrl,
       accessToken: tokens.accessToken,
       renewSession: (refused) => this.renewSalesforceSession(installation, refused),
+      changeEvents: config.salesforce.changeEvents,
     });
   }
 

@@ -1,8 +1,9 @@
 /** Prometheus metrics (`GET /metrics`), one registry per app so tests and processes do not share. */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { SyncReport } from '../sync/engine.ts';
+import type { StreamMetrics } from './salesforce-streams.ts';
 
-export interface Metrics {
+export interface Metrics extends StreamMetrics {
   readonly registry: Registry;
   recordRun(crm: string, status: string, report?: SyncReport): void;
   recordWebhook(lagSeconds: number, events: number): void;
@@ -56,8 +57,35 @@ export function createMetrics(): Metrics {
     help: 'Time from the CRM change to its webhook arriving (last batch)',
     registers: [registry],
   });
+  const streamFailures = new Counter({
+    name: 'righttouch_salesforce_cdc_failures_total',
+    help: 'Salesforce change streams refused or stopped: invalid-replay (replay id past retention), subscribe, connect',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  const replayResets = new Counter({
+    name: 'righttouch_salesforce_cdc_replay_resets_total',
+    help: 'Salesforce change streams resubscribed from new events after their replay id expired (a sync covered the gap)',
+    registers: [registry],
+  });
+  const streams = new Gauge({
+    name: 'righttouch_salesforce_cdc_streams',
+    help: 'Salesforce change streams by state (subscribed, failing)',
+    labelNames: ['state'],
+    registers: [registry],
+  });
   return {
     registry,
+    recordStreamFailure(kind) {
+      streamFailures.inc({ kind });
+    },
+    recordReplayReset() {
+      replayResets.inc();
+    },
+    setStreams(subscribed, failing) {
+      streams.set({ state: 'subscribed' }, subscribed);
+      streams.set({ state: 'failing' }, failing);
+    },
     recordRun(crm, status, report) {
       runs.inc({ crm, status });
       if (report === undefined) return;

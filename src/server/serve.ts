@@ -149,24 +149,24 @@ export async function serve(
   const scheduler = startScheduler(jobDeps);
   await scheduler.refresh();
   // Salesforce Change Data Capture, where the admin has enabled it for the objects (SF_CHANGE_EVENTS=on).
-  const streams =
-    env['SF_CHANGE_EVENTS'] === 'on'
-      ? new SalesforceStreams({
-          store,
-          connectorFor: (installation) => credentials.connectorFor(installation),
-          onChange: (installationId) => {
-            queue.push(installationId, emptyAffected());
+  const streams = config.salesforce.changeEvents
+    ? new SalesforceStreams({
+        store,
+        connectorFor: (installation) => credentials.connectorFor(installation),
+        onChange: (installationId) => {
+          queue.push(installationId, emptyAffected());
+        },
+        metrics,
+        logger: {
+          info: (message) => {
+            logger.info(message);
           },
-          logger: {
-            info: (message) => {
-              logger.info(message);
-            },
-            warn: (message) => {
-              logger.warn(message);
-            },
+          warn: (message) => {
+            logger.warn(message);
           },
-        })
-      : undefined;
+        },
+      })
+    : undefined;
   await streams?.refresh();
 
   const app = createApp({
@@ -191,6 +191,7 @@ export async function serve(
       if (streams !== undefined) track(streams.refresh());
     },
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    ...(streams === undefined ? {} : { changeStreams: () => streams.health() }),
   });
   const server: Server = createServer(app);
   await new Promise<void>((resolve, reject) => {

@@ -45,6 +45,8 @@ export interface PreflightReport {
   /** Mapped properties the CRM does not have, per object type. */
   readonly missingProperties: Readonly<Partial<Record<ObjectType, readonly string[]>>>;
   readonly problems: readonly string[];
+  /** What works but not as well as it could (e.g. Salesforce Change Data Capture not fully set up). */
+  readonly warnings?: readonly string[];
 }
 
 /** The CRM properties/fields RightTouch writes (created by `setup`), and how a time is written. */
@@ -73,6 +75,16 @@ export interface ChangeStreamOptions {
   readonly onChange: (change: { readonly replayId: number; readonly recordIds: readonly string[] }) => void;
   /** The stream's session expired: cancel and subscribe again (after a call that refreshes it). */
   readonly onAuthFailure: () => void;
+  /** The CRM accepted the subscription; `resumed`: from `replayFrom` (else from now: changes may have been missed). */
+  readonly onSubscribed?: (info: { readonly channels: readonly string[]; readonly resumed: boolean }) => void;
+  /** The CRM refused the subscription, or the stream stopped delivering (`error` is the CRM's text). */
+  readonly onFailure?: (failure: ChangeStreamFailure) => void;
+}
+
+export interface ChangeStreamFailure {
+  /** `invalid-replay`: the stored replay id is no longer retained (resubscribe from now and resync). */
+  readonly kind: 'invalid-replay' | 'subscribe' | 'connect';
+  readonly error: string;
 }
 
 export interface Connector {

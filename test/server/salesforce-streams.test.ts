@@ -105,4 +105,57 @@ describe('SalesforceStreams', () => {
     expect(cancelled).toBe(2);
     streams.stop();
   });
+
+  it('an invalid replay id: drops the stream, forgets the id, reports the gap, resubscribes from -1; healthy once subscribed', async () => {
+    const store = new SqliteStore(':memory:');
+    stores.push(store);
+    await store.migrate();
+    const org = await store.upsertInstallation('salesforce', '00DA');
+    await store.setCursor(org.id, REPLAY_CURSOR, '41');
+    const subscriptions: ChangeStreamOptions[] = [];
+    let cancelled = 0;
+    const connector = {
+      subscribeChanges: (options: ChangeStreamOptions) => {
+        subscriptions.push(options);
+        return {
+          cancel: () => {
+            cancelled++;
+          },
+        };
+      },
+    } as unknown as Connector;
+    const counted: string[] = [];
+    const gaps: string[] = [];
+    const streams = new SalesforceStreams({
+      store,
+      connectorFor: () => Promise.resolve(connector),
+      onChange: () => undefined,
+      onGap: (id) => gaps.push(id),
+      metrics: {
+        recordStreamFailure: (kind) => counted.push(kind),
+        recordReplayReset: () => counted.push('reset'),
+        setStreams: () => undefined,
+      },
+    });
+    await streams.refresh();
+    const error = '400::The replayId {41} you provided was invalid.';
+    subscriptions[0]?.onFailure?.({ kind: 'invalid-replay', error });
+    expect(cancelled).toBe(1);
+    expect(streams.health()).toEqual([
+      expect.objectContaining({ subscribed: false, failure: expect.objectContaining({ error }) as unknown }),
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(counted).toEqual(['invalid-replay', 'reset']);
+    expect(gaps).toEqual([org.id]);
+    expect(await store.getCursor(org.id, REPLAY_CURSOR)).toBe('-1');
+    expect(subscriptions.map((s) => s.replayFrom)).toEqual([41, -1]);
+    // Failing until the new subscribe is acknowledged; late news from the old stream is ignored.
+    subscriptions[1]?.onSubscribed?.({ channels: ['/data/RightTouch__chn'], resumed: true });
+    expect(streams.health()).toEqual([{ installationId: org.id, externalId: '00DA', subscribed: true }]);
+    subscriptions[0]?.onFailure?.({ kind: 'subscribe', error: 'late' });
+    expect(counted).toEqual(['invalid-replay', 'reset']);
+    expect(streams.health()).toEqual([{ installationId: org.id, externalId: '00DA', subscribed: true }]);
+    expect(gaps).toEqual([org.id]);
+    streams.stop();
+  });
 });

@@ -35,6 +35,8 @@ interface Job {
   readonly lineEnding: string;
   readonly columnDelimiter: string;
   readonly createdById: string;
+  /** The creating request's `Sforce-Call-Options` (the change events' `changeOrigin` client). */
+  readonly callOptions: string | undefined;
   readonly createdDate: string;
   readonly version: string;
   state: JobState;
@@ -117,7 +119,7 @@ export function bulkRoutes(context: SalesforceContext): Router {
   const process = (job: Job, userId: string): void => {
     const columns = job.columns ?? [];
     const rows = job.rows ?? [];
-    const ctx = writeContext(context, userId);
+    const ctx = writeContext(context, userId, { callOptions: job.callOptions, api: 'bulk' });
     const missing = unknownField(ctx, job.object, columns);
     if (missing !== undefined) {
       job.state = 'Failed';
@@ -149,8 +151,10 @@ export function bulkRoutes(context: SalesforceContext): Router {
         job.failed.push([plan.id ?? '', `${plan.error.statusCode}:${plan.error.message}:${fieldPart}`, ...row]);
         continue;
       }
-      if (job.operation === 'delete') org.deleteRecord(job.object.name, plan.id, ctx.now);
-      else applyPlan(ctx, plan);
+      if (job.operation === 'delete') {
+        const deleted = org.deleteRecord(job.object.name, plan.id, ctx.now);
+        org.changeEvents.publish([deleted], 'DELETE', { userId, callOptions: job.callOptions, api: 'bulk' }, ctx.now);
+      } else applyPlan(ctx, plan);
       context.stats.recordsWritten++;
       job.successful.push([plan.id, 'false', ...row]);
     }
@@ -187,6 +191,7 @@ export function bulkRoutes(context: SalesforceContext): Router {
       lineEnding,
       columnDelimiter,
       createdById: userOf(res),
+      callOptions: req.get('sforce-call-options'),
       createdDate: stamp,
       systemModstamp: stamp,
       version: param(req, 'version'),

@@ -22,8 +22,12 @@ export function userOf(res: Response): string {
   return id;
 }
 
-export function writeContext(context: SalesforceContext, userId: string): WriteContext {
-  return { org: context.org, userId, now: context.now(), lockFailures: context.lockFailures };
+export function writeContext(
+  context: SalesforceContext,
+  userId: string,
+  via: { readonly callOptions?: string | undefined; readonly api?: 'rest' | 'bulk' } = {},
+): WriteContext {
+  return { org: context.org, userId, now: context.now(), lockFailures: context.lockFailures, ...via };
 }
 
 /** A route parameter as a string ('' when absent). */

@@ -137,6 +137,39 @@ export function generateOrg(options: GenerateOrgOptions): Org {
     );
   }
 
+  // The integration user's profile, as its profile-owned permission set (PermissionSetAssignment
+  // lists it, as Salesforce does): read on the CRM objects, View All Data (tests may take it away).
+  const profile = org.insert(
+    'PermissionSet',
+    {
+      Name: 'X00e_Integration_Profile',
+      Label: 'Integration Profile',
+      IsOwnedByProfile: true,
+      PermissionsViewAllData: true,
+      ...orgStamps,
+    },
+    orgCreated,
+  );
+  const profileId = profile.values['Id'] as string;
+  org.insert(
+    'PermissionSetAssignment',
+    { AssigneeId: org.integrationUserId, PermissionSetId: profileId, ...orgStamps },
+    orgCreated,
+  );
+  for (const object of ['Account', 'Contact', 'Lead', 'Opportunity']) {
+    org.insert(
+      'ObjectPermissions',
+      {
+        ParentId: profileId,
+        SobjectType: object,
+        PermissionsRead: true,
+        PermissionsViewAllRecords: false,
+        ...orgStamps,
+      },
+      orgCreated,
+    );
+  }
+
   const accountIds: string[] = [];
   for (let i = 0; i < accountCount; i++) {
     const { created, modified } = times(rng, now, 2);

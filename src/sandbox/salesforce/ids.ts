@@ -13,6 +13,7 @@ export const KEY_PREFIX: Readonly<Record<string, string>> = {
   PermissionSet: '0PS',
   PermissionSetAssignment: '0Pa',
   RecordType: '012',
+  ObjectPermissions: '110',
   BulkJob: '750',
   QueryLocator: '01g',
 };

@@ -2,7 +2,8 @@
  * The org's daily API allocation: every REST (and SOAP) call after authentication counts one;
  * REST responses carry `Sforce-Limit-Info: api-usage=<used>/<max>`; at the limit calls are refused
  * with 403 REQUEST_LIMIT_EXCEEDED (SOAP: a REQUEST_LIMIT_EXCEEDED fault). Also `/limits`, for users
- * with "View Setup and Configuration" only.
+ * with "View Setup and Configuration" only (with the change events delivered today as
+ * `DailyDeliveredPlatformEvents`).
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { userOf } from './context.ts';
@@ -65,7 +66,8 @@ export function limitRoutes(org: Org, max: () => number): Router {
       DailyBulkApiBatches: pair(BULK_BATCH_LIMIT, org.bulkBatchesUsed),
       DailyBulkV2QueryFileStorageMB: pair(976_562, 0),
       DailyBulkV2QueryJobs: pair(10_000, 0),
-      DailyDeliveredPlatformEvents: pair(10_000, 0),
+      // Change events delivered to CometD clients in the 24-hour window (change-events.ts).
+      DailyDeliveredPlatformEvents: pair(org.changeEvents.dailyDeliveryLimit, org.changeEvents.delivered),
       DataStorageMB: pair(1_024, 0),
       FileStorageMB: pair(1_024, 0),
       HourlyPublishedStandardVolumePlatformEvents: pair(100_000, 0),

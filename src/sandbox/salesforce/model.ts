@@ -6,6 +6,7 @@
  * Record values are stored as Salesforce returns them in JSON: datetimes as
  * `2026-11-20T10:00:00.000+0000`, dates as `2026-11-20`, numbers, booleans, strings or null.
  */
+import { ChangeEventBus } from './change-events.ts';
 import { KEY_PREFIX, makeId } from './ids.ts';
 
 export type FieldType =
@@ -141,6 +142,8 @@ export class Org {
   bulkBatchesUsed = 0;
   /** The start of the delete log (epoch ms); the deleted endpoint reports nothing earlier. */
   deleteLogStart = 0;
+  /** Change Data Capture: selected entities, channels, retained events, delivery allocation. */
+  readonly changeEvents = new ChangeEventBus();
   readonly #counters = new Map<string, number>();
 
   constructor(init: { organizationId: string; name: string; integrationUserId: string }) {

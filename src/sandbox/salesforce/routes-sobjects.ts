@@ -227,7 +227,7 @@ export function sobjectRoutes(context: SalesforceContext): Router {
   });
 
   router.patch('/services/data/:version/composite/sobjects', (req, res) => {
-    res.json(updateCollection(context, userOf(res), req.body));
+    res.json(updateCollection(context, userOf(res), req.body, req.get('sforce-call-options')));
   });
 
   return router;
@@ -272,7 +272,12 @@ interface CollectionResult {
   errors: RecordError[];
 }
 
-function updateCollection(context: SalesforceContext, userId: string, body: unknown): CollectionResult[] {
+function updateCollection(
+  context: SalesforceContext,
+  userId: string,
+  body: unknown,
+  callOptions: string | undefined,
+): CollectionResult[] {
   const { org } = context;
   const payload = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const records = payload['records'];
@@ -291,7 +296,7 @@ function updateCollection(context: SalesforceContext, userId: string, body: unkn
     );
   }
   const allOrNone = payload['allOrNone'] === true;
-  const ctx = writeContext(context, userId);
+  const ctx = writeContext(context, userId, { callOptions, api: 'rest' });
   const items = records.map((raw: unknown) => {
     const rec = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
     const { attributes, id, Id, ...fields } = rec;

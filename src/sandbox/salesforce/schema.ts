@@ -192,6 +192,16 @@ function seededObjects(): ObjectDef[] {
         fieldDef('Label', 'Label', 'string', { length: 80 }),
         fieldDef('Description', 'Description', 'textarea', { length: 255 }),
         fieldDef('IsOwnedByProfile', 'Is Owned By Profile', 'boolean', READ_ONLY),
+        // Change event subscribers need View All Data, or View All on the object (ObjectPermissions).
+        fieldDef('PermissionsViewAllData', 'View All Data', 'boolean', READ_ONLY),
+      ]),
+    ]),
+    objectDef('ObjectPermissions', 'Object Permissions', 'Object Permissions', [
+      ...withSystemFields([
+        ref('ParentId', 'Parent ID', 'PermissionSet', READ_ONLY),
+        fieldDef('SobjectType', 'Sobject Type', 'string', { ...READ_ONLY, length: 40 }),
+        fieldDef('PermissionsRead', 'Read', 'boolean', READ_ONLY),
+        fieldDef('PermissionsViewAllRecords', 'View All', 'boolean', READ_ONLY),
       ]),
     ]),
     objectDef('PermissionSetAssignment', 'Permission Set Assignment', 'Permission Set Assignments', [

@@ -2,9 +2,11 @@
  * The fake Salesforce org: an Express 5 app speaking the subset of Salesforce's REST (query,
  * describe, sObject Collections, get deleted/updated, limits), OAuth (refresh with rotation,
  * authorization code, userinfo), Bulk API 2.0 ingest and Metadata SOAP (upsert/read CustomField and
- * PermissionSet) APIs that jsforce 3 uses, with Salesforce's bodies, error codes, field-level
- * security and daily API limit, so the real `Connection` pointed at it works unchanged. Lost answers
- * can be injected per step (`loseAnswer`, faults.ts): the org does the work, the client never hears.
+ * PermissionSet) APIs that jsforce 3 uses, plus Change Data Capture (Tooling channels and members,
+ * the Streaming API at `/cometd`: change-events.ts), with Salesforce's bodies, error codes, field-level
+ * security and daily API and event-delivery limits, so the real `Connection` pointed at it works
+ * unchanged. Lost answers can be injected per step (`loseAnswer`, faults.ts): the org does the
+ * work, the client never hears.
  *
  * ```ts
  * const sandbox = createSalesforceSandbox({ org: generateOrg({ seed: 1 }), clientId: 'id', clientSecret: 's' });
@@ -19,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { authRoutes, bearerAuth, TokenStore, type TokenControls } from './auth.ts';
 import { bulkRoutes } from './bulk.ts';
+import { cometdRoutes } from './cometd.ts';
 import type { SalesforceContext } from './context.ts';
 import { SfHttpError } from './errors.ts';
 import { type LostAnswer, lostAnswers } from './faults.ts';
@@ -28,6 +31,7 @@ import { metadataRoutes } from './metadata.ts';
 import type { Org } from './model.ts';
 import { queryRoutes } from './routes-query.ts';
 import { sobjectRoutes } from './routes-sobjects.ts';
+import { toolingRoutes } from './tooling.ts';
 import { counting, createStats, resetStats, type SalesforceStats } from './stats.ts';
 
 export interface SalesforceSandboxOptions {
@@ -52,6 +56,10 @@ export interface SalesforceSandboxOptions {
   readonly log?: (line: string) => void;
   /** Polls of a closed Bulk 2.0 job that still report it InProgress (default 1). */
   readonly bulkProcessingPolls?: number;
+  /** How long the Streaming API's `/meta/connect` waits for change events (default 2 s). */
+  readonly cometdHoldMs?: number;
+  /** The user may create CDC channels and members (Customize Application; default true). */
+  readonly customizeApplication?: boolean;
 }
 
 export interface RunningSalesforceSandbox {
@@ -71,6 +79,12 @@ export interface SalesforceSandbox {
   dailyApiLimit: number;
   /** Drop the connection of the next request(s) matching `rule` (see faults.ts). */
   loseAnswer(rule: LostAnswer): void;
+  /** Whether the user may create CDC channels and members (settable). */
+  customizeApplication: boolean;
+  /** Whether the user may query setup objects such as channel members (View Setup and Configuration; settable). */
+  viewSetup: boolean;
+  /** Forgets every Streaming API client: their next `/meta/connect` gets `403::Unknown client`. */
+  dropStreamingClients(): void;
   resetStats(): void;
   /** Starts listening on 127.0.0.1 (port 0: any free port). */
   listen(port?: number, host?: string): Promise<RunningSalesforceSandbox>;
@@ -146,6 +160,8 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
   const lost: LostAnswer[] = [];
   const limit = { value: options.dailyApiLimit ?? DEFAULT_DAILY_API_LIMIT };
   const maxApi = (): number => limit.value;
+  const customize = { value: options.customizeApplication ?? true };
+  const viewSetup = { value: true };
 
   const app = express();
   app.disable('x-powered-by');
@@ -176,6 +192,16 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
   app.use(queryRoutes(context));
   app.use(bulkRoutes(context));
   app.use(sobjectRoutes(context));
+  app.use(toolingRoutes(context, { customizeApplication: () => customize.value, viewSetup: () => viewSetup.value }));
+  let dropClients = (): void => undefined;
+  app.use(
+    cometdRoutes(context, {
+      ...(options.cometdHoldMs === undefined ? {} : { holdMs: options.cometdHoldMs }),
+      controls: (drop) => {
+        dropClients = drop;
+      },
+    }),
+  );
   app.use((_req, res) => {
     res.status(404).json([{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
   });
@@ -195,6 +221,21 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
     },
     loseAnswer: (rule: LostAnswer) => {
       lost.push({ ...rule });
+    },
+    get customizeApplication() {
+      return customize.value;
+    },
+    set customizeApplication(value: boolean) {
+      customize.value = value;
+    },
+    get viewSetup() {
+      return viewSetup.value;
+    },
+    set viewSetup(value: boolean) {
+      viewSetup.value = value;
+    },
+    dropStreamingClients: () => {
+      dropClients();
     },
     resetStats: () => {
       resetStats(stats);

@@ -2,7 +2,7 @@
  * Record updates shared by sObject Collections and Bulk API 2.0: validate one record's update into
  * a plan (or a per-record error with Salesforce's status code; a restricted picklist value must
  * also be enabled on the record's record type), then apply plans, bumping
- * LastModifiedDate/SystemModstamp.
+ * LastModifiedDate/SystemModstamp and publishing the change event (change-events.ts).
  */
 import { recordError, type RecordError } from './errors.ts';
 import { isWellFormedId, to18 } from './ids.ts';
@@ -23,6 +23,9 @@ export interface WriteContext {
   readonly now: number;
   /** Ids whose next write fails once with UNABLE_TO_LOCK_ROW (consumed on use). */
   readonly lockFailures: Set<string>;
+  /** The request's `Sforce-Call-Options` (it becomes the change event's `changeOrigin` client). */
+  readonly callOptions?: string | undefined;
+  readonly api?: 'rest' | 'bulk';
 }
 
 export type UpdatePlan =
@@ -194,4 +197,11 @@ export function applyPlan(ctx: WriteContext, plan: UpdatePlan & { ok: true }): v
     values['IsWon'] = stage === 'Closed Won';
   }
   ctx.org.touch(plan.record, ctx.now, ctx.userId);
+  ctx.org.changeEvents.publish(
+    [plan.record],
+    'UPDATE',
+    { userId: ctx.userId, callOptions: ctx.callOptions, api: ctx.api ?? 'rest' },
+    ctx.now,
+    [...Object.keys(plan.changes), 'LastModifiedDate'],
+  );
 }
