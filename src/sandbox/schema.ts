@@ -105,7 +105,8 @@ const SPECS: Readonly<Record<ObjectType, readonly Spec[]>> = {
     text('email', 'Email'),
     text('firstname', 'First Name'),
     text('lastname', 'Last Name'),
-    number('hubspotscore', 'HubSpot Score'),
+    // Frozen since 2025-08-31 and read-only (scoring.ts); `calculation_score` as real portals list it.
+    computed('hubspotscore', 'HubSpot Score', 'number', 'calculation_score'),
     number('associatedcompanyid', 'Primary Associated Company ID'),
     {
       ...text('lifecyclestage', 'Lifecycle Stage'),

@@ -13,6 +13,7 @@ import type { Mapping } from '../mapping/mapping.ts';
 import type { MirrorDeal, Store } from '../store/store.ts';
 import type { Connector, RecordUpdate, TierProperties } from './connector.ts';
 import { LastWrittenTable } from './last-written.ts';
+import { resolveMapping } from './lead-score.ts';
 import { NO_TIER, reasonText, textHash, tierValue, withoutRank } from './tier-value.ts';
 
 export { textHash, withoutRank } from './tier-value.ts';
@@ -124,7 +125,7 @@ const PAGE = 500;
 const RECORD_CHUNK = 1000;
 
 export async function sync(options: SyncOptions): Promise<SyncReport> {
-  const { store, connector, mapping, installationId } = options;
+  const { store, connector, installationId } = options;
   const clock = options.clock ?? (() => new Date());
   const full = options.full === true;
   const only = options.only;
@@ -142,6 +143,8 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     if (options.shouldStop?.() === true) throw new RunStoppedError();
   };
   try {
+    // 0. The properties the mapping leaves to discover (the portal's lead-score property).
+    const { mapping } = await resolveMapping(store, connector, installationId, options.mapping);
     // 1. Pull changes into the mirror.
     const cursors = await Promise.all(
       (['companies', 'contacts', 'deals'] as const).map(async (type) => {

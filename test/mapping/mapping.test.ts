@@ -7,7 +7,9 @@ import {
   mapContact,
   mapDeal,
   propertiesToRead,
+  undiscoveredFields,
   validateMapping,
+  withDiscovered,
 } from '../../src/mapping/mapping.ts';
 import type { Mapping } from '../../src/mapping/mapping.ts';
 import { readJson, repoRoot } from '../helpers.ts';
@@ -33,9 +35,15 @@ describe('mappings/hubspot.json', () => {
         'support_plan',
       ].sort(),
     );
+    // The lead score is the portal's own property, discovered: nothing is asked for it until then.
     expect(propertiesToRead(mapping, 'contact').sort()).toEqual(
-      ['associatedcompanyid', 'engagement_model_override', 'hubspotscore', 'lifecyclestage', 'prefers_digital'].sort(),
+      ['associatedcompanyid', 'engagement_model_override', 'lifecyclestage', 'prefers_digital'].sort(),
     );
+    expect(undiscoveredFields(mapping)).toEqual([{ type: 'contact', field: 'leadScore', discover: 'lead-score' }]);
+    const resolved = withDiscovered(mapping, { 'lead-score': 'inbound_lead_score' });
+    expect(propertiesToRead(resolved, 'contact')).toContain('inbound_lead_score');
+    expect(propertiesToRead(resolved, 'contact')).not.toContain('hubspotscore');
+    expect(undiscoveredFields(resolved)).toEqual([]);
     expect(propertiesToRead(mapping, 'deal').sort()).toEqual([
       'amount',
       'closedate',
@@ -82,11 +90,13 @@ describe('mappings/hubspot.json', () => {
     expect(record.fields).toMatchObject({ employees: null, annualRevenue: null, supportPlan: null, dealSize: 0 });
   });
 
-  test('maps a contact with its company and override', () => {
-    const record = mapContact(hubspotMapping(), {
+  test('maps a contact with its company and override; the lead score from the discovered property', () => {
+    const mapping = withDiscovered(hubspotMapping(), { 'lead-score': 'inbound_lead_score' });
+    const record = mapContact(mapping, {
       id: 'c-77',
       properties: {
-        hubspotscore: '72',
+        hubspotscore: '12', // frozen since 2025-08-31: not read
+        inbound_lead_score: '72',
         prefers_digital: 'false',
         associatedcompanyid: '1001',
         engagement_model_override: ' high_touch ',
@@ -99,6 +109,11 @@ describe('mappings/hubspot.json', () => {
       override: 'high_touch',
       fields: { leadScore: 72, prefersDigital: false, lifecycleStage: null },
     });
+  });
+
+  test('a lead score not yet discovered reads as missing', () => {
+    const record = mapContact(hubspotMapping(), { id: 'c-1', properties: { hubspotscore: '40' } });
+    expect(record.fields['leadScore']).toBeNull();
   });
 });
 
@@ -155,6 +170,16 @@ describe('validateMapping', () => {
         'contact.extra',
       ]),
     );
+  });
+
+  test('a property to discover must name something RightTouch can discover', () => {
+    const mapping = structuredClone(hubspotMapping()) as unknown as Record<string, Record<string, unknown>>;
+    (mapping['contact']?.['fields'] as Record<string, unknown>)['leadScore'] = {
+      property: { discover: 'revenue' },
+      type: 'number',
+    };
+    const result = validateMapping(mapping);
+    expect(result.ok ? [] : result.problems.map((p) => p.path)).toContain('contact.fields.leadScore.property');
   });
 
   test('a field cannot be both mapped and computed from deals', () => {
