@@ -2,14 +2,14 @@
  * Seeded portal data: `generatePortal` builds companies, contacts and deals that look like a real
  * portal's (revenue and headcount as strings, some in odd formats or empty; mostly-empty support
  * plans; contacts mostly tied to a company; every deal with one primary company), the same for
- * the same options. Lead scores are today's (scoring.ts): the frozen `hubspotscore` and, by
+ * the same options; with `currencies`, a multi-currency portal. Lead scores are today's (scoring.ts): the frozen `hubspotscore` and, by
  * default, a combined score of the lead-scoring tool. `mutate` changes some deal amounts/close
  * states and lead scores (the tool's, never the frozen one), as a live portal would between two
  * syncs.
  */
-import { emptyStore, type CrmRecord, type ObjectStore, type ObjectType, type Portal, OBJECT_TYPES } from './model.ts';
+import { EXCHANGE_RATE, emptyStore, type CrmRecord, type ObjectStore, type ObjectType, type Portal, OBJECT_TYPES } from './model.ts';
 import { createRng, type Rng } from './prng.ts';
-import { DEAL_STAGES, LIFECYCLE_STAGES, SUPPORT_PLANS, seedSchema } from './schema.ts';
+import { CURRENCIES, DEAL_STAGES, LIFECYCLE_STAGES, SUPPORT_PLANS, seedSchema } from './schema.ts';
 import {
   addScoreProperties,
   portalScoreNames,
@@ -28,10 +28,36 @@ export interface GenerateOptions {
   readonly now?: number;
   /** The lead-scoring tool's score on contacts (scoring.ts). Default: a combined score. */
   readonly leadScoring?: LeadScoring;
+  /**
+   * A multi-currency portal: each foreign currency's exchange rate to the home currency (USD),
+   * e.g. `{ EUR: 1.08, JPY: 0.0067 }`. About half the deals are then in one of them: `amount` in
+   * that currency, `deal_currency_code` naming it, and `amount_in_home_currency` calculated.
+   * Default: none (every deal in USD, as a single-currency portal).
+   */
+  readonly currencies?: Readonly<Partial<Record<Exclude<(typeof CURRENCIES)[number], 'USD'>, number>>>;
 }
 
 /** Offsets the seed of the streams added later, so the records of a seed stay what they were. */
 const SCORE_STREAM = 0x5c0_4e;
+const CURRENCY_STREAM = 0xc0_1e;
+
+/** Puts about half the deals in a foreign currency: the same value, in that currency's units. */
+function convertDeals(rng: Rng, store: ObjectStore, rates: Readonly<Record<string, number>>): void {
+  const codes = Object.keys(rates);
+  if (codes.length === 0) return;
+  for (const deal of store.records.values()) {
+    const p = deal.properties;
+    const code = rng.chance(0.5) ? rng.pick(codes) : 'USD';
+    p['deal_currency_code'] = code;
+    const rate = rates[code];
+    if (code === 'USD' || rate === undefined) continue;
+    p[EXCHANGE_RATE] = String(rate);
+    const home = Number(p['amount']);
+    if (p['amount'] === '' || !Number.isFinite(home)) continue;
+    const local = home / rate;
+    p['amount'] = p['amount']?.includes('.') === true ? local.toFixed(2) : String(Math.round(local / 100) * 100);
+  }
+}
 
 const DAY = 86_400_000;
 
@@ -207,6 +233,9 @@ export function generatePortal(options: GenerateOptions): Portal {
   const companies = generateCompanies(rng, objects.companies, options.companies ?? 2000, now);
   generateContacts(rng, objects.contacts, options.contacts ?? 8000, companies, now);
   generateDeals(rng, objects.deals, options.deals ?? 3000, companies, now);
+  if (options.currencies !== undefined) {
+    convertDeals(createRng(options.seed + CURRENCY_STREAM), objects.deals, options.currencies);
+  }
   const scoring = options.leadScoring ?? 'combined';
   const names = scoreNames(scoring);
   if (names !== undefined) {

@@ -46,6 +46,7 @@ describe('mappings/hubspot.json', () => {
     expect(undiscoveredFields(resolved)).toEqual([]);
     expect(propertiesToRead(mapping, 'deal').sort()).toEqual([
       'amount',
+      'amount_in_home_currency',
       'closedate',
       'hs_is_closed',
       'hs_is_closed_won',
@@ -118,11 +119,12 @@ describe('mappings/hubspot.json', () => {
 });
 
 describe('deal totals', () => {
-  test('deal size: won deals closed in the 365 days before now; open amount: deals not closed', () => {
+  test('deal size: won deals closed in the 365 days before now; open amount: deals not closed; home currency where given', () => {
     const mapping = hubspotMapping();
     const deal = (id: string, companyId: string, properties: Record<string, string>) =>
       mapDeal(mapping, { id, properties }, companyId);
     const won = { hs_is_closed_won: 'true', hs_is_closed: 'true' };
+    const open = { hs_is_closed_won: 'false', hs_is_closed: 'false' };
     const totals = dealTotals(
       [
         deal('d1', 'a', { ...won, amount: '100,000', closedate: '2026-06-01T00:00:00Z' }),
@@ -132,6 +134,9 @@ describe('deal totals', () => {
         deal('d5', 'a', { hs_is_closed_won: 'false', hs_is_closed: 'true', amount: '9999', closedate: '2026-06-01' }),
         deal('d6', 'b', { ...won, amount: 'n/a', closedate: '2026-06-01T00:00:00Z' }),
         deal('d7', 'b', { ...won, amount: '300', closedate: String(NOW - 1000) }),
+        // Multi-currency: 90,000 in the deal's currency, 97,200 in the portal's; an open one likewise.
+        deal('d8', 'c', { ...won, amount: '90000', amount_in_home_currency: '97200', closedate: '2026-06-01' }),
+        deal('d9', 'c', { ...open, amount: '1000', amount_in_home_currency: '1,080.00', closedate: '' }),
       ],
       NOW,
       365,
@@ -139,6 +144,7 @@ describe('deal totals', () => {
     expect(Object.fromEntries(totals)).toEqual({
       a: { dealSize: 100000, openDealAmount: 7500 },
       b: { dealSize: 300, openDealAmount: 0 },
+      c: { dealSize: 97200, openDealAmount: 1080 },
     });
   });
 });

@@ -7,7 +7,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
-import { propertiesToRead, validateMapping, type Mapping } from '../../src/mapping/mapping.ts';
+import { mapDeal, propertiesToRead, validateMapping, type Mapping } from '../../src/mapping/mapping.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { resolveMapping } from '../../src/sync/lead-score.ts';
 import { readJson, repoRoot } from '../helpers.ts';
@@ -136,5 +136,38 @@ describe('lead score', () => {
       'hubspotscore stopped updating on 2025-08-31: lead scores read from it are frozen',
     ]);
     await store.close();
+  });
+});
+
+describe('deal currencies', () => {
+  it('asks for each deal’s amount in the home currency and counts it instead of the deal-currency amount', async () => {
+    const mapping = hubspotMapping();
+    const properties = propertiesToRead(mapping, 'deal');
+    const since = Date.parse('2026-03-01T00:00:00.000Z');
+    const t = '2026-03-02T00:00:00.000Z';
+    const won = { hs_is_closed_won: 'true', hs_is_closed: 'true', closedate: t, hs_lastmodifieddate: t };
+    const scope = api()
+      .post('/crm/v3/objects/deals/search', {
+        filterGroups: [{ filters: [{ propertyName: 'hs_lastmodifieddate', operator: 'GTE', value: String(since) }] }],
+        sorts: [{ propertyName: 'hs_lastmodifieddate', direction: 'ASCENDING' }],
+        properties: [...properties, 'hs_lastmodifieddate'],
+        limit: 200,
+      })
+      .reply(200, {
+        total: 2,
+        results: [
+          // 1,000,000 yen are about 6,700 dollars in a USD portal.
+          { id: 'd1', properties: { ...won, amount: '1000000', amount_in_home_currency: '6700' } },
+          // A deal HubSpot has not converted (no value): its amount counts.
+          { id: 'd2', properties: { ...won, amount: '250', amount_in_home_currency: null } },
+        ].map((deal) => ({ ...deal, createdAt: TIME, updatedAt: TIME, archived: false })),
+      })
+      .post('/crm/v4/associations/deals/companies/batch/read', { inputs: [{ id: 'd1' }, { id: 'd2' }] })
+      .reply(200, { status: 'COMPLETE', results: [], startedAt: TIME, completedAt: TIME });
+    expect(properties).toEqual(expect.arrayContaining(['amount', 'amount_in_home_currency']));
+    const deals = [];
+    for await (const page of connector().readDeals({ properties, modifiedSince: since })) deals.push(...page);
+    scope.done();
+    expect(deals.map((deal) => mapDeal(mapping, deal, 'c1').amount)).toEqual([6700, 250]);
   });
 });
