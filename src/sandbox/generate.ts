@@ -7,7 +7,15 @@
  * states and lead scores (the tool's, never the frozen one), as a live portal would between two
  * syncs.
  */
-import { EXCHANGE_RATE, emptyStore, type CrmRecord, type ObjectStore, type ObjectType, type Portal, OBJECT_TYPES } from './model.ts';
+import {
+  EXCHANGE_RATE,
+  emptyStore,
+  type CrmRecord,
+  type ObjectStore,
+  type ObjectType,
+  type Portal,
+  OBJECT_TYPES,
+} from './model.ts';
 import { createRng, type Rng } from './prng.ts';
 import { CURRENCIES, DEAL_STAGES, LIFECYCLE_STAGES, SUPPORT_PLANS, seedSchema } from './schema.ts';
 import {
