@@ -226,6 +226,12 @@ export function describeReport(report: SyncReport): string {
         : `${report.written} written in ${report.writeCalls} update calls`) +
       `; ${report.apiCalls} API calls in all`,
   ];
+  if (report.leadScore?.source === 'picked') {
+    lines.push(
+      `Lead score: read from contacts.${report.leadScore.property ?? ''} (picked now, kept from now on; see setup)`,
+    );
+  }
+  for (const warning of report.leadScore?.warnings ?? []) lines.push(`Warning: ${warning}`);
   for (const rejected of report.rejected.slice(0, 20)) {
     lines.push(`  refused by the CRM: ${rejected.type} ${rejected.id}: ${rejected.error}`);
   }

@@ -106,6 +106,12 @@ export interface SyncReport {
   /** 429 answers the run met (and waited out). */
   readonly rateLimited: number;
   readonly summary: RunSummary;
+  /** The lead-score property, when the mapping discovers it (lead-score.ts): read, picked now, or none. */
+  readonly leadScore?: {
+    readonly property: string | null;
+    readonly source: string;
+    readonly warnings: readonly string[];
+  };
 }
 
 export interface TierMove {
@@ -144,7 +150,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
   };
   try {
     // 0. The properties the mapping leaves to discover (the portal's lead-score property).
-    const { mapping } = await resolveMapping(store, connector, installationId, options.mapping);
+    const { mapping, leadScore } = await resolveMapping(store, connector, installationId, options.mapping);
     // 1. Pull changes into the mirror.
     const cursors = await Promise.all(
       (['companies', 'contacts', 'deals'] as const).map(async (type) => {
@@ -389,6 +395,9 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       apiCalls: connector.apiCalls - callsBefore,
       rateLimited: (connector.rateLimited ?? 0) - limitedBefore,
       summary,
+      ...(leadScore === undefined
+        ? {}
+        : { leadScore: { property: leadScore.property, source: leadScore.source, warnings: leadScore.warnings } }),
     };
     await store.finishRun(
       run.id,

@@ -123,6 +123,23 @@ describe('the lead score against the sandbox', () => {
     await runSetup({ crm: 'hubspot', data: w.data }, w.io);
     expect(w.printed()).toContain('Lead score: read from contacts.hubspotscore (HubSpot Score, legacy score)');
     expect(w.printed()).toContain('Warning: hubspotscore stopped updating on 2025-08-31');
+    // Every sync repeats the warning.
+    const report = await runSync({ crm: 'hubspot', data: w.data }, w.io);
+    expect(report.leadScore).toEqual({
+      property: 'hubspotscore',
+      source: 'stored',
+      warnings: ['hubspotscore stopped updating on 2025-08-31: lead scores read from it are frozen'],
+    });
+  });
+
+  test('a first sync without setup picks the score itself, says so, and keeps it', async () => {
+    const w = await world();
+    const first = await runSync({ crm: 'hubspot', data: w.data }, w.io);
+    expect(first.leadScore).toEqual({ property: 'inbound_lead_score', source: 'picked', warnings: [] });
+    expect(w.printed()).toContain('Lead score: read from contacts.inbound_lead_score (picked now, kept from now on');
+    const second = await runSync({ crm: 'hubspot', data: w.data }, w.io);
+    expect(second.leadScore).toMatchObject({ property: 'inbound_lead_score', source: 'stored' });
+    expect((await mirrored(w)).scores).toEqual(crmScores(w.portal, 'inbound_lead_score'));
   });
 
   test('a recalculated score, which no webhook carries, reaches the mirror with the next incremental run', async () => {
