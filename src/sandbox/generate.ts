@@ -42,7 +42,7 @@ export interface GenerateOptions {
    * that currency, `deal_currency_code` naming it, and `amount_in_home_currency` calculated.
    * Default: none (every deal in USD, as a single-currency portal).
    */
-  readonly currencies?: Readonly<Partial<Record<Exclude<(typeof CURRENCIES)[number], 'USD'>, number>>>;
+  readonly currencies?: Readonly<Partial<Record<Exclude<(typeof CURRENCIES)[number], 'USD'>, number>>> | undefined;
 }
 
 /** Offsets the seed of the streams added later, so the records of a seed stay what they were. */
@@ -63,7 +63,8 @@ function convertDeals(rng: Rng, store: ObjectStore, rates: Readonly<Record<strin
     const home = Number(p['amount']);
     if (p['amount'] === '' || !Number.isFinite(home)) continue;
     const local = home / rate;
-    p['amount'] = p['amount']?.includes('.') === true ? local.toFixed(2) : String(Math.round(local / 100) * 100);
+    const cents = p['amount']?.includes('.') === true && code !== 'JPY'; // yen have no minor unit
+    p['amount'] = cents ? local.toFixed(2) : String(Math.round(local / 100) * 100);
   }
 }
 
