@@ -12,6 +12,7 @@ import type {
   PreflightReport,
   ReadOptions,
   RecordUpdate,
+  ScoreProperty,
   SetupReport,
   WriteResult,
 } from '../../src/sync/connector.ts';
@@ -21,6 +22,7 @@ import { realSleep, silentLogger, Throttle, type HubSpotLimits, type Logger, typ
 import { preflight } from './preflight.ts';
 import { readObjects } from './read.ts';
 import { readByIds, readDealsByIds } from './read-ids.ts';
+import { scoreProperties } from './scores.ts';
 import { setup } from './setup.ts';
 import { updateRecords } from './write.ts';
 
@@ -71,6 +73,7 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): Connec
     setup: (tiers: readonly Tier[]): Promise<SetupReport> => setup(context, tiers),
     preflight: (properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>): Promise<PreflightReport> =>
       preflight(context, properties),
+    scoreProperties: (): Promise<readonly ScoreProperty[]> => scoreProperties(context),
     read: (type: 'companies' | 'contacts', readOptions: ReadOptions): AsyncIterable<CrmObject[]> =>
       readObjects(context, type, readOptions),
     readDeals: (readOptions: ReadOptions): AsyncIterable<CrmDeal[]> => readDeals(context, readOptions),

@@ -2,11 +2,13 @@
  * `preflight(properties)`: before a sync, the mapped properties the portal lacks and what stands
  * in the way (missing scopes, a refused token, setup not run). It reads, per object type, the
  * property list and one record. Write scopes cannot be checked without writing; a missing one
- * shows as a 403 on the first batch update, which throws.
+ * shows as a 403 on the first batch update, which throws. A mapping that reads `hubspotscore`
+ * is told that it stopped updating on 2025-08-31 (reference hubspot-api.md §9).
  */
 import type { ObjectType, PreflightReport } from '../../src/sync/connector.ts';
 import type { HubSpotContext } from './client.ts';
 import { HubSpotError } from './errors.ts';
+import { LEGACY_LEAD_SCORE } from '../../src/sync/lead-score.ts';
 import { PROPERTY_NAMES } from './setup.ts';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -41,6 +43,12 @@ export async function preflight(
 ): Promise<PreflightReport> {
   const missingProperties: Partial<Record<ObjectType, readonly string[]>> = {};
   const problems: string[] = [];
+  if (properties.contacts?.includes(LEGACY_LEAD_SCORE) === true) {
+    problems.push(
+      `contacts: ${LEGACY_LEAD_SCORE} stopped updating on 2025-08-31 (HubSpot's lead-scoring tool replaced it): ` +
+        'map the lead score to your portal\'s score property, or to { "discover": "lead-score" }',
+    );
+  }
   for (const type of ['companies', 'contacts', 'deals'] as const) {
     const wanted = properties[type];
     if (wanted === undefined) continue;

@@ -124,9 +124,19 @@ export function buildProgram(): Command {
     .option('--mapping <file>', 'the field mapping (default: mappings/<crm>.json)')
     .option('--data <file>', 'the store file', 'data/righttouch.db')
     .option('--json', 'machine-readable output')
-    .action(async (options: { crm: string; policy?: string; mapping?: string; data: string; json?: boolean }) => {
-      await runSetup(options, { stdout: process.stdout, env: process.env });
-    });
+    .option('--lead-score <property>', 'read the lead score from this contact property (stored for the account)')
+    .action(
+      async (options: {
+        crm: string;
+        policy?: string;
+        mapping?: string;
+        data: string;
+        json?: boolean;
+        leadScore?: string;
+      }) => {
+        await runSetup(options, { stdout: process.stdout, env: process.env });
+      },
+    );
 
   program
     .command('sync')

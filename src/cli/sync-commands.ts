@@ -16,10 +16,12 @@ import type { Policy } from '../core/index.ts';
 import type { Crm, Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
 import { sync } from '../sync/engine.ts';
+import { resolveMapping } from '../sync/lead-score.ts';
 import type { SyncReport } from '../sync/engine.ts';
 import { propertiesToRead } from '../mapping/mapping.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import { InputError } from './errors.ts';
+import { leadScoreLines } from './lead-score-lines.ts';
 import { loadPolicy } from './policy-file.ts';
 import { checkCrm, DEFAULT_DATA_FILE, loadMapping, openStore } from './store-commands.ts';
 import { progressReporter, type ProgressStream } from './progress.ts';
@@ -154,16 +156,25 @@ async function withCrm<T>(
   }
 }
 
-export async function runSetup(options: CrmCommandOptions, io: CrmIo): Promise<void> {
-  await withCrm(options, io, async ({ crm, connector, mapping, installation, policy }) => {
+export async function runSetup(
+  options: CrmCommandOptions & { readonly leadScore?: string | undefined },
+  io: CrmIo,
+): Promise<void> {
+  await withCrm(options, io, async ({ crm, connector, mapping, store, installation, policy }) => {
     const report = await connector.setup(policy.tiers);
+    const chosen = options.leadScore?.trim();
+    if (chosen !== undefined && chosen !== '') {
+      await store.saveSettings(installation.id, { ...installation.settings, leadScoreProperty: chosen });
+    }
+    const resolved = await resolveMapping(store, connector, installation.id, mapping, { list: true });
     const preflight = await connector.preflight({
-      companies: propertiesToRead(mapping, 'company'),
-      contacts: propertiesToRead(mapping, 'contact'),
-      deals: propertiesToRead(mapping, 'deal'),
+      companies: propertiesToRead(resolved.mapping, 'company'),
+      contacts: propertiesToRead(resolved.mapping, 'contact'),
+      deals: propertiesToRead(resolved.mapping, 'deal'),
     });
     if (options.json === true) {
-      io.stdout.write(`${JSON.stringify({ installation, changes: report.changes, preflight })}\n`);
+      const leadScore = resolved.leadScore ?? null;
+      io.stdout.write(`${JSON.stringify({ installation, changes: report.changes, preflight, leadScore })}\n`);
       return;
     }
     const lines = [
@@ -171,6 +182,7 @@ export async function runSetup(options: CrmCommandOptions, io: CrmIo): Promise<v
       report.changes.length === 0 ? 'Properties already set up: nothing to change.' : 'Set up:',
       ...report.changes.map((change) => `  - ${change}`),
     ];
+    if (resolved.leadScore !== undefined) lines.push(...leadScoreLines(resolved.leadScore, installation.id, crm));
     const missing = Object.entries(preflight.missingProperties).filter(([, names]) => names.length > 0);
     for (const [type, names] of missing) {
       lines.push(`Missing ${type} properties (those fields will read as missing): ${names.join(', ')}`);
@@ -215,6 +227,12 @@ export function describeReport(report: SyncReport): string {
         : `${report.written} written in ${report.writeCalls} update calls`) +
       `; ${report.apiCalls} API calls in all`,
   ];
+  if (report.leadScore?.source === 'picked') {
+    lines.push(
+      `Lead score: read from contacts.${report.leadScore.property ?? ''} (picked now, kept from now on; see setup)`,
+    );
+  }
+  for (const warning of report.leadScore?.warnings ?? []) lines.push(`Warning: ${warning}`);
   for (const rejected of report.rejected.slice(0, 20)) {
     lines.push(`  refused by the CRM: ${rejected.type} ${rejected.id}: ${rejected.error}`);
   }

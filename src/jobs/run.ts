@@ -117,6 +117,13 @@ export async function runInstallationSync(
       `${report.pulled.contacts} contacts, ${report.pulled.deals} deals; ${report.written} written, ` +
       `${report.rejected.length} refused`,
   );
+  if (report.leadScore?.source === 'picked' || (report.leadScore?.warnings.length ?? 0) > 0) {
+    const { property, source, warnings } = report.leadScore ?? { property: null, source: '', warnings: [] };
+    log?.info(
+      `sync of ${label(installation)}: lead score read from ${property ?? '(none)'}${source === 'picked' ? ' (picked now, kept from now on)' : ''}` +
+        warnings.map((warning) => `; ${warning}`).join(''),
+    );
+  }
   if (deps.onReport !== undefined) {
     try {
       await deps.onReport(installation, report);

@@ -1,6 +1,12 @@
 /**
  * Declarative CRM-property → canonical-field mappings (`mappings/*.json`): the schema an admin's
  * edits are checked against, and the functions that turn CRM objects into canonical records.
+ *
+ * A field's property may be `{ "discover": "lead-score" }` instead of a name: the portal's own
+ * score property, whose internal name differs per portal (HubSpot's lead-scoring tool names it
+ * from the score's configuration; `hubspotscore` stopped updating on 2025-08-31 — reference
+ * hubspot-api.md §9). `withDiscovered` puts the name the installation chose in its place before a
+ * run; a field still undiscovered is not read and reads as missing.
  */
 import * as z from 'zod';
 import { formatPath, problemsFromIssue } from '../core/index.ts';
@@ -9,7 +15,14 @@ import { cleanBoolean, cleanNumber, cleanString, cleanTime, cleanValue } from '.
 
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'a canonical field name (letters, digits, _)' });
 const property = z.string().refine((s) => s.trim() !== '', { error: 'must not be empty' });
-const fieldSpec = z.strictObject({ property, type: z.enum(['number', 'string', 'boolean']) });
+/** What a `discover` placeholder can stand for. */
+export const DISCOVERABLE = ['lead-score'] as const;
+export type Discoverable = (typeof DISCOVERABLE)[number];
+const discovered = z.strictObject({ discover: z.enum(DISCOVERABLE) });
+const fieldSpec = z.strictObject({
+  property: z.union([property, discovered]),
+  type: z.enum(['number', 'string', 'boolean']),
+});
 
 /** Canonical fields computed from deals rather than read from a property. */
 export const DEAL_FIELDS = ['dealSize', 'openDealAmount'] as const;
@@ -39,7 +52,16 @@ const mappingSchema = z
       companyId: property.optional(),
       override: property.optional(),
     }),
-    deal: z.strictObject({ amount: property, closedWon: property, closed: property, closeDate: property }).optional(),
+    deal: z
+      .strictObject({
+        amount: property,
+        /** Multi-currency portals: the amount converted to the home currency; counted where it has a value. */
+        amountInHomeCurrency: property.optional(),
+        closedWon: property,
+        closed: property,
+        closeDate: property,
+      })
+      .optional(),
   })
   .superRefine((mapping, ctx) => {
     for (const field of DEAL_FIELDS) {
@@ -89,15 +111,54 @@ export interface CrmObject {
   readonly properties: Readonly<Record<string, string | null | undefined>>;
 }
 
+export type FieldSpec = Mapping['company']['fields'][string];
+
+/** The CRM property a field reads, or undefined while it waits to be discovered. */
+export function fieldProperty(spec: FieldSpec): string | undefined {
+  return typeof spec.property === 'string' ? spec.property : undefined;
+}
+
+/** The fields whose property is still to be discovered, with what to discover. */
+export function undiscoveredFields(
+  mapping: Mapping,
+): { readonly type: 'company' | 'contact'; readonly field: string; readonly discover: Discoverable }[] {
+  const found: { type: 'company' | 'contact'; field: string; discover: Discoverable }[] = [];
+  for (const type of ['company', 'contact'] as const) {
+    for (const [field, spec] of Object.entries(mapping[type].fields)) {
+      if (typeof spec.property !== 'string') found.push({ type, field, discover: spec.property.discover });
+    }
+  }
+  return found;
+}
+
+/** The mapping with each `discover` placeholder that `names` answers replaced by that property name. */
+export function withDiscovered(mapping: Mapping, names: Readonly<Partial<Record<Discoverable, string>>>): Mapping {
+  const resolve = (fields: Mapping['company']['fields']): Mapping['company']['fields'] =>
+    Object.fromEntries(
+      Object.entries(fields).map(([field, spec]) => {
+        const name = typeof spec.property === 'string' ? undefined : names[spec.property.discover];
+        return [field, name === undefined ? spec : { ...spec, property: name }];
+      }),
+    );
+  return {
+    ...mapping,
+    company: { ...mapping.company, fields: resolve(mapping.company.fields) },
+    contact: { ...mapping.contact, fields: resolve(mapping.contact.fields) },
+  };
+}
+
 /** The properties to ask the CRM for, per object type. */
 export function propertiesToRead(mapping: Mapping, type: 'company' | 'contact' | 'deal'): string[] {
   const names = new Set<string>();
   if (type === 'deal') {
-    if (mapping.deal !== undefined) for (const property of Object.values(mapping.deal)) names.add(property);
+    for (const property of Object.values(mapping.deal ?? {})) if (property !== undefined) names.add(property);
     return [...names];
   }
   const section = mapping[type];
-  for (const spec of Object.values(section.fields)) names.add(spec.property);
+  for (const spec of Object.values(section.fields)) {
+    const name = fieldProperty(spec);
+    if (name !== undefined) names.add(name);
+  }
   if (section.override !== undefined) names.add(section.override);
   if (type === 'contact' && mapping.contact.companyId !== undefined) names.add(mapping.contact.companyId);
   return [...names];
@@ -108,7 +169,10 @@ function mapFields(
   properties: CrmObject['properties'],
 ): Record<string, number | string | boolean | null> {
   const mapped: Record<string, number | string | boolean | null> = {};
-  for (const [field, spec] of Object.entries(fields)) mapped[field] = cleanValue(spec.type, properties[spec.property]);
+  for (const [field, spec] of Object.entries(fields)) {
+    const name = fieldProperty(spec);
+    mapped[field] = name === undefined ? null : cleanValue(spec.type, properties[name]);
+  }
   return mapped;
 }
 
@@ -148,9 +212,12 @@ export function mapDeal(mapping: Mapping, object: CrmObject, companyId: string):
   const deal = mapping.deal;
   if (deal === undefined) throw new Error('the mapping has no deal section');
   const { properties } = object;
+  // In a multi-currency portal `amount` is in the deal's own currency; the home-currency amount
+  // (HubSpot calculates it) is what adds up. A deal without one counts its `amount`.
+  const home = deal.amountInHomeCurrency === undefined ? null : cleanNumber(properties[deal.amountInHomeCurrency]);
   return {
     companyId,
-    amount: cleanNumber(properties[deal.amount]),
+    amount: home ?? cleanNumber(properties[deal.amount]),
     closedWon: cleanBoolean(properties[deal.closedWon]) === true,
     closed: cleanBoolean(properties[deal.closed]) === true,
     closeTime: cleanTime(properties[deal.closeDate]),

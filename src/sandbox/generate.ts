@@ -2,12 +2,30 @@
  * Seeded portal data: `generatePortal` builds companies, contacts and deals that look like a real
  * portal's (revenue and headcount as strings, some in odd formats or empty; mostly-empty support
  * plans; contacts mostly tied to a company; every deal with one primary company), the same for
- * the same options. `mutate` changes some deal amounts/close states and lead scores, as a live
- * portal would between two syncs.
+ * the same options; with `currencies`, a multi-currency portal. Lead scores are today's (scoring.ts): the frozen `hubspotscore` and, by
+ * default, a combined score of the lead-scoring tool. `mutate` changes some deal amounts/close
+ * states and lead scores (the tool's, never the frozen one), as a live portal would between two
+ * syncs.
  */
-import { emptyStore, type CrmRecord, type ObjectStore, type ObjectType, type Portal, OBJECT_TYPES } from './model.ts';
+import {
+  EXCHANGE_RATE,
+  emptyStore,
+  type CrmRecord,
+  type ObjectStore,
+  type ObjectType,
+  type Portal,
+  OBJECT_TYPES,
+} from './model.ts';
 import { createRng, type Rng } from './prng.ts';
-import { DEAL_STAGES, LIFECYCLE_STAGES, SUPPORT_PLANS, seedSchema } from './schema.ts';
+import { CURRENCIES, DEAL_STAGES, LIFECYCLE_STAGES, SUPPORT_PLANS, seedSchema } from './schema.ts';
+import {
+  addScoreProperties,
+  portalScoreNames,
+  rescoreContact,
+  scoreContact,
+  scoreNames,
+  type LeadScoring,
+} from './scoring.ts';
 
 export interface GenerateOptions {
   readonly seed: number;
@@ -16,6 +34,38 @@ export interface GenerateOptions {
   readonly deals?: number;
   /** The portal's "now" (epoch ms): every timestamp is at or before it. Default: the current time. */
   readonly now?: number;
+  /** The lead-scoring tool's score on contacts (scoring.ts). Default: a combined score. */
+  readonly leadScoring?: LeadScoring;
+  /**
+   * A multi-currency portal: each foreign currency's exchange rate to the home currency (USD),
+   * e.g. `{ EUR: 1.08, JPY: 0.0067 }`. About half the deals are then in one of them: `amount` in
+   * that currency, `deal_currency_code` naming it, and `amount_in_home_currency` calculated.
+   * Default: none (every deal in USD, as a single-currency portal).
+   */
+  readonly currencies?: Readonly<Partial<Record<Exclude<(typeof CURRENCIES)[number], 'USD'>, number>>> | undefined;
+}
+
+/** Offsets the seed of the streams added later, so the records of a seed stay what they were. */
+const SCORE_STREAM = 0x5c0_4e;
+const CURRENCY_STREAM = 0xc0_1e;
+
+/** Puts about half the deals in a foreign currency: the same value, in that currency's units. */
+function convertDeals(rng: Rng, store: ObjectStore, rates: Readonly<Record<string, number>>): void {
+  const codes = Object.keys(rates);
+  if (codes.length === 0) return;
+  for (const deal of store.records.values()) {
+    const p = deal.properties;
+    const code = rng.chance(0.5) ? rng.pick(codes) : 'USD';
+    p['deal_currency_code'] = code;
+    const rate = rates[code];
+    if (code === 'USD' || rate === undefined) continue;
+    p[EXCHANGE_RATE] = String(rate);
+    const home = Number(p['amount']);
+    if (p['amount'] === '' || !Number.isFinite(home)) continue;
+    const local = home / rate;
+    const cents = p['amount']?.includes('.') === true && code !== 'JPY'; // yen have no minor unit
+    p['amount'] = cents ? local.toFixed(2) : String(Math.round(local / 100) * 100);
+  }
 }
 
 const DAY = 86_400_000;
@@ -192,7 +242,18 @@ export function generatePortal(options: GenerateOptions): Portal {
   const companies = generateCompanies(rng, objects.companies, options.companies ?? 2000, now);
   generateContacts(rng, objects.contacts, options.contacts ?? 8000, companies, now);
   generateDeals(rng, objects.deals, options.deals ?? 3000, companies, now);
+  if (options.currencies !== undefined) {
+    convertDeals(createRng(options.seed + CURRENCY_STREAM), objects.deals, options.currencies);
+  }
+  const scoring = options.leadScoring ?? 'combined';
+  const names = scoreNames(scoring);
+  if (names !== undefined) {
+    const scores = createRng(options.seed + SCORE_STREAM);
+    for (const contact of objects.contacts.records.values()) scoreContact(scores, names, contact);
+  }
   const schemaTime = now - 5 * 365 * DAY;
+  const contactSchema = seedSchema('contacts', schemaTime);
+  addScoreProperties(contactSchema, scoring, now - 120 * DAY);
   return {
     portalId: 20_000_000 + rng.int(0, 9_999_999),
     timeZone: 'US/Eastern',
@@ -202,7 +263,7 @@ export function generatePortal(options: GenerateOptions): Portal {
     objects,
     schema: {
       companies: seedSchema('companies', schemaTime),
-      contacts: seedSchema('contacts', schemaTime),
+      contacts: contactSchema,
       deals: seedSchema('deals', schemaTime),
     },
   };
@@ -259,28 +320,26 @@ function mutateDeal(rng: Rng, deal: CrmRecord, now: number): void {
   p['amount'] = String(amount);
 }
 
-function mutateContact(rng: Rng, contact: CrmRecord): void {
-  const before = contact.properties['hubspotscore'];
-  let score: string;
-  do score = String(rng.int(0, 100));
-  while (score === before);
-  contact.properties['hubspotscore'] = score;
-}
-
 function touch(store: ObjectStore, records: readonly CrmRecord[], now: number): string[] {
   for (const record of records) record.updatedAt = Math.max(now, record.createdAt);
   if (records.length > 0) store.version++;
   return records.map((record) => record.id);
 }
 
-/** Changes `deals` deal amounts/close states and `contacts` lead scores, bumping their modified time. */
+/**
+ * Changes `deals` deal amounts/close states and `contacts` lead scores, bumping their modified
+ * time. A score recalculation is assumed to bump the contact's `lastmodifieddate` like any other
+ * property change (HubSpot documents no exception for calculated properties); a portal without
+ * the lead-scoring tool has no live score to change, and its contacts are left alone.
+ */
 export function mutate(portal: Portal, options: MutateOptions): MutateResult {
   const now = options.now ?? Date.now();
   const rng = createRng(options.seed);
   const deals = sample(rng, portal.objects.deals, options.deals ?? 0);
   for (const deal of deals) mutateDeal(rng, deal, now);
-  const contacts = sample(rng, portal.objects.contacts, options.contacts ?? 0);
-  for (const contact of contacts) mutateContact(rng, contact);
+  const names = portalScoreNames(portal.schema.contacts);
+  const contacts = names === undefined ? [] : sample(rng, portal.objects.contacts, options.contacts ?? 0);
+  if (names !== undefined) for (const contact of contacts) rescoreContact(rng, names, contact);
   return { deals: touch(portal.objects.deals, deals, now), contacts: touch(portal.objects.contacts, contacts, now) };
 }
 

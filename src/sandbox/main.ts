@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { FAULT_KINDS, type FaultKind, type FaultOptions } from './faults.ts';
-import { generatePortal, mutate, portalSize } from './generate.ts';
+import { generatePortal, mutate, portalSize, type GenerateOptions } from './generate.ts';
 import { createSandbox } from './server.ts';
 
 const USAGE = `usage: node src/sandbox/main.ts [options]
@@ -25,6 +25,8 @@ const USAGE = `usage: node src/sandbox/main.ts [options]
   --fault-kinds <list>  comma-separated: 429,500,timeout,slow (default all)
   --mutate-every <s>    every s seconds, change some deals and lead scores
   --mutate-count <n>    how many of each to change (default 10)
+  --lead-scoring <s>    combined (default), fit or none (only the frozen hubspotscore)
+  --currencies <list>   a multi-currency portal: CODE=rate to USD, e.g. EUR=1.08,JPY=0.0067
   --log                 print one line per request`;
 
 function count(raw: string | undefined, fallback: number, name: string): number {
@@ -44,6 +46,25 @@ function faultOptions(rate: string | undefined, kinds: string | undefined, seed:
   return { rate: share, kinds: list as FaultKind[], seed };
 }
 
+function leadScoring(raw: string | undefined): NonNullable<GenerateOptions['leadScoring']> {
+  if (raw === undefined) return 'combined';
+  if (raw === 'combined' || raw === 'fit' || raw === 'none') return raw;
+  throw new Error(`--lead-scoring must be combined, fit or none, was ${raw}`);
+}
+
+function currencies(raw: string | undefined): GenerateOptions['currencies'] {
+  if (raw === undefined) return undefined;
+  const rates: Record<string, number> = {};
+  for (const part of raw.split(',')) {
+    const [code = '', rate = ''] = part.split('=').map((text) => text.trim());
+    if (!['EUR', 'GBP', 'JPY'].includes(code) || !(Number(rate) > 0)) {
+      throw new Error(`--currencies takes EUR, GBP or JPY with a positive rate (EUR=1.08), was ${part}`);
+    }
+    rates[code] = Number(rate);
+  }
+  return rates;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -59,6 +80,8 @@ async function main(): Promise<void> {
       'fault-kinds': { type: 'string' },
       'mutate-every': { type: 'string' },
       'mutate-count': { type: 'string' },
+      'lead-scoring': { type: 'string' },
+      currencies: { type: 'string' },
       log: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -75,6 +98,8 @@ async function main(): Promise<void> {
     companies: size,
     contacts: count(values.contacts, size * 4, 'contacts'),
     deals: count(values.deals, Math.round(size * 1.5), 'deals'),
+    leadScoring: leadScoring(values['lead-scoring']),
+    currencies: currencies(values.currencies),
   });
   const faults = faultOptions(values.faults, values['fault-kinds'], seed);
   const sandbox = createSandbox({

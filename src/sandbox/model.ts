@@ -137,9 +137,29 @@ export function emptyStore(type: ObjectType): ObjectStore {
   return { type, records: new Map(), order: [], version: 0 };
 }
 
+/**
+ * Where the sandbox keeps a deal's exchange rate to the portal's home currency (set with its
+ * currency in a multi-currency portal; absent: the home currency). Not a listed property.
+ */
+export const EXCHANGE_RATE = 'hs_exchange_rate';
+
+/**
+ * `amount_in_home_currency`, calculated as HubSpot does: the deal's `amount` (in the deal's
+ * currency, `deal_currency_code`) times its exchange rate; the amount itself for a home-currency
+ * deal; none without an amount (reference hubspot-api.md §9, fidelity row 6).
+ */
+function amountInHomeCurrency(record: CrmRecord): string | undefined {
+  const amount = record.properties['amount'];
+  if (amount === undefined || amount.trim() === '' || !Number.isFinite(Number(amount))) return undefined;
+  const rate = record.properties[EXCHANGE_RATE];
+  if (rate === undefined) return amount;
+  return String(Math.round(Number(amount) * Number(rate) * 100) / 100);
+}
+
 /** A record's value of any property, computed ones included; undefined when it has none. */
 export function propertyValue(type: ObjectType, record: CrmRecord, name: string): string | undefined {
   if (name === 'hs_object_id') return record.id;
+  if (type === 'deals' && name === 'amount_in_home_currency') return amountInHomeCurrency(record);
   if (name === 'createdate') return new Date(record.createdAt).toISOString();
   if (name === LAST_MODIFIED[type]) return new Date(record.updatedAt).toISOString();
   return Object.hasOwn(record.properties, name) ? record.properties[name] : undefined;

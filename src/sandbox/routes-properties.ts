@@ -17,7 +17,7 @@ const MAX_OPTION_CHARS = 3000;
 const FIELD_TYPES: Readonly<Record<PropertyType, readonly string[]>> = {
   enumeration: ['booleancheckbox', 'checkbox', 'radio', 'select', 'calculation_equation'],
   string: ['text', 'textarea', 'file', 'html', 'phonenumber', 'calculation_equation'],
-  number: ['number', 'calculation_equation'],
+  number: ['number', 'calculation_equation', 'calculation_score'],
   date: ['date'],
   datetime: ['date'],
   bool: ['booleancheckbox', 'calculation_equation'],

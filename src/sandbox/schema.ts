@@ -17,6 +17,9 @@ export const LIFECYCLE_STAGES = [
 
 export const SUPPORT_PLANS = ['basic', 'standard', 'premier'] as const;
 
+/** The currencies a sandbox portal can hold deals in (the home currency is USD). */
+export const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY'] as const;
+
 export const DEAL_STAGES = [
   'appointmentscheduled',
   'qualifiedtobuy',
@@ -105,7 +108,8 @@ const SPECS: Readonly<Record<ObjectType, readonly Spec[]>> = {
     text('email', 'Email'),
     text('firstname', 'First Name'),
     text('lastname', 'Last Name'),
-    number('hubspotscore', 'HubSpot Score'),
+    // Frozen since 2025-08-31 and read-only (scoring.ts); `calculation_score` as real portals list it.
+    computed('hubspotscore', 'HubSpot Score', 'number', 'calculation_score'),
     number('associatedcompanyid', 'Primary Associated Company ID'),
     {
       ...text('lifecyclestage', 'Lifecycle Stage'),
@@ -126,6 +130,15 @@ const SPECS: Readonly<Record<ObjectType, readonly Spec[]>> = {
     computed('hs_lastmodifieddate', 'Last Modified Date', 'datetime', 'date'),
     text('dealname', 'Deal Name'),
     number('amount', 'Amount'),
+    // Multi-currency portals: `amount` is in the deal's currency; HubSpot calculates the amount in
+    // the portal's home currency (read-only, like every calculated property).
+    {
+      ...text('deal_currency_code', 'Currency'),
+      type: 'enumeration',
+      fieldType: 'select',
+      options: CURRENCIES.map((code, displayOrder) => ({ label: code, value: code, displayOrder, hidden: false })),
+    },
+    computed('amount_in_home_currency', 'Amount in company currency', 'number', 'calculation_equation'),
     { name: 'closedate', label: 'Close Date', type: 'datetime', fieldType: 'date' },
     { ...text('dealstage', 'Deal Stage'), type: 'enumeration', fieldType: 'radio', options: options(DEAL_STAGES) },
     {

@@ -14,10 +14,13 @@
  * ```
  *
  * What is emitted:
- * - `deal.propertyChange` (amount, dealstage, closedate) and `contact.propertyChange`
- *   (hubspotscore, the lead score) for records `mutate()` changed — call `emitMutations` with
- *   its result (and, for exactness, a `snapshotWatched` taken before), or `mutateAndEmit`.
- *   These are user edits: `changeSource: "CRM_UI"`, `sourceId: "userId:1"`.
+ * - `deal.propertyChange` (amount, dealstage, closedate) for deals `mutate()` changed — call
+ *   `emitMutations` with its result (and, for exactness, a `snapshotWatched` taken before), or
+ *   `mutateAndEmit`. These are user edits: `changeSource: "CRM_UI"`, `sourceId: "userId:1"`.
+ *   The lead scores `mutate()` recalculates send nothing: a score property is the portal's own
+ *   (its name comes from the score's configuration), and an app's subscriptions are app-wide and
+ *   name fixed properties, so no app can subscribe to it (`hubspotscore`, which one could name, is
+ *   frozen). Such changes reach RightTouch through the scheduled incremental run.
  * - `company.propertyChange` / `contact.propertyChange` / `deal.propertyChange` for every value
  *   a batch update (`POST /crm/v3/objects/{type}/batch/update`) or single update (`PATCH
  *   /crm/v3/objects/{type}/{id}`) actually changed — our own `engagement_model*` writes
@@ -231,7 +234,7 @@ export function createWebhookEmitter(options: WebhookEmitterOptions & { readonly
 /** The properties whose `mutate()` changes are emitted. */
 export const WATCHED: Readonly<Partial<Record<ObjectType, readonly string[]>>> = {
   deals: ['amount', 'dealstage', 'closedate'],
-  contacts: ['hubspotscore'],
+  contacts: [], // lead scores: no subscription can name them (see the top of this file)
 };
 
 /** The watched values of every deal and contact (id → property → value), taken before a mutate. */

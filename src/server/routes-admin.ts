@@ -11,7 +11,9 @@
  * - `POST /api/installations/:id/runs` — run a sync now (`{"full": true}` for a full one): 202
  * - `GET  /api/installations/:id/runs`, `/rejected`, `/distribution` (tier counts per run)
  * - `GET  /api/installations/:id/records/:type/:recordId` — a record's tier, reasons and history
- * - `PUT  /api/installations/:id/settings` — schedule and notification webhook
+ * - `PUT  /api/installations/:id/settings` — schedule, notification webhook, and the contact property
+ *   the lead score is read from (`leadScoreProperty`; left out: the stored one stays; `null`: picked
+ *   again by the next run, see src/sync/lead-score.ts)
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
@@ -35,6 +37,11 @@ export interface AdminDeps {
 const settingsSchema = z.strictObject({
   syncEveryMinutes: z.int().min(1).max(1440).optional(),
   notifyUrl: z.url({ protocol: /^https?$/ }).optional(),
+  leadScoreProperty: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,99}$/, { error: 'a HubSpot property internal name' })
+    .nullable()
+    .optional(),
 });
 
 function problemsOf(body: unknown) {
@@ -198,7 +205,10 @@ export function adminRouter(deps: AdminDeps): Router {
       });
       return;
     }
-    const settings = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+    // The lead-score choice stays unless named: it is not re-picked because the schedule changed.
+    const kept = found.settings.leadScoreProperty;
+    const given = { ...(kept === undefined ? {} : { leadScoreProperty: kept }), ...parsed.data };
+    const settings = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined && v !== null));
     await store.saveSettings(found.id, settings);
     deps.onSettingsChanged?.(found.id);
     res.json({ settings });

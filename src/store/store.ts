@@ -27,6 +27,11 @@ export interface InstallationSettings {
   readonly syncEveryMinutes?: number;
   /** Where tier changes are posted (e.g. a Slack incoming webhook), if anywhere. */
   readonly notifyUrl?: string;
+  /**
+   * The contact property a mapping's `{ "discover": "lead-score" }` reads: picked once (by setup or
+   * the first sync) and kept, so the score a portal is tiered on does not change by itself.
+   */
+  readonly leadScoreProperty?: string;
 }
 
 export interface ApiKey {

@@ -49,6 +49,17 @@ export interface PreflightReport {
   readonly warnings?: readonly string[];
 }
 
+/**
+ * A score property the CRM has on contacts. `kind`: what the HubSpot lead-scoring tool made it (a
+ * combined score, or a fit or engagement score), `legacy` for the frozen `hubspotscore`, `other`
+ * for any other score-typed property.
+ */
+export interface ScoreProperty {
+  readonly name: string;
+  readonly label: string;
+  readonly kind: 'combined' | 'fit' | 'engagement' | 'other' | 'legacy';
+}
+
 /** The CRM properties/fields RightTouch writes (created by `setup`), and how a time is written. */
 export interface TierProperties {
   readonly tier: string;
@@ -101,6 +112,8 @@ export interface Connector {
   setup(tiers: readonly Tier[]): Promise<SetupReport>;
   /** Checks, before a sync, that the mapped properties exist and the credentials can read and write. */
   preflight(properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>): Promise<PreflightReport>;
+  /** The contacts' score properties, for a mapping field that says `{ "discover": "lead-score" }`. Optional. */
+  scoreProperties?(): Promise<readonly ScoreProperty[]>;
   read(type: 'companies' | 'contacts', options: ReadOptions): AsyncIterable<CrmObject[]>;
   readDeals(options: ReadOptions): AsyncIterable<CrmDeal[]>;
   /**

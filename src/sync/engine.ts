@@ -13,6 +13,7 @@ import type { Mapping } from '../mapping/mapping.ts';
 import type { MirrorDeal, Store } from '../store/store.ts';
 import type { Connector, RecordUpdate, TierProperties } from './connector.ts';
 import { LastWrittenTable } from './last-written.ts';
+import { resolveMapping } from './lead-score.ts';
 import { NO_TIER, reasonText, textHash, tierValue, withoutRank } from './tier-value.ts';
 
 export { textHash, withoutRank } from './tier-value.ts';
@@ -105,6 +106,12 @@ export interface SyncReport {
   /** 429 answers the run met (and waited out). */
   readonly rateLimited: number;
   readonly summary: RunSummary;
+  /** The lead-score property, when the mapping discovers it (lead-score.ts): read, picked now, or none. */
+  readonly leadScore?: {
+    readonly property: string | null;
+    readonly source: string;
+    readonly warnings: readonly string[];
+  };
 }
 
 export interface TierMove {
@@ -124,7 +131,7 @@ const PAGE = 500;
 const RECORD_CHUNK = 1000;
 
 export async function sync(options: SyncOptions): Promise<SyncReport> {
-  const { store, connector, mapping, installationId } = options;
+  const { store, connector, installationId } = options;
   const clock = options.clock ?? (() => new Date());
   const full = options.full === true;
   const only = options.only;
@@ -142,6 +149,8 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     if (options.shouldStop?.() === true) throw new RunStoppedError();
   };
   try {
+    // 0. The properties the mapping leaves to discover (the portal's lead-score property).
+    const { mapping, leadScore } = await resolveMapping(store, connector, installationId, options.mapping);
     // 1. Pull changes into the mirror.
     const cursors = await Promise.all(
       (['companies', 'contacts', 'deals'] as const).map(async (type) => {
@@ -387,6 +396,9 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       apiCalls: connector.apiCalls - callsBefore,
       rateLimited: (connector.rateLimited ?? 0) - limitedBefore,
       summary,
+      ...(leadScore === undefined
+        ? {}
+        : { leadScore: { property: leadScore.property, source: leadScore.source, warnings: leadScore.warnings } }),
     };
     await store.finishRun(
       run.id,

@@ -48,18 +48,26 @@ describe('app.json', () => {
   });
 
   it('subscribes to every mapped input property and to none of the properties RightTouch writes', () => {
+    type Spec = { property: string | { discover: string } };
     const mapping = readJson(join(repoRoot, 'mappings', 'hubspot.json')) as {
-      company: { fields: Record<string, { property: string }>; override: string };
-      contact: { fields: Record<string, { property: string }>; companyId: string; override: string };
+      company: { fields: Record<string, Spec>; override: string };
+      contact: { fields: Record<string, Spec>; companyId: string; override: string };
       deal: Record<string, string>;
     };
+    const named = (fields: Record<string, Spec>): string[] =>
+      Object.values(fields).flatMap((f) => (typeof f.property === 'string' ? [f.property] : []));
     const { webhooks } = manifest.hubspot;
-    const company = [...Object.values(mapping.company.fields).map((f) => f.property), mapping.company.override];
+    const company = [...named(mapping.company.fields), mapping.company.override];
+    // The lead score is discovered per portal: no app-wide subscription can name it (its changes
+    // come with the scheduled incremental run). The frozen hubspotscore stays subscribed: it
+    // never fires, and a deployed subscription is not removed by leaving it out (fidelity row 8).
+    expect(mapping.contact.fields['leadScore']?.property).toEqual({ discover: 'lead-score' });
     const contact = [
-      ...Object.values(mapping.contact.fields).map((f) => f.property),
+      named(mapping.contact.fields),
       mapping.contact.companyId,
       mapping.contact.override,
-    ];
+      'hubspotscore',
+    ].flat();
     expect([...webhooks.company.properties].sort()).toEqual(company.sort());
     expect([...webhooks.contact.properties].sort()).toEqual(contact.sort());
     for (const property of Object.values(mapping.deal)) expect(webhooks.deal.properties).toContain(property);

@@ -7,7 +7,9 @@ import {
   mapContact,
   mapDeal,
   propertiesToRead,
+  undiscoveredFields,
   validateMapping,
+  withDiscovered,
 } from '../../src/mapping/mapping.ts';
 import type { Mapping } from '../../src/mapping/mapping.ts';
 import { readJson, repoRoot } from '../helpers.ts';
@@ -33,11 +35,18 @@ describe('mappings/hubspot.json', () => {
         'support_plan',
       ].sort(),
     );
+    // The lead score is the portal's own property, discovered: nothing is asked for it until then.
     expect(propertiesToRead(mapping, 'contact').sort()).toEqual(
-      ['associatedcompanyid', 'engagement_model_override', 'hubspotscore', 'lifecyclestage', 'prefers_digital'].sort(),
+      ['associatedcompanyid', 'engagement_model_override', 'lifecyclestage', 'prefers_digital'].sort(),
     );
+    expect(undiscoveredFields(mapping)).toEqual([{ type: 'contact', field: 'leadScore', discover: 'lead-score' }]);
+    const resolved = withDiscovered(mapping, { 'lead-score': 'inbound_lead_score' });
+    expect(propertiesToRead(resolved, 'contact')).toContain('inbound_lead_score');
+    expect(propertiesToRead(resolved, 'contact')).not.toContain('hubspotscore');
+    expect(undiscoveredFields(resolved)).toEqual([]);
     expect(propertiesToRead(mapping, 'deal').sort()).toEqual([
       'amount',
+      'amount_in_home_currency',
       'closedate',
       'hs_is_closed',
       'hs_is_closed_won',
@@ -82,11 +91,13 @@ describe('mappings/hubspot.json', () => {
     expect(record.fields).toMatchObject({ employees: null, annualRevenue: null, supportPlan: null, dealSize: 0 });
   });
 
-  test('maps a contact with its company and override', () => {
-    const record = mapContact(hubspotMapping(), {
+  test('maps a contact with its company and override; the lead score from the discovered property', () => {
+    const mapping = withDiscovered(hubspotMapping(), { 'lead-score': 'inbound_lead_score' });
+    const record = mapContact(mapping, {
       id: 'c-77',
       properties: {
-        hubspotscore: '72',
+        hubspotscore: '12', // frozen since 2025-08-31: not read
+        inbound_lead_score: '72',
         prefers_digital: 'false',
         associatedcompanyid: '1001',
         engagement_model_override: ' high_touch ',
@@ -100,14 +111,20 @@ describe('mappings/hubspot.json', () => {
       fields: { leadScore: 72, prefersDigital: false, lifecycleStage: null },
     });
   });
+
+  test('a lead score not yet discovered reads as missing', () => {
+    const record = mapContact(hubspotMapping(), { id: 'c-1', properties: { hubspotscore: '40' } });
+    expect(record.fields['leadScore']).toBeNull();
+  });
 });
 
 describe('deal totals', () => {
-  test('deal size: won deals closed in the 365 days before now; open amount: deals not closed', () => {
+  test('deal size: won deals closed in the 365 days before now; open amount: deals not closed; home currency where given', () => {
     const mapping = hubspotMapping();
     const deal = (id: string, companyId: string, properties: Record<string, string>) =>
       mapDeal(mapping, { id, properties }, companyId);
     const won = { hs_is_closed_won: 'true', hs_is_closed: 'true' };
+    const open = { hs_is_closed_won: 'false', hs_is_closed: 'false' };
     const totals = dealTotals(
       [
         deal('d1', 'a', { ...won, amount: '100,000', closedate: '2026-06-01T00:00:00Z' }),
@@ -117,6 +134,9 @@ describe('deal totals', () => {
         deal('d5', 'a', { hs_is_closed_won: 'false', hs_is_closed: 'true', amount: '9999', closedate: '2026-06-01' }),
         deal('d6', 'b', { ...won, amount: 'n/a', closedate: '2026-06-01T00:00:00Z' }),
         deal('d7', 'b', { ...won, amount: '300', closedate: String(NOW - 1000) }),
+        // Multi-currency: 90,000 in the deal's currency, 97,200 in the portal's; an open one likewise.
+        deal('d8', 'c', { ...won, amount: '90000', amount_in_home_currency: '97200', closedate: '2026-06-01' }),
+        deal('d9', 'c', { ...open, amount: '1000', amount_in_home_currency: '1,080.00', closedate: '' }),
       ],
       NOW,
       365,
@@ -124,6 +144,7 @@ describe('deal totals', () => {
     expect(Object.fromEntries(totals)).toEqual({
       a: { dealSize: 100000, openDealAmount: 7500 },
       b: { dealSize: 300, openDealAmount: 0 },
+      c: { dealSize: 97200, openDealAmount: 1080 },
     });
   });
 });
@@ -155,6 +176,16 @@ describe('validateMapping', () => {
         'contact.extra',
       ]),
     );
+  });
+
+  test('a property to discover must name something RightTouch can discover', () => {
+    const mapping = structuredClone(hubspotMapping()) as unknown as Record<string, Record<string, unknown>>;
+    (mapping['contact']?.['fields'] as Record<string, unknown>)['leadScore'] = {
+      property: { discover: 'revenue' },
+      type: 'number',
+    };
+    const result = validateMapping(mapping);
+    expect(result.ok ? [] : result.problems.map((p) => p.path)).toContain('contact.fields.leadScore.property');
   });
 
   test('a field cannot be both mapped and computed from deals', () => {

@@ -46,7 +46,7 @@ describe('the HubSpot connector against the sandbox', () => {
   });
 
   it('preflight asks for setup; setup creates the group and properties once', async () => {
-    const before = await connector.preflight({ companies: COMPANY_PROPERTIES, contacts: ['hubspotscore'] });
+    const before = await connector.preflight({ companies: COMPANY_PROPERTIES, contacts: ['lifecyclestage'] });
     expect(before.missingProperties).toEqual({});
     expect(before.problems.join('\n')).toContain('run setup first');
 
@@ -60,9 +60,13 @@ describe('the HubSpot connector against the sandbox', () => {
     expect((await connector.setup(TIERS)).changes).toEqual([]);
     const after = await connector.preflight({
       companies: [...COMPANY_PROPERTIES, 'no_such'],
-      contacts: ['hubspotscore'],
+      contacts: ['lifecyclestage'],
     });
     expect(after).toEqual({ missingProperties: { companies: ['no_such'] }, problems: [] });
+    // A mapping still reading the legacy score is told it is frozen.
+    const legacy = await connector.preflight({ contacts: ['hubspotscore'] });
+    expect(legacy.missingProperties).toEqual({});
+    expect(legacy.problems).toEqual([expect.stringContaining('hubspotscore stopped updating on 2025-08-31')]);
   });
 
   it('reads every company, and deals with their primary company', async () => {
@@ -77,13 +81,28 @@ describe('the HubSpot connector against the sandbox', () => {
     for (const deal of deals) expect(deal.companyId).toBe(portal.objects.deals.records.get(deal.id)?.companyId);
   });
 
+  it('lists the contacts’ score properties: the lead-scoring tool’s and the frozen legacy one', async () => {
+    const scores = await connector.scoreProperties?.();
+    expect(scores).toEqual(
+      expect.arrayContaining([
+        { name: 'inbound_lead_score', label: 'Inbound lead score', kind: 'combined' },
+        { name: 'inbound_lead_score_fit', label: 'Inbound lead score: fit', kind: 'fit' },
+        { name: 'inbound_lead_score_engagement', label: 'Inbound lead score: engagement', kind: 'engagement' },
+        { name: 'hubspotscore', label: 'HubSpot Score', kind: 'legacy' },
+      ]),
+    );
+    expect(scores).toHaveLength(4);
+  });
+
   it('reads incrementally what changed since a time, deals through associations v4', async () => {
     const at = Date.now() + 1000;
     const changed = mutate(portal, { deals: 12, contacts: 30, seed: 4, now: at });
     const deals = await collect(connector.readDeals({ properties: ['amount'], modifiedSince: at }));
     expect(deals.map((d) => d.id).sort()).toEqual([...changed.deals].sort());
     for (const deal of deals) expect(deal.companyId).toBe(portal.objects.deals.records.get(deal.id)?.companyId);
-    const contacts = await collect(connector.read('contacts', { properties: ['hubspotscore'], modifiedSince: at }));
+    const contacts = await collect(
+      connector.read('contacts', { properties: ['inbound_lead_score'], modifiedSince: at }),
+    );
     expect(contacts.map((c) => c.id).sort()).toEqual([...changed.contacts].sort());
   });
 

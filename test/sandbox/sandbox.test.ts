@@ -441,8 +441,8 @@ describe('batch read and update', () => {
       h.client.crm.objects.batchApi.update(
         'contacts',
         updates([
-          [a, { hubspotscore: '1' }],
-          [a, { hubspotscore: '2' }],
+          [a, { firstname: '1' }],
+          [a, { firstname: '2' }],
         ]),
       ),
     );
@@ -452,15 +452,15 @@ describe('batch read and update', () => {
       h.client.crm.objects.batchApi.update(
         'contacts',
         updates([
-          [b, { hubspotscore: '55' }],
-          ['424242', { hubspotscore: '56' }],
+          [b, { firstname: '55' }],
+          ['424242', { firstname: '56' }],
         ]),
       ),
     );
     expect(missing.code).toBe(404);
     expect(missing.body['category']).toBe('OBJECT_NOT_FOUND');
     expect(missing.body['context']).toEqual({ ids: ['424242'] });
-    expect(record('contacts', b).properties['hubspotscore']).not.toBe('55');
+    expect(record('contacts', b).properties['firstname']).not.toBe('55');
   });
 
   it('refuses writes to HubSpot-computed properties', async () => {
@@ -749,10 +749,13 @@ describe('generatePortal and mutate', () => {
     }
   });
 
-  it('mutate changes exactly n deals and n lead scores and bumps their modified time', async () => {
+  it('mutate changes exactly n deals and n lead scores (never the frozen hubspotscore) and bumps their modified time', async () => {
     const before = new Map([...portal.objects.deals.records.values()].map((d) => [d.id, JSON.stringify(d.properties)]));
     const scores = new Map(
-      [...portal.objects.contacts.records.values()].map((c) => [c.id, c.properties['hubspotscore']]),
+      [...portal.objects.contacts.records.values()].map((c) => [c.id, c.properties['inbound_lead_score']]),
+    );
+    const legacy = JSON.stringify(
+      [...portal.objects.contacts.records.values()].map((c) => c.properties['hubspotscore']),
     );
     const at = clock + 5_000;
     const changed = mutate(portal, { deals: 25, contacts: 40, seed: 1, now: at });
@@ -763,9 +766,13 @@ describe('generatePortal and mutate', () => {
     );
     expect(differing.map((d) => d.id).sort()).toEqual([...changed.deals].sort());
     const rescored = [...portal.objects.contacts.records.values()].filter(
-      (c) => scores.get(c.id) !== c.properties['hubspotscore'],
+      (c) => scores.get(c.id) !== c.properties['inbound_lead_score'],
     );
     expect(rescored.map((c) => c.id).sort()).toEqual([...changed.contacts].sort());
+    // The legacy score is frozen: a recalculation never touches it.
+    expect(JSON.stringify([...portal.objects.contacts.records.values()].map((c) => c.properties['hubspotscore']))).toBe(
+      legacy,
+    );
     // A scheduled sync finds exactly them through search.
     const found = await h.client.crm.objects.searchApi.doSearch(
       'deals',

@@ -176,6 +176,16 @@ describe('admin API routes', () => {
       syncEveryMinutes: 5,
       notifyUrl: 'https://hooks.slack.test/T1',
     });
+    // The lead-score property: set by name, kept when a later PUT leaves it out, cleared by null.
+    const settings = async () => (await h.store.getInstallation(a.id))?.settings;
+    await call('PUT', `/api/installations/${a.id}/settings`, keyA, { leadScoreProperty: 'mql_fit' });
+    expect(await settings()).toEqual({ leadScoreProperty: 'mql_fit' });
+    await call('PUT', `/api/installations/${a.id}/settings`, keyA, { syncEveryMinutes: 5 });
+    expect(await settings()).toEqual({ syncEveryMinutes: 5, leadScoreProperty: 'mql_fit' });
+    const badName = await call('PUT', `/api/installations/${a.id}/settings`, keyA, { leadScoreProperty: 'Not A Name' });
+    expect(badName.status).toBe(400);
+    await call('PUT', `/api/installations/${a.id}/settings`, keyA, { syncEveryMinutes: 5, leadScoreProperty: null });
+    expect(await settings()).toEqual({ syncEveryMinutes: 5 });
 
     expect((await call('GET', `/api/installations/${a.id}/records/company/c9`, keyA)).status).toBe(404);
     await h.store.applyTierChanges(

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from 'vitest';
 import type { Policy } from '../../src/core/index.ts';
-import { validateMapping } from '../../src/mapping/mapping.ts';
+import { validateMapping, withDiscovered } from '../../src/mapping/mapping.ts';
 import type { Mapping } from '../../src/mapping/mapping.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { RunStoppedError, sync, withoutRank } from '../../src/sync/engine.ts';
@@ -13,7 +13,8 @@ import { FakeCrm } from './fake-connector.ts';
 const policy = readJson(join(repoRoot, 'examples', 'policy.json')) as Policy;
 const mappingResult = validateMapping(readJson(join(repoRoot, 'mappings', 'hubspot.json')));
 if (!mappingResult.ok) throw new Error('invalid default mapping');
-const mapping: Mapping = mappingResult.mapping;
+/** The lead score as a portal's own score property (what discovery would pick): the fake CRM lists none. */
+const mapping: Mapping = withDiscovered(mappingResult.mapping, { 'lead-score': 'lead_score' });
 const START = Date.parse('2026-11-20T00:00:00Z');
 const DAY = 86_400_000;
 /** The shared clock of the test, the CRM and the engine; tests move it forward. */
@@ -44,9 +45,9 @@ beforeEach(async () => {
   crm.putDeal('d3', 'digital', won('$500,000'));
   crm.putDeal('d4', 'small', { ...won('100'), closedate: '2024-01-01T00:00:00Z' });
   crm.putDeal('d5', null, won('999999'));
-  crm.put('contacts', 'c-big', { associatedcompanyid: 'big', hubspotscore: '10' });
-  crm.put('contacts', 'c-hot', { associatedcompanyid: 'small', hubspotscore: '80' });
-  crm.put('contacts', 'c-none', { hubspotscore: '' });
+  crm.put('contacts', 'c-big', { associatedcompanyid: 'big', lead_score: '10' });
+  crm.put('contacts', 'c-hot', { associatedcompanyid: 'small', lead_score: '80' });
+  crm.put('contacts', 'c-none', { lead_score: '' });
   now = START;
   options = { store, connector: crm, mapping, installationId: installation.id, policy, clock: () => new Date(now) };
 });
@@ -116,7 +117,7 @@ describe('sync', () => {
     now += 40 * DAY;
     crm.change('deals', 'd1', { amount: '40000' });
     // Changed too, but no webhook named it: a by-id run does not see it (the scheduled run will).
-    crm.change('contacts', 'c-none', { hubspotscore: '95' });
+    crm.change('contacts', 'c-none', { lead_score: '95' });
     const report = await sync({ ...options, only: { companies: [], contacts: [], deals: ['d1', 'gone'] } });
     expect(report.kind).toBe('changes');
     expect(report.pulled).toEqual({ companies: 0, contacts: 0, deals: 1 });
@@ -195,7 +196,7 @@ describe('sync', () => {
 
   test('a run changing thousands of records records them a chunk at a time, and writes each once', async () => {
     for (let i = 0; i < 2500; i++) {
-      crm.put('contacts', `bulk-${String(i).padStart(4, '0')}`, { hubspotscore: String(i % 100) });
+      crm.put('contacts', `bulk-${String(i).padStart(4, '0')}`, { lead_score: String(i % 100) });
     }
     const recorded: number[] = [];
     const apply = store.applyTierChanges.bind(store);
@@ -311,7 +312,7 @@ describe('sync', () => {
   });
 
   test('a converted lead hands its tier history to its contact; a record deleted between full syncs leaves the mirror', async () => {
-    crm.put('contacts', 'lead-1', { hubspotscore: '90' });
+    crm.put('contacts', 'lead-1', { lead_score: '90' });
     await sync({ ...options, full: true });
     expect((await store.history(options.installationId, 'contact', 'lead-1')).map((h) => h.newTier)).toEqual([
       'low_touch',
@@ -319,7 +320,7 @@ describe('sync', () => {
     now += 60_000;
     // Converted: the lead is gone, a contact with its score takes over; a company is deleted.
     crm.objects.contacts.delete('lead-1');
-    crm.put('contacts', 'c-converted', { hubspotscore: '90' });
+    crm.put('contacts', 'c-converted', { lead_score: '90' });
     crm.objects.contacts.delete('c-none');
     crm.removals.push(
       { type: 'contact', id: 'lead-1', successorId: 'c-converted', reason: 'converted', at: now },

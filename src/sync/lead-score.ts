@@ -1,0 +1,104 @@
+/**
+ * Which contact property the lead score is read from, when the mapping says
+ * `"leadScore": { "property": { "discover": "lead-score" }, … }`.
+ *
+ * HubSpot's legacy `hubspotscore` stopped updating on 2025-08-31; portals now score with the
+ * lead-scoring tool, which makes score properties of its own whose internal names come from each
+ * score's configuration (reference hubspot-api.md §9, fidelity row 5). So the name is found in
+ * the portal, not written in the mapping:
+ *
+ * - the installation's stored choice (`settings.leadScoreProperty`: set by the admin through
+ *   `setup --lead-score`, the admin API, or picked earlier) wins, so the choice is stable across
+ *   runs and never re-picked silently;
+ * - otherwise the connector lists the portal's score properties and one is picked by a fixed rule
+ *   — a combined score first, then a fit score, then an engagement score, then any other score
+ *   property, each by internal name; `hubspotscore` only when there is nothing else, with a
+ *   warning that it is frozen — and stored;
+ * - with no score property at all the field stays unread and reads as missing.
+ */
+import { undiscoveredFields, withDiscovered, type Mapping } from '../mapping/mapping.ts';
+import type { Store } from '../store/store.ts';
+import type { Connector, ScoreProperty } from './connector.ts';
+
+/** HubSpot's legacy score: frozen since 2025-08-31. */
+export const LEGACY_LEAD_SCORE = 'hubspotscore';
+
+const RANK: Readonly<Record<ScoreProperty['kind'], number>> = {
+  combined: 0,
+  fit: 1,
+  engagement: 2,
+  other: 3,
+  legacy: 4,
+};
+
+/** The score property the rule picks among these, or undefined when there is none. */
+export function pickLeadScore(candidates: readonly ScoreProperty[]): ScoreProperty | undefined {
+  return [...candidates].sort(
+    (a, b) => RANK[a.kind] - RANK[b.kind] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  )[0];
+}
+
+export interface LeadScoreChoice {
+  /** The property read, or null (the field reads as missing). */
+  readonly property: string | null;
+  /** `stored`: the installation's earlier choice; `picked`: chosen now by the rule (and stored). */
+  readonly source: 'stored' | 'picked' | 'none';
+  /** The portal's score properties, when they were listed. */
+  readonly candidates: readonly ScoreProperty[] | undefined;
+  readonly warnings: readonly string[];
+}
+
+export interface ResolvedMapping {
+  readonly mapping: Mapping;
+  /** Undefined when the mapping discovers nothing. */
+  readonly leadScore: LeadScoreChoice | undefined;
+}
+
+function frozenWarning(property: string): string[] {
+  return property === LEGACY_LEAD_SCORE
+    ? [`${LEGACY_LEAD_SCORE} stopped updating on 2025-08-31: lead scores read from it are frozen`]
+    : [];
+}
+
+/**
+ * The mapping with its discovered properties filled in. `list: true` (setup) lists the portal's
+ * score properties even when a choice is stored, to report them and check the choice.
+ */
+export async function resolveMapping(
+  store: Store,
+  connector: Connector,
+  installationId: string,
+  mapping: Mapping,
+  options: { readonly list?: boolean } = {},
+): Promise<ResolvedMapping> {
+  // `lead-score` is the only thing a mapping can discover so far.
+  if (undiscoveredFields(mapping).length === 0) {
+    return { mapping, leadScore: undefined };
+  }
+  const installation = await store.getInstallation(installationId);
+  const settings = installation?.settings ?? {};
+  const stored = settings.leadScoreProperty;
+  const list = stored === undefined || options.list === true;
+  const candidates = list && connector.scoreProperties !== undefined ? await connector.scoreProperties() : undefined;
+  if (stored !== undefined) {
+    const warnings = frozenWarning(stored);
+    if (candidates !== undefined && !candidates.some((candidate) => candidate.name === stored)) {
+      warnings.push(`${stored} is not among the portal's score properties: check that it still exists`);
+    }
+    const choice: LeadScoreChoice = { property: stored, source: 'stored', candidates, warnings };
+    return { mapping: withDiscovered(mapping, { 'lead-score': stored }), leadScore: choice };
+  }
+  const picked = pickLeadScore(candidates ?? []);
+  if (picked === undefined) {
+    const warnings = ['the portal has no score property on contacts: leadScore reads as missing'];
+    return { mapping, leadScore: { property: null, source: 'none', candidates, warnings } };
+  }
+  await store.saveSettings(installationId, { ...settings, leadScoreProperty: picked.name });
+  const choice: LeadScoreChoice = {
+    property: picked.name,
+    source: 'picked',
+    candidates,
+    warnings: frozenWarning(picked.name),
+  };
+  return { mapping: withDiscovered(mapping, { 'lead-score': picked.name }), leadScore: choice };
+}
