@@ -205,12 +205,16 @@ describe.skipIf(!runSuite)('the admin UI in Chromium', () => {
     await page.getByRole('button', { name: 'Save settings' }).click();
     const urlField = page.locator('.field', { has: page.getByLabel('Notification webhook') });
     await expect.poll(() => urlField.locator('.problems').textContent()).toMatch(/URL/i);
-    expect((await ui.server.store.getInstallation(ui.installation.id))?.settings).toEqual({});
+    // The first sync picked the portal's lead-score property and kept it; a refused save changes nothing.
+    const before = (await ui.server.store.getInstallation(ui.installation.id))?.settings;
+    expect(before).toEqual({ leadScoreProperty: 'inbound_lead_score' });
 
     await page.getByLabel('Notification webhook').fill('https://hooks.example.com/righttouch');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await expect.poll(() => page.locator('.notice.success').textContent()).toMatch(/Settings saved/);
+    // Saving the schedule and the webhook keeps the lead-score choice.
     expect((await ui.server.store.getInstallation(ui.installation.id))?.settings).toEqual({
+      leadScoreProperty: 'inbound_lead_score',
       syncEveryMinutes: 30,
       notifyUrl: 'https://hooks.example.com/righttouch',
     });
