@@ -4,38 +4,16 @@
  * body-matched interceptors: which records are rejected, what they report, and what it costs in
  * calls.
  */
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
-import type { Connector } from '../../src/sync/connector.ts';
+import { describe, expect, it } from 'vitest';
+import { api, harness, TIME } from './hubspot-nock.ts';
+import { useNock } from '../nock.ts';
 
-const BASE = 'https://api.hubapi.test';
-const TOKEN = 'test-token';
-const TIME = '2026-01-01T00:00:00.000Z';
 const PATH = '/crm/v3/objects/companies/batch/update';
 const OPTIONS = '[tech_touch, low_touch, mid_touch, high_touch]';
 
 type Properties = Record<string, string>;
 // A type alias, not an interface, so nock accepts it as a body matcher.
 type BatchBody = { inputs: { id: string; properties: Properties }[] };
-
-function connector(): { connector: Connector; warnings: string[] } {
-  const warnings: string[] = [];
-  return {
-    connector: createHubSpotConnector({
-      accessToken: TOKEN,
-      baseUrl: BASE,
-      limits: { requestsPerWindow: 10_000, searchPerSecond: 1000 },
-      logger: { info: () => undefined, warn: (message) => warnings.push(message) },
-      sleep: () => Promise.resolve(),
-    }),
-    warnings,
-  };
-}
-
-function api(): nock.Scope {
-  return nock(BASE).matchHeader('authorization', `Bearer ${TOKEN}`);
-}
 
 /** A 200 batch update answer echoing the records sent. */
 async function echo(request: Request): Promise<Record<string, unknown>> {
@@ -70,15 +48,7 @@ function body(ids: readonly string[], properties: (id: string) => Properties): B
 
 const range = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => String(from + i));
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  nock.cleanAll();
-});
-afterAll(() => {
-  nock.enableNetConnect();
-});
+useNock();
 
 describe('a batch update HubSpot refuses with the details inside message', () => {
   it('rejects the one bad record of 100 and resends the other 99 in one call (2 calls, no bisection)', async () => {
@@ -95,7 +65,7 @@ describe('a batch update HubSpot refuses with the details inside message', () =>
         ),
       )
       .reply(200, echo);
-    const { connector: hubspot, warnings } = connector();
+    const { connector: hubspot, warnings } = harness();
     const result = await hubspot.update('company', updates(ids, tier));
     expect(result.rejected).toEqual([
       {
@@ -137,7 +107,7 @@ describe('a batch update HubSpot refuses with the details inside message', () =>
       )
       .post(PATH, body(good, props))
       .reply(200, echo);
-    const { connector: hubspot } = connector();
+    const { connector: hubspot } = harness();
     const result = await hubspot.update('company', updates(ids, props));
     expect(result.written).toEqual(good);
     expect(Object.fromEntries(result.rejected.map((r) => [r.id, r.error]))).toEqual({
@@ -164,7 +134,7 @@ describe('a batch update HubSpot refuses with the details inside message', () =>
       .reply(400, invalid([badOption('silver')]))
       .post(PATH, body(['1', '3', '5', '6'], props))
       .reply(200, echo);
-    const { connector: hubspot } = connector();
+    const { connector: hubspot } = harness();
     const result = await hubspot.update('company', updates(ids, props));
     expect(result.rejected.map((r) => r.id)).toEqual(['2', '4']);
     expect(result.written).toEqual(['1', '3', '5', '6']);
@@ -193,7 +163,7 @@ describe('a batch update HubSpot refuses with the details inside message', () =>
       .reply(400, dateError)
       .post(PATH, body(['e'], props))
       .reply(200, echo);
-    const { connector: hubspot } = connector();
+    const { connector: hubspot } = harness();
     const result = await hubspot.update('company', updates(ids, props));
     expect(result.written).toEqual(['a', 'c', 'd', 'f', 'e']);
     expect(result.rejected).toEqual([{ id: 'b', error: 'renewal_date: Invalid date format (INVALID_DATE)' }]);
@@ -227,7 +197,7 @@ describe('a batch update HubSpot refuses with the details inside message', () =>
       .reply(200, echo)
       .post(PATH, body(['161'], tier))
       .reply(200, echo);
-    const { connector: hubspot } = connector();
+    const { connector: hubspot } = harness();
     const first = await hubspot.update('company', updates(ids, tier));
     expect(first.rejected.map((r) => r.id)).toEqual(['10', '120']);
     expect(first.rejected[1]?.error).toMatch(/^engagement_model: platinum_touch was not one of .*not sent/);
@@ -257,7 +227,7 @@ describe('a batch update HubSpot refuses with the details inside message', () =>
         ),
       )
       .reply(200, echo);
-    const { connector: hubspot } = connector();
+    const { connector: hubspot } = harness();
     const result = await hubspot.update('company', updates(ids, tier));
     expect(result.rejected).toEqual([
       { id: '13', error: 'Could not find company objects with ids: [13]. Nothing was updated.' },

@@ -3,31 +3,17 @@
  * properties it finds in a property listing shaped like a real portal's, and that a run reads the
  * chosen score property (not the frozen `hubspotscore`) and each deal's home-currency amount.
  */
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
 import { mapDeal, propertiesToRead, validateMapping, type Mapping } from '../../src/mapping/mapping.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { resolveMapping } from '../../src/sync/lead-score.ts';
 import { readJson, repoRoot } from '../helpers.ts';
+import type { Connector } from '../../src/sync/connector.ts';
+import { api, harness, TIME } from './hubspot-nock.ts';
+import { useNock } from '../nock.ts';
 
-const BASE = 'https://api.hubapi.test';
-const TOKEN = 'test-token';
-const TIME = '2026-01-01T00:00:00.000Z';
-
-function connector() {
-  return createHubSpotConnector({
-    accessToken: TOKEN,
-    baseUrl: BASE,
-    limits: { requestsPerWindow: 10_000, searchPerSecond: 1000 },
-    sleep: () => Promise.resolve(),
-  });
-}
-
-function api(): nock.Scope {
-  return nock(BASE).matchHeader('authorization', `Bearer ${TOKEN}`);
-}
+const connector = (): Connector => harness().connector;
 
 function hubspotMapping(): Mapping {
   const result = validateMapping(readJson(join(repoRoot, 'mappings', 'hubspot.json')));
@@ -73,15 +59,7 @@ const LISTING = {
   ],
 };
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  nock.cleanAll();
-});
-afterAll(() => {
-  nock.enableNetConnect();
-});
+useNock();
 
 describe('lead score', () => {
   it('finds the score properties in the contacts’ property listing and tells their kind', async () => {

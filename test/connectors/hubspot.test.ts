@@ -5,48 +5,15 @@
  */
 import { Client } from '@hubspot/api-client';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createHubSpotConnector,
   HubSpotDailyLimitError,
   HubSpotError,
   hubSpotOptionsFromEnv,
 } from '../../connectors/hubspot/index.ts';
-import type { HubSpotLimits } from '../../connectors/hubspot/index.ts';
-import type { Connector } from '../../src/sync/connector.ts';
-
-const BASE = 'https://api.hubapi.test';
-const TOKEN = 'test-token';
-const TIME = '2026-01-01T00:00:00.000Z';
-/** Fast limiters (1 ms between calls) with HubSpot's real 10-s window, so waits are what production would ask. */
-const FAST: HubSpotLimits = { requestsPerWindow: 10_000, searchPerSecond: 1000 };
-
-interface Harness {
-  readonly connector: Connector;
-  /** Every wait the connector asked for, in ms. */
-  readonly sleeps: number[];
-  readonly warnings: string[];
-}
-
-function harness(limits: HubSpotLimits = {}): Harness {
-  const sleeps: number[] = [];
-  const warnings: string[] = [];
-  const connector = createHubSpotConnector({
-    accessToken: TOKEN,
-    baseUrl: BASE,
-    limits: { ...FAST, ...limits },
-    logger: { info: () => undefined, warn: (message) => warnings.push(message) },
-    sleep: (ms) => {
-      sleeps.push(ms);
-      return Promise.resolve();
-    },
-  });
-  return { connector, sleeps, warnings };
-}
-
-function api(): nock.Scope {
-  return nock(BASE).matchHeader('authorization', `Bearer ${TOKEN}`);
-}
+import { api, harness, TIME, TOKEN } from './hubspot-nock.ts';
+import { useNock } from '../nock.ts';
 
 function object(id: string, properties: Record<string, string | null>): Record<string, unknown> {
   return { id, properties, createdAt: TIME, updatedAt: TIME, archived: false };
@@ -86,15 +53,7 @@ function batchOf(ids: readonly string[], properties: Record<string, string>): Ba
 
 const TIER_PROPS = { engagement_model: 'high' };
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  nock.cleanAll();
-});
-afterAll(() => {
-  nock.enableNetConnect();
-});
+useNock();
 
 describe('identify', () => {
   it('reads the portal id from the account details', async () => {

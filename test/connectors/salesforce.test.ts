@@ -4,7 +4,7 @@
  * with token rotation. Waits go through an injected sleep that records them and returns at once.
  */
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createSalesforceConnector,
   SalesforceBudgetError,
@@ -12,6 +12,7 @@ import {
   type SalesforceConnectorOptions,
 } from '../../connectors/salesforce/index.ts';
 import type { Connector } from '../../src/sync/connector.ts';
+import { useNock } from '../nock.ts';
 
 const ORG = 'https://acme.my.salesforce.com';
 const LOGIN = 'https://login.example.test';
@@ -51,15 +52,7 @@ async function collect<T>(pages: AsyncIterable<T[]>): Promise<T[][]> {
   return all;
 }
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  nock.cleanAll();
-});
-afterAll(() => {
-  nock.enableNetConnect();
-});
+useNock();
 
 describe('Salesforce connector: reads', () => {
   it('pages Accounts through nextRecordsUrl, with values as text and the client named on every call', async () => {
