@@ -15,6 +15,9 @@
  */
 import { z } from 'zod';
 import type { ServerConfig } from './config.ts';
+import { OAuthGrantError, postTokenForm } from './oauth-token.ts';
+
+export { OAuthGrantError } from './oauth-token.ts';
 
 export const TOKEN_PATH = '/oauth/2026-03/token';
 
@@ -33,20 +36,6 @@ export interface HubSpotTokenSet {
   readonly expiresAt: number;
   readonly portalId: string | undefined;
   readonly scopes: readonly string[];
-}
-
-/**
- * HubSpot refused the grant: a refresh token revoked (the app was uninstalled) or a bad, expired
- * or used authorization code. RFC 6749 §5.2 `invalid_grant`; HubSpot adds `status: BAD_REFRESH_TOKEN`
- * (reference §5.1). The only token-endpoint answer that means "needs reconnect".
- */
-export class OAuthGrantError extends Error {
-  override name = 'OAuthGrantError';
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 /** HubSpot's token endpoint did not answer usefully (429, 5xx, network error, timeout) after the retries: try again later. */
@@ -130,28 +119,21 @@ async function tokenCall(
       await wait(retryAfter ?? (retry.baseDelayMs ?? 500) * 2 ** (attempt - 2) * (0.5 + Math.random() / 2));
       retryAfter = undefined;
     }
-    let response: Response;
-    let text: string;
+    let answer;
     try {
-      response = await fetchFn(`${config.hubspot.apiUrl}${TOKEN_PATH}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ ...fields, client_id: clientId, client_secret: clientSecret }),
-        signal: AbortSignal.timeout(retry.timeoutMs ?? 10_000),
-      });
-      text = await response.text();
+      answer = await postTokenForm(
+        fetchFn,
+        `${config.hubspot.apiUrl}${TOKEN_PATH}`,
+        { ...fields, client_id: clientId, client_secret: clientSecret },
+        retry.timeoutMs ?? 10_000,
+      );
     } catch (error) {
       // fetch's network failures are TypeErrors; a timeout is a DOMException named TimeoutError.
       if (!(error instanceof TypeError) && !(error instanceof DOMException)) throw error;
       last = error.name === 'TimeoutError' ? 'timed out' : `${error.message}${causeOf(error)}`;
       continue;
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
+    const { response, text, json } = answer;
     if (response.ok) return tokenSet(json, now);
     const body = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
     const code = str(body['error']) ?? str(body['status']) ?? `HTTP_${response.status}`;

@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import type { ServerConfig } from './config.ts';
-import { OAuthGrantError } from './hubspot-oauth.ts';
+import { OAuthGrantError, postTokenForm } from './oauth-token.ts';
 
 export const SALESFORCE_TOKEN_PATH = '/services/oauth2/token';
 
@@ -40,25 +40,12 @@ export async function refreshSalesforceToken(
   if (clientId === undefined || clientSecret === undefined) {
     throw new Error('SF_CLIENT_ID and SF_CLIENT_SECRET must be set to refresh Salesforce sessions');
   }
-  const body = new URLSearchParams({
-    grant_type: 'refresh_token',
-    refresh_token: refreshToken,
-    client_id: clientId,
-    client_secret: clientSecret,
-  });
-  const response = await fetchFn(`${loginUrl}${SALESFORCE_TOKEN_PATH}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    body,
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
+  const { response, json } = await postTokenForm(
+    fetchFn,
+    `${loginUrl}${SALESFORCE_TOKEN_PATH}`,
+    { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId, client_secret: clientSecret },
+    30_000,
+  );
   if (!response.ok) {
     const error = json as { error?: unknown; error_description?: unknown } | undefined;
     const code = typeof error?.error === 'string' ? error.error : `HTTP_${response.status}`;

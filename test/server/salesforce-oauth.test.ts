@@ -5,7 +5,7 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serverConfigFromEnv } from '../../src/server/config.ts';
-import { OAuthGrantError } from '../../src/server/hubspot-oauth.ts';
+import { OAuthGrantError } from '../../src/server/oauth-token.ts';
 import { refreshSalesforceToken } from '../../src/server/salesforce-oauth.ts';
 
 const LOGIN = 'https://login.example.test';

@@ -1,6 +1,6 @@
 /** The Salesforce token owner on its own: the lease, a dead holder, saving before handing out. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { OAuthGrantError } from '../../src/server/hubspot-oauth.ts';
+import { OAuthGrantError } from '../../src/server/oauth-token.ts';
 import { refreshLeaseName, SalesforceTokenOwner, type SalesforceTokenSet } from '../../src/server/token-owner.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 
