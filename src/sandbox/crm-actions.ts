@@ -111,9 +111,9 @@ export function mergeAndEmit(
       portal.objects[other].version++;
     }
   }
-  remove(portal, type, loserId);
   primary.updatedAt = now;
-  portal.objects[type].version++;
+  // Removing the loser bumps the store's version: cached search orders see the primary's changes too.
+  remove(portal, type, loserId);
   emitter.emit({
     subscriptionType: `${singular(type)}.merge`,
     objectId: primaryId,
