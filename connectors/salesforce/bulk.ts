@@ -148,7 +148,7 @@ async function setState(context: SalesforceContext, id: string, target: 'UploadC
 
 /** Aborts the Open update jobs on `object` this user created since `since` (epoch ms): orphans of a lost open. */
 async function abortOrphans(context: SalesforceContext, object: string, since: number): Promise<string[]> {
-  const me = (await context.userId()).slice(0, 15);
+  const me = (await context.userInfo()).user_id.slice(0, 15);
   const aborted: string[] = [];
   let url: string | undefined = `${jobsPath(context)}?jobType=V2Ingest`;
   for (let page = 0; url !== undefined && page < MAX_LIST_PAGES; page++) {

@@ -54,8 +54,6 @@ export interface SalesforceContext {
   userInfo(): Promise<UserInfo>;
   /** Forget what was described (after setup creates fields). */
   forgetFields(): void;
-  /** The integration user's id (`/services/oauth2/userinfo`, asked once). */
-  userId(): Promise<string>;
 }
 
 export interface UserInfo {
@@ -186,7 +184,7 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
     },
     async call<T>(work: () => Promise<T>): Promise<T> {
       const usage = conn.limitInfo.apiUsage;
-      if (usage !== undefined && usage.limit > 0 && usage.limit - usage.used <= reserve * usage.limit) {
+      if (usage !== undefined && context.callsLeft() === 0) {
         throw new SalesforceBudgetError(
           `stopped to spare the org's API allocation: ${usage.limit - usage.used} of ${usage.limit} daily calls left, ` +
             `and RightTouch leaves ${Math.round(reserve * 100)}% for other integrations (SF_API_RESERVE); the next run resumes`,
@@ -227,9 +225,6 @@ export function createContext(options: SalesforceConnectorOptions): SalesforceCo
       user ??= userInfoRenewing(context);
       user.catch(() => (user = undefined));
       return user;
-    },
-    async userId(): Promise<string> {
-      return (await context.userInfo()).user_id;
     },
   };
   return context;
