@@ -8,7 +8,7 @@
  * the record's type and id from `context.crm`: HubSpot's own legacy-card converter does the same
  * (HubSpot/ui-extensions-examples `legacy-card-converter/src/app/cards/utils/queryParams.ts`)
  * rather than relying on HubSpot's proxy to append it. The signature covers the whole URL, so a
- * portal id changed on the way fails the check on the server (`src/server/routes-card.ts`).
+ * portal id changed on the way fails the check on the server (`src/server/routes/card.ts`).
  */
 
 /** The `@hubspot/ui-extensions` the card is type-checked against: keep equal to package.json's devDependency. */

@@ -3,7 +3,7 @@
  * prints it once (the store keeps only its SHA-256). Installs through OAuth also issue one.
  */
 import type { Writable } from 'node:stream';
-import { issueApiKey } from '../server/routes-oauth.ts';
+import { issueApiKey } from '../server/routes/oauth.ts';
 import { InputError } from './errors.ts';
 import { findInstallation, openStore } from './store-commands.ts';
 

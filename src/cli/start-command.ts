@@ -26,7 +26,7 @@ import { serverConfigFromEnv } from '../server/config.ts';
 import { Credentials } from '../server/credentials.ts';
 import { createLogger } from '../server/logger.ts';
 import { createMetrics } from '../server/metrics.ts';
-import { issueApiKey } from '../server/routes-oauth.ts';
+import { issueApiKey } from '../server/routes/oauth.ts';
 import { secretKey } from '../store/secrets.ts';
 import { describeMoves, describeReport, runSetup, runSync, type CrmIo } from './sync-commands.ts';
 

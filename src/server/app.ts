@@ -18,11 +18,11 @@ import type { Credentials } from './credentials.ts';
 import type { Metrics } from './metrics.ts';
 import type { StreamHealth } from './salesforce-streams.ts';
 import { adminAuth, mayAccess, scopeOf } from './auth.ts';
-import { adminRouter } from './routes-admin.ts';
-import { cardRouter } from './routes-card.ts';
-import { oauthRouter } from './routes-oauth.ts';
+import { adminRouter } from './routes/admin.ts';
+import { cardRouter } from './routes/card.ts';
+import { oauthRouter } from './routes/oauth.ts';
 import type { Affected } from './webhooks/hubspot-events.ts';
-import { hubspotWebhookRouter } from './webhooks/hubspot-route.ts';
+import { hubspotWebhookRouter } from './routes/webhooks-hubspot.ts';
 
 export interface AppDeps {
   readonly store: Store;

@@ -16,7 +16,7 @@ import {
 import { EXAMPLE_BASE_URL, runHubSpotProject } from '../../src/cli/hubspot-project-command.ts';
 import { HUBSPOT_SCOPES, SALESFORCE_SCOPES, serverConfigFromEnv } from '../../src/server/config.ts';
 import { hubspotRedirectUri } from '../../src/server/hubspot-oauth.ts';
-import { HUBSPOT_WEBHOOK_PATH } from '../../src/server/webhooks/hubspot-route.ts';
+import { HUBSPOT_WEBHOOK_PATH } from '../../src/server/routes/webhooks-hubspot.ts';
 import { readJson, repoRoot } from '../helpers.ts';
 
 const manifest = await loadManifest(join(repoRoot, 'app.json'));

@@ -11,7 +11,7 @@ import { generatePortal } from '../../src/sandbox/generate.ts';
 import { createSandbox } from '../../src/sandbox/server.ts';
 import { Credentials } from '../../src/server/credentials.ts';
 import { createLogger } from '../../src/server/logger.ts';
-import { issueApiKey } from '../../src/server/routes-oauth.ts';
+import { issueApiKey } from '../../src/server/routes/oauth.ts';
 import { serve } from '../../src/server/serve.ts';
 import { secretKey } from '../../src/store/secrets.ts';
 import { tempDir } from '../e2e/helpers.ts';

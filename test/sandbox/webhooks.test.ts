@@ -11,7 +11,7 @@ import { generatePortal } from '../../src/sandbox/generate.ts';
 import { createSandbox, type RunningSandbox, type Sandbox } from '../../src/sandbox/server.ts';
 import { mutateAndEmit, type WebhookEmitterOptions } from '../../src/sandbox/webhooks.ts';
 import type { Affected } from '../../src/server/webhooks/hubspot-events.ts';
-import { hubspotWebhookRouter } from '../../src/server/webhooks/hubspot-route.ts';
+import { hubspotWebhookRouter } from '../../src/server/routes/webhooks-hubspot.ts';
 import { verifyHubSpotSignatureV3 } from '../../src/server/webhooks/hubspot-signature.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { readJson, repoRoot } from '../helpers.ts';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/core/index.ts';
-import { issueApiKey } from '../../src/server/routes-oauth.ts';
+import { issueApiKey } from '../../src/server/routes/oauth.ts';
 import type { Installation } from '../../src/store/store.ts';
 import { repoRoot } from '../helpers.ts';
 import { bearer, startServer, type Harness } from './harness.ts';

@@ -11,7 +11,7 @@ import { brotliDecompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildUi, type BuiltUi } from '../../scripts/build-ui.ts';
 import type { Policy } from '../../src/core/index.ts';
-import { issueApiKey } from '../../src/server/routes-oauth.ts';
+import { issueApiKey } from '../../src/server/routes/oauth.ts';
 import { bearer, startServer, type Harness } from '../server/harness.ts';
 import { repoRoot } from '../helpers.ts';
 

@@ -1,4 +1,4 @@
-/** What the admin API answers (see src/server/routes-admin.ts), as the UI reads it. */
+/** What the admin API answers (see src/server/routes/admin.ts), as the UI reads it. */
 import type { CapacityReport } from '../../src/core/capacity.ts';
 import type { Policy, PolicyProblem, Tier } from '../../src/core/policy-types.ts';
 import type { SectionSummary } from '../../src/core/summary.ts';

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite.ts';
 import type { Installation } from '../../../src/store/store.ts';
 import type { Affected } from '../../../src/server/webhooks/hubspot-events.ts';
-import { hubspotWebhookRouter, type HubSpotWebhookRouterOptions } from '../../../src/server/webhooks/hubspot-route.ts';
+import { hubspotWebhookRouter, type HubSpotWebhookRouterOptions } from '../../../src/server/routes/webhooks-hubspot.ts';
 
 const SECRET = 'client-secret';
 const APP_ID = 4242;

@@ -33,8 +33,13 @@ import {
   type Affected,
   type HubSpotEvent,
   type SkippedEvent,
-} from './hubspot-events.ts';
-import { publicUri, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyHubSpotSignatureV3 } from './hubspot-signature.ts';
+} from '../webhooks/hubspot-events.ts';
+import {
+  publicUri,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifyHubSpotSignatureV3,
+} from '../webhooks/hubspot-signature.ts';
 
 export const HUBSPOT_WEBHOOK_PATH = '/webhooks/hubspot';
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;

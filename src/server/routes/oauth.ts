@@ -10,26 +10,26 @@
 import { createHash, randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { Connection, OAuth2 } from 'jsforce';
-import { loadPolicy } from '../cli/policy-file.ts';
-import { SETUP_CURSOR } from '../jobs/run.ts';
+import { loadPolicy } from '../../cli/policy-file.ts';
+import { SETUP_CURSOR } from '../../jobs/run.ts';
 import type { Logger } from 'pino';
-import type { Policy } from '../core/index.ts';
-import type { Installation, Store } from '../store/store.ts';
-import type { ServerConfig } from './config.ts';
-import type { Credentials } from './credentials.ts';
+import type { Policy } from '../../core/index.ts';
+import type { Installation, Store } from '../../store/store.ts';
+import type { ServerConfig } from '../config.ts';
+import type { Credentials } from '../credentials.ts';
 import {
   exchangeHubSpotCode,
   hubspotAuthorizeUrl,
   OAuthGrantError,
   TokenEndpointUnavailableError,
-} from './hubspot-oauth.ts';
+} from '../hubspot-oauth.ts';
 import {
   hubspotReturnUrl,
   marketplaceParams,
   returnUrlWithState,
   type MarketplaceParams,
-} from './hubspot-marketplace.ts';
-import { createState, takeState } from './oauth-state.ts';
+} from '../hubspot-marketplace.ts';
+import { createState, takeState } from '../oauth-state.ts';
 
 export const DEFAULT_POLICY_FILE = 'policies/default.json';
 const SALESFORCE_API_VERSION = '66.0';

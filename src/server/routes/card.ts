@@ -7,13 +7,13 @@
  * Answers the record's recent tier changes in that portal's installation only.
  */
 import express, { type Request, type Response, type Router } from 'express';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../../store/store.ts';
 import {
   publicUri,
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
   verifyHubSpotSignatureV3,
-} from './webhooks/hubspot-signature.ts';
+} from '../webhooks/hubspot-signature.ts';
 
 export const CARD_HISTORY_PATH = '/card/hubspot/history';
 

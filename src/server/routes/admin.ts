@@ -17,11 +17,11 @@
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { validatePolicy } from '../core/index.ts';
-import type { Mapping } from '../mapping/mapping.ts';
-import type { Crm, Installation, Store } from '../store/store.ts';
-import { previewPolicy } from '../sync/preview.ts';
-import { adminAuth, mayAccess, scopeOf } from './auth.ts';
+import { validatePolicy } from '../../core/index.ts';
+import type { Mapping } from '../../mapping/mapping.ts';
+import type { Crm, Installation, Store } from '../../store/store.ts';
+import { previewPolicy } from '../../sync/preview.ts';
+import { adminAuth, mayAccess, scopeOf } from '../auth.ts';
 
 export interface AdminDeps {
   readonly store: Store;
