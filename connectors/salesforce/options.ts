@@ -26,7 +26,7 @@ export interface SalesforceConnectorOptions {
   /**
    * A new access token for the one the org refused (jsforce asks on a 401). When set, the caller
    * owns the org's tokens and refreshes once for all its connections (see
-   * src/server/token-owner.ts); jsforce never presents a refresh token, and `refreshToken`,
+   * token-owner.ts); jsforce never presents a refresh token, and `refreshToken`,
    * `onTokens` are not used.
    */
   readonly renewSession?: ((refusedAccessToken: string) => Promise<string>) | undefined;

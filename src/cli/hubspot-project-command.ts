@@ -7,7 +7,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { hubspotProjectFiles, loadManifest, WEBHOOKS_FILE, webhookSubscriptionKeys } from '../app/manifest.ts';
+import {
+  hubspotProjectFiles,
+  loadManifest,
+  WEBHOOKS_FILE,
+  webhookSubscriptionKeys,
+} from '../../connectors/hubspot/project/manifest.ts';
 import { InputError } from './errors.ts';
 
 export const DEFAULT_PROJECT_DIR = 'hubspot-project';

@@ -1,6 +1,6 @@
 /**
  * The sandbox's webhook deliveries: what HubSpot would POST to an app subscribed to property
- * changes, signed with the v3 signature, so the receiver (`src/server/webhooks/`) can be run
+ * changes, signed with the v3 signature, so the receiver (`src/server/routes/webhooks-hubspot.ts`) can be run
  * against something that behaves like HubSpot.
  *
  * Turn it on with the `webhooks` option of `createSandbox`:
@@ -40,7 +40,7 @@
  */
 import { createHash, randomInt } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { signHubSpotV3 } from '../server/webhooks/hubspot-signature.ts';
+import { signHubSpotV3 } from '../../connectors/hubspot/webhooks/signature.ts';
 import { mutate, type MutateOptions, type MutateResult } from './generate.ts';
 import { objectTypeOf, type CrmRecord, type ObjectType, type Portal } from './model.ts';
 

@@ -16,12 +16,12 @@ import type { Crm, Store } from '../store/store.ts';
 import type { ServerConfig } from './config.ts';
 import type { Credentials } from './credentials.ts';
 import type { Metrics } from './metrics.ts';
-import type { StreamHealth } from './salesforce-streams.ts';
+import type { StreamHealth } from '../../connectors/salesforce/streams.ts';
 import { adminAuth, mayAccess, scopeOf } from './auth.ts';
 import { adminRouter } from './routes/admin.ts';
 import { cardRouter } from './routes/card.ts';
 import { oauthRouter } from './routes/oauth.ts';
-import type { Affected } from './webhooks/hubspot-events.ts';
+import type { Affected } from '../../connectors/hubspot/webhooks/events.ts';
 import { hubspotWebhookRouter } from './routes/webhooks-hubspot.ts';
 
 export interface AppDeps {

@@ -9,7 +9,7 @@
  * token endpoint down or rate-limiting after the retries, or our own client credentials refused)
  * fails this run only, and the installation stays active for the next.
  * Salesforce sessions are renewed on a 401 through one owner of the installation's tokens
- * (token-owner.ts: one refresh at a time per installation, in this process and across processes
+ * (connectors/salesforce/token-owner.ts: one refresh at a time per installation, in this process and across processes
  * over the same store, the rotated refresh token saved before the new access token is used); a
  * refused Salesforce refresh marks the installation "needs reconnect".
  */
@@ -19,9 +19,9 @@ import { seal, unseal } from '../store/secrets.ts';
 import type { Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
 import type { ServerConfig } from './config.ts';
-import { OAuthGrantError, refreshHubSpotToken, type TokenRetryOptions } from './hubspot-oauth.ts';
-import { refreshSalesforceToken } from './salesforce-oauth.ts';
-import { SalesforceTokenOwner } from './token-owner.ts';
+import { OAuthGrantError, refreshHubSpotToken, type TokenRetryOptions } from '../../connectors/hubspot/oauth.ts';
+import { refreshSalesforceToken } from '../../connectors/salesforce/oauth.ts';
+import { SalesforceTokenOwner } from '../../connectors/salesforce/token-owner.ts';
 
 export type StoredTokens =
   | {
@@ -52,7 +52,7 @@ export interface CredentialsOptions {
   readonly refreshMarginMs?: number;
   /** After a portal was found uninstalled and forgotten: e.g. stop its schedules. */
   readonly onUninstalled?: (installation: Installation) => void;
-  /** Retries of HubSpot's token endpoint (defaults in hubspot-oauth.ts). */
+  /** Retries of HubSpot's token endpoint (defaults in connectors/hubspot/oauth.ts). */
   readonly tokenRetry?: TokenRetryOptions;
   /** How long one process may hold an installation's Salesforce refresh lease (default 60 s). */
   readonly refreshLeaseTtlMs?: number;
@@ -63,7 +63,7 @@ const secretName = (installationId: string): string => `installation.${installat
 export class Credentials {
   readonly #options: CredentialsOptions;
   readonly #refreshing = new Map<string, Promise<string>>();
-  /** Renews every Salesforce session of this process (see token-owner.ts). */
+  /** Renews every Salesforce session of this process (see connectors/salesforce/token-owner.ts). */
   readonly salesforceTokens: SalesforceTokenOwner;
 
   constructor(options: CredentialsOptions) {

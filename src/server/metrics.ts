@@ -1,7 +1,7 @@
 /** Prometheus metrics (`GET /metrics`), one registry per app so tests and processes do not share. */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { SyncReport } from '../sync/engine.ts';
-import type { StreamMetrics } from './salesforce-streams.ts';
+import type { StreamMetrics } from '../../connectors/salesforce/streams.ts';
 
 export interface Metrics extends StreamMetrics {
   readonly registry: Registry;

@@ -30,9 +30,9 @@ import { Credentials } from './credentials.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { notify } from './notify.ts';
-import { SalesforceStreams } from './salesforce-streams.ts';
+import { SalesforceStreams } from '../../connectors/salesforce/streams.ts';
 import { createDebouncedQueue } from './webhooks/debounce.ts';
-import { changedRecords, emptyAffected } from './webhooks/hubspot-events.ts';
+import { changedRecords, emptyAffected } from '../../connectors/hubspot/webhooks/events.ts';
 import { applyRemovalsAndMerges } from './webhooks/apply.ts';
 
 export interface RunningServer {

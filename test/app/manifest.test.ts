@@ -12,10 +12,10 @@ import {
   manifestSchema,
   WEBHOOKS_FILE,
   type Manifest,
-} from '../../src/app/manifest.ts';
+} from '../../connectors/hubspot/project/manifest.ts';
 import { EXAMPLE_BASE_URL, runHubSpotProject } from '../../src/cli/hubspot-project-command.ts';
 import { HUBSPOT_SCOPES, SALESFORCE_SCOPES, serverConfigFromEnv } from '../../src/server/config.ts';
-import { hubspotRedirectUri } from '../../src/server/hubspot-oauth.ts';
+import { hubspotRedirectUri } from '../../connectors/hubspot/oauth.ts';
 import { HUBSPOT_WEBHOOK_PATH } from '../../src/server/routes/webhooks-hubspot.ts';
 import { readJson, repoRoot } from '../helpers.ts';
 
@@ -24,7 +24,7 @@ const source = (path: string): string => readFileSync(join(repoRoot, path), 'utf
 
 /** Where each HubSpot scope is needed: a file and what in it needs the scope. */
 const SCOPE_USES: Record<string, [string, RegExp]> = {
-  oauth: ['src/server/hubspot-oauth.ts', /oauth\/2026-03\/token/],
+  oauth: ['connectors/hubspot/oauth.ts', /oauth\/2026-03\/token/],
   'crm.objects.companies.read': ['connectors/hubspot/read.ts', /companies/],
   'crm.objects.companies.write': ['src/sync/engine.ts', /connector\.update\(type/],
   'crm.objects.contacts.read': ['connectors/hubspot/read.ts', /contacts/],

@@ -1,6 +1,6 @@
 /** The record card's history endpoint: signed by HubSpot, scoped to the signing portal. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { signHubSpotV3 } from '../../src/server/webhooks/hubspot-signature.ts';
+import { signHubSpotV3 } from '../../connectors/hubspot/webhooks/signature.ts';
 import { startServer, type Harness } from './harness.ts';
 
 const PUBLIC = 'https://rt.example.com';

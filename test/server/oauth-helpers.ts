@@ -2,7 +2,7 @@
 import { expect } from 'vitest';
 import { generatePortal } from '../../src/sandbox/generate.ts';
 import { createSandbox, type RunningSandbox } from '../../src/sandbox/server.ts';
-import { TOKEN_PATH } from '../../src/server/hubspot-oauth.ts';
+import { TOKEN_PATH } from '../../connectors/hubspot/oauth.ts';
 import { startServer, type Harness } from './harness.ts';
 
 export interface TokenCall {

@@ -1,11 +1,11 @@
 /**
- * HubSpot Marketplace installs (src/server/hubspot-marketplace.ts): HubSpot calls the install URL
+ * HubSpot Marketplace installs (connectors/hubspot/marketplace.ts): HubSpot calls the install URL
  * with `code` and `returnUrl` and no state of ours (or, with partner sign in, `step=authorize` then
  * `step=finalize` with our state); RightTouch exchanges the code server-side, sets the portal up
  * and sends the admin back to `returnUrl` — only ever to HubSpot.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { hubspotReturnUrl } from '../../src/server/hubspot-marketplace.ts';
+import { hubspotReturnUrl } from '../../connectors/hubspot/marketplace.ts';
 import { hubspotWorld, startInstall } from './oauth-helpers.ts';
 
 const open: { close(): Promise<void> }[] = [];

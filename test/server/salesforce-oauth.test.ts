@@ -5,8 +5,8 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serverConfigFromEnv } from '../../src/server/config.ts';
-import { OAuthGrantError } from '../../src/server/oauth-token.ts';
-import { refreshSalesforceToken } from '../../src/server/salesforce-oauth.ts';
+import { OAuthGrantError } from '../../connectors/oauth-token.ts';
+import { refreshSalesforceToken } from '../../connectors/salesforce/oauth.ts';
 
 const LOGIN = 'https://login.example.test';
 const config = serverConfigFromEnv({ SF_CLIENT_ID: 'cid', SF_CLIENT_SECRET: 'csecret', SF_LOGIN_URL: LOGIN });

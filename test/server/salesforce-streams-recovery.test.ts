@@ -10,7 +10,7 @@ import { RETENTION_MS } from '../../src/sandbox/salesforce/change-events.ts';
 import { generateOrg } from '../../src/sandbox/salesforce/generate.ts';
 import { createSalesforceSandbox, type RunningSalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
-import { REPLAY_CURSOR, SalesforceStreams } from '../../src/server/salesforce-streams.ts';
+import { REPLAY_CURSOR, SalesforceStreams } from '../../connectors/salesforce/streams.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { startServer, type Harness } from './harness.ts';
 

@@ -1,7 +1,7 @@
 /** Salesforce Change Data Capture: which events count, and the per-installation streams. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { changeFromMessage } from '../../connectors/salesforce/index.ts';
-import { REPLAY_CURSOR, SalesforceStreams } from '../../src/server/salesforce-streams.ts';
+import { REPLAY_CURSOR, SalesforceStreams } from '../../connectors/salesforce/streams.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { ChangeStreamOptions, Connector } from '../../src/sync/connector.ts';
 

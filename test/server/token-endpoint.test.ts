@@ -15,7 +15,7 @@ import {
   TOKEN_PATH,
   TokenEndpointUnavailableError,
   TokenRequestError,
-} from '../../src/server/hubspot-oauth.ts';
+} from '../../connectors/hubspot/oauth.ts';
 import type { Installation } from '../../src/store/store.ts';
 import { SECRET_KEY, startServer, type Harness } from './harness.ts';
 

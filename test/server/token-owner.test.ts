@@ -1,7 +1,11 @@
 /** The Salesforce token owner on its own: the lease, a dead holder, saving before handing out. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { OAuthGrantError } from '../../src/server/oauth-token.ts';
-import { refreshLeaseName, SalesforceTokenOwner, type SalesforceTokenSet } from '../../src/server/token-owner.ts';
+import { OAuthGrantError } from '../../connectors/oauth-token.ts';
+import {
+  refreshLeaseName,
+  SalesforceTokenOwner,
+  type SalesforceTokenSet,
+} from '../../connectors/salesforce/token-owner.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 
 const stores: SqliteStore[] = [];

@@ -1,6 +1,6 @@
 /**
  * `GET /card/hubspot/history?portalId=…&type=company|contact&id=…` for the HubSpot record card:
- * the card puts the portal id from its context in the URL (`src/app/card-source.ts`), HubSpot's
+ * the card puts the portal id from its context in the URL (`connectors/hubspot/project/card-source.ts`), HubSpot's
  * `hubspot.fetch` signs the request (signature v3 with the app's client secret, over the full
  * URL) and may append its own `portalId` too; the signature is checked before the portal id is
  * trusted. A parameter that arrives more than once is taken if every copy agrees, refused if not.
@@ -13,7 +13,7 @@ import {
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
   verifyHubSpotSignatureV3,
-} from '../webhooks/hubspot-signature.ts';
+} from '../../../connectors/hubspot/webhooks/signature.ts';
 
 export const CARD_HISTORY_PATH = '/card/hubspot/history';
 

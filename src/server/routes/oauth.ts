@@ -4,7 +4,7 @@
  * endpoint, stores the installation (portal id, scopes) and its tokens (sealed), runs setup, and
  * lands the admin on a page with the result and a one-time API key for this installation.
  * The same callback finishes installs started from the HubSpot Marketplace (`code` + `returnUrl`,
- * no state of ours; hubspot-marketplace.ts): it sets the portal up and redirects to `returnUrl`.
+ * no state of ours; connectors/hubspot/marketplace.ts): it sets the portal up and redirects to `returnUrl`.
  * Salesforce: the web-server flow with PKCE; the org id and instance URL are stored with the tokens.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -22,13 +22,13 @@ import {
   hubspotAuthorizeUrl,
   OAuthGrantError,
   TokenEndpointUnavailableError,
-} from '../hubspot-oauth.ts';
+} from '../../../connectors/hubspot/oauth.ts';
 import {
   hubspotReturnUrl,
   marketplaceParams,
   returnUrlWithState,
   type MarketplaceParams,
-} from '../hubspot-marketplace.ts';
+} from '../../../connectors/hubspot/marketplace.ts';
 import { createState, takeState } from '../oauth-state.ts';
 
 export const DEFAULT_POLICY_FILE = 'policies/default.json';
@@ -177,7 +177,7 @@ export function oauthRouter(deps: OAuthDeps): Router {
     return { ...installation, status: 'active', statusDetail: null };
   }
 
-  /** A Marketplace install (hubspot-marketplace.ts): finish it and send the admin back to HubSpot. */
+  /** A Marketplace install (connectors/hubspot/marketplace.ts): finish it and send the admin back to HubSpot. */
   async function marketplaceInstall(
     res: Response,
     params: MarketplaceParams,

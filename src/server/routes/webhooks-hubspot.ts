@@ -6,7 +6,7 @@
  *    own body: mount it before any JSON body parser, or the raw bytes the signature covers are
  *    gone (it answers 500 saying so).
  * 2. Verify the v3 signature over `publicBaseUrl + req.originalUrl` → 401 `{error}` on failure.
- * 3. Read the event array leniently (hubspot-payload.ts) → 400 `{error}` only when the body is
+ * 3. Read the event array leniently (connectors/hubspot/webhooks/payload.ts) → 400 `{error}` only when the body is
  *    not JSON or not an array of objects; an event that cannot be read, or of a subscription
  *    type RightTouch does not know, is skipped and reported to `onSkipped` (no values: they may
  *    be personal data), and the rest are taken.
@@ -33,13 +33,13 @@ import {
   type Affected,
   type HubSpotEvent,
   type SkippedEvent,
-} from '../webhooks/hubspot-events.ts';
+} from '../../../connectors/hubspot/webhooks/events.ts';
 import {
   publicUri,
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
   verifyHubSpotSignatureV3,
-} from '../webhooks/hubspot-signature.ts';
+} from '../../../connectors/hubspot/webhooks/signature.ts';
 
 export const HUBSPOT_WEBHOOK_PATH = '/webhooks/hubspot';
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;

@@ -7,7 +7,7 @@
  */
 import type { RecordType } from '../../core/index.ts';
 import type { Store } from '../../store/store.ts';
-import type { Affected, HubSpotObjectKind } from './hubspot-events.ts';
+import type { Affected, HubSpotObjectKind } from '../../../connectors/hubspot/webhooks/events.ts';
 
 const RECORD_TYPE: Readonly<Record<Exclude<HubSpotObjectKind, 'deals'>, RecordType>> = {
   companies: 'company',

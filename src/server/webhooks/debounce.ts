@@ -11,7 +11,7 @@
  * // shutdown: queue.stop(); await queue.drain();
  * ```
  */
-import { copyAffected, mergeAffected, type Affected } from './hubspot-events.ts';
+import { copyAffected, mergeAffected, type Affected } from '../../../connectors/hubspot/webhooks/events.ts';
 
 export interface DebouncedQueueOptions {
   /** Quiet time after the last change before a run (default 3000 ms). */

@@ -1,7 +1,7 @@
 /** The debounced per-installation queue, on a fake clock. */
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createDebouncedQueue } from '../../../src/server/webhooks/debounce.ts';
-import { emptyAffected, type Affected } from '../../../src/server/webhooks/hubspot-events.ts';
+import { emptyAffected, type Affected } from '../../../connectors/hubspot/webhooks/events.ts';
 
 function companies(...ids: string[]): Affected {
   const affected = emptyAffected();

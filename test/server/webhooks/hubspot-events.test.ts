@@ -9,7 +9,7 @@ import {
   parseHubSpotEvents,
   parseHubSpotEventsJson,
   type HubSpotEvent,
-} from '../../../src/server/webhooks/hubspot-events.ts';
+} from '../../../connectors/hubspot/webhooks/events.ts';
 
 const APP = 4242;
 let nextId = 1;

@@ -6,7 +6,7 @@ import express from 'express';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite.ts';
 import type { Installation } from '../../../src/store/store.ts';
-import type { Affected } from '../../../src/server/webhooks/hubspot-events.ts';
+import type { Affected } from '../../../connectors/hubspot/webhooks/events.ts';
 import { hubspotWebhookRouter, type HubSpotWebhookRouterOptions } from '../../../src/server/routes/webhooks-hubspot.ts';
 
 const SECRET = 'client-secret';

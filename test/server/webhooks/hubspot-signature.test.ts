@@ -8,7 +8,7 @@ import {
   signHubSpotV3,
   verifyHubSpotSignatureV3,
   type VerifyOptions,
-} from '../../../src/server/webhooks/hubspot-signature.ts';
+} from '../../../connectors/hubspot/webhooks/signature.ts';
 
 const SECRET = 'yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy';
 const URI = 'https://righttouch.example.com/webhooks/hubspot';

@@ -14,10 +14,24 @@
  *   reinstalling would not help.
  */
 import { z } from 'zod';
-import type { ServerConfig } from './config.ts';
-import { OAuthGrantError, postTokenForm } from './oauth-token.ts';
+import { OAuthGrantError, postTokenForm } from '../oauth-token.ts';
 
-export { OAuthGrantError } from './oauth-token.ts';
+export { OAuthGrantError } from '../oauth-token.ts';
+
+/**
+ * What these calls read of the server's settings (the server passes its ServerConfig, which has
+ * these fields): the app's credentials, HubSpot's addresses, and where HubSpot redirects back to.
+ */
+export interface HubSpotOAuthConfig {
+  readonly publicBaseUrl: string;
+  readonly hubspot: {
+    readonly clientId: string | undefined;
+    readonly clientSecret: string | undefined;
+    readonly authorizeUrl: string;
+    readonly apiUrl: string;
+    readonly scopes: readonly string[];
+  };
+}
 
 export const TOKEN_PATH = '/oauth/2026-03/token';
 
@@ -79,7 +93,7 @@ function retryAfterMs(header: string | null, now: number): number | undefined {
 /** `invalid_grant` (RFC 6749 §5.2) or HubSpot's `BAD_REFRESH_TOKEN` status: the grant is gone. */
 const REFUSED_GRANT = new Set(['invalid_grant', 'BAD_REFRESH_TOKEN']);
 
-export function hubspotAuthorizeUrl(config: ServerConfig, state: string): string {
+export function hubspotAuthorizeUrl(config: HubSpotOAuthConfig, state: string): string {
   const { clientId } = config.hubspot;
   if (clientId === undefined) throw new Error('HUBSPOT_CLIENT_ID is not set: the HubSpot app is not configured');
   const url = new URL(config.hubspot.authorizeUrl);
@@ -90,7 +104,7 @@ export function hubspotAuthorizeUrl(config: ServerConfig, state: string): string
   return url.toString();
 }
 
-export function hubspotRedirectUri(config: ServerConfig): string {
+export function hubspotRedirectUri(config: HubSpotOAuthConfig): string {
   return `${config.publicBaseUrl}/oauth/hubspot/callback`;
 }
 
@@ -100,7 +114,7 @@ export function hubspotRedirectUri(config: ServerConfig): string {
  * grant is an `OAuthGrantError`; any other 4xx a `TokenRequestError`. Neither is retried.
  */
 async function tokenCall(
-  config: ServerConfig,
+  config: HubSpotOAuthConfig,
   fields: Record<string, string>,
   fetchFn: typeof fetch,
   now: number,
@@ -180,7 +194,7 @@ function tokenSet(json: unknown, now: number): HubSpotTokenSet {
 }
 
 export function exchangeHubSpotCode(
-  config: ServerConfig,
+  config: HubSpotOAuthConfig,
   code: string,
   fetchFn: typeof fetch = fetch,
   now = Date.now(),
@@ -196,7 +210,7 @@ export function exchangeHubSpotCode(
 }
 
 export function refreshHubSpotToken(
-  config: ServerConfig,
+  config: HubSpotOAuthConfig,
   refreshToken: string,
   fetchFn: typeof fetch = fetch,
   now = Date.now(),

@@ -12,8 +12,16 @@
  * `invalid_client`) is this server's configuration.
  */
 import { z } from 'zod';
-import type { ServerConfig } from './config.ts';
-import { OAuthGrantError, postTokenForm } from './oauth-token.ts';
+import { OAuthGrantError, postTokenForm } from '../oauth-token.ts';
+
+/** What the refresh reads of the server's settings (its ServerConfig has these fields). */
+export interface SalesforceOAuthConfig {
+  readonly salesforce: {
+    readonly clientId: string | undefined;
+    readonly clientSecret: string | undefined;
+    readonly loginUrl: string;
+  };
+}
 
 export const SALESFORCE_TOKEN_PATH = '/services/oauth2/token';
 
@@ -32,7 +40,7 @@ export interface SalesforceRefreshed {
 
 /** Exchanges a refresh token once. Throws OAuthGrantError when Salesforce refused the grant. */
 export async function refreshSalesforceToken(
-  config: ServerConfig,
+  config: SalesforceOAuthConfig,
   refreshToken: string,
   fetchFn: typeof fetch = fetch,
 ): Promise<SalesforceRefreshed> {

@@ -1,7 +1,7 @@
 /**
  * What the CRMs' OAuth token endpoints have in common (RFC 6749 §3.2, §5.2): a form-encoded POST,
  * a JSON answer that may not be JSON when a proxy answers instead, and `invalid_grant` as the one
- * refusal that means the grant itself is gone. hubspot-oauth.ts and salesforce-oauth.ts each add
+ * refusal that means the grant itself is gone. hubspot/oauth.ts and salesforce/oauth.ts each add
  * their endpoint, their answer's fields and their retry rules.
  */
 

@@ -15,8 +15,8 @@
  * installation's failure shows in `health()` (→ `/healthz`) and in the metrics. Orgs without CDC,
  * or streams that go quiet, are covered by the scheduled sync.
  */
-import type { Installation, Store } from '../store/store.ts';
-import type { ChangeStreamFailure, Connector } from '../sync/connector.ts';
+import type { Installation, Store } from '../../src/store/store.ts';
+import type { ChangeStreamFailure, Connector } from '../../src/sync/connector.ts';
 
 export const REPLAY_CURSOR = 'cdc.replayId';
 

@@ -18,7 +18,7 @@
  * "CALCULATED", …) with `sourceId`, which for an integration is the writing app's id. So an event
  * is ours when `changeSource` is INTEGRATION (or API) and `sourceId` is our app id.
  */
-import type { HubSpotEvent } from './hubspot-payload.ts';
+import type { HubSpotEvent } from './payload.ts';
 
 export type HubSpotObjectKind = 'companies' | 'contacts' | 'deals';
 export const OBJECT_KINDS: readonly HubSpotObjectKind[] = ['companies', 'contacts', 'deals'];
@@ -36,7 +36,7 @@ export {
   type HubSpotEvent,
   type ParsedEvents,
   type SkippedEvent,
-} from './hubspot-payload.ts';
+} from './payload.ts';
 
 /** Subscription types RightTouch acts on; others are taken (answered 2xx) and skipped with a log line. */
 export function isKnownSubscriptionType(e: HubSpotEvent): boolean {

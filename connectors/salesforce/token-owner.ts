@@ -25,8 +25,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Store } from '../store/store.ts';
-import type { SalesforceRefreshed } from './salesforce-oauth.ts';
+import type { Store } from '../../src/store/store.ts';
+import type { SalesforceRefreshed } from './oauth.ts';
 
 export interface SalesforceTokenSet {
   readonly accessToken: string;

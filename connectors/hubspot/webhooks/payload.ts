@@ -1,6 +1,6 @@
 /**
  * HubSpot webhook payloads, read leniently (the shape and fields are described in
- * hubspot-events.ts). What real deliveries contain that a strict schema refuses: `null` in
+ * events.ts). What real deliveries contain that a strict schema refuses: `null` in
  * optional fields (`newObjectId` and `sourceId` on merges, `propertyValue` when a value is
  * cleared), fields added since, and subscription types this app never asked for. HubSpot
  * retries a batch that got a 4xx or 5xx for up to 24 hours and then drops it with every good
