@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import { platformFor, PLATFORMS, type Platform } from '../../connectors/platforms.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import type { Crm, Store } from '../store/store.ts';
 import type { ServerConfig } from './config.ts';
@@ -59,18 +60,19 @@ const UI_HEADERS = {
   'Cache-Control': 'no-cache',
 } as const;
 
+/** A CRM is offered for installing once its app's client id is set. */
+const offered = (platform: Platform, config: ServerConfig): boolean =>
+  platform.oauth.app(config).clientId !== undefined;
+
 function homePage(config: ServerConfig): string {
-  const hubspot =
-    config.hubspot.clientId === undefined ? '' : '<p><a href="/oauth/hubspot/install">Install on HubSpot</a></p>';
-  const salesforce =
-    config.salesforce.clientId === undefined
-      ? ''
-      : '<p><a href="/oauth/salesforce/install">Install on Salesforce</a></p>';
+  const links = PLATFORMS.filter((platform) => offered(platform, config))
+    .map((platform) => `<p><a href="${platform.oauth.installPath}">Install on ${platform.name}</a></p>`)
+    .join('');
   return (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>RightTouch</title></head>' +
     '<body style="font-family: system-ui, sans-serif; max-width: 42rem; margin: 3rem auto">' +
     "<h1>RightTouch</h1><p>Decides each customer's engagement model and keeps it current in your CRM.</p>" +
-    (hubspot + salesforce || '<p>No CRM app is configured on this server yet.</p>') +
+    (links || '<p>No CRM app is configured on this server yet.</p>') +
     '<p>The admin UI is not built on this server: run <code>npm run build:ui</code> (<code>npm start</code> does).</p>' +
     '</body></html>'
   );
@@ -148,13 +150,13 @@ export function createApp(deps: AppDeps): Express {
     express.static(join(uiDir, 'assets'), { immutable: true, maxAge: '365d', index: false, fallthrough: true }),
   );
   app.get('/ui-config.json', (_req, res) => {
-    res.set('Cache-Control', 'no-cache').json({
-      hubspot: { configured: deps.config.hubspot.clientId !== undefined, installUrl: '/oauth/hubspot/install' },
-      salesforce: {
-        configured: deps.config.salesforce.clientId !== undefined,
-        installUrl: '/oauth/salesforce/install',
-      },
+    const crm = (platform: Platform): { configured: boolean; installUrl: string } => ({
+      configured: offered(platform, deps.config),
+      installUrl: platform.oauth.installPath,
     });
+    res
+      .set('Cache-Control', 'no-cache')
+      .json({ hubspot: crm(platformFor('hubspot')), salesforce: crm(platformFor('salesforce')) });
   });
   // One saved policy version (the UI loads an old one to apply it again). Belongs with the admin API.
   app.get(

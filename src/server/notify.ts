@@ -4,6 +4,7 @@
  * High-touch: Deal size 120,000 ≥ 100,000; 3 High-touch seats left". Failures are logged, never
  * fatal to the sync.
  */
+import { platformFor } from '../../connectors/platforms.ts';
 import type { SyncReport } from '../sync/engine.ts';
 import type { Installation } from '../store/store.ts';
 
@@ -12,10 +13,7 @@ const SHOWN = 10;
 export function notificationText(installation: Installation, report: SyncReport): string | undefined {
   if (report.moved === 0) return undefined;
   const label = (tier: string | null): string => (tier === null ? 'none' : (report.tierLabels[tier] ?? tier));
-  const noun =
-    installation.crm === 'hubspot'
-      ? { company: 'Company', contact: 'Contact' }
-      : { company: 'Account', contact: 'Contact' };
+  const noun = platformFor(installation.crm).nouns;
   const seats = report.summary.capacity
     .map((c) => `${Math.max(0, c.seats - c.seated)} ${c.label} seat${c.seats - c.seated === 1 ? '' : 's'} left`)
     .join(', ');

@@ -15,6 +15,7 @@ import {
 } from '../../connectors/hubspot/project/manifest.ts';
 import { EXAMPLE_BASE_URL, runHubSpotProject } from '../../src/cli/hubspot-project-command.ts';
 import { HUBSPOT_SCOPES, SALESFORCE_SCOPES, serverConfigFromEnv } from '../../src/server/config.ts';
+import { SALESFORCE_CALLBACK_PATH } from '../../connectors/salesforce/install.ts';
 import { hubspotRedirectUri } from '../../connectors/hubspot/oauth.ts';
 import { HUBSPOT_WEBHOOK_PATH } from '../../src/server/routes/webhooks-hubspot.ts';
 import { readJson, repoRoot } from '../helpers.ts';
@@ -84,7 +85,7 @@ describe('app.json', () => {
   it('names the server’s own redirect and webhook paths', () => {
     const config = serverConfigFromEnv({ PUBLIC_BASE_URL: 'https://rt.example.com' });
     expect(`https://rt.example.com${manifest.server.redirectPaths.hubspot}`).toBe(hubspotRedirectUri(config));
-    expect(manifest.server.redirectPaths.salesforce).toBe('/oauth/salesforce/callback');
+    expect(manifest.server.redirectPaths.salesforce).toBe(SALESFORCE_CALLBACK_PATH);
     expect(manifest.server.webhookPaths.hubspot).toBe(HUBSPOT_WEBHOOK_PATH);
   });
 

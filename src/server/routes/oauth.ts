@@ -5,16 +5,16 @@
  * lands the admin on a page with the result and a one-time API key for this installation.
  * The same callback finishes installs started from the HubSpot Marketplace (`code` + `returnUrl`,
  * no state of ours; connectors/hubspot/marketplace.ts): it sets the portal up and redirects to `returnUrl`.
- * Salesforce: the web-server flow with PKCE; the org id and instance URL are stored with the tokens.
+ * Salesforce: the web-server flow with PKCE (connectors/salesforce/install.ts); the org id and
+ * instance URL are stored with the tokens. What differs per CRM in messages: connectors/platforms.ts.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
-import { Connection, OAuth2 } from 'jsforce';
 import { loadPolicy } from '../../cli/policy-file.ts';
 import { SETUP_CURSOR } from '../../jobs/run.ts';
 import type { Logger } from 'pino';
 import type { Policy } from '../../core/index.ts';
-import type { Installation, Store } from '../../store/store.ts';
+import type { Crm, Installation, Store } from '../../store/store.ts';
 import type { ServerConfig } from '../config.ts';
 import type { Credentials } from '../credentials.ts';
 import {
@@ -29,10 +29,11 @@ import {
   returnUrlWithState,
   type MarketplaceParams,
 } from '../../../connectors/hubspot/marketplace.ts';
+import { platformFor } from '../../../connectors/platforms.ts';
+import { exchangeSalesforceCode, salesforceAuthorization } from '../../../connectors/salesforce/install.ts';
 import { createState, takeState } from '../oauth-state.ts';
 
 export const DEFAULT_POLICY_FILE = 'policies/default.json';
-const SALESFORCE_API_VERSION = '66.0';
 
 export interface OAuthDeps {
   readonly store: Store;
@@ -114,7 +115,7 @@ async function finishInstall(deps: OAuthDeps, res: Response, installation: Insta
   const now = (deps.now ?? Date.now)();
   const { setupLines } = await completeInstall(deps, installation);
   const key = await issueApiKey(deps.store, installation.id, 'created at install', now);
-  const crmName = installation.crm === 'hubspot' ? 'HubSpot portal' : 'Salesforce org';
+  const crmName = platformFor(installation.crm).account;
   page(
     res,
     200,
@@ -131,19 +132,21 @@ function failed(res: Response, status: number, message: string): void {
   page(res, status, 'The installation did not finish', `<p>${escape(message)}</p><p><a href="/">Back</a></p>`);
 }
 
+/** Whether this server has the CRM's app credentials; if not, answers 503 saying which settings to set. */
+function configured(res: Response, config: ServerConfig, crm: Crm): boolean {
+  const platform = platformFor(crm);
+  const { clientId, clientSecret } = platform.oauth.app(config);
+  if (clientId !== undefined && clientSecret !== undefined) return true;
+  failed(res, 503, `This RightTouch server has no ${platform.name} app configured (${platform.oauth.settings}).`);
+  return false;
+}
+
 export function oauthRouter(deps: OAuthDeps): Router {
   const router = express.Router();
   const now = (): number => (deps.now ?? Date.now)();
 
   router.get('/oauth/hubspot/install', async (_req: Request, res: Response) => {
-    if (deps.config.hubspot.clientId === undefined || deps.config.hubspot.clientSecret === undefined) {
-      failed(
-        res,
-        503,
-        'This RightTouch server has no HubSpot app configured (HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET).',
-      );
-      return;
-    }
+    if (!configured(res, deps.config, 'hubspot')) return;
     const state = await createState(deps.store, deps.key, { crm: 'hubspot' }, now());
     res.redirect(302, hubspotAuthorizeUrl(deps.config, state));
   });
@@ -249,29 +252,17 @@ export function oauthRouter(deps: OAuthDeps): Router {
     if (installation !== undefined) await finishInstall(deps, res, installation);
   });
 
-  const salesforceOAuth = (verifier: boolean): OAuth2 =>
-    new OAuth2({
-      loginUrl: deps.config.salesforce.loginUrl,
-      clientId: deps.config.salesforce.clientId ?? '',
-      clientSecret: deps.config.salesforce.clientSecret ?? '',
-      redirectUri: `${deps.config.publicBaseUrl}/oauth/salesforce/callback`,
-      ...(verifier ? { useVerifier: true } : {}),
-    });
-
   router.get('/oauth/salesforce/install', async (_req: Request, res: Response) => {
-    if (deps.config.salesforce.clientId === undefined || deps.config.salesforce.clientSecret === undefined) {
-      failed(res, 503, 'This RightTouch server has no Salesforce app configured (SF_CLIENT_ID, SF_CLIENT_SECRET).');
-      return;
-    }
-    const oauth = salesforceOAuth(true);
-    const verifier = oauth.codeVerifier;
+    if (!configured(res, deps.config, 'salesforce')) return;
+    const authorization = salesforceAuthorization(deps.config);
+    const verifier = authorization.codeVerifier;
     const state = await createState(
       deps.store,
       deps.key,
-      { crm: 'salesforce', ...(typeof verifier === 'string' ? { codeVerifier: verifier } : {}) },
+      { crm: 'salesforce', ...(verifier === undefined ? {} : { codeVerifier: verifier }) },
       now(),
     );
-    res.redirect(302, oauth.getAuthorizationUrl({ scope: deps.config.salesforce.scopes.join(' '), state }));
+    res.redirect(302, authorization.url(state));
   });
 
   router.get('/oauth/salesforce/callback', async (req: Request, res: Response) => {
@@ -293,23 +284,19 @@ export function oauthRouter(deps: OAuthDeps): Router {
       failed(res, 400, 'Salesforce sent no authorization code. Start the installation again.');
       return;
     }
-    const oauth = salesforceOAuth(false);
-    if (pending.codeVerifier !== undefined) oauth.codeVerifier = pending.codeVerifier;
-    const conn = new Connection({ oauth2: oauth, version: SALESFORCE_API_VERSION });
-    let orgId: string;
+    let installed;
     try {
-      const info = await conn.authorize(code);
-      orgId = info.organizationId;
+      installed = await exchangeSalesforceCode(deps.config, code, pending.codeVerifier);
     } catch (err) {
       failed(res, 400, `Salesforce did not exchange the code: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
-    const installation = await deps.store.upsertInstallation('salesforce', orgId);
+    const installation = await deps.store.upsertInstallation('salesforce', installed.orgId);
     await deps.credentials.save(installation.id, {
       crm: 'salesforce',
-      accessToken: conn.accessToken ?? '',
-      refreshToken: conn.refreshToken ?? undefined,
-      instanceUrl: conn.instanceUrl,
+      accessToken: installed.accessToken,
+      refreshToken: installed.refreshToken,
+      instanceUrl: installed.instanceUrl,
     });
     await deps.store.setInstallationStatus(installation.id, 'active', null);
     await finishInstall(deps, res, { ...installation, status: 'active', statusDetail: null });
