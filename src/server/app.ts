@@ -18,6 +18,7 @@ import type { ServerConfig } from './config.ts';
 import type { Credentials } from './credentials.ts';
 import type { Metrics } from './metrics.ts';
 import type { StreamHealth } from '../../connectors/salesforce/streams.ts';
+import type { PolicyVersionResponse, UiConfig } from './api-types.ts';
 import { adminAuth, mayAccess, scopeOf } from './auth.ts';
 import { adminRouter } from './routes/admin.ts';
 import { cardRouter } from './routes/card.ts';
@@ -150,13 +151,13 @@ export function createApp(deps: AppDeps): Express {
     express.static(join(uiDir, 'assets'), { immutable: true, maxAge: '365d', index: false, fallthrough: true }),
   );
   app.get('/ui-config.json', (_req, res) => {
-    const crm = (platform: Platform): { configured: boolean; installUrl: string } => ({
+    const crm = (platform: Platform): UiConfig['hubspot'] => ({
       configured: offered(platform, deps.config),
       installUrl: platform.oauth.installPath,
     });
     res
       .set('Cache-Control', 'no-cache')
-      .json({ hubspot: crm(platformFor('hubspot')), salesforce: crm(platformFor('salesforce')) });
+      .json({ hubspot: crm(platformFor('hubspot')), salesforce: crm(platformFor('salesforce')) } satisfies UiConfig);
   });
   // One saved policy version (the UI loads an old one to apply it again). Belongs with the admin API.
   app.get(
@@ -175,7 +176,11 @@ export function createApp(deps: AppDeps): Express {
         res.status(404).json({ error: `no policy version ${String(req.params['version'])}` });
         return;
       }
-      res.json({ version: saved.version, createdAt: saved.createdAt, policy: saved.policy });
+      res.json({
+        version: saved.version,
+        createdAt: saved.createdAt,
+        policy: saved.policy,
+      } satisfies PolicyVersionResponse);
     },
   );
 

@@ -1,5 +1,6 @@
 /**
- * The admin API (`/api/…`, authenticated, scoped per installation; see auth.ts):
+ * The admin API (`/api/…`, authenticated, scoped per installation; see auth.ts). What each route
+ * answers is declared in ../api-types.ts (the admin UI imports the same types):
  *
  * - `GET  /api/installations` — the installations this key may see, with status and last run
  * - `GET  /api/installations/:id` — one, with its last runs
@@ -22,6 +23,22 @@ import { validatePolicy } from '../../core/index.ts';
 import type { Mapping } from '../../mapping/mapping.ts';
 import type { Crm, Installation, Store } from '../../store/store.ts';
 import { previewPolicy } from '../../sync/preview.ts';
+import type {
+  DistributionPoint,
+  DistributionResponse,
+  InstallationResponse,
+  InstallationsResponse,
+  PolicyResponse,
+  PreviewResponse,
+  RecordResponse,
+  RecordType,
+  RejectedResponse,
+  RunQueuedResponse,
+  RunsResponse,
+  SavedPolicyResponse,
+  SettingsResponse,
+  ValidateResponse,
+} from '../api-types.ts';
 import { adminAuth, mayAccess, scopeOf } from '../auth.ts';
 
 export interface AdminDeps {
@@ -73,13 +90,13 @@ export function adminRouter(deps: AdminDeps): Router {
     const withRuns = await Promise.all(
       visible.map(async (i) => ({ ...i, lastRun: (await store.listRuns(i.id, 1))[0] ?? null })),
     );
-    res.json({ installations: withRuns });
+    res.json({ installations: withRuns } satisfies InstallationsResponse);
   });
 
   router.get('/api/installations/:id', async (req, res) => {
     const found = await installation(req, res);
     if (found === undefined) return;
-    res.json({ installation: found, runs: await store.listRuns(found.id, 10) });
+    res.json({ installation: found, runs: await store.listRuns(found.id, 10) } satisfies InstallationResponse);
   });
 
   router.get('/api/installations/:id/policy', async (req, res) => {
@@ -89,14 +106,14 @@ export function adminRouter(deps: AdminDeps): Router {
     res.json({
       active: (await store.activePolicy(found.id)) ?? null,
       versions: versions.map(({ version, createdAt }) => ({ version, createdAt })),
-    });
+    } satisfies PolicyResponse);
   });
 
   router.post('/api/installations/:id/policy/validate', async (req, res) => {
     const found = await installation(req, res);
     if (found === undefined) return;
     const checked = problemsOf(req.body);
-    res.json(checked.ok ? { ok: true, problems: [] } : checked);
+    res.json((checked.ok ? { ok: true, problems: [] } : checked) satisfies ValidateResponse);
   });
 
   router.put('/api/installations/:id/policy', async (req, res) => {
@@ -111,7 +128,7 @@ export function adminRouter(deps: AdminDeps): Router {
     }
     const saved = await store.savePolicy(found.id, checked.policy);
     deps.requestSync(found.id, 'incremental');
-    res.json({ version: saved.version, createdAt: saved.createdAt });
+    res.json({ version: saved.version, createdAt: saved.createdAt } satisfies SavedPolicyResponse);
   });
 
   router.post('/api/installations/:id/preview', async (req, res) => {
@@ -130,7 +147,7 @@ export function adminRouter(deps: AdminDeps): Router {
       deps.now?.() ?? new Date(),
       platformFor(found.crm).writeBatch,
     );
-    res.json(preview);
+    res.json(preview satisfies PreviewResponse);
   });
 
   router.post('/api/installations/:id/runs', async (req, res) => {
@@ -142,19 +159,19 @@ export function adminRouter(deps: AdminDeps): Router {
     }
     const full = (req.body as { full?: unknown } | undefined)?.full === true;
     deps.requestSync(found.id, full ? 'full' : 'incremental');
-    res.status(202).json({ queued: full ? 'full' : 'incremental' });
+    res.status(202).json({ queued: full ? 'full' : 'incremental' } satisfies RunQueuedResponse);
   });
 
   router.get('/api/installations/:id/runs', async (req, res) => {
     const found = await installation(req, res);
     if (found === undefined) return;
-    res.json({ runs: await store.listRuns(found.id, 100) });
+    res.json({ runs: await store.listRuns(found.id, 100) } satisfies RunsResponse);
   });
 
   router.get('/api/installations/:id/rejected', async (req, res) => {
     const found = await installation(req, res);
     if (found === undefined) return;
-    res.json({ rejected: await store.listRejected(found.id) });
+    res.json({ rejected: await store.listRejected(found.id) } satisfies RejectedResponse);
   });
 
   router.get('/api/installations/:id/distribution', async (req, res) => {
@@ -162,16 +179,16 @@ export function adminRouter(deps: AdminDeps): Router {
     if (found === undefined) return;
     const runs = (await store.listRuns(found.id, 500)).filter((r) => r.counts !== null && r.status !== 'failed');
     const points = runs.reverse().map((run) => {
-      const tiers: Record<string, Record<string, number>> = { company: {}, contact: {} };
+      const tiers: Record<RecordType, Record<string, number>> = { company: {}, contact: {} };
       for (const [name, count] of Object.entries(run.counts ?? {})) {
         const match = /^tiers\.(company|contact)\.(.+)$/.exec(name);
-        const type = match?.[1];
+        const type = match?.[1] as RecordType | undefined;
         const tier = match?.[2];
-        if (type !== undefined && tier !== undefined) (tiers[type] ??= {})[tier] = count;
+        if (type !== undefined && tier !== undefined) tiers[type][tier] = count;
       }
-      return { runId: run.id, at: run.endedAt ?? run.startedAt, tiers };
+      return { runId: run.id, at: run.endedAt ?? run.startedAt, tiers } satisfies DistributionPoint;
     });
-    res.json({ points });
+    res.json({ points } satisfies DistributionResponse);
   });
 
   router.get('/api/installations/:id/records/:type/:recordId', async (req, res) => {
@@ -189,7 +206,7 @@ export function adminRouter(deps: AdminDeps): Router {
       res.status(404).json({ error: `no ${type} ${recordId} in this installation` });
       return;
     }
-    res.json({ current: current ?? null, history });
+    res.json({ current: current ?? null, history } satisfies RecordResponse);
   });
 
   router.put('/api/installations/:id/settings', async (req, res) => {
@@ -212,7 +229,7 @@ export function adminRouter(deps: AdminDeps): Router {
     const settings = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined && v !== null));
     await store.saveSettings(found.id, settings);
     deps.onSettingsChanged?.(found.id);
-    res.json({ settings });
+    res.json({ settings } satisfies SettingsResponse);
   });
 
   return router;

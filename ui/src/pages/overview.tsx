@@ -26,8 +26,10 @@ import type {
   Policy,
   PolicyResponse,
   PreviewResponse,
+  RejectedResponse,
   RejectedRow,
   RunRecord,
+  RunsResponse,
   Tier,
 } from '../types.ts';
 
@@ -46,7 +48,7 @@ export function Overview({ installationId }: { installationId: string }) {
         api<InstallationResponse>(installationPath(installationId), { signal }),
         api<DistributionResponse>(installationPath(installationId, '/distribution'), { signal }),
         api<PolicyResponse>(installationPath(installationId, '/policy'), { signal }),
-        api<{ rejected: readonly RejectedRow[] }>(installationPath(installationId, '/rejected'), { signal }),
+        api<RejectedResponse>(installationPath(installationId, '/rejected'), { signal }),
       ]);
       return {
         installation: detail.installation,
@@ -395,7 +397,7 @@ function RunNow({
       const deadline = Date.now() + WAIT_MS;
       while (Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-        const latest = await api<{ runs: readonly RunRecord[] }>(installationPath(installation.id, '/runs'));
+        const latest = await api<RunsResponse>(installationPath(installation.id, '/runs'));
         const run = latest.runs.find((candidate) => !seen.has(candidate.id) && candidate.status !== 'running');
         if (run !== undefined) {
           setState({ kind: 'done', run });

@@ -20,6 +20,7 @@ import type {
   PolicyResponse,
   PolicyVersionResponse,
   PreviewResponse,
+  SavedPolicyResponse,
   ValidateResponse,
 } from '../types.ts';
 
@@ -196,13 +197,10 @@ function PolicyEditor({
     setApplying(true);
     setMessage(null);
     try {
-      const savedVersion = await api<{ version: number; createdAt: number }>(
-        installationPath(installationId, '/policy'),
-        {
-          method: 'PUT',
-          body: JSON.parse(snapshot) as unknown,
-        },
-      );
+      const savedVersion = await api<SavedPolicyResponse>(installationPath(installationId, '/policy'), {
+        method: 'PUT',
+        body: JSON.parse(snapshot) as unknown,
+      });
       setBase({ json: snapshot, version: savedVersion.version });
       setMessage({
         kind: 'success',

@@ -1,0 +1,130 @@
+/**
+ * The admin API's request and response bodies (routes/admin.ts, and `/ui-config.json` and the
+ * policy-version route in app.ts), declared once: the routes check what they send against these
+ * (`satisfies`), and the admin UI imports them (ui/src/types.ts re-exports this module). Types
+ * only, importing only types: esbuild erases the UI's imports of it, so no server code reaches
+ * the browser bundle.
+ */
+import type { CapacityReport } from '../core/capacity.ts';
+import type { Policy, PolicyProblem, Tier } from '../core/policy-types.ts';
+import type { SectionSummary } from '../core/summary.ts';
+import type {
+  HistoryEntry,
+  Installation,
+  InstallationSettings,
+  RejectedRow,
+  RunRecord,
+  StoredTier,
+} from '../store/store.ts';
+
+export type { CapacityReport, HistoryEntry, Installation, InstallationSettings, Policy, PolicyProblem, RejectedRow };
+export type { RunRecord, StoredTier, Tier };
+
+export type RecordType = 'company' | 'contact';
+
+export interface InstallationWithRun extends Installation {
+  readonly lastRun: RunRecord | null;
+}
+
+export interface InstallationsResponse {
+  readonly installations: readonly InstallationWithRun[];
+}
+
+export interface InstallationResponse {
+  readonly installation: Installation;
+  readonly runs: readonly RunRecord[];
+}
+
+export interface PolicyVersionInfo {
+  readonly version: number;
+  readonly createdAt: number;
+}
+
+export interface PolicyResponse {
+  readonly active: { readonly version: number; readonly policy: Policy; readonly createdAt: number } | null;
+  readonly versions: readonly PolicyVersionInfo[];
+}
+
+/** `PUT /api/installations/:id/policy`: the version saved (now active). */
+export interface SavedPolicyResponse {
+  readonly version: number;
+  readonly createdAt: number;
+}
+
+export interface PolicyVersionResponse {
+  readonly version: number;
+  readonly createdAt: number;
+  readonly policy: Policy;
+}
+
+export interface ValidateResponse {
+  readonly ok: boolean;
+  readonly problems: readonly PolicyProblem[];
+}
+
+export interface PreviewMovement {
+  readonly type: RecordType;
+  /** The current tier, or `(none)` for a record never tiered. */
+  readonly from: string;
+  readonly to: string;
+  readonly count: number;
+  readonly samples: readonly { readonly id: string; readonly reasons: readonly string[] }[];
+}
+
+export interface PreviewResponse {
+  readonly summary: {
+    readonly tiers: readonly Tier[];
+    readonly company: SectionSummary;
+    readonly contact: SectionSummary;
+    readonly withPrevious: boolean;
+    readonly capacity: readonly CapacityReport[];
+  };
+  readonly movements: readonly PreviewMovement[];
+  readonly changed: number;
+  readonly apiCalls: number;
+}
+
+export interface DistributionPoint {
+  readonly runId: string;
+  readonly at: number;
+  readonly tiers: Readonly<Record<RecordType, Readonly<Record<string, number>>>>;
+}
+
+export interface DistributionResponse {
+  readonly points: readonly DistributionPoint[];
+}
+
+export interface RunsResponse {
+  readonly runs: readonly RunRecord[];
+}
+
+export interface RejectedResponse {
+  readonly rejected: readonly RejectedRow[];
+}
+
+/** `POST /api/installations/:id/runs`: 202, the kind of run queued. */
+export interface RunQueuedResponse {
+  readonly queued: 'incremental' | 'full';
+}
+
+/** `PUT /api/installations/:id/settings`: the settings now stored. */
+export interface SettingsResponse {
+  readonly settings: InstallationSettings;
+}
+
+/** A refusal (4xx/5xx): what went wrong, and for an invalid policy or settings every problem with its path. */
+export interface ErrorResponse {
+  readonly error: string;
+  readonly problems?: readonly PolicyProblem[];
+}
+
+export interface RecordResponse {
+  readonly current: StoredTier | null;
+  readonly history: readonly HistoryEntry[];
+}
+
+/** `GET /ui-config.json`: which CRM apps this server can install (no secrets). */
+export interface UiConfig {
+  readonly hubspot: { readonly configured: boolean; readonly installUrl: string };
+  readonly salesforce: { readonly configured: boolean; readonly installUrl: string };
+}
