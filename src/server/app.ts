@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { Mapping } from '../mapping/mapping.ts';
 import type { Crm, Store } from '../store/store.ts';
 import type { ServerConfig } from './config.ts';
-import type { Credentials } from './credentials.ts';
+import type { Credentials } from '../app/connectors.ts';
 import type { Metrics } from './metrics.ts';
 import type { StreamHealth } from './salesforce-streams.ts';
 import { adminAuth, mayAccess, scopeOf } from './auth.ts';
