@@ -23,6 +23,7 @@ import { cardRouter } from './routes-card.ts';
 import { oauthRouter } from './routes-oauth.ts';
 import type { Affected } from './webhooks/hubspot-events.ts';
 import { hubspotWebhookRouter } from './webhooks/hubspot-route.ts';
+import { sendError, sendErrorCode } from './errors.ts';
 
 export interface AppDeps {
   readonly store: Store;
@@ -165,12 +166,12 @@ export function createApp(deps: AppDeps): Express {
       const version = Number(req.params['version']);
       const found = mayAccess(scopeOf(res), id) ? await deps.store.getInstallation(id) : undefined;
       if (found === undefined) {
-        res.status(404).json({ error: `no installation ${id}` });
+        sendErrorCode(res, 'not_found', `no installation ${id}`);
         return;
       }
       const saved = (await deps.store.listPolicies(found.id)).find((candidate) => candidate.version === version);
       if (saved === undefined) {
-        res.status(404).json({ error: `no policy version ${String(req.params['version'])}` });
+        sendErrorCode(res, 'not_found', `no policy version ${String(req.params['version'])}`);
         return;
       }
       res.json({ version: saved.version, createdAt: saved.createdAt, policy: saved.policy });
@@ -244,7 +245,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use((req: Request, res: Response) => {
-    res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
+    sendErrorCode(res, 'not_found', `no route for ${req.method} ${req.path}`);
   });
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {
@@ -257,7 +258,7 @@ export function createApp(deps: AppDeps): Express {
       return;
     }
     deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'request failed');
-    res.status(500).json({ error: 'internal error' });
+    sendError(res, error);
   });
   return app;
 }
