@@ -3,7 +3,8 @@
  * webhooks, admin API, card, health, metrics), the scheduler (per installation: incremental every
  * N minutes, nightly full reconcile, each under the installation's lease in the store, so several
  * processes on one store never sync the same installation at once), the debounced webhook queue,
- * and notifications. Settings come from the environment (see config.ts and the README).
+ * and notifications. Settings come from the environment, parsed once (src/app/env.ts, config.ts,
+ * and the README); the store is PostgreSQL when that environment's DATABASE_URL is set.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -12,6 +13,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { Credentials } from '../app/connectors.ts';
+import { parseEnv } from '../app/env.ts';
 import { DEFAULT_DATA_FILE } from '../app/paths.ts';
 import { loadMapping } from '../app/policy.ts';
 import { openStore } from '../app/store.ts';
@@ -28,7 +30,7 @@ import { secretKey } from '../store/secrets.ts';
 import type { Installation, Store } from '../store/store.ts';
 import type { ChangedRecords, SyncReport } from '../sync/engine.ts';
 import { createApp } from './app.ts';
-import { serverConfigFromEnv, type ServerConfig } from './config.ts';
+import { serverConfig, type ServerConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { notify } from './notify.ts';
@@ -63,9 +65,11 @@ export async function serve(
   options: ServeOptions,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<RunningServer> {
-  const config = serverConfigFromEnv(env);
+  // The environment, checked once (every problem in one ConfigError): src/app/env.ts.
+  const parsed = parseEnv(env);
+  const config = serverConfig(parsed);
   const dataFile = options.data ?? DEFAULT_DATA_FILE;
-  const store = await openStore(dataFile);
+  const store = await openStore(dataFile, parsed);
   const key = secretKey(env, dirname(dataFile));
   const logger = options.logger ?? createLogger();
   const metrics = createMetrics();
