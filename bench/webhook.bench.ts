@@ -15,7 +15,7 @@ import { generatePortal } from '../src/sandbox/generate.ts';
 import { createRng } from '../src/sandbox/prng.ts';
 import { createSandbox } from '../src/sandbox/server.ts';
 import { winDealAndEmit } from '../src/sandbox/webhooks.ts';
-import { Credentials } from '../src/server/credentials.ts';
+import { Credentials } from '../src/app/connectors.ts';
 import { createLogger } from '../src/server/logger.ts';
 import { serve } from '../src/server/serve.ts';
 import { secretKey } from '../src/store/secrets.ts';

@@ -5,7 +5,8 @@
 import type { Writable } from 'node:stream';
 import { issueApiKey } from '../server/routes/oauth.ts';
 import { InputError } from './errors.ts';
-import { findInstallation, openStore } from './store-commands.ts';
+import { openStore } from '../app/store.ts';
+import { findInstallation } from './store-commands.ts';
 
 export async function runApiKey(
   options: {

@@ -13,7 +13,7 @@ import { displayName, isBlank, parseLine, readLineBatches } from './jsonl.ts';
 import { HeldOutput } from './output.ts';
 import { IdSet } from './id-set.ts';
 import { U32List } from './u32-list.ts';
-import { loadPolicy } from './policy-file.ts';
+import { loadPolicy } from '../app/policy.ts';
 import { renderSummary } from './summary-table.ts';
 
 export interface ClassifyOptions {

@@ -3,9 +3,12 @@
  * Batches, not single lines: one await per chunk of the file instead of one per line.
  */
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { InputError, lineError } from './errors.ts';
+import { displayName, unreadable } from '../app/json-file.ts';
+import { InputError } from '../app/errors.ts';
+import { lineError } from './errors.ts';
+
+export { displayName };
 
 export interface Line {
   /** 1-based. */
@@ -17,15 +20,6 @@ export interface LineBatch {
   /** The 1-based number of `lines[0]`. */
   readonly firstNumber: number;
   readonly lines: readonly string[];
-}
-
-export function displayName(path: string): string {
-  return path === '-' ? '(stdin)' : path;
-}
-
-function unreadable(path: string, error: unknown): InputError {
-  const reason = error instanceof Error ? error.message.replace(/^[A-Z]+: /, '') : String(error);
-  return new InputError(`${displayName(path)}: cannot read: ${reason}`);
 }
 
 function openInput(path: string): Readable {
@@ -82,20 +76,4 @@ export function parseLine(path: string, number: number, text: string): unknown {
 
 export function isBlank(text: string): boolean {
   return text.trim() === '';
-}
-
-/** Reads a whole JSON file (a policy), with file-named errors. */
-export async function readJsonFile(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw unreadable(path, error);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new InputError(`${displayName(path)}: not valid JSON (${reason})`);
-  }
 }

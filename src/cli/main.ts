@@ -1,10 +1,9 @@
 /** The `righttouch` command line. */
 import { Command, CommanderError, Option } from 'commander';
 import { parseNow, runClassify } from './classify-command.ts';
-import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError } from './errors.ts';
+import { DEFAULT_DATA_FILE } from '../app/paths.ts';
+import { EXIT_BAD_INPUT, EXIT_OK, exitCodeOf, InputError } from './errors.ts';
 import { runHistory, runPreview } from './store-commands.ts';
-import { ConfigError } from '../server/config.ts';
-import { SecretKeyError } from '../store/secrets.ts';
 import { runHubSpotProject } from './hubspot-project-command.ts';
 import { runStart, type StartOptions } from './start-command.ts';
 import { runSetup, runSync } from './sync-commands.ts';
@@ -49,7 +48,7 @@ export function buildProgram(): Command {
     .option('--mutate-count <n>', 'deals and lead scores changed each time', '10')
     .option('--policy <file>', 'use (and store as the active version) this policy')
     .option('--port <n>', 'the sandbox port (default: any free port)')
-    .option('--data <file>', 'the store file; the sandbox portal is saved beside it', 'data/righttouch.db')
+    .option('--data <file>', 'the store file; the sandbox portal is saved beside it', DEFAULT_DATA_FILE)
     .option('--fresh', 'generate a new sandbox portal even if one was saved')
     .option('--once', 'set up and sync once, then stop')
     .option('--ui-port <n>', 'port of the admin UI (default 3000; 0: any free port)')
@@ -66,7 +65,7 @@ export function buildProgram(): Command {
     .description(
       'run the installable app: OAuth installs, webhooks, admin API, scheduled syncs (settings from the environment)',
     )
-    .option('--data <file>', 'the store file', 'data/righttouch.db')
+    .option('--data <file>', 'the store file', DEFAULT_DATA_FILE)
     .option('--port <n>', 'port to listen on (default: PORT, else 3000)')
     .action(async (options: { data: string; port?: string }) => {
       const port = options.port === undefined ? undefined : Number(options.port);
@@ -75,13 +74,8 @@ export function buildProgram(): Command {
       }
       // Loaded here: the server and its CRM clients are not needed by the other commands.
       const { serve } = await import('../server/serve.ts');
-      let running;
-      try {
-        running = await serve({ data: options.data, port }, process.env);
-      } catch (error) {
-        if (error instanceof ConfigError || error instanceof SecretKeyError) throw new InputError(error.message);
-        throw error;
-      }
+      // A bad environment (ConfigError, SecretKeyError) is bad input: exit code 2.
+      const running = await serve({ data: options.data, port }, process.env);
       process.stdout.write(
         `RightTouch server listening on ${running.url} (public address ${running.config.publicBaseUrl})\n`,
       );
@@ -99,7 +93,7 @@ export function buildProgram(): Command {
     .option('--crm <crm>', 'hubspot or salesforce (with --account)')
     .option('--account <id>', 'the portal id / org id the key may reach')
     .option('--all', 'a key for every installation (a self-hosted admin)')
-    .option('--data <file>', 'the store file', 'data/righttouch.db')
+    .option('--data <file>', 'the store file', DEFAULT_DATA_FILE)
     .action(async (options: { label: string; crm?: string; account?: string; all?: boolean; data: string }) => {
       const { runApiKey } = await import('./api-key-command.ts');
       await runApiKey(options, { stdout: process.stdout });
@@ -122,7 +116,7 @@ export function buildProgram(): Command {
     .requiredOption('--crm <crm>', 'hubspot or salesforce')
     .option('--policy <file>', 'the policy whose tiers become the options (default: the active one)')
     .option('--mapping <file>', 'the field mapping (default: mappings/<crm>.json)')
-    .option('--data <file>', 'the store file', 'data/righttouch.db')
+    .option('--data <file>', 'the store file', DEFAULT_DATA_FILE)
     .option('--json', 'machine-readable output')
     .option('--lead-score <property>', 'read the lead score from this contact property (stored for the account)')
     .action(
@@ -146,7 +140,7 @@ export function buildProgram(): Command {
     .option('--dry-run', 'everything but the writes: what would change and what it would cost')
     .option('--policy <file>', 'use (and store as the active version) this policy')
     .option('--mapping <file>', 'the field mapping (default: mappings/<crm>.json)')
-    .option('--data <file>', 'the store file', 'data/righttouch.db')
+    .option('--data <file>', 'the store file', DEFAULT_DATA_FILE)
     .option('--json', 'machine-readable summary')
     .action(
       async (options: {
@@ -169,7 +163,7 @@ export function buildProgram(): Command {
     .requiredOption('--id <id>', 'the CRM record id')
     .option('--type <type>', 'company or contact', 'company')
     .option('--account <id>', 'the portal/org id, when the store has several')
-    .option('--data <file>', 'the store file', 'data/righttouch.db')
+    .option('--data <file>', 'the store file', DEFAULT_DATA_FILE)
     .option('--json', 'machine-readable output')
     .action(
       async (options: { crm: string; id: string; type: string; account?: string; data: string; json?: boolean }) => {
@@ -185,7 +179,7 @@ export function buildProgram(): Command {
     .option('--mapping <file>', 'the field mapping (default: mappings/<crm>.json)')
     .option('--now <iso>', 'the clock for hysteresis and deal windows (default: the current time)')
     .option('--account <id>', 'the portal/org id, when the store has several')
-    .option('--data <file>', 'the store file', 'data/righttouch.db')
+    .option('--data <file>', 'the store file', DEFAULT_DATA_FILE)
     .option('--json', 'machine-readable output')
     .action(
       async (options: {
@@ -216,13 +210,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Help and version are not failures; usage errors were already printed by commander.
       return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     }
-    if (error instanceof InputError) {
-      process.stderr.write(`righttouch: ${error.message}\n`);
-      return EXIT_BAD_INPUT;
-    }
     if (isBrokenPipe(error)) return EXIT_OK;
     process.stderr.write(`righttouch: ${error instanceof Error ? error.message : String(error)}\n`);
-    return EXIT_FAILURE;
+    return exitCodeOf(error);
   }
 }
 

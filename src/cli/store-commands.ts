@@ -3,17 +3,12 @@
  * policy run on the mirror: distribution, movement matrix and the writes applying it would cost).
  */
 import type { Writable } from 'node:stream';
-import type { Mapping } from '../mapping/mapping.ts';
-import { validateMapping } from '../mapping/mapping.ts';
-import { createStore, isPostgresUrl } from '../store/index.ts';
+import { InputError } from '../app/errors.ts';
+import { loadMapping, loadPolicy } from '../app/policy.ts';
+import { openStore } from '../app/store.ts';
 import type { Crm, Installation, Store } from '../store/store.ts';
 import { previewPolicy } from '../sync/preview.ts';
-import { InputError } from './errors.ts';
-import { readJsonFile } from './jsonl.ts';
-import { loadPolicy } from './policy-file.ts';
 import { renderSummary, table } from './summary-table.ts';
-
-export const DEFAULT_DATA_FILE = 'data/righttouch.db';
 
 export interface StoreOptions {
   readonly crm: string;
@@ -27,25 +22,6 @@ export function checkCrm(crm: string): Crm {
     throw new InputError(`--crm: expected hubspot or salesforce, got ${JSON.stringify(crm)}`);
   }
   return crm;
-}
-
-/**
- * The store, migrated: PostgreSQL when DATABASE_URL is set (postgres://… or postgresql://…; `path`
- * is then not used), else the SQLite file at `path`.
- */
-export async function openStore(path = DEFAULT_DATA_FILE): Promise<Store> {
-  const databaseUrl = process.env['DATABASE_URL']?.trim() ?? '';
-  if (databaseUrl !== '' && !isPostgresUrl(databaseUrl)) {
-    throw new InputError('DATABASE_URL must be a PostgreSQL URL (postgres://… or postgresql://…), or unset for SQLite');
-  }
-  const store = createStore({ databaseUrl, sqlitePath: path });
-  try {
-    await store.migrate();
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
-  return store;
 }
 
 export async function findInstallation(store: Store, options: StoreOptions): Promise<Installation> {
@@ -63,14 +39,6 @@ export async function findInstallation(store: Store, options: StoreOptions): Pro
     );
   }
   return only;
-}
-
-export async function loadMapping(crm: Crm, path = `mappings/${crm}.json`): Promise<Mapping> {
-  const result = validateMapping(await readJsonFile(path));
-  if (result.ok) return result.mapping;
-  throw new InputError(
-    `${path}: invalid mapping:\n${result.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,
-  );
 }
 
 export async function runHistory(

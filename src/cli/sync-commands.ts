@@ -1,17 +1,14 @@
 /**
  * `righttouch setup` and `righttouch sync` against a CRM. Credentials come from the environment
- * (HubSpot: HUBSPOT_ACCESS_TOKEN, and HUBSPOT_BASE_URL to point at another host such as the local
- * sandbox); the store is `data/righttouch.db` unless `--data` says otherwise.
+ * (src/app/connectors.ts `connectorFromEnv`: HubSpot's HUBSPOT_ACCESS_TOKEN, and HUBSPOT_BASE_URL
+ * to point at another host such as the local sandbox; Salesforce's SF_* variables); the store is
+ * `data/righttouch.db` unless `--data` says otherwise.
  */
 import type { Writable } from 'node:stream';
-import { dirname } from 'node:path';
-import { createHubSpotConnector, hubSpotOptionsFromEnv } from '../../connectors/hubspot/index.ts';
-import {
-  createSalesforceConnector,
-  SalesforceConfigError,
-  salesforceOptionsFromEnv,
-} from '../../connectors/salesforce/index.ts';
-import { fingerprint, seal, secretKey, unseal } from '../store/secrets.ts';
+import { connectorFromEnv } from '../app/connectors.ts';
+import { DEFAULT_DATA_FILE } from '../app/paths.ts';
+import { activePolicy, loadMapping, loadPolicy } from '../app/policy.ts';
+import { openStore } from '../app/store.ts';
 import type { Policy } from '../core/index.ts';
 import type { Crm, Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
@@ -20,14 +17,10 @@ import { resolveMapping } from '../sync/lead-score.ts';
 import type { SyncReport } from '../sync/engine.ts';
 import { propertiesToRead } from '../mapping/mapping.ts';
 import type { Mapping } from '../mapping/mapping.ts';
-import { InputError } from './errors.ts';
 import { leadScoreLines } from './lead-score-lines.ts';
-import { loadPolicy } from './policy-file.ts';
-import { checkCrm, DEFAULT_DATA_FILE, loadMapping, openStore } from './store-commands.ts';
+import { checkCrm } from './store-commands.ts';
 import { progressReporter, type ProgressStream } from './progress.ts';
 import { renderSummary } from './summary-table.ts';
-
-export const DEFAULT_POLICY_FILE = 'policies/default.json';
 
 export interface CrmCommandOptions {
   readonly crm: string;
@@ -52,77 +45,14 @@ export interface CrmIo {
   readonly progress?: ProgressStream;
 }
 
-export async function connectorFromEnv(
-  crm: Crm,
-  env: Readonly<Record<string, string | undefined>>,
-  store: Store,
-  dataFile: string,
-): Promise<Connector> {
-  if (crm === 'salesforce') return salesforceFromEnv(env, store, dataFile);
-  if ((env['HUBSPOT_ACCESS_TOKEN'] ?? '').trim() === '') {
-    throw new InputError('HUBSPOT_ACCESS_TOKEN is not set: create a private app in HubSpot and export its token');
-  }
-  return createHubSpotConnector(hubSpotOptionsFromEnv(env));
-}
-
-/**
- * The Salesforce connector from SF_* variables. Salesforce may rotate the refresh token on every
- * refresh (and revokes the whole family when a consumed one is replayed), so the newest tokens are
- * kept in the store, sealed, under a fingerprint of the configured refresh token, and used instead.
- * (Two processes refreshing the same org at the same moment could still race: the per-installation
- * lease of the scheduler is what serializes runs.)
- */
-async function salesforceFromEnv(
-  env: Readonly<Record<string, string | undefined>>,
-  store: Store,
-  dataFile: string,
-): Promise<Connector> {
-  let options;
-  try {
-    options = salesforceOptionsFromEnv(env);
-  } catch (error) {
-    if (error instanceof SalesforceConfigError) throw new InputError(error.message);
-    throw error;
-  }
-  const configured = options.refreshToken;
-  if (configured === undefined) return createSalesforceConnector(options);
-  const key = secretKey(env, dirname(dataFile));
-  const name = `salesforce.tokens.${fingerprint(configured)}`;
-  const sealed = await store.getSecret(name);
-  // The newest tokens: the refresh token (rotated) and the access token it last gave, so that the
-  // next run does not refresh at all while the session lasts.
-  const saved = sealed === undefined ? undefined : (JSON.parse(unseal(key, sealed)) as SavedTokens);
-  return createSalesforceConnector({
-    ...options,
-    accessToken: saved?.accessToken ?? options.accessToken,
-    refreshToken: saved?.refreshToken ?? configured,
-    onTokens: async ({ accessToken, refreshToken }) => {
-      const tokens: SavedTokens = { accessToken, refreshToken: refreshToken ?? saved?.refreshToken ?? configured };
-      await store.putSecret(name, seal(key, JSON.stringify(tokens)), Date.now());
-    },
-  });
-}
-
-interface SavedTokens {
-  readonly accessToken: string;
-  readonly refreshToken: string;
-}
-
 /** The installation behind the credentials, and the policy to use: --policy (saved as a new version), else the active one, else the default. */
 async function prepare(store: Store, connector: Connector, crm: Crm, policyFile: string | undefined) {
   const account = await connector.identify();
   const installation = await store.upsertInstallation(crm, account.externalId, account.name);
-  let policy: Policy;
+  if (policyFile === undefined) return { installation, policy: await activePolicy(store, installation.id) };
+  const policy: Policy = await loadPolicy(policyFile);
   const active = await store.activePolicy(installation.id);
-  if (policyFile !== undefined) {
-    policy = await loadPolicy(policyFile);
-    if (active === undefined || JSON.stringify(active.policy) !== JSON.stringify(policy)) {
-      await store.savePolicy(installation.id, policy);
-    }
-  } else if (active !== undefined) {
-    policy = active.policy;
-  } else {
-    policy = await loadPolicy(DEFAULT_POLICY_FILE);
+  if (active === undefined || JSON.stringify(active.policy) !== JSON.stringify(policy)) {
     await store.savePolicy(installation.id, policy);
   }
   return { installation, policy };

@@ -1,7 +1,7 @@
 /** `righttouch validate`: a policy alone, checked; exit 2 with every problem when it is invalid. */
 import type { Writable } from 'node:stream';
 import { displayName } from './jsonl.ts';
-import { loadPolicy } from './policy-file.ts';
+import { loadPolicy } from '../app/policy.ts';
 
 export async function runValidate(
   options: { readonly policy: string },

@@ -8,9 +8,9 @@
  * Nothing here throws: every attempt ends as an outcome (ran, skipped or failed).
  */
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { loadPolicy } from '../cli/policy-file.ts';
-import { loadMapping } from '../cli/store-commands.ts';
+import { classifyError, errorMessage, type AppErrorCode } from '../app/errors.ts';
+import { DEFAULT_POLICY_FILE } from '../app/paths.ts';
+import { activePolicy, loadMapping } from '../app/policy.ts';
 import type { Policy } from '../core/index.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import type { Crm, Installation, Store } from '../store/store.ts';
@@ -25,7 +25,7 @@ export const LEASE_HELD = 'another worker is syncing it';
 /** The reason of a run skipped because `signal` was aborted before it began. */
 export const SHUTTING_DOWN = 'the worker is shutting down';
 /** The policy an installation without one starts with (saved as its first version). */
-export const DEFAULT_POLICY_PATH = fileURLToPath(new URL('../../policies/default.json', import.meta.url));
+export const DEFAULT_POLICY_PATH = DEFAULT_POLICY_FILE;
 
 export interface JobLogger {
   info(message: string): void;
@@ -59,9 +59,8 @@ export type RunKind = 'incremental' | 'full';
 export type RunOutcome =
   | { readonly status: 'ran'; readonly report: SyncReport }
   | { readonly status: 'skipped'; readonly reason: string }
-  | { readonly status: 'failed'; readonly error: string };
-
-const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+  /** `code`: what kind of failure (src/app/errors.ts), e.g. `needs_reconnect` when the CRM refused the grant. */
+  | { readonly status: 'failed'; readonly error: string; readonly code: AppErrorCode };
 
 function label(installation: Installation): string {
   return `${installation.crm} ${installation.externalId}${installation.name === null ? '' : ` (${installation.name})`}`;
@@ -86,7 +85,7 @@ export async function runInstallationSync(
     if (installation === undefined) {
       const error = `no installation ${installationId}`;
       log?.warn(`sync ${installationId}: ${error}`);
-      return { status: 'failed', error };
+      return { status: 'failed', error, code: 'not_found' };
     }
     if (installation.status !== 'active') {
       const reason =
@@ -110,7 +109,7 @@ export async function runInstallationSync(
   } catch (error) {
     const message = errorMessage(error);
     log?.warn(`sync of ${installation === undefined ? installationId : label(installation)} failed: ${message}`);
-    return { status: 'failed', error: message };
+    return { status: 'failed', error: message, code: classifyError(error) };
   }
   log?.info(
     `sync of ${label(installation)}: ${report.kind} run ${report.runId}: read ${report.pulled.companies} companies, ` +
@@ -149,8 +148,8 @@ async function syncUnderLease(
   try {
     const firstRun = (await store.getCursor(installation.id, 'companies.modified')) === undefined;
     prepared = {
-      mapping: await (deps.mappingFor ?? defaultMapping)(installation.crm),
-      policy: await policyFor(store, installation.id),
+      mapping: await (deps.mappingFor ?? loadMapping)(installation.crm),
+      policy: await activePolicy(store, installation.id),
       connector: await deps.connectorFor(installation),
       full: kind === 'full' || firstRun,
     };
@@ -213,19 +212,6 @@ export const SETUP_CURSOR = 'setup.policyVersion';
 async function recordFailedRun(store: Store, installationId: string, kind: RunKind, error: string, at: number) {
   const run = await store.startRun(installationId, kind, at);
   await store.finishRun(run.id, { status: 'failed', counts: {}, errors: [error] }, at);
-}
-
-function defaultMapping(crm: Crm): Promise<Mapping> {
-  return loadMapping(crm, fileURLToPath(new URL(`../../mappings/${crm}.json`, import.meta.url)));
-}
-
-/** The active policy; an installation without one gets the default, saved as its first version. */
-async function policyFor(store: Store, installationId: string): Promise<Policy> {
-  const active = await store.activePolicy(installationId);
-  if (active !== undefined) return active.policy;
-  const policy = await loadPolicy(DEFAULT_POLICY_PATH);
-  await store.savePolicy(installationId, policy);
-  return policy;
 }
 
 interface Lease {

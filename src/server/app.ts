@@ -15,7 +15,7 @@ import { platformFor, PLATFORMS, type Platform } from '../../connectors/platform
 import type { Mapping } from '../mapping/mapping.ts';
 import type { Crm, Store } from '../store/store.ts';
 import type { ServerConfig } from './config.ts';
-import type { Credentials } from './credentials.ts';
+import type { Credentials } from '../app/connectors.ts';
 import type { Metrics } from './metrics.ts';
 import type { StreamHealth } from '../../connectors/salesforce/streams.ts';
 import type { PolicyVersionResponse, UiConfig } from './api-types.ts';
@@ -25,6 +25,7 @@ import { cardRouter } from './routes/card.ts';
 import { oauthRouter } from './routes/oauth.ts';
 import type { Affected } from '../../connectors/hubspot/webhooks/events.ts';
 import { hubspotWebhookRouter } from './routes/webhooks-hubspot.ts';
+import { sendError, sendErrorCode } from './errors.ts';
 
 export interface AppDeps {
   readonly store: Store;
@@ -168,12 +169,12 @@ export function createApp(deps: AppDeps): Express {
       const version = Number(req.params['version']);
       const found = mayAccess(scopeOf(res), id) ? await deps.store.getInstallation(id) : undefined;
       if (found === undefined) {
-        res.status(404).json({ error: `no installation ${id}` });
+        sendErrorCode(res, 'not_found', `no installation ${id}`);
         return;
       }
       const saved = (await deps.store.listPolicies(found.id)).find((candidate) => candidate.version === version);
       if (saved === undefined) {
-        res.status(404).json({ error: `no policy version ${String(req.params['version'])}` });
+        sendErrorCode(res, 'not_found', `no policy version ${String(req.params['version'])}`);
         return;
       }
       res.json({
@@ -251,7 +252,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use((req: Request, res: Response) => {
-    res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
+    sendErrorCode(res, 'not_found', `no route for ${req.method} ${req.path}`);
   });
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {
@@ -264,7 +265,7 @@ export function createApp(deps: AppDeps): Express {
       return;
     }
     deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'request failed');
-    res.status(500).json({ error: 'internal error' });
+    sendError(res, error);
   });
   return app;
 }

@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Store } from '../store/store.ts';
+import { sendErrorCode } from './errors.ts';
 
 export type Scope = { readonly all: true } | { readonly all: false; readonly installationId: string };
 
@@ -20,10 +21,8 @@ export function adminAuth(store: Store, adminToken: string | undefined) {
     const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
     const token = match?.[1];
     if (token === undefined) {
-      res
-        .status(401)
-        .set('WWW-Authenticate', 'Bearer')
-        .json({ error: 'an API key is required (Authorization: Bearer …)' });
+      res.set('WWW-Authenticate', 'Bearer');
+      sendErrorCode(res, 'unauthorized', 'an API key is required (Authorization: Bearer …)');
       return;
     }
     const hash = sha256(token);
@@ -34,10 +33,8 @@ export function adminAuth(store: Store, adminToken: string | undefined) {
     }
     const key = await store.findApiKey(hash.toString('hex'));
     if (key === undefined) {
-      res
-        .status(401)
-        .set('WWW-Authenticate', 'Bearer error="invalid_token"')
-        .json({ error: 'this API key is not valid' });
+      res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+      sendErrorCode(res, 'unauthorized', 'this API key is not valid');
       return;
     }
     res.locals['scope'] = (

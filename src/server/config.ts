@@ -1,8 +1,12 @@
 /**
- * The server's settings, from the environment. Everything has a development default except the
- * CRM apps' credentials (an install flow without them answers with a clear error) and, in
- * production (NODE_ENV=production), RIGHTTOUCH_SECRET_KEY and PUBLIC_BASE_URL.
+ * The server's settings: a view over the environment parsed by src/app/env.ts. Everything has a
+ * development default except the CRM apps' credentials (an install flow without them answers with
+ * a clear error) and, in production (NODE_ENV=production), RIGHTTOUCH_SECRET_KEY and PUBLIC_BASE_URL.
  */
+import { ConfigError, parseEnv, type Env, type RawEnv } from '../app/env.ts';
+
+export { ConfigError };
+
 export interface ServerConfig {
   readonly port: number;
   /** How the outside world reaches this server (OAuth redirect URLs, webhook signatures). */
@@ -49,48 +53,36 @@ export const HUBSPOT_SCOPES = [
 
 export const SALESFORCE_SCOPES = ['api', 'refresh_token'] as const;
 
-function text(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === '' ? undefined : value;
+/** The server's settings from the raw environment (checked: a ConfigError lists every problem). */
+export function serverConfigFromEnv(env: RawEnv): ServerConfig {
+  return serverConfig(parseEnv(env));
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-export function serverConfigFromEnv(env: Readonly<Record<string, string | undefined>>): ServerConfig {
-  const production = env['NODE_ENV'] === 'production';
-  const port = Number(text(env, 'PORT') ?? '3000');
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new ConfigError(`PORT is not a port: ${env['PORT'] ?? ''}`);
-  const publicBaseUrl = (text(env, 'PUBLIC_BASE_URL') ?? `http://localhost:${port}`).replace(/\/+$/, '');
-  if (production && text(env, 'PUBLIC_BASE_URL') === undefined) {
-    throw new ConfigError('PUBLIC_BASE_URL is not set: the https address CRMs redirect to and send webhooks to');
-  }
-  if (!URL.canParse(publicBaseUrl)) throw new ConfigError(`PUBLIC_BASE_URL is not a URL: ${publicBaseUrl}`);
+export function serverConfig(env: Env): ServerConfig {
+  const port = Number(env.PORT ?? '3000');
   return {
     port,
-    publicBaseUrl,
-    production,
-    adminToken: text(env, 'RIGHTTOUCH_ADMIN_TOKEN'),
+    publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    production: env.NODE_ENV === 'production',
+    adminToken: env.RIGHTTOUCH_ADMIN_TOKEN,
     hubspot: {
-      clientId: text(env, 'HUBSPOT_CLIENT_ID'),
-      clientSecret: text(env, 'HUBSPOT_CLIENT_SECRET'),
-      appId: text(env, 'HUBSPOT_APP_ID'),
-      authorizeUrl: text(env, 'HUBSPOT_AUTHORIZE_URL') ?? 'https://app.hubspot.com/oauth/authorize',
-      apiUrl: (text(env, 'HUBSPOT_API_URL') ?? 'https://api.hubapi.com').replace(/\/+$/, ''),
-      returnUrlHosts: (text(env, 'HUBSPOT_RETURN_URL_HOSTS') ?? 'hubspot.com')
+      clientId: env.HUBSPOT_CLIENT_ID,
+      clientSecret: env.HUBSPOT_CLIENT_SECRET,
+      appId: env.HUBSPOT_APP_ID,
+      authorizeUrl: env.HUBSPOT_AUTHORIZE_URL ?? 'https://app.hubspot.com/oauth/authorize',
+      apiUrl: (env.HUBSPOT_API_URL ?? 'https://api.hubapi.com').replace(/\/+$/, ''),
+      returnUrlHosts: (env.HUBSPOT_RETURN_URL_HOSTS ?? 'hubspot.com')
         .split(',')
         .map((host) => host.trim().toLowerCase())
         .filter((host) => host !== ''),
       scopes: HUBSPOT_SCOPES,
     },
     salesforce: {
-      clientId: text(env, 'SF_CLIENT_ID'),
-      clientSecret: text(env, 'SF_CLIENT_SECRET'),
-      loginUrl: (text(env, 'SF_LOGIN_URL') ?? 'https://login.salesforce.com').replace(/\/+$/, ''),
+      clientId: env.SF_CLIENT_ID,
+      clientSecret: env.SF_CLIENT_SECRET,
+      loginUrl: (env.SF_LOGIN_URL ?? 'https://login.salesforce.com').replace(/\/+$/, ''),
       scopes: SALESFORCE_SCOPES,
-      changeEvents: env['SF_CHANGE_EVENTS'] === 'on',
+      changeEvents: env.SF_CHANGE_EVENTS === 'on',
     },
   };
 }

@@ -3,7 +3,8 @@
  * webhooks, admin API, card, health, metrics), the scheduler (per installation: incremental every
  * N minutes, nightly full reconcile, each under the installation's lease in the store, so several
  * processes on one store never sync the same installation at once), the debounced webhook queue,
- * and notifications. Settings come from the environment (see config.ts and the README).
+ * and notifications. Settings come from the environment, parsed once (src/app/env.ts, config.ts,
+ * and the README); the store is PostgreSQL when that environment's DATABASE_URL is set.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -11,7 +12,11 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { loadMapping, openStore } from '../cli/store-commands.ts';
+import { Credentials } from '../app/connectors.ts';
+import { parseEnv } from '../app/env.ts';
+import { DEFAULT_DATA_FILE } from '../app/paths.ts';
+import { loadMapping } from '../app/policy.ts';
+import { openStore } from '../app/store.ts';
 import {
   LEASE_HELD,
   runInstallationSync,
@@ -25,8 +30,7 @@ import { secretKey } from '../store/secrets.ts';
 import type { Installation, Store } from '../store/store.ts';
 import type { ChangedRecords, SyncReport } from '../sync/engine.ts';
 import { createApp } from './app.ts';
-import { serverConfigFromEnv, type ServerConfig } from './config.ts';
-import { Credentials } from './credentials.ts';
+import { serverConfig, type ServerConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { notify } from './notify.ts';
@@ -57,16 +61,15 @@ export interface ServeOptions {
   readonly overlapMs?: number | undefined;
 }
 
-/** Refresh tokens the CRM no longer honours: the admin must install again. */
-const REVOKED = /invalid_grant|expired access\/refresh token|BAD_REFRESH_TOKEN|needs to be reconnected/i;
-
 export async function serve(
   options: ServeOptions,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<RunningServer> {
-  const config = serverConfigFromEnv(env);
-  const dataFile = options.data ?? 'data/righttouch.db';
-  const store = await openStore(dataFile);
+  // The environment, checked once (every problem in one ConfigError): src/app/env.ts.
+  const parsed = parseEnv(env);
+  const config = serverConfig(parsed);
+  const dataFile = options.data ?? DEFAULT_DATA_FILE;
+  const store = await openStore(dataFile, parsed);
   const key = secretKey(env, dirname(dataFile));
   const logger = options.logger ?? createLogger();
   const metrics = createMetrics();
@@ -119,7 +122,9 @@ export async function serve(
     if (outcome.status === 'failed') {
       const installation = await store.getInstallation(installationId);
       metrics.recordRun(installation?.crm ?? 'unknown', 'failed');
-      if (installation?.status === 'active' && REVOKED.test(outcome.error)) {
+      // The CRM refused the grant, or the tokens are gone (the run's error code, from the error's
+      // type: src/app/errors.ts): the admin must install again.
+      if (installation?.status === 'active' && outcome.code === 'needs_reconnect') {
         await store.setInstallationStatus(installationId, 'needs_reconnect', outcome.error);
       }
       logger.warn({ installation: installationId, error: outcome.error }, 'sync failed');

@@ -6,6 +6,8 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { runSetup, runSync } from '../../src/cli/sync-commands.ts';
 import { InputError } from '../../src/cli/errors.ts';
+import { DEFAULT_POLICY_FILE } from '../../src/app/paths.ts';
+import { loadPolicy } from '../../src/app/policy.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { FakeCrm } from '../sync/fake-connector.ts';
 
@@ -48,6 +50,27 @@ describe('righttouch sync / setup', () => {
     const [installation] = await store.listInstallations();
     expect(installation).toMatchObject({ crm: 'hubspot', externalId: 'portal-1', name: 'Fake portal' });
     expect(await store.listPolicies(installation?.id ?? '')).toHaveLength(1);
+    await store.close();
+  });
+
+  test("run from another directory, the default policy and mapping are still the package's", async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'righttouch-cwd-'));
+    const data = join(elsewhere, 'righttouch.db');
+    const cwd = process.cwd();
+    process.chdir(elsewhere);
+    try {
+      const crm = seededCrm(() => 0);
+      const report = await runSync(
+        { crm: 'hubspot', data },
+        { stdout: output().stream, env: {}, connectorFor: () => crm },
+      );
+      expect(report).toMatchObject({ kind: 'full', written: 2 });
+    } finally {
+      process.chdir(cwd);
+    }
+    const store = new SqliteStore(data);
+    const [installation] = await store.listInstallations();
+    expect((await store.activePolicy(installation?.id ?? ''))?.policy).toEqual(await loadPolicy(DEFAULT_POLICY_FILE));
     await store.close();
   });
 

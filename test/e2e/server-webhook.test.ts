@@ -17,7 +17,7 @@ import {
   privacyDeleteAndEmit,
 } from '../../src/sandbox/crm-actions.ts';
 import { winDealAndEmit, type WebhookEmitter } from '../../src/sandbox/webhooks.ts';
-import { Credentials } from '../../src/server/credentials.ts';
+import { Credentials } from '../../src/app/connectors.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { serve, type RunningServer } from '../../src/server/serve.ts';
 import { secretKey } from '../../src/store/secrets.ts';

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { generatePortal } from '../../src/sandbox/generate.ts';
 import { createSandbox } from '../../src/sandbox/server.ts';
-import { Credentials } from '../../src/server/credentials.ts';
+import { Credentials } from '../../src/app/connectors.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { issueApiKey } from '../../src/server/routes/oauth.ts';
 import { serve } from '../../src/server/serve.ts';

@@ -1,6 +1,6 @@
 /** runInstallationSync: one installation's sync under its lease, with a time budget, never throwing. */
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { loadPolicy } from '../../src/cli/policy-file.ts';
+import { loadPolicy } from '../../src/app/policy.ts';
 import { DEFAULT_POLICY_PATH, LEASE_HELD, runInstallationSync, SHUTTING_DOWN } from '../../src/jobs/index.ts';
 import type { JobDeps, RunOutcome } from '../../src/jobs/index.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
@@ -97,6 +97,7 @@ describe('runInstallationSync', () => {
     expect(await runInstallationSync(deps, 'nope', 'incremental')).toEqual({
       status: 'failed',
       error: 'no installation nope',
+      code: 'not_found',
     });
     await store.setInstallationStatus(installation.id, 'needs_reconnect', 'token revoked');
     const connectorFor = vi.fn(deps.connectorFor);
@@ -139,6 +140,7 @@ describe('runInstallationSync', () => {
     expect(await runInstallationSync(deps, installation.id, 'incremental')).toEqual({
       status: 'failed',
       error: 'connection reset',
+      code: 'internal',
     });
     const [run] = await store.listRuns(installation.id);
     expect(run).toMatchObject({ status: 'failed', errors: ['connection reset'] });
@@ -152,7 +154,7 @@ describe('runInstallationSync', () => {
       installation.id,
       'incremental',
     );
-    expect(outcome).toEqual({ status: 'failed', error: 'refresh token revoked' });
+    expect(outcome).toEqual({ status: 'failed', error: 'refresh token revoked', code: 'internal' });
     expect((await store.listRuns(installation.id))[0]).toMatchObject({
       kind: 'incremental',
       status: 'failed',
@@ -164,7 +166,7 @@ describe('runInstallationSync', () => {
   test('a spent time budget stops the run before it writes: failed, cursors kept; the next run completes', async () => {
     const stopped = await runInstallationSync({ ...deps, budgetMs: 0 }, installation.id, 'incremental');
     const message = 'stopped: time budget of 0 s used up; the next run picks up';
-    expect(stopped).toEqual({ status: 'failed', error: message });
+    expect(stopped).toEqual({ status: 'failed', error: message, code: 'stopped' });
     expect(await store.getCursor(installation.id, 'companies.modified')).toBeUndefined();
     expect(crm.updateCalls).toEqual([]);
     expect((await store.listRuns(installation.id))[0]).toMatchObject({ status: 'failed', errors: [message] });
@@ -193,6 +195,7 @@ describe('runInstallationSync', () => {
     expect(stopped).toEqual({
       status: 'failed',
       error: 'stopped: time budget of 300 s used up; the next run picks up',
+      code: 'stopped',
     });
     expect(await store.getCursor(installation.id, 'companies.modified')).toBe(cursor);
     expect(crm.updateCalls).toEqual([]);
@@ -267,6 +270,7 @@ describe('runInstallationSync', () => {
     expect(await run).toEqual({
       status: 'failed',
       error: 'stopped: the worker is shutting down; the next run picks up',
+      code: 'stopped',
     });
   });
 });

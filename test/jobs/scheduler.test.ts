@@ -199,6 +199,7 @@ describe('startScheduler', () => {
     expect(await running).toEqual({
       status: 'failed',
       error: 'stopped: the worker is shutting down; the next run picks up',
+      code: 'stopped',
     });
     expect(await store.acquireLease(`sync:${first.id}`, 'next-process', 60_000, Date.now())).toBe(true);
   });

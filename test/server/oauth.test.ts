@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateOrg } from '../../src/sandbox/salesforce/generate.ts';
 import { createSalesforceSandbox, type RunningSalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
-import { Credentials, NeedsReconnectError } from '../../src/server/credentials.ts';
+import { Credentials, NeedsReconnectError } from '../../src/app/connectors.ts';
 import { SECRET_KEY, startServer } from './harness.ts';
 import { hubspotWorld, startInstall, tokenFetch, type TokenCall } from './oauth-helpers.ts';
 

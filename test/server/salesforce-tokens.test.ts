@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSalesforceConnector } from '../../connectors/salesforce/index.ts';
 import { serverConfigFromEnv } from '../../src/server/config.ts';
-import { Credentials, NeedsReconnectError } from '../../src/server/credentials.ts';
+import { Credentials, NeedsReconnectError } from '../../src/app/connectors.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { Installation } from '../../src/store/store.ts';
 import { CLIENT_ID, CLIENT_SECRET, startOrg, type TestOrg } from '../sandbox-salesforce/helpers.ts';

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generatePortal } from '../../src/sandbox/generate.ts';
 import { createSandbox, type RunningSandbox, type Sandbox } from '../../src/sandbox/server.ts';
 import type { ServerConfig } from '../../src/server/config.ts';
-import { Credentials, NeedsReconnectError } from '../../src/server/credentials.ts';
+import { Credentials, NeedsReconnectError } from '../../src/app/connectors.ts';
 import {
   exchangeHubSpotCode,
   OAuthGrantError,

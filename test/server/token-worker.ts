@@ -9,7 +9,7 @@
  */
 import { createInterface } from 'node:readline';
 import { serverConfigFromEnv } from '../../src/server/config.ts';
-import { Credentials } from '../../src/server/credentials.ts';
+import { Credentials } from '../../src/app/connectors.ts';
 import { openStoreSpec } from '../store/store-spec.ts';
 import type { StoreSpec } from '../store/store-spec.ts';
 

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { openStore } from '../../src/cli/store-commands.ts';
+import { openStore } from '../../src/app/store.ts';
 import { InputError } from '../../src/cli/errors.ts';
 import { createStore, isPostgresUrl, PostgresStore, SqliteStore } from '../../src/store/index.ts';
 import { MIGRATIONS } from '../../src/store/migrations.ts';

@@ -12,7 +12,7 @@ import type { Policy } from '../../src/core/index.ts';
 import { generatePortal } from '../../src/sandbox/generate.ts';
 import type { Portal } from '../../src/sandbox/model.ts';
 import { createSandbox, type RunningSandbox } from '../../src/sandbox/server.ts';
-import { Credentials } from '../../src/server/credentials.ts';
+import { Credentials } from '../../src/app/connectors.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { serve, type RunningServer } from '../../src/server/serve.ts';
 import { secretKey } from '../../src/store/secrets.ts';

@@ -40,6 +40,7 @@ import type {
   ValidateResponse,
 } from '../api-types.ts';
 import { adminAuth, mayAccess, scopeOf } from '../auth.ts';
+import { sendErrorCode } from '../errors.ts';
 
 export interface AdminDeps {
   readonly store: Store;
@@ -79,7 +80,7 @@ export function adminRouter(deps: AdminDeps): Router {
   async function installation(req: Request, res: Response): Promise<Installation | undefined> {
     const id = String(req.params['id']);
     const found = mayAccess(scopeOf(res), id) ? await store.getInstallation(id) : undefined;
-    if (found === undefined) res.status(404).json({ error: `no installation ${id}` });
+    if (found === undefined) sendErrorCode(res, 'not_found', `no installation ${id}`);
     return found;
   }
 
@@ -121,9 +122,9 @@ export function adminRouter(deps: AdminDeps): Router {
     if (found === undefined) return;
     const checked = problemsOf(req.body);
     if (!checked.ok) {
-      res
-        .status(400)
-        .json({ error: 'the policy is invalid; the active policy is unchanged', problems: checked.problems });
+      sendErrorCode(res, 'bad_input', 'the policy is invalid; the active policy is unchanged', {
+        problems: checked.problems,
+      });
       return;
     }
     const saved = await store.savePolicy(found.id, checked.policy);
@@ -136,7 +137,7 @@ export function adminRouter(deps: AdminDeps): Router {
     if (found === undefined) return;
     const checked = problemsOf(req.body);
     if (!checked.ok) {
-      res.status(400).json({ error: 'the policy is invalid', problems: checked.problems });
+      sendErrorCode(res, 'bad_input', 'the policy is invalid', { problems: checked.problems });
       return;
     }
     const preview = await previewPolicy(
@@ -154,7 +155,7 @@ export function adminRouter(deps: AdminDeps): Router {
     const found = await installation(req, res);
     if (found === undefined) return;
     if (found.status === 'needs_reconnect') {
-      res.status(409).json({ error: 'this installation needs to be reconnected (install the app again)' });
+      sendErrorCode(res, 'needs_reconnect', 'this installation needs to be reconnected (install the app again)');
       return;
     }
     const full = (req.body as { full?: unknown } | undefined)?.full === true;
@@ -196,14 +197,14 @@ export function adminRouter(deps: AdminDeps): Router {
     if (found === undefined) return;
     const type = req.params['type'];
     if (type !== 'company' && type !== 'contact') {
-      res.status(400).json({ error: 'type is company or contact' });
+      sendErrorCode(res, 'bad_input', 'type is company or contact');
       return;
     }
     const recordId = req.params['recordId'];
     const current = await store.storedTier(found.id, type, recordId);
     const history = await store.history(found.id, type, recordId);
     if (current === undefined && history.length === 0) {
-      res.status(404).json({ error: `no ${type} ${recordId} in this installation` });
+      sendErrorCode(res, 'not_found', `no ${type} ${recordId} in this installation`);
       return;
     }
     res.json({ current: current ?? null, history } satisfies RecordResponse);
@@ -214,8 +215,7 @@ export function adminRouter(deps: AdminDeps): Router {
     if (found === undefined) return;
     const parsed = settingsSchema.safeParse(req.body);
     if (!parsed.success) {
-      res.status(400).json({
-        error: 'invalid settings',
+      sendErrorCode(res, 'bad_input', 'invalid settings', {
         problems: parsed.error.issues.map((issue) => ({
           path: issue.path.join('.') || '(settings)',
           message: issue.message,

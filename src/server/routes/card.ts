@@ -14,6 +14,7 @@ import {
   TIMESTAMP_HEADER,
   verifyHubSpotSignatureV3,
 } from '../../../connectors/hubspot/webhooks/signature.ts';
+import { sendErrorCode } from '../errors.ts';
 
 export const CARD_HISTORY_PATH = '/card/hubspot/history';
 
@@ -35,20 +36,20 @@ export function cardRouter(options: {
       now: (options.now ?? Date.now)(),
     });
     if (!check.ok) {
-      res.status(401).json({ error: `signature ${check.reason}` });
+      sendErrorCode(res, 'unauthorized', `signature ${check.reason}`);
       return;
     }
     const query = req.query as Record<string, string | string[] | undefined>;
     const [portalId, type, id] = [single(query['portalId']), single(query['type']), single(query['id'])];
     if ((type !== 'company' && type !== 'contact') || id === undefined || id === '' || portalId === undefined) {
-      res.status(400).json({ error: 'expected portalId, type (company or contact) and id' });
+      sendErrorCode(res, 'bad_input', 'expected portalId, type (company or contact) and id');
       return;
     }
     const installation = (await options.store.listInstallations()).find(
       (i) => i.crm === 'hubspot' && i.externalId === portalId,
     );
     if (installation === undefined) {
-      res.status(404).json({ error: 'RightTouch is not installed on this portal' });
+      sendErrorCode(res, 'not_found', 'RightTouch is not installed on this portal');
       return;
     }
     const history = await options.store.history(installation.id, type, id);

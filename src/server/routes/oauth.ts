@@ -10,13 +10,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
-import { loadPolicy } from '../../cli/policy-file.ts';
+import type { Credentials } from '../../app/connectors.ts';
+import { activePolicy } from '../../app/policy.ts';
 import { SETUP_CURSOR } from '../../jobs/run.ts';
 import type { Logger } from 'pino';
-import type { Policy } from '../../core/index.ts';
 import type { Crm, Installation, Store } from '../../store/store.ts';
 import type { ServerConfig } from '../config.ts';
-import type { Credentials } from '../credentials.ts';
 import {
   exchangeHubSpotCode,
   hubspotAuthorizeUrl,
@@ -33,7 +32,6 @@ import { platformFor } from '../../../connectors/platforms.ts';
 import { exchangeSalesforceCode, salesforceAuthorization } from '../../../connectors/salesforce/install.ts';
 import { createState, takeState } from '../oauth-state.ts';
 
-export const DEFAULT_POLICY_FILE = 'policies/default.json';
 
 export interface OAuthDeps {
   readonly store: Store;
@@ -79,14 +77,6 @@ export async function issueApiKey(
   return key;
 }
 
-async function policyOf(store: Store, installationId: string): Promise<Policy> {
-  const active = await store.activePolicy(installationId);
-  if (active !== undefined) return active.policy;
-  const policy = await loadPolicy(DEFAULT_POLICY_FILE);
-  await store.savePolicy(installationId, policy);
-  return policy;
-}
-
 /** Runs setup for a new installation and issues its first admin API key. */
 async function completeInstall(
   deps: OAuthDeps,
@@ -96,7 +86,7 @@ async function completeInstall(
   let setupChanges: readonly string[] | undefined;
   try {
     const connector = await deps.credentials.connectorFor(installation);
-    const report = await connector.setup((await policyOf(deps.store, installation.id)).tiers);
+    const report = await connector.setup((await activePolicy(deps.store, installation.id)).tiers);
     const version = (await deps.store.activePolicy(installation.id))?.version ?? 0;
     await deps.store.setCursor(installation.id, SETUP_CURSOR, String(version));
     setupChanges = report.changes;

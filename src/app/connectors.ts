@@ -1,5 +1,11 @@
 /**
- * Each installation's CRM tokens, sealed (AES-256-GCM) in the store, and the connectors built
+ * The connectors the CLI, the server and the jobs use, built from credentials.
+ *
+ * The CLI (`connectorFromEnv`): HubSpot from HUBSPOT_ACCESS_TOKEN (HUBSPOT_BASE_URL points at
+ * another host such as the local sandbox); Salesforce from the SF_* variables, its newest rotated
+ * tokens kept sealed in the store.
+ *
+ * The server and the jobs (`Credentials`): each installation's CRM tokens, sealed (AES-256-GCM) in the store, and the connectors built
  * from them. HubSpot access tokens live 30 minutes: one is refreshed when it has less than
  * `refreshMarginMs` left (more than a sync's time budget), one refresh at a time per installation;
  * a refresh HubSpot refuses (`invalid_grant` / `BAD_REFRESH_TOKEN`: the app was uninstalled from
@@ -13,15 +19,24 @@
  * over the same store, the rotated refresh token saved before the new access token is used); a
  * refused Salesforce refresh marks the installation "needs reconnect".
  */
-import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
-import { createSalesforceConnector } from '../../connectors/salesforce/index.ts';
-import { seal, unseal } from '../store/secrets.ts';
-import type { Installation, Store } from '../store/store.ts';
+import { dirname } from 'node:path';
+import { createHubSpotConnector, hubSpotOptionsFromEnv } from '../../connectors/hubspot/index.ts';
+import {
+  createSalesforceConnector,
+  SalesforceConfigError,
+  salesforceOptionsFromEnv,
+} from '../../connectors/salesforce/index.ts';
+import type { ServerConfig } from '../server/config.ts';
+import { fingerprint, seal, secretKey, unseal } from '../store/secrets.ts';
+import type { Crm, Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
-import type { ServerConfig } from './config.ts';
 import { OAuthGrantError, refreshHubSpotToken, type TokenRetryOptions } from '../../connectors/hubspot/oauth.ts';
 import { refreshSalesforceToken } from '../../connectors/salesforce/oauth.ts';
 import { SalesforceTokenOwner } from '../../connectors/salesforce/token-owner.ts';
+import type { RawEnv } from './env.ts';
+import { InputError, NeedsReconnectError } from './errors.ts';
+
+export { NeedsReconnectError };
 
 export type StoredTokens =
   | {
@@ -37,10 +52,6 @@ export type StoredTokens =
       readonly refreshToken: string | undefined;
       readonly instanceUrl: string;
     };
-
-export class NeedsReconnectError extends Error {
-  override name = 'NeedsReconnectError';
-}
 
 export interface CredentialsOptions {
   readonly store: Store;
@@ -183,4 +194,56 @@ export class Credentials {
       throw error;
     }
   }
+}
+
+/** The CLI's connector for a CRM, from the environment (tests inject their own). */
+export async function connectorFromEnv(crm: Crm, env: RawEnv, store: Store, dataFile: string): Promise<Connector> {
+  if (crm === 'salesforce') return salesforceFromEnv(env, store, dataFile);
+  if ((env['HUBSPOT_ACCESS_TOKEN'] ?? '').trim() === '') {
+    throw new InputError('HUBSPOT_ACCESS_TOKEN is not set: create a private app in HubSpot and export its token');
+  }
+  return createHubSpotConnector(hubSpotOptionsFromEnv(env));
+}
+
+/**
+ * The Salesforce connector from SF_* variables. Salesforce may rotate the refresh token on every
+ * refresh (and revokes the whole family when a consumed one is replayed), so the newest tokens are
+ * kept in the store, sealed, under a fingerprint of the configured refresh token, and used instead.
+ * (Two processes refreshing the same org at the same moment could still race: the per-installation
+ * lease of the scheduler is what serializes runs.)
+ */
+async function salesforceFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  store: Store,
+  dataFile: string,
+): Promise<Connector> {
+  let options;
+  try {
+    options = salesforceOptionsFromEnv(env);
+  } catch (error) {
+    if (error instanceof SalesforceConfigError) throw new InputError(error.message);
+    throw error;
+  }
+  const configured = options.refreshToken;
+  if (configured === undefined) return createSalesforceConnector(options);
+  const key = secretKey(env, dirname(dataFile));
+  const name = `salesforce.tokens.${fingerprint(configured)}`;
+  const sealed = await store.getSecret(name);
+  // The newest tokens: the refresh token (rotated) and the access token it last gave, so that the
+  // next run does not refresh at all while the session lasts.
+  const saved = sealed === undefined ? undefined : (JSON.parse(unseal(key, sealed)) as SavedTokens);
+  return createSalesforceConnector({
+    ...options,
+    accessToken: saved?.accessToken ?? options.accessToken,
+    refreshToken: saved?.refreshToken ?? configured,
+    onTokens: async ({ accessToken, refreshToken }) => {
+      const tokens: SavedTokens = { accessToken, refreshToken: refreshToken ?? saved?.refreshToken ?? configured };
+      await store.putSecret(name, seal(key, JSON.stringify(tokens)), Date.now());
+    },
+  });
+}
+
+interface SavedTokens {
+  readonly accessToken: string;
+  readonly refreshToken: string;
 }
