@@ -14,7 +14,7 @@
  *
  * `deliver` maps the public URL to where the test's server listens.
  */
-import { signHubSpotV3 } from '../server/webhooks/hubspot-signature.ts';
+import { signHubSpotV3 } from '../../src/server/webhooks/hubspot-signature.ts';
 
 export interface CardFetchDoubleOptions {
   readonly clientSecret: string;

@@ -5,7 +5,7 @@
  * `mutateOrg` changes some Opportunity amounts/stages and lead scores, as a live org would
  * between two syncs.
  */
-import { createRng, type Rng } from '../prng.ts';
+import { createRng, type Rng } from '../shared/prng.ts';
 import { enableMultiCurrency, type OrgCurrencies } from './currency.ts';
 import { addRecordType } from './record-types.ts';
 import { formatDate, formatDateTime, Org, type SfRecord, type Value } from './model.ts';

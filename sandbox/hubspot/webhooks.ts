@@ -40,7 +40,7 @@
  */
 import { createHash, randomInt } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { signHubSpotV3 } from '../server/webhooks/hubspot-signature.ts';
+import { signHubSpotV3 } from '../../src/server/webhooks/hubspot-signature.ts';
 import { mutate, type MutateOptions, type MutateResult } from './generate.ts';
 import { objectTypeOf, type CrmRecord, type ObjectType, type Portal } from './model.ts';
 

@@ -16,7 +16,7 @@ import {
   type Portal,
   OBJECT_TYPES,
 } from './model.ts';
-import { createRng, type Rng } from './prng.ts';
+import { createRng, type Rng } from '../shared/prng.ts';
 import { CURRENCIES, DEAL_STAGES, LIFECYCLE_STAGES, SUPPORT_PLANS, seedSchema } from './schema.ts';
 import {
   addScoreProperties,
