@@ -4,10 +4,10 @@
  * by `startSandboxProcess` (sandbox-client.ts) through `fork`, with the spec as its argument; it
  * answers messages on the IPC channel and exits when the channel closes.
  */
-import { generatePortal, mutate } from '../src/sandbox/generate.ts';
-import { generateOrg, mutateOrg } from '../src/sandbox/salesforce/generate.ts';
-import { createSalesforceSandbox } from '../src/sandbox/salesforce/server.ts';
-import { createSandbox } from '../src/sandbox/server.ts';
+import { generatePortal, mutate } from '../sandbox/hubspot/generate.ts';
+import { generateOrg, mutateOrg } from '../sandbox/salesforce/generate.ts';
+import { createSalesforceSandbox } from '../sandbox/salesforce/server.ts';
+import { createSandbox } from '../sandbox/hubspot/server.ts';
 import type { SandboxRequest, SandboxResponse, SandboxSpec } from './sandbox-client.ts';
 
 const send = (message: SandboxResponse): void => {

@@ -11,7 +11,7 @@ import { createRenderer } from '@hubspot/ui-extensions/testing';
 import { CARD_COMPONENT, cardTsconfig, UI_EXTENSIONS_VERSION } from '../../connectors/hubspot/project/card-source.ts';
 import { hubspotProjectFiles, loadManifest } from '../../connectors/hubspot/project/manifest.ts';
 import { EXAMPLE_BASE_URL } from '../../src/cli/hubspot-project-command.ts';
-import { cardFetchDouble } from '../../src/sandbox/card-fetch.ts';
+import { cardFetchDouble } from '../../sandbox/hubspot/card-fetch.ts';
 import { startServer, type Harness } from '../server/harness.ts';
 import { repoRoot } from '../helpers.ts';
 

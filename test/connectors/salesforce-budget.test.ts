@@ -10,12 +10,12 @@ import { createSalesforceConnector, SalesforceBudgetError } from '../../connecto
 import { estimateWriteCalls } from '../../connectors/salesforce/write.ts';
 import type { Policy, Tier } from '../../src/core/index.ts';
 import { validateMapping } from '../../src/mapping/mapping.ts';
-import { generateOrg } from '../../src/sandbox/salesforce/generate.ts';
+import { generateOrg } from '../../sandbox/salesforce/generate.ts';
 import {
   createSalesforceSandbox,
   type RunningSalesforceSandbox,
   type SalesforceSandboxOptions,
-} from '../../src/sandbox/salesforce/server.ts';
+} from '../../sandbox/salesforce/server.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { sync } from '../../src/sync/engine.ts';
 import { readJson, repoRoot } from '../helpers.ts';

@@ -9,13 +9,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { toCsv } from '../../connectors/salesforce/bulk.ts';
 import { createSalesforceConnector } from '../../connectors/salesforce/index.ts';
 import type { Tier } from '../../src/core/index.ts';
-import type { LostAnswer } from '../../src/sandbox/salesforce/faults.ts';
-import { generateOrg } from '../../src/sandbox/salesforce/generate.ts';
+import type { LostAnswer } from '../../sandbox/salesforce/faults.ts';
+import { generateOrg } from '../../sandbox/salesforce/generate.ts';
 import {
   createSalesforceSandbox,
   type RunningSalesforceSandbox,
   type SalesforceSandboxOptions,
-} from '../../src/sandbox/salesforce/server.ts';
+} from '../../sandbox/salesforce/server.ts';
 
 const TIERS: Tier[] = [
   { value: 'tech_touch', label: 'Tech-touch' },

@@ -9,9 +9,9 @@ import { StreamingExtension } from 'jsforce/lib/api/streaming.js';
 import { Connection } from 'jsforce';
 import { createSalesforceConnector } from '../../connectors/salesforce/index.ts';
 import type { Tier } from '../../src/core/index.ts';
-import { generateOrg } from '../../src/sandbox/salesforce/generate.ts';
-import type { Org, SfRecord } from '../../src/sandbox/salesforce/model.ts';
-import { createSalesforceSandbox, type RunningSalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { generateOrg } from '../../sandbox/salesforce/generate.ts';
+import type { Org, SfRecord } from '../../sandbox/salesforce/model.ts';
+import { createSalesforceSandbox, type RunningSalesforceSandbox } from '../../sandbox/salesforce/server.ts';
 
 const TIERS: Tier[] = [
   { value: 'tech_touch', label: 'Tech-touch' },

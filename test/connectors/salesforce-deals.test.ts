@@ -11,9 +11,9 @@ import { createSalesforceConnector } from '../../connectors/salesforce/index.ts'
 import { SalesforceCurrencyError } from '../../connectors/salesforce/currency.ts';
 import type { Policy } from '../../src/core/index.ts';
 import { validateMapping, type Mapping } from '../../src/mapping/mapping.ts';
-import { generateOrg } from '../../src/sandbox/salesforce/generate.ts';
-import { formatDate, type Org } from '../../src/sandbox/salesforce/model.ts';
-import { createSalesforceSandbox, type RunningSalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { generateOrg } from '../../sandbox/salesforce/generate.ts';
+import { formatDate, type Org } from '../../sandbox/salesforce/model.ts';
+import { createSalesforceSandbox, type RunningSalesforceSandbox } from '../../sandbox/salesforce/server.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { sync } from '../../src/sync/engine.ts';
 import { readJson, repoRoot } from '../helpers.ts';

@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSalesforceConnector, SalesforceSetupError } from '../../connectors/salesforce/index.ts';
 import type { Tier } from '../../src/core/index.ts';
-import { generateOrg } from '../../src/sandbox/salesforce/generate.ts';
-import { createSalesforceSandbox, type RunningSalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { generateOrg } from '../../sandbox/salesforce/generate.ts';
+import { createSalesforceSandbox, type RunningSalesforceSandbox } from '../../sandbox/salesforce/server.ts';
 import type { Connector } from '../../src/sync/connector.ts';
 
 const TIERS: Tier[] = [

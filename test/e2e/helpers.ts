@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Portal } from '../../src/sandbox/model.ts';
+import type { Portal } from '../../sandbox/hubspot/model.ts';
 import { repoRoot } from '../helpers.ts';
 
 export function tempDir(): string {

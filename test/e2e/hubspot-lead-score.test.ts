@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
 import { runSetup, runSync, type CrmIo } from '../../src/cli/sync-commands.ts';
-import { generatePortal, mutate, type GenerateOptions } from '../../src/sandbox/generate.ts';
-import type { Portal } from '../../src/sandbox/model.ts';
-import { createSandbox, type RunningSandbox } from '../../src/sandbox/server.ts';
+import { generatePortal, mutate, type GenerateOptions } from '../../sandbox/hubspot/generate.ts';
+import type { Portal } from '../../sandbox/hubspot/model.ts';
+import { createSandbox, type RunningSandbox } from '../../sandbox/hubspot/server.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { tempDir } from './helpers.ts';
 

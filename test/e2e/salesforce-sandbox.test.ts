@@ -6,13 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { generateOrg, mutateOrg } from '../../src/sandbox/salesforce/generate.ts';
-import type { Org } from '../../src/sandbox/salesforce/model.ts';
+import { generateOrg, mutateOrg } from '../../sandbox/salesforce/generate.ts';
+import type { Org } from '../../sandbox/salesforce/model.ts';
 import {
   createSalesforceSandbox,
   type RunningSalesforceSandbox,
   type SalesforceSandbox,
-} from '../../src/sandbox/salesforce/server.ts';
+} from '../../sandbox/salesforce/server.ts';
 import { runCli, tempDir } from './helpers.ts';
 
 const CLIENT_ID = 'rt-client';

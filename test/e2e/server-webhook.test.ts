@@ -7,16 +7,16 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { generatePortal } from '../../src/sandbox/generate.ts';
-import type { Portal } from '../../src/sandbox/model.ts';
-import { createSandbox, type RunningSandbox, type Sandbox } from '../../src/sandbox/server.ts';
+import { generatePortal } from '../../sandbox/hubspot/generate.ts';
+import type { Portal } from '../../sandbox/hubspot/model.ts';
+import { createSandbox, type RunningSandbox, type Sandbox } from '../../sandbox/hubspot/server.ts';
 import {
   deleteAndEmit,
   mergeAndEmit,
   moveContactAndEmit,
   privacyDeleteAndEmit,
-} from '../../src/sandbox/crm-actions.ts';
-import { winDealAndEmit, type WebhookEmitter } from '../../src/sandbox/webhooks.ts';
+} from '../../sandbox/hubspot/crm-actions.ts';
+import { winDealAndEmit, type WebhookEmitter } from '../../sandbox/hubspot/webhooks.ts';
 import { Credentials } from '../../src/app/connectors.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { serve, type RunningServer } from '../../src/server/serve.ts';

@@ -6,9 +6,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { generatePortal, mutate } from '../../src/sandbox/generate.ts';
-import { createSandbox, type RunningSandbox } from '../../src/sandbox/server.ts';
-import { createRng } from '../../src/sandbox/prng.ts';
+import { generatePortal, mutate } from '../../sandbox/hubspot/generate.ts';
+import { createSandbox, type RunningSandbox } from '../../sandbox/hubspot/server.ts';
+import { createRng } from '../../sandbox/shared/prng.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { crmTiers, runCli, tempDir } from '../e2e/helpers.ts';
 

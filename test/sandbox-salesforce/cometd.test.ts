@@ -1,7 +1,7 @@
 /** The fake org's Change Data Capture: CometD through jsforce, replay retention, channels, filters, allocation. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamingExtension } from 'jsforce/lib/api/streaming.js';
-import { RETENTION_MS } from '../../src/sandbox/salesforce/change-events.ts';
+import { RETENTION_MS } from '../../sandbox/salesforce/change-events.ts';
 import { NOW, startOrg, type TestOrg } from './helpers.ts';
 
 interface Received {

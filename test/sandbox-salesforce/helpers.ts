@@ -1,13 +1,13 @@
 /** Shared setup: a fake org on a free port and a real jsforce Connection to it. */
 import { Connection } from 'jsforce';
-import { generateOrg } from '../../src/sandbox/salesforce/generate.ts';
-import type { Org } from '../../src/sandbox/salesforce/model.ts';
+import { generateOrg } from '../../sandbox/salesforce/generate.ts';
+import type { Org } from '../../sandbox/salesforce/model.ts';
 import {
   createSalesforceSandbox,
   type RunningSalesforceSandbox,
   type SalesforceSandbox,
   type SalesforceSandboxOptions,
-} from '../../src/sandbox/salesforce/server.ts';
+} from '../../sandbox/salesforce/server.ts';
 
 export const NOW = Date.UTC(2026, 10, 20, 10, 0, 0);
 export const CLIENT_ID = 'sandbox-client';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateOrg, mutateOrg } from '../../src/sandbox/salesforce/generate.ts';
+import { generateOrg, mutateOrg } from '../../sandbox/salesforce/generate.ts';
 import { NOW, startOrg, type TestOrg } from './helpers.ts';
 
 const TIERS = ['Tech-touch', 'Low-touch', 'Mid-touch', 'High-touch'];

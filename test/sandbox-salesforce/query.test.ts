@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateOrg } from '../../src/sandbox/salesforce/generate.ts';
-import { parseDateTime } from '../../src/sandbox/salesforce/model.ts';
+import { generateOrg } from '../../sandbox/salesforce/generate.ts';
+import { parseDateTime } from '../../sandbox/salesforce/model.ts';
 import { NOW, startOrg, type TestOrg } from './helpers.ts';
 
 interface Row {

@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
-import { generatePortal, mutate } from '../../src/sandbox/generate.ts';
-import type { Portal } from '../../src/sandbox/model.ts';
-import { createSandbox, type RunningSandbox, type Sandbox } from '../../src/sandbox/server.ts';
+import { generatePortal, mutate } from '../../sandbox/hubspot/generate.ts';
+import type { Portal } from '../../sandbox/hubspot/model.ts';
+import { createSandbox, type RunningSandbox, type Sandbox } from '../../sandbox/hubspot/server.ts';
 import type { Connector } from '../../src/sync/connector.ts';
 
 const NOW = Date.UTC(2026, 10, 1);

@@ -10,7 +10,7 @@ import {
   SimplePublicObjectId,
   type FilterOperatorEnum,
 } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
-import { createSandbox, type RunningSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.ts';
+import { createSandbox, type RunningSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/hubspot/server.ts';
 
 export interface Harness {
   readonly sandbox: Sandbox;

@@ -16,8 +16,8 @@ import {
   PropertyUpdate,
 } from '@hubspot/api-client/lib/codegen/crm/properties/index.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { generatePortal, mutate } from '../../src/sandbox/generate.ts';
-import type { CrmRecord, Portal } from '../../src/sandbox/model.ts';
+import { generatePortal, mutate } from '../../sandbox/hubspot/generate.ts';
+import type { CrmRecord, Portal } from '../../sandbox/hubspot/model.ts';
 import {
   errorCodes,
   failure,

@@ -3,10 +3,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { generatePortal, mutate } from '../../src/sandbox/generate.ts';
-import { OBJECT_TYPES, type Portal, type PropertyDefinition } from '../../src/sandbox/model.ts';
-import { createSandbox, type RunningSandbox } from '../../src/sandbox/server.ts';
-import { fromSnapshot, loadSnapshot, saveSnapshot, toSnapshot } from '../../src/sandbox/snapshot.ts';
+import { generatePortal, mutate } from '../../sandbox/hubspot/generate.ts';
+import { OBJECT_TYPES, type Portal, type PropertyDefinition } from '../../sandbox/hubspot/model.ts';
+import { createSandbox, type RunningSandbox } from '../../sandbox/hubspot/server.ts';
+import { fromSnapshot, loadSnapshot, saveSnapshot, toSnapshot } from '../../sandbox/hubspot/snapshot.ts';
 
 const NOW = Date.UTC(2026, 10, 1, 12, 0, 0);
 const TOKEN = 'snapshot-token';

@@ -1,7 +1,7 @@
 /** Shared by the install-flow tests: HubSpot's token endpoint faked through the injected fetch, a sandbox portal to set up. */
 import { expect } from 'vitest';
-import { generatePortal } from '../../src/sandbox/generate.ts';
-import { createSandbox, type RunningSandbox } from '../../src/sandbox/server.ts';
+import { generatePortal } from '../../sandbox/hubspot/generate.ts';
+import { createSandbox, type RunningSandbox } from '../../sandbox/hubspot/server.ts';
 import { TOKEN_PATH } from '../../connectors/hubspot/oauth.ts';
 import { startServer, type Harness } from './harness.ts';
 

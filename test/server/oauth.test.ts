@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateOrg } from '../../src/sandbox/salesforce/generate.ts';
-import { createSalesforceSandbox, type RunningSalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { generateOrg } from '../../sandbox/salesforce/generate.ts';
+import { createSalesforceSandbox, type RunningSalesforceSandbox } from '../../sandbox/salesforce/server.ts';
 import { Credentials, NeedsReconnectError } from '../../src/app/connectors.ts';
 import { SECRET_KEY, startServer } from './harness.ts';
 import { hubspotWorld, startInstall, tokenFetch, type TokenCall } from './oauth-helpers.ts';

@@ -6,9 +6,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSalesforceConnector } from '../../connectors/salesforce/index.ts';
-import { RETENTION_MS } from '../../src/sandbox/salesforce/change-events.ts';
-import { generateOrg } from '../../src/sandbox/salesforce/generate.ts';
-import { createSalesforceSandbox, type RunningSalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { RETENTION_MS } from '../../sandbox/salesforce/change-events.ts';
+import { generateOrg } from '../../sandbox/salesforce/generate.ts';
+import { createSalesforceSandbox, type RunningSalesforceSandbox } from '../../sandbox/salesforce/server.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { REPLAY_CURSOR, SalesforceStreams } from '../../connectors/salesforce/streams.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';

@@ -5,8 +5,8 @@
  * misconfiguration) is reported without blaming the portal.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { generatePortal } from '../../src/sandbox/generate.ts';
-import { createSandbox, type RunningSandbox, type Sandbox } from '../../src/sandbox/server.ts';
+import { generatePortal } from '../../sandbox/hubspot/generate.ts';
+import { createSandbox, type RunningSandbox, type Sandbox } from '../../sandbox/hubspot/server.ts';
 import type { ServerConfig } from '../../src/server/config.ts';
 import { Credentials, NeedsReconnectError } from '../../src/app/connectors.ts';
 import {

@@ -1,7 +1,7 @@
 /**
  * Starts the sandbox CRM and prints its URL:
  *
- *   node src/sandbox/main.ts --port 4010 --size 2000 --seed 1
+ *   node sandbox/hubspot/main.ts --port 4010 --size 2000 --seed 1
  *
  * `--size` is the number of companies (contacts 4×, deals 1.5×, unless given). `--mutate-every`
  * changes some deals and lead scores on a timer, so scheduled syncs have something to pick up.
@@ -12,7 +12,7 @@ import { FAULT_KINDS, type FaultKind, type FaultOptions } from './faults.ts';
 import { generatePortal, mutate, portalSize, type GenerateOptions } from './generate.ts';
 import { createSandbox } from './server.ts';
 
-const USAGE = `usage: node src/sandbox/main.ts [options]
+const USAGE = `usage: node sandbox/hubspot/main.ts [options]
   --port <n>            port to listen on (default 4010; 0 = any free port)
   --host <addr>         address to listen on (default 127.0.0.1)
   --size <n>            companies (default 2000); contacts and deals scale with it

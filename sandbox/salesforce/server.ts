@@ -16,9 +16,8 @@
  *   oauth2: { clientId: 'id', clientSecret: 's', loginUrl: url } });
  * ```
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { createSandboxApp, errorHandler, listen, requestLog, type RunningServer } from '../shared/http.ts';
 import { authRoutes, bearerAuth, TokenStore, type TokenControls } from './auth.ts';
 import { bulkRoutes } from './bulk.ts';
 import { cometdRoutes } from './cometd.ts';
@@ -62,11 +61,7 @@ export interface SalesforceSandboxOptions {
   readonly customizeApplication?: boolean;
 }
 
-export interface RunningSalesforceSandbox {
-  readonly url: string;
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type RunningSalesforceSandbox = RunningServer;
 
 export interface SalesforceSandbox {
   readonly app: Express;
@@ -90,40 +85,20 @@ export interface SalesforceSandbox {
   listen(port?: number, host?: string): Promise<RunningSalesforceSandbox>;
 }
 
-function requestLog(log: (line: string) => void): (req: Request, res: Response, next: NextFunction) => void {
-  return (req, res, next) => {
-    const started = performance.now();
-    res.on('finish', () => {
-      log(`${req.method} ${req.originalUrl} ${res.statusCode} ${Math.round(performance.now() - started)}ms`);
-    });
-    next();
-  };
-}
-
-function isBodyParserError(err: unknown): err is { type: string; status: number; message: string } {
-  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string';
-}
-
-function errorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
-  if (res.headersSent) {
-    next(err);
-    return;
-  }
-  if (err instanceof SfHttpError) {
+/** Salesforce's error bodies: a list of `{ message, errorCode }` (errors.ts for its own errors). */
+const salesforceErrors = errorHandler({
+  known: (err, res) => {
+    if (!(err instanceof SfHttpError)) return false;
     res.status(err.status).json(err.body());
-    return;
-  }
-  if (isBodyParserError(err)) {
+    return true;
+  },
+  badBody: (err, res) => {
     res.status(400).json([{ message: `JSON_PARSER_ERROR: ${err.message}`, errorCode: 'JSON_PARSER_ERROR' }]);
-    return;
-  }
-  res.status(500).json([
-    {
-      message: `internal error: ${err instanceof Error ? err.message : String(err)}`,
-      errorCode: 'UNKNOWN_EXCEPTION',
-    },
-  ]);
-}
+  },
+  internal: (message, res) => {
+    res.status(500).json([{ message, errorCode: 'UNKNOWN_EXCEPTION' }]);
+  },
+});
 
 /** Records the `Sforce-Call-Options` header of every write request. */
 function callOptions(stats: SalesforceStats): (req: Request, _res: Response, next: NextFunction) => void {
@@ -163,10 +138,7 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
   const customize = { value: options.customizeApplication ?? true };
   const viewSetup = { value: true };
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
-  app.set('query parser', 'simple');
+  const app = createSandboxApp();
   if (options.log !== undefined) app.use(requestLog(options.log));
   app.use(counting(stats));
   app.use(
@@ -205,7 +177,7 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
   app.use((_req, res) => {
     res.status(404).json([{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
   });
-  app.use(errorHandler);
+  app.use(salesforceErrors);
 
   const sandbox: SalesforceSandbox = {
     app,
@@ -240,27 +212,7 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
     resetStats: () => {
       resetStats(stats);
     },
-    listen: (port = 0, host = '127.0.0.1') =>
-      new Promise<RunningSalesforceSandbox>((resolve, reject) => {
-        const server = createServer(app);
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          const address = server.address() as AddressInfo;
-          const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          resolve({
-            url: `http://${hostPart}:${address.port}`,
-            port: address.port,
-            close: () =>
-              new Promise<void>((done, fail) => {
-                server.close((err) => {
-                  if (err === undefined) done();
-                  else fail(err);
-                });
-                server.closeAllConnections();
-              }),
-          });
-        });
-      }),
+    listen: (port = 0, host = '127.0.0.1') => listen(app, port, host),
   };
   return sandbox;
 }

@@ -1,6 +1,7 @@
 /**
  * The sandbox's webhook deliveries: what HubSpot would POST to an app subscribed to property
- * changes, signed with the v3 signature, so the receiver (`src/server/routes/webhooks-hubspot.ts`) can be run
+ * changes, signed with the v3 signature (signature.ts: the sandbox's own reading of HubSpot's page, not the
+ * product's verifier), so the receiver (`src/server/routes/webhooks-hubspot.ts`) can be run
  * against something that behaves like HubSpot.
  *
  * Turn it on with the `webhooks` option of `createSandbox`:
@@ -40,9 +41,9 @@
  */
 import { createHash, randomInt } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { signHubSpotV3 } from '../../connectors/hubspot/webhooks/signature.ts';
 import { mutate, type MutateOptions, type MutateResult } from './generate.ts';
 import { objectTypeOf, type CrmRecord, type ObjectType, type Portal } from './model.ts';
+import { hubspotSignatureV1, hubspotSignatureV3 } from './signature.ts';
 
 export interface WebhookEmitterOptions {
   /** Where deliveries go (the receiver's public URL: it is part of what is signed). */
@@ -146,17 +147,15 @@ export function createWebhookEmitter(options: WebhookEmitterOptions & { readonly
       const headers = {
         'content-type': 'application/json',
         'user-agent': 'HubSpot Connect 2.0 (http://dev.hubspot.com/) (righttouch sandbox)',
-        'x-hubspot-signature-v3': signHubSpotV3({
+        'x-hubspot-signature-v3': hubspotSignatureV3({
           clientSecret: options.clientSecret,
           method: 'POST',
           uri: options.targetUrl,
-          rawBody: body,
+          body,
           timestamp,
         }),
         'x-hubspot-request-timestamp': timestamp,
-        'x-hubspot-signature': createHash('sha256')
-          .update(options.clientSecret + body)
-          .digest('hex'),
+        'x-hubspot-signature': hubspotSignatureV1(options.clientSecret, body),
         'x-hubspot-signature-version': 'v1',
       };
       let problem: unknown;

@@ -5,7 +5,18 @@
  * `mutateOrg` changes some Opportunity amounts/stages and lead scores, as a live org would
  * between two syncs.
  */
-import { createRng, type Rng } from '../prng.ts';
+import {
+  DAY,
+  FIRST_NAMES,
+  LAST_NAMES,
+  logUniform,
+  NAME_HEADS,
+  NAME_KINDS,
+  NAME_TAILS,
+  PRODUCTS,
+  skewedIndex,
+} from '../shared/generate.ts';
+import { createRng, type Rng } from '../shared/prng.ts';
 import { enableMultiCurrency, type OrgCurrencies } from './currency.ts';
 import { addRecordType } from './record-types.ts';
 import { formatDate, formatDateTime, Org, type SfRecord, type Value } from './model.ts';
@@ -31,19 +42,6 @@ export interface GenerateOrgOptions {
   readonly recordTypes?: Readonly<Record<string, readonly string[]>>;
 }
 
-const DAY = 86_400_000;
-
-const NAME_HEADS = ['Nor', 'Vel', 'Astr', 'Brig', 'Cal', 'Dun', 'Ever', 'Fal', 'Gran', 'Hal', 'Iron', 'Jun', 'Kest'];
-const NAME_TAILS = ['vex', 'ora', 'ion', 'wick', 'ford', 'stone', 'leaf', 'mark', 'path', 'gate', 'line', 'crest'];
-const NAME_KINDS = ['Systems', 'Labs', 'Group', 'Logistics', 'Health', 'Foods', 'Capital', 'Software', 'Retail', 'Inc'];
-const FIRST_NAMES = ['Ada', 'Ben', 'Chloe', 'Dev', 'Elena', 'Farid', 'Grace', 'Hiro', 'Ines', 'Jonas', 'Kemi', 'Liam'];
-const LAST_NAMES = ['Okafor', 'Schmidt', 'Tanaka', 'Garcia', 'Novak', 'Murphy', 'Rossi', 'Kowalski', 'Singh', 'Berg'];
-const PRODUCTS = ['Platform', 'Renewal', 'Expansion', 'Pilot', 'Services', 'Enterprise'];
-
-function logUniform(rng: Rng, min: number, max: number): number {
-  return Math.exp(Math.log(min) + rng.next() * (Math.log(max) - Math.log(min)));
-}
-
 /** Created some time in the last `years`; modified since, a third of them in the last 30 days. */
 function times(rng: Rng, now: number, years: number): { created: number; modified: number } {
   const created = now - rng.int(1, Math.round(years * 365)) * DAY - rng.int(0, DAY - 1);
@@ -59,11 +57,6 @@ function stamps(created: number, modified: number): Record<string, Value> {
     LastModifiedDate: formatDateTime(modified),
     SystemModstamp: formatDateTime(modified),
   };
-}
-
-/** Skewed towards the start, so a few accounts have many contacts and deals. */
-function skewedIndex(rng: Rng, n: number): number {
-  return Math.min(n - 1, Math.floor(n * rng.next() ** 2));
 }
 
 function leadScore(rng: Rng): number | null {
@@ -199,7 +192,7 @@ export function generateOrg(options: GenerateOrgOptions): Org {
 
   for (let i = 0; i < contactCount; i++) {
     const { created, modified } = times(rng, now, 2);
-    const accountIndex = accountIds.length > 0 && rng.chance(0.92) ? skewedIndex(rng, accountIds.length) : -1;
+    const accountIndex = accountIds.length > 0 && rng.chance(0.92) ? skewedIndex(rng, accountIds.length, 2) : -1;
     org.insert(
       'Contact',
       {
@@ -239,7 +232,7 @@ export function generateOrg(options: GenerateOrgOptions): Org {
 
   for (let i = 0; i < opportunityCount && accountIds.length > 0; i++) {
     const { created, modified } = times(rng, now, 2);
-    const accountId = accountIds[skewedIndex(rng, accountIds.length)] ?? null;
+    const accountId = accountIds[skewedIndex(rng, accountIds.length, 2)] ?? null;
     const stage = rng.weighted(OPPORTUNITY_STAGES, [3, 2, 2, 1, 4, 3]);
     const closeDate = stage.startsWith('Closed')
       ? created + Math.floor(rng.next() * (now - created))

@@ -9,7 +9,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { sendError } from './errors.ts';
 import { isSearchRequest, rateLimitBody } from './limits.ts';
-import { createRng } from './prng.ts';
+import { createRng } from '../shared/prng.ts';
 import type { SandboxStats } from './stats.ts';
 
 export const FAULT_KINDS = ['429', '500', 'timeout', 'slow'] as const;

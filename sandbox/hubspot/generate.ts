@@ -16,7 +16,18 @@ import {
   type Portal,
   OBJECT_TYPES,
 } from './model.ts';
-import { createRng, type Rng } from './prng.ts';
+import {
+  DAY,
+  FIRST_NAMES,
+  LAST_NAMES,
+  logUniform,
+  NAME_HEADS,
+  NAME_KINDS,
+  NAME_TAILS,
+  PRODUCTS,
+  skewedIndex,
+} from '../shared/generate.ts';
+import { createRng, type Rng } from '../shared/prng.ts';
 import { CURRENCIES, DEAL_STAGES, LIFECYCLE_STAGES, SUPPORT_PLANS, seedSchema } from './schema.ts';
 import {
   addScoreProperties,
@@ -68,26 +79,13 @@ function convertDeals(rng: Rng, store: ObjectStore, rates: Readonly<Record<strin
   }
 }
 
-const DAY = 86_400_000;
-
-const NAME_HEADS = ['Nor', 'Vel', 'Astr', 'Brig', 'Cal', 'Dun', 'Ever', 'Fal', 'Gran', 'Hal', 'Iron', 'Jun', 'Kest'];
-const NAME_TAILS = ['vex', 'ora', 'ion', 'wick', 'ford', 'stone', 'leaf', 'mark', 'path', 'gate', 'line', 'crest'];
-const NAME_KINDS = ['Systems', 'Labs', 'Group', 'Logistics', 'Health', 'Foods', 'Capital', 'Software', 'Retail', 'Inc'];
-const FIRST_NAMES = ['Ada', 'Ben', 'Chloe', 'Dev', 'Elena', 'Farid', 'Grace', 'Hiro', 'Ines', 'Jonas', 'Kemi', 'Liam'];
-const LAST_NAMES = ['Okafor', 'Schmidt', 'Tanaka', 'Garcia', 'Novak', 'Murphy', 'Rossi', 'Kowalski', 'Singh', 'Berg'];
 const FREE_MAIL = ['gmail.com', 'outlook.com', 'proton.me'];
-const PRODUCTS = ['Platform', 'Renewal', 'Expansion', 'Pilot', 'Services', 'Enterprise'];
 
 /** 1234567.5 → "1,234,567.50" (fixed, not locale-dependent). */
 function withCommas(value: number, decimals: number): string {
   const [whole = '0', fraction] = value.toFixed(decimals).split('.');
   const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return fraction === undefined ? grouped : `${grouped}.${fraction}`;
-}
-
-/** Log-uniform in [min, max]. */
-function logUniform(rng: Rng, min: number, max: number): number {
-  return Math.exp(Math.log(min) + rng.next() * (Math.log(max) - Math.log(min)));
 }
 
 function revenueText(rng: Rng, revenue: number): string {
@@ -125,11 +123,6 @@ function nextId(rng: Rng, store: ObjectStore, base: number): string {
   const id = last + rng.int(1, 3);
   store.order.push(id);
   return String(id);
-}
-
-/** An index skewed towards the start, so a few companies have many contacts and deals. */
-function skewedIndex(rng: Rng, length: number): number {
-  return Math.min(length - 1, Math.floor(length * rng.next() ** 1.6));
 }
 
 function add(store: ObjectStore, record: CrmRecord): void {
@@ -172,7 +165,8 @@ function generateCompanies(rng: Rng, store: ObjectStore, count: number, now: num
 function generateContacts(rng: Rng, store: ObjectStore, count: number, companies: CrmRecord[], now: number): void {
   for (let i = 0; i < count; i++) {
     const id = nextId(rng, store, 100);
-    const company = companies.length > 0 && rng.chance(0.9) ? companies[skewedIndex(rng, companies.length)] : undefined;
+    const company =
+      companies.length > 0 && rng.chance(0.9) ? companies[skewedIndex(rng, companies.length, 1.6)] : undefined;
     const first = rng.pick(FIRST_NAMES);
     const last = rng.pick(LAST_NAMES);
     const domain = company?.properties['domain'] ?? rng.pick(FREE_MAIL);
@@ -205,7 +199,7 @@ function amountText(rng: Rng): string {
 function generateDeals(rng: Rng, store: ObjectStore, count: number, companies: CrmRecord[], now: number): void {
   for (let i = 0; i < count; i++) {
     const id = nextId(rng, store, 13_000_000_000);
-    const company = companies.length > 0 ? companies[skewedIndex(rng, companies.length)] : undefined;
+    const company = companies.length > 0 ? companies[skewedIndex(rng, companies.length, 1.6)] : undefined;
     const stage = rng.weighted(DEAL_STAGES, [1, 1, 1, 1, 1, 7, 4]);
     const closed = stage === 'closedwon' || stage === 'closedlost';
     const { createdAt, updatedAt } = times(rng, now, 3);

@@ -16,7 +16,7 @@
  * seed whatever the scoring.
  */
 import type { CrmRecord, PropertyDefinition, Schema } from './model.ts';
-import type { Rng } from './prng.ts';
+import type { Rng } from '../shared/prng.ts';
 
 export type LeadScoring = 'combined' | 'fit' | 'none';
 

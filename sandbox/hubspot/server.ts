@@ -10,9 +10,8 @@
  * const client = new Client({ accessToken: 'x', basePath: url });
  * ```
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { createSandboxApp, errorHandler, listen, requestLog, type RunningServer } from '../shared/http.ts';
 import { AssociationIndex } from './associations.ts';
 import type { SandboxContext } from './context.ts';
 import { HubSpotHttpError, newCorrelationId, sendError } from './errors.ts';
@@ -56,11 +55,7 @@ export interface SandboxOptions {
   readonly oauth?: SandboxOAuthOptions;
 }
 
-export interface RunningSandbox {
-  readonly url: string;
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type RunningSandbox = RunningServer;
 
 export interface Sandbox {
   readonly app: Express;
@@ -107,39 +102,21 @@ function bearerAuth(expected: string | undefined): (req: Request, res: Response,
   };
 }
 
-function requestLog(log: (line: string) => void): (req: Request, res: Response, next: NextFunction) => void {
-  return (req, res, next) => {
-    const started = performance.now();
-    res.on('finish', () => {
-      log(`${req.method} ${req.originalUrl} ${res.statusCode} ${Math.round(performance.now() - started)}ms`);
-    });
-    next();
-  };
-}
-
-function isBodyParserError(err: unknown): err is { type: string; status: number; message: string } {
-  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string';
-}
-
-function errorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
-  if (res.headersSent) {
-    next(err);
-    return;
-  }
-  if (err instanceof HubSpotHttpError) {
+/** HubSpot's error bodies (errors.ts): its own errors, `VALIDATION_ERROR` for bad JSON (413 when too large). */
+const hubspotErrors = errorHandler({
+  known: (err, res) => {
+    if (!(err instanceof HubSpotHttpError)) return false;
     sendError(res, err.status, err.fields);
-    return;
-  }
-  if (isBodyParserError(err)) {
+    return true;
+  },
+  badBody: (err, res) => {
     const status = err.type === 'entity.too.large' ? 413 : 400;
     sendError(res, status, { message: `Invalid input JSON: ${err.message}`, category: 'VALIDATION_ERROR' });
-    return;
-  }
-  sendError(res, 500, {
-    message: `internal error: ${err instanceof Error ? err.message : String(err)}`,
-    category: 'INTERNAL_ERROR',
-  });
-}
+  },
+  internal: (message, res) => {
+    sendError(res, 500, { message, category: 'INTERNAL_ERROR' });
+  },
+});
 
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const portal = options.portal ?? generatePortal({ seed: options.seed ?? 1 });
@@ -155,10 +132,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     token: options.token,
   };
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
-  app.set('query parser', 'simple');
+  const app = createSandboxApp();
   app.use(correlation);
   if (options.log !== undefined) app.use(requestLog(options.log));
   app.use(counting(stats));
@@ -183,7 +157,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   app.use((req, res) => {
     sendError(res, 404, { message: `Unable to route ${req.method} ${req.path}`, category: 'OBJECT_NOT_FOUND' });
   });
-  app.use(errorHandler);
+  app.use(hubspotErrors);
 
   return {
     app,
@@ -195,27 +169,9 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       resetStats(stats);
     },
     listen: (port = 0, host = '127.0.0.1') =>
-      new Promise<RunningSandbox>((resolve, reject) => {
-        const server = createServer(app);
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          const address = server.address() as AddressInfo;
-          const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          resolve({
-            url: `http://${hostPart}:${address.port}`,
-            port: address.port,
-            close: () =>
-              new Promise<void>((done, fail) => {
-                for (const timer of timers) clearTimeout(timer);
-                timers.clear();
-                server.close((err) => {
-                  if (err === undefined) done();
-                  else fail(err);
-                });
-                server.closeAllConnections();
-              }),
-          });
-        });
+      listen(app, port, host, () => {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
       }),
   };
 }

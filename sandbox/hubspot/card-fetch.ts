@@ -9,12 +9,12 @@
  *   not documented; `appendMetadata` chooses. Appended after the card's own parameters, so a card
  *   that sets `portalId` itself arrives with it twice.
  * - The request is signed with signature v3 over the full URL HubSpot calls, query included
- *   (reference §6.3 / §8), with the app's client secret.
+ *   (reference §6.3 / §8), with the app's client secret (signature.ts).
  * - Default timeout 15 s (reference §8).
  *
  * `deliver` maps the public URL to where the test's server listens.
  */
-import { signHubSpotV3 } from '../../connectors/hubspot/webhooks/signature.ts';
+import { hubspotSignatureV3 } from './signature.ts';
 
 export interface CardFetchDoubleOptions {
   readonly clientSecret: string;
@@ -50,11 +50,11 @@ export function cardFetchDouble(options: CardFetchDoubleOptions): {
     }
     const method = init?.method ?? 'GET';
     const timestamp = (options.now ?? Date.now)();
-    const signature = signHubSpotV3({
+    const signature = hubspotSignatureV3({
       clientSecret: options.clientSecret,
       method,
       uri: target.href,
-      rawBody: '',
+      body: '',
       timestamp,
     });
     const response = await fetch(options.deliver(target.href), {
