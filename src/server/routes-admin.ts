@@ -17,6 +17,7 @@
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
+import { WRITE_LIMITS } from '../../connectors/write-limits.ts';
 import { validatePolicy } from '../core/index.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import type { Crm, Installation, Store } from '../store/store.ts';
@@ -127,7 +128,7 @@ export function adminRouter(deps: AdminDeps): Router {
       await deps.mappingFor(found.crm),
       checked.policy,
       deps.now?.() ?? new Date(),
-      found.crm === 'hubspot' ? 100 : 200,
+      WRITE_LIMITS[found.crm].recordsPerWriteCall,
     );
     res.json(preview);
   });

@@ -21,7 +21,6 @@ import { advanceCursors, pull } from './phases/pull.ts';
 import { Recorder } from './phases/record.ts';
 import { buildReport, failRun, finishRun, Tally } from './phases/report.ts';
 import { estimateWriteCalls, writeBack, type WriteBack } from './phases/write-back.ts';
-import type { TierProperties } from './connector.ts';
 import { RunStoppedError, type SyncOptions, type SyncReport } from './types.ts';
 
 export { classifyEach, classifyInstallation } from './phases/classify.ts';
@@ -29,12 +28,6 @@ export { textHash, withoutRank } from './tier-value.ts';
 export type { TierProperties } from './connector.ts';
 export { RunStoppedError } from './types.ts';
 export type { ChangedRecords, SyncOptions, SyncProgress, SyncReport, TierMove } from './types.ts';
-
-export const HUBSPOT_TIER_PROPERTIES: TierProperties = {
-  tier: 'engagement_model',
-  reason: 'engagement_model_reason',
-  updatedAt: 'engagement_model_updated_at',
-};
 
 const NO_WRITES: WriteBack = { written: 0, rejected: [] };
 
@@ -53,7 +46,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
   try {
     // The properties the mapping leaves to discover (the lead-score property).
     const { mapping, leadScore } = await resolveMapping(store, connector, installationId, options.mapping);
-    const properties = options.tierProperties ?? connector.tierProperties ?? HUBSPOT_TIER_PROPERTIES;
+    const properties = options.tierProperties ?? connector.tierProperties;
     const lastWritten = await loadLastWritten(store, installationId);
     const base = { store, connector, installationId, mapping, properties, full, only, startedAt, checkStop };
     const reading = { ...base, overlapMs: options.overlapMs, onProgress: options.onProgress };
@@ -81,7 +74,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     // Last chance to stop before the CRM sees anything: what was recorded stays unwritten, so the
     // next run writes it (no history twice: the tier it records is the one already there).
     checkStop();
-    const batchSize = options.batchSize ?? connector.writeBatchSize ?? 100;
+    const batchSize = options.batchSize ?? connector.writeBatchSize;
     const changed = recorder.changed.company + recorder.changed.contact;
     const write = { ...base, runId: run.id, batchSize, at, total: changed, onProgress: options.onProgress };
     const writes = dryRun ? NO_WRITES : await writeBack(write);
