@@ -1,14 +1,15 @@
 /**
  * What the server needs to know about each CRM, in one place, so that its routes and messages do
  * not branch on `crm === 'hubspot'`: how an account is named, where its install flow starts, which
- * settings hold its app's credentials, and the size of its write batches. `platformFor(crm)`;
+ * settings hold its app's credentials, and its write limits (records per write call, for estimates). `platformFor(crm)`;
  * `PLATFORMS` lists them in the order the admin UI offers them. Each CRM's own flows live beside
  * its connector (hubspot/oauth.ts, hubspot/marketplace.ts, hubspot/webhooks/; salesforce/install.ts,
  * salesforce/oauth.ts, salesforce/token-owner.ts, salesforce/streams.ts).
  */
 import type { Crm } from '../src/store/store.ts';
-import { WRITE_BATCH } from './hubspot/write.ts';
-import { COLLECTION_SIZE } from './salesforce/write.ts';
+import type { WriteLimits } from '../src/sync/connector.ts';
+import { HUBSPOT_WRITE_LIMITS } from './hubspot/write.ts';
+import { SALESFORCE_WRITE_LIMITS } from './salesforce/write.ts';
 
 /** The app credentials of each CRM, as the server's settings hold them (its ServerConfig has these fields). */
 export type PlatformConfig = {
@@ -23,8 +24,12 @@ export interface Platform {
   readonly account: string;
   /** How messages name a company and a contact record. */
   readonly nouns: { readonly company: string; readonly contact: string };
-  /** Records per write call, for estimates (HubSpot batch update: 100; Salesforce sObject Collections: 200). */
-  readonly writeBatch: number;
+  /**
+   * The connector's write limits, known without a connector (no credentials needed): the admin
+   * API's policy preview counts calls with `recordsPerWriteCall` (HubSpot batch update: 100;
+   * Salesforce sObject Collections: 200). Each connector sets the same values on itself.
+   */
+  readonly writeLimits: WriteLimits;
   readonly oauth: {
     /** Starts the install (redirects to the CRM's authorize page). */
     readonly installPath: string;
@@ -40,7 +45,7 @@ const hubspot: Platform = {
   name: 'HubSpot',
   account: 'HubSpot portal',
   nouns: { company: 'Company', contact: 'Contact' },
-  writeBatch: WRITE_BATCH,
+  writeLimits: HUBSPOT_WRITE_LIMITS,
   oauth: {
     installPath: '/oauth/hubspot/install',
     settings: 'HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET',
@@ -53,7 +58,7 @@ const salesforce: Platform = {
   name: 'Salesforce',
   account: 'Salesforce org',
   nouns: { company: 'Account', contact: 'Contact' },
-  writeBatch: COLLECTION_SIZE,
+  writeLimits: SALESFORCE_WRITE_LIMITS,
   oauth: {
     installPath: '/oauth/salesforce/install',
     settings: 'SF_CLIENT_ID, SF_CLIENT_SECRET',

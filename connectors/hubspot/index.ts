@@ -14,6 +14,7 @@ import type {
   RecordUpdate,
   ScoreProperty,
   SetupReport,
+  TierProperties,
   WriteResult,
 } from '../../src/sync/connector.ts';
 import { createSdk, DEFAULT_BASE_URL, fetchAccountDetails, type HubSpotContext } from './client.ts';
@@ -22,13 +23,21 @@ import { realSleep, silentLogger, Throttle, type HubSpotLimits, type Logger, typ
 import { preflight } from './preflight.ts';
 import { readObjects } from './read.ts';
 import { readByIds, readDealsByIds } from './read-ids.ts';
-import { scoreProperties } from './scores.ts';
-import { setup } from './setup.ts';
-import { updateRecords } from './write.ts';
+import { FROZEN_SCORE_PROPERTIES, scoreProperties } from './scores.ts';
+import { PROPERTY_NAMES, setup } from './setup.ts';
+import { HUBSPOT_WRITE_LIMITS, updateRecords } from './write.ts';
 
 export { HubSpotDailyLimitError, HubSpotError } from './errors.ts';
 export { DEFAULT_LIMITS, type HubSpotLimits, type Logger } from './limiter.ts';
 export { PROPERTY_NAMES } from './setup.ts';
+export { HUBSPOT_WRITE_LIMITS } from './write.ts';
+
+/** The properties the engine writes tiers to (setup creates them); `updatedAt` in epoch milliseconds. */
+export const HUBSPOT_TIER_PROPERTIES: TierProperties = {
+  tier: PROPERTY_NAMES.tier,
+  reason: PROPERTY_NAMES.reason,
+  updatedAt: PROPERTY_NAMES.updatedAt,
+};
 
 export interface HubSpotConnectorOptions {
   /** A private-app / static token (`HUBSPOT_ACCESS_TOKEN`). */
@@ -60,6 +69,9 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): Connec
 
   return {
     crm: 'hubspot',
+    tierProperties: HUBSPOT_TIER_PROPERTIES,
+    ...HUBSPOT_WRITE_LIMITS,
+    frozenScoreProperties: FROZEN_SCORE_PROPERTIES,
     get apiCalls(): number {
       return throttle.apiCalls;
     },

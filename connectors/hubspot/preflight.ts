@@ -8,7 +8,7 @@
 import type { ObjectType, PreflightReport } from '../../src/sync/connector.ts';
 import type { HubSpotContext } from './client.ts';
 import { HubSpotError } from './errors.ts';
-import { LEGACY_LEAD_SCORE } from '../../src/sync/lead-score.ts';
+import { LEGACY_LEAD_SCORE } from './scores.ts';
 import { PROPERTY_NAMES } from './setup.ts';
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -16,8 +16,15 @@
  */
 import type { Property } from '@hubspot/api-client/lib/codegen/crm/properties/index.js';
 import type { ScoreProperty } from '../../src/sync/connector.ts';
-import { LEGACY_LEAD_SCORE } from '../../src/sync/lead-score.ts';
 import type { HubSpotContext } from './client.ts';
+
+/** HubSpot's legacy score: it stopped updating on 2025-08-31 (reference hubspot-api.md §9). */
+export const LEGACY_LEAD_SCORE = 'hubspotscore';
+
+/** The connector's `frozenScoreProperties`: a lead score read from these comes with a warning. */
+export const FROZEN_SCORE_PROPERTIES: Readonly<Record<string, string>> = {
+  [LEGACY_LEAD_SCORE]: 'stopped updating on 2025-08-31',
+};
 
 function isScore(property: Property): boolean {
   if (property.archived === true || property.hidden) return false;

@@ -23,13 +23,16 @@ import {
   type StandardError,
 } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
 import type { RecordType } from '../../src/core/index.ts';
-import type { RecordUpdate, WriteResult } from '../../src/sync/connector.ts';
+import type { RecordUpdate, WriteLimits, WriteResult } from '../../src/sync/connector.ts';
 import { model, type HubSpotContext } from './client.ts';
 import { HubSpotError, isFatal } from './errors.ts';
 import { describeRefusal, idsNamed, refusalsOf, refusesValue, type Refusal } from './refusals.ts';
 
-/** Object API batch endpoints take at most 100 inputs. */
+/** Object API batch endpoints take at most 100 inputs (reference hubspot-api.md, "Batch endpoints"). */
 export const WRITE_BATCH = 100;
+
+/** The connector's write limits: the engine hands over one batch update's worth, one call each. */
+export const HUBSPOT_WRITE_LIMITS: WriteLimits = { writeBatchSize: WRITE_BATCH, recordsPerWriteCall: WRITE_BATCH };
 
 interface Collected {
   readonly written: string[];

@@ -24,12 +24,13 @@ import type { SalesforceConnectorOptions } from './options.ts';
 import { preflight } from './preflight.ts';
 import { readDeals, readObjects, readRemovals } from './read.ts';
 import { FIELDS, setup } from './setup.ts';
-import { estimateWriteCalls, updateRecords, WRITE_BATCH } from './write.ts';
+import { estimateWriteCalls, SALESFORCE_WRITE_LIMITS, updateRecords } from './write.ts';
 
 export { SalesforceBudgetError, CLIENT_NAME } from './context.ts';
 export { changeFromMessage, CDC_CHANNEL } from './cdc.ts';
 export { salesforceOptionsFromEnv, SalesforceConfigError, type SalesforceConnectorOptions } from './options.ts';
 export { SalesforceSetupError, FIELDS, EDIT_PERMISSION_SET, READ_PERMISSION_SET } from './setup.ts';
+export { SALESFORCE_WRITE_LIMITS } from './write.ts';
 
 export const SALESFORCE_TIER_PROPERTIES: TierProperties = {
   tier: FIELDS.tier,
@@ -44,7 +45,7 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
     crm: 'salesforce',
     tierProperties: SALESFORCE_TIER_PROPERTIES,
     // The engine hands over many records at once; the connector picks collections or Bulk 2.0.
-    writeBatchSize: WRITE_BATCH,
+    ...SALESFORCE_WRITE_LIMITS,
     // Contacts are two objects (Contacts and Leads): up to one bulk job each per batch.
     estimateWriteCalls: (count: number, type: RecordType) =>
       estimateWriteCalls(count, context.bulkThreshold, context.bulkPoll.intervalMs, type === 'contact' ? 2 : 1),

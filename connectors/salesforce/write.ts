@@ -9,7 +9,7 @@
  */
 import type { Record as SfRecord, SaveResult } from 'jsforce';
 import type { RecordType } from '../../src/core/index.ts';
-import type { RecordUpdate, WriteResult } from '../../src/sync/connector.ts';
+import type { RecordUpdate, WriteLimits, WriteResult } from '../../src/sync/connector.ts';
 import { bulkJobCalls, runUpdateJob } from './bulk.ts';
 import type { SalesforceContext } from './context.ts';
 import { SOBJECT } from './read.ts';
@@ -19,6 +19,16 @@ export const COLLECTION_SIZE = 200;
 const LOCK_RETRIES = 4;
 /** Records the engine hands to one `update` (the connector's `writeBatchSize`). */
 export const WRITE_BATCH = 10_000;
+
+/**
+ * The connector's write limits: many records at once (collections or a Bulk 2.0 job, as the count
+ * says); a policy preview counts a call per collection of 200 (reference salesforce-api.md, "Max
+ * 200 records per call"), the cost up to the bulk threshold.
+ */
+export const SALESFORCE_WRITE_LIMITS: WriteLimits = {
+  writeBatchSize: WRITE_BATCH,
+  recordsPerWriteCall: COLLECTION_SIZE,
+};
 const LOCKED = 'UNABLE_TO_LOCK_ROW';
 
 /** A lead's id starts with 00Q; every other "contact" is a Contact. */

@@ -1,6 +1,8 @@
 /**
- * What the sync engine needs of a CRM connector. Connectors (connectors/hubspot, later
- * connectors/salesforce) speak their CRM's API; the engine speaks only this.
+ * What the sync engine needs of a CRM connector. Connectors (connectors/hubspot,
+ * connectors/salesforce) speak their CRM's API; the engine speaks only this. What differs between
+ * CRMs — the properties tiers are written to, how many records a write takes, score properties no
+ * longer updated — is a connector fact here, so no CRM name is needed in the engine or the server.
  */
 import type { RecordType, Tier } from '../core/index.ts';
 import type { CrmObject } from '../mapping/mapping.ts';
@@ -20,7 +22,7 @@ export interface ReadOptions {
    * subtracted its overlap window). Absent: a full read of every object.
    */
   readonly modifiedSince?: number | undefined;
-  /** The mapping's `currency`: `corporate` asks for money converted to the corporate currency (Salesforce). */
+  /** The mapping's `currency`: `corporate` asks for money converted to the corporate currency (where the CRM has one). */
   readonly currency?: 'corporate' | 'record' | undefined;
 }
 
@@ -45,14 +47,14 @@ export interface PreflightReport {
   /** Mapped properties the CRM does not have, per object type. */
   readonly missingProperties: Readonly<Partial<Record<ObjectType, readonly string[]>>>;
   readonly problems: readonly string[];
-  /** What works but not as well as it could (e.g. Salesforce Change Data Capture not fully set up). */
+  /** What works but not as well as it could (e.g. a change stream not fully set up). */
   readonly warnings?: readonly string[];
 }
 
 /**
- * A score property the CRM has on contacts. `kind`: what the HubSpot lead-scoring tool made it (a
- * combined score, or a fit or engagement score), `legacy` for the frozen `hubspotscore`, `other`
- * for any other score-typed property.
+ * A score property the CRM has on contacts. `kind`: what the CRM's lead-scoring tool made it (a
+ * combined score, or a fit or engagement score), `legacy` for one the CRM no longer updates
+ * (`Connector.frozenScoreProperties`), `other` for any other score-typed property.
  */
 export interface ScoreProperty {
   readonly name: string;
@@ -65,7 +67,7 @@ export interface TierProperties {
   readonly tier: string;
   readonly reason: string;
   readonly updatedAt: string;
-  /** The value of `updatedAt` for a time (epoch ms): HubSpot takes milliseconds, Salesforce ISO 8601. */
+  /** The value of `updatedAt` for a time (epoch ms), as the CRM takes it; default: the milliseconds as text. */
   readonly formatTime?: (epochMs: number) => string;
 }
 
@@ -78,7 +80,7 @@ export interface Removal {
   readonly reason: 'deleted' | 'merged' | 'converted';
 }
 
-/** A live stream of CRM changes (Salesforce Change Data Capture). */
+/** A live stream of CRM changes (where the CRM has one). */
 export interface ChangeStreamOptions {
   /** Where to resume: -1 new changes only, -2 all retained, or the last replay id handled. */
   readonly replayFrom: number;
@@ -98,12 +100,26 @@ export interface ChangeStreamFailure {
   readonly error: string;
 }
 
-export interface Connector {
+/**
+ * How a CRM takes writes, known without credentials (each connector exports its own, for the
+ * server's policy preview; connectors/platforms.ts has them by CRM).
+ */
+export interface WriteLimits {
+  /** Records the engine hands to one `update` call. */
+  readonly writeBatchSize: number;
+  /** Records one write request carries at most: a policy preview counts the update calls by it. */
+  readonly recordsPerWriteCall: number;
+}
+
+export interface Connector extends WriteLimits {
   readonly crm: 'hubspot' | 'salesforce';
-  /** The properties this CRM's tiers are written to (default: HubSpot's `engagement_model`, …). */
-  readonly tierProperties?: TierProperties;
-  /** Records the engine hands to one `update` call (HubSpot: 100, one batch request). */
-  readonly writeBatchSize?: number;
+  /** The properties/fields this CRM's tiers are written to (those `setup` creates). */
+  readonly tierProperties: TierProperties;
+  /**
+   * Contact score properties the CRM no longer updates, with since when ("stopped updating on
+   * …"): a lead score read from one comes with a warning. Optional.
+   */
+  readonly frozenScoreProperties?: Readonly<Record<string, string>>;
   /** API calls writing `count` records of one type costs (for dry runs); default one per batch. */
   estimateWriteCalls?(count: number, type: RecordType): number;
   /** The account behind the credentials: portal id / org id and a display name. */

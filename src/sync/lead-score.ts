@@ -2,26 +2,23 @@
  * Which contact property the lead score is read from, when the mapping says
  * `"leadScore": { "property": { "discover": "lead-score" }, … }`.
  *
- * HubSpot's legacy `hubspotscore` stopped updating on 2025-08-31; portals now score with the
- * lead-scoring tool, which makes score properties of its own whose internal names come from each
- * score's configuration (reference hubspot-api.md §9, fidelity row 5). So the name is found in
- * the portal, not written in the mapping:
+ * A CRM's lead-scoring tool may make score properties of its own whose internal names come from
+ * each score's configuration, while its old score property stops updating (the HubSpot connector's
+ * `scores.ts` says which, and why: reference hubspot-api.md §9, fidelity row 5). So the name is
+ * found in the account, not written in the mapping:
  *
  * - the installation's stored choice (`settings.leadScoreProperty`: set by the admin through
  *   `setup --lead-score`, the admin API, or picked earlier) wins, so the choice is stable across
  *   runs and never re-picked silently;
  * - otherwise the connector lists the portal's score properties and one is picked by a fixed rule
  *   — a combined score first, then a fit score, then an engagement score, then any other score
- *   property, each by internal name; `hubspotscore` only when there is nothing else, with a
- *   warning that it is frozen — and stored;
+ *   property, each by internal name; a `legacy` one (the connector's `frozenScoreProperties`)
+ *   only when there is nothing else, with a warning that it is frozen — and stored;
  * - with no score property at all the field stays unread and reads as missing.
  */
 import { undiscoveredFields, withDiscovered, type Mapping } from '../mapping/mapping.ts';
 import type { Store } from '../store/store.ts';
 import type { Connector, ScoreProperty } from './connector.ts';
-
-/** HubSpot's legacy score: frozen since 2025-08-31. */
-export const LEGACY_LEAD_SCORE = 'hubspotscore';
 
 const RANK: Readonly<Record<ScoreProperty['kind'], number>> = {
   combined: 0,
@@ -54,10 +51,11 @@ export interface ResolvedMapping {
   readonly leadScore: LeadScoreChoice | undefined;
 }
 
-function frozenWarning(property: string): string[] {
-  return property === LEGACY_LEAD_SCORE
-    ? [`${LEGACY_LEAD_SCORE} stopped updating on 2025-08-31: lead scores read from it are frozen`]
-    : [];
+/** A warning when the CRM no longer updates this score property (`Connector.frozenScoreProperties`). */
+function frozenWarning(connector: Connector, property: string): string[] {
+  const frozen = connector.frozenScoreProperties ?? {};
+  const since = Object.hasOwn(frozen, property) ? frozen[property] : undefined;
+  return since === undefined ? [] : [`${property} ${since}: lead scores read from it are frozen`];
 }
 
 /**
@@ -81,7 +79,7 @@ export async function resolveMapping(
   const list = stored === undefined || options.list === true;
   const candidates = list && connector.scoreProperties !== undefined ? await connector.scoreProperties() : undefined;
   if (stored !== undefined) {
-    const warnings = frozenWarning(stored);
+    const warnings = frozenWarning(connector, stored);
     if (candidates !== undefined && !candidates.some((candidate) => candidate.name === stored)) {
       warnings.push(`${stored} is not among the portal's score properties: check that it still exists`);
     }
@@ -98,7 +96,7 @@ export async function resolveMapping(
     property: picked.name,
     source: 'picked',
     candidates,
-    warnings: frozenWarning(picked.name),
+    warnings: frozenWarning(connector, picked.name),
   };
   return { mapping: withDiscovered(mapping, { 'lead-score': picked.name }), leadScore: choice };
 }

@@ -7,7 +7,7 @@
 import type { Policy, RecordType, RunSummary } from '../core/index.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import type { Store } from '../store/store.ts';
-import { classifyInstallation } from './engine.ts';
+import { classifyInstallation } from './phases/classify.ts';
 
 export interface Movement {
   readonly type: RecordType;
@@ -23,7 +23,7 @@ export interface PolicyPreview {
   readonly movements: readonly Movement[];
   /** Records whose tier would change. */
   readonly changed: number;
-  /** Update calls writing them would take (batches of `batchSize`). */
+  /** Update calls writing them would take (`recordsPerWriteCall` records a call). */
   readonly apiCalls: number;
 }
 
@@ -35,7 +35,8 @@ export async function previewPolicy(
   mapping: Mapping,
   policy: Policy,
   now: Date,
-  batchSize = 100,
+  /** The CRM's (`WriteLimits.recordsPerWriteCall`; connectors/platforms.ts has them by CRM). */
+  recordsPerWriteCall = 100,
 ): Promise<PolicyPreview> {
   const { decisions, summary } = await classifyInstallation(store, installationId, mapping, policy, now);
   const current = new Map<string, string>();
@@ -62,6 +63,7 @@ export async function previewPolicy(
     summary,
     movements,
     changed: changedByType.company + changedByType.contact,
-    apiCalls: Math.ceil(changedByType.company / batchSize) + Math.ceil(changedByType.contact / batchSize),
+    apiCalls:
+      Math.ceil(changedByType.company / recordsPerWriteCall) + Math.ceil(changedByType.contact / recordsPerWriteCall),
   };
 }

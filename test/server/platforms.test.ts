@@ -24,8 +24,8 @@ describe('platforms', () => {
   it('names each CRM once, keyed by its crm', () => {
     expect(PLATFORMS.map((p) => p.crm)).toEqual(['hubspot', 'salesforce']);
     for (const platform of PLATFORMS) expect(platformFor(platform.crm)).toBe(platform);
-    expect(platformFor('hubspot').writeBatch).toBe(WRITE_BATCH);
-    expect(platformFor('salesforce').writeBatch).toBe(COLLECTION_SIZE);
+    expect(platformFor('hubspot').writeLimits.recordsPerWriteCall).toBe(WRITE_BATCH);
+    expect(platformFor('salesforce').writeLimits.recordsPerWriteCall).toBe(COLLECTION_SIZE);
   });
 
   for (const platform of PLATFORMS) {

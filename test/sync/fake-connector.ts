@@ -8,6 +8,7 @@ import type {
   RecordUpdate,
   Removal,
   SetupReport,
+  TierProperties,
   WriteResult,
 } from '../../src/sync/connector.ts';
 
@@ -20,6 +21,14 @@ interface Stored {
 
 export class FakeCrm implements Connector {
   readonly crm = 'hubspot' as const;
+  /** HubSpot's, as the HubSpot connector sets them (tests may put others). */
+  tierProperties: TierProperties = {
+    tier: 'engagement_model',
+    reason: 'engagement_model_reason',
+    updatedAt: 'engagement_model_updated_at',
+  };
+  writeBatchSize = 100;
+  recordsPerWriteCall = 100;
   apiCalls = 0;
   /** The CRM's clock (epoch ms): modification times come from it. */
   now: () => number;

@@ -146,7 +146,7 @@ export function adminRouter(deps: AdminDeps): Router {
       await deps.mappingFor(found.crm),
       checked.policy,
       deps.now?.() ?? new Date(),
-      platformFor(found.crm).writeBatch,
+      platformFor(found.crm).writeLimits.recordsPerWriteCall,
     );
     res.json(preview satisfies PreviewResponse);
   });

@@ -1,0 +1,83 @@
+/**
+ * Phase 2, classify: the whole installation from the mirror (capacity ranks every company, so an
+ * incremental run classifies everything, not just what it read), with the deal totals worked out
+ * from the mirrored deals over the mapping's window and the previous tiers (minimum time in tier).
+ * Each decision is handed on as it is made rather than kept: a run never holds them all.
+ */
+import { TieringRun } from '../../core/index.ts';
+import type { Decision, Policy, PreviousTier, RunSummary } from '../../core/index.ts';
+import { dealTotals } from '../../mapping/mapping.ts';
+import type { Mapping } from '../../mapping/mapping.ts';
+import type { MirrorDeal, Store } from '../../store/store.ts';
+
+/** Records read from the store at a time. */
+const PAGE = 500;
+
+/** Classifies every mirrored record with the deal totals and previous tiers from the store. */
+export async function classifyInstallation(
+  store: Store,
+  installationId: string,
+  mapping: Mapping,
+  policy: Policy,
+  now: Date,
+): Promise<{ decisions: Decision[]; summary: RunSummary }> {
+  const decisions: Decision[] = [];
+  const summary = await classifyEach(store, installationId, mapping, policy, now, undefined, (decision) => {
+    decisions.push(decision);
+    return undefined;
+  });
+  return { decisions, summary };
+}
+
+/**
+ * Classifies every mirrored record, handing each decision to `onDecision` as it is made
+ * (companies first, then contacts) rather than keeping them: companies are held (capacity ranks
+ * them all), contacts are read a second time from the store, a page at a time. A promise from
+ * `onDecision` is waited for before the next decision.
+ */
+export async function classifyEach(
+  store: Store,
+  installationId: string,
+  mapping: Mapping,
+  policy: Policy,
+  now: Date,
+  /** The previous tiers, when the caller has them at hand; otherwise read from the store. */
+  previous: Iterable<PreviousTier> | undefined,
+  onDecision: (decision: Decision) => Promise<void> | undefined,
+): Promise<RunSummary> {
+  const windowDays = mapping.company.deals?.dealSize?.windowDays ?? 365;
+  const deals: MirrorDeal[] = [];
+  for await (const deal of store.deals(installationId)) deals.push(deal);
+  const totals = dealTotals(deals, now.getTime(), windowDays);
+  deals.length = 0;
+  const run = new TieringRun(policy, { now, previous, withPrevious: true });
+  if (previous === undefined) for await (const entry of store.previousTiers(installationId)) run.addPrevious(entry);
+  let companies = 0;
+  const dealsConfig = mapping.company.deals;
+  for await (const page of store.records(installationId, PAGE)) {
+    for (const record of page) {
+      if (record.type === 'contact') continue;
+      const fields = { ...record.fields };
+      const total = totals.get(record.id);
+      if (dealsConfig?.dealSize !== undefined) fields['dealSize'] = total?.dealSize ?? 0;
+      if (dealsConfig?.openDealAmount === true) fields['openDealAmount'] = total?.openDealAmount ?? 0;
+      run.addCompany({ ...record, fields });
+      companies++;
+    }
+  }
+  totals.clear();
+  run.settle();
+  // Awaited only when the callback has work in flight (a microtask per decision adds up).
+  for (let index = 0; index < companies; index++) {
+    const pending = onDecision(run.companyDecisionAt(index));
+    if (pending !== undefined) await pending;
+  }
+  for await (const page of store.records(installationId, PAGE)) {
+    for (const record of page) {
+      if (record.type !== 'contact') continue;
+      const pending = onDecision(run.decideContact(record));
+      if (pending !== undefined) await pending;
+    }
+  }
+  return run.summary();
+}

@@ -1,0 +1,211 @@
+/**
+ * Phase 1, pull: the CRM's changes into the mirror. Companies and contacts (without their deal
+ * fields: deal totals are worked out from the mirrored deals when classifying), then deals (a deal
+ * without a company is dropped from the mirror), then removals (a converted lead's history goes to
+ * its contact, a merged record's to the winner), then — on a full run, which saw every record — the
+ * mirrored records and deals the CRM no longer has are dropped.
+ *
+ * Reads start at the stored cursors less an overlap (a full run and a run over the records a
+ * change event named read everything / exactly those); the cursors move only after the writes
+ * (`advanceCursors`), so a crash re-reads rather than skips.
+ *
+ * While reading, each record's tier value in the CRM is checked against what was last written
+ * (`crmShowsOther`): the records showing something else are kept in `CrmValues` for the diff.
+ */
+import type { CanonicalRecord, RecordType } from '../../core/index.ts';
+import { DEAL_FIELDS, mapCompany, mapContact, mapDeal, propertiesToRead } from '../../mapping/mapping.ts';
+import type { Mapping } from '../../mapping/mapping.ts';
+import type { MirrorDeal, Store } from '../../store/store.ts';
+import type { Connector, TierProperties } from '../connector.ts';
+import type { LastWrittenTable } from '../last-written.ts';
+import { tierValue } from '../tier-value.ts';
+import type { ChangedRecords, SyncProgress } from '../types.ts';
+import { crmShowsOther } from './diff.ts';
+
+export const CURSOR = {
+  companies: 'companies.modified',
+  contacts: 'contacts.modified',
+  deals: 'deals.modified',
+} as const;
+export const DEFAULT_OVERLAP_MS = 5 * 60_000;
+
+export interface PullOptions {
+  readonly store: Store;
+  readonly connector: Connector;
+  readonly installationId: string;
+  /** The mapping with its discovered properties filled in. */
+  readonly mapping: Mapping;
+  readonly properties: TierProperties;
+  readonly full: boolean;
+  readonly only: ChangedRecords | undefined;
+  readonly overlapMs?: number | undefined;
+  /** When the run started: the time the mirrored records are stamped with. */
+  readonly startedAt: number;
+  readonly onProgress?: ((progress: SyncProgress) => void) | undefined;
+  /** Called after every page: throws to stop the run. */
+  readonly checkStop: () => void;
+}
+
+export interface Pulled {
+  readonly pulled: { companies: number; contacts: number; deals: number };
+  /** Records removed from the mirror (deleted, merged, converted; unseen by a full run). */
+  readonly deleted: number;
+  readonly crmValues: CrmValues;
+}
+
+/**
+ * The records read this run whose tier value in the CRM is not what was last written, with that
+ * value. Keyed only when there is something to keep (not per record read), and asked cheaply when
+ * empty (the usual case): the diff asks for every decision.
+ */
+export class CrmValues {
+  private readonly values = new Map<string, string>();
+
+  get size(): number {
+    return this.values.size;
+  }
+
+  /** Keeps the value when it is not what was last written, forgets an earlier one otherwise. */
+  note(type: RecordType, id: string, value: string, differs: boolean): void {
+    if (differs) this.values.set(`${type}\u0000${id}`, value);
+    else if (this.values.size > 0) this.values.delete(`${type}\u0000${id}`);
+  }
+
+  get(type: RecordType, id: string): string | undefined {
+    return this.values.size === 0 ? undefined : this.values.get(`${type}\u0000${id}`);
+  }
+
+  clear(): void {
+    this.values.clear();
+  }
+}
+
+/** Where each type's read starts (epoch ms), or undefined for everything. */
+export async function readCursors(
+  store: Store,
+  installationId: string,
+  fromStart: boolean,
+  overlapMs = DEFAULT_OVERLAP_MS,
+): Promise<(number | undefined)[]> {
+  return Promise.all(
+    (['companies', 'contacts', 'deals'] as const).map(async (type) => {
+      const value = fromStart ? undefined : await store.getCursor(installationId, CURSOR[type]);
+      return value === undefined ? undefined : Number(value) - overlapMs;
+    }),
+  );
+}
+
+/** After the writes: everything up to the start of the run is in. */
+export async function advanceCursors(store: Store, installationId: string, startedAt: number): Promise<void> {
+  for (const type of ['companies', 'contacts', 'deals'] as const) {
+    await store.setCursor(installationId, CURSOR[type], String(startedAt));
+  }
+}
+
+/** Pulls into the mirror; `lastWritten` follows the removals (a successor takes the tier over). */
+export async function pull(options: PullOptions, lastWritten: LastWrittenTable): Promise<Pulled> {
+  const { store, connector, installationId, mapping, full, only } = options;
+  const cursors = await readCursors(store, installationId, full || only !== undefined, options.overlapMs);
+  const pulled = { companies: 0, contacts: 0, deals: 0 };
+  // Ids read, for a full sync to drop the mirrored records the CRM no longer has.
+  const seen = { company: new Set<string>(), contact: new Set<string>(), deal: new Set<string>() };
+  const crmValues = new CrmValues();
+  for (const [index, type] of (['companies', 'contacts'] as const).entries()) {
+    const recordType = type === 'companies' ? 'company' : 'contact';
+    const wanted = [...propertiesToRead(mapping, recordType), options.properties.tier, options.properties.reason];
+    const pages =
+      only === undefined
+        ? connector.read(type, { properties: wanted, modifiedSince: cursors[index], currency: mapping.currency })
+        : only[type].length === 0
+          ? []
+          : (connector.readByIds?.(type, only[type], wanted) ?? []);
+    for await (const page of pages) {
+      const records = page.map((object) =>
+        recordType === 'company' ? withoutDealFields(mapCompany(mapping, object)) : mapContact(mapping, object),
+      );
+      await store.upsertRecords(installationId, records, options.startedAt);
+      for (const object of page) {
+        if (full) seen[recordType].add(object.id);
+        const value = tierValue(
+          object.properties[options.properties.tier],
+          object.properties[options.properties.reason],
+        );
+        crmValues.note(recordType, object.id, value, crmShowsOther(lastWritten.get(recordType, object.id), value));
+      }
+      pulled[type] += records.length;
+      options.onProgress?.({ phase: 'read', type, done: pulled[type] });
+      options.checkStop();
+    }
+  }
+  if (mapping.deal !== undefined) {
+    const dealProperties = propertiesToRead(mapping, 'deal');
+    const pages =
+      only === undefined
+        ? connector.readDeals({ properties: dealProperties, modifiedSince: cursors[2], currency: mapping.currency })
+        : only.deals.length === 0
+          ? []
+          : (connector.readDealsByIds?.(only.deals, dealProperties) ?? []);
+    for await (const page of pages) {
+      const deals: MirrorDeal[] = [];
+      const orphans: string[] = [];
+      for (const object of page) {
+        if (full) seen.deal.add(object.id);
+        if (object.companyId === null) orphans.push(object.id);
+        else deals.push({ id: object.id, ...mapDeal(mapping, object, object.companyId) });
+      }
+      await store.upsertDeals(installationId, deals);
+      await store.deleteDeals(installationId, orphans);
+      pulled.deals += page.length;
+      options.onProgress?.({ phase: 'read', type: 'deals', done: pulled.deals });
+      options.checkStop();
+    }
+  }
+  let deleted = 0;
+  if (connector.readRemovals !== undefined && only === undefined) {
+    // Before dropping the unseen: a converted lead's history goes to its contact, not away.
+    for await (const page of connector.readRemovals(cursors[0])) {
+      for (const removal of page) {
+        if (removal.successorId !== null) {
+          await store.carryOver(installationId, removal.type, removal.id, removal.successorId);
+          lastWritten.carryOver(removal.type, removal.id, removal.successorId);
+        } else {
+          await store.deleteRecords(installationId, removal.type, [removal.id]);
+        }
+        seen[removal.type].delete(removal.id);
+      }
+      deleted += page.length;
+      options.checkStop();
+    }
+  }
+  if (full) deleted += await dropUnseen(store, installationId, seen);
+  for (const ids of Object.values(seen)) ids.clear();
+  return { pulled, deleted, crmValues };
+}
+
+/** Deal totals are worked out at classification time from the mirrored deals, not stored. */
+function withoutDealFields(record: CanonicalRecord): CanonicalRecord {
+  const dealFields: readonly string[] = DEAL_FIELDS;
+  const fields = Object.fromEntries(Object.entries(record.fields).filter(([name]) => !dealFields.includes(name)));
+  return { ...record, fields };
+}
+
+/** A full sync saw every record the CRM has: mirrored ones it did not see were deleted or merged. */
+async function dropUnseen(
+  store: Store,
+  installationId: string,
+  seen: { company: Set<string>; contact: Set<string>; deal: Set<string> },
+): Promise<number> {
+  let dropped = 0;
+  const gone: Record<RecordType, string[]> = { company: [], contact: [] };
+  for await (const page of store.records(installationId)) {
+    for (const record of page) if (!seen[record.type].has(record.id)) gone[record.type].push(record.id);
+  }
+  for (const type of ['company', 'contact'] as const) {
+    await store.deleteRecords(installationId, type, gone[type]);
+    dropped += gone[type].length;
+  }
+  const goneDeals: string[] = [];
+  for await (const deal of store.deals(installationId)) if (!seen.deal.has(deal.id)) goneDeals.push(deal.id);
+  await store.deleteDeals(installationId, goneDeals);
+  return dropped;
+}

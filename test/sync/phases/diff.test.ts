@@ -1,0 +1,84 @@
+/** The sync's diff, pure: decisions and what was last written in, outcomes out (no store, no connector). */
+import { describe, expect, test } from 'vitest';
+import type { Decision } from '../../../src/core/index.ts';
+import type { LastWritten } from '../../../src/sync/last-written.ts';
+import { crmShowsOther, diffDecision, isMove, wantedValue } from '../../../src/sync/phases/diff.ts';
+import { NO_TIER, textHash, tierValue, withoutRank } from '../../../src/sync/tier-value.ts';
+
+/** An over-capacity company's reasons (capacity.ts), joined as they are written. */
+const waitlisted = (rank: string): string =>
+  [
+    'Deal size 150,000 ≥ 100,000 (Enterprise deal size) → High-touch',
+    `Over High-touch capacity (2 seats; ranked ${rank} by deal size) → Mid-touch`,
+  ].join('; ');
+
+const decision = (tier: string, ...reasons: string[]): Decision => ({ type: 'company', id: 'big', tier, reasons });
+
+/** What was last written for a record: this decision's tier value, confirmed or not. */
+function written(tier: string, reason: string, confirmed = true): LastWritten {
+  const value = tierValue(tier, reason);
+  return { tier, hash: textHash(value), ranklessHash: textHash(withoutRank(value)), written: confirmed };
+}
+
+describe('diffDecision', () => {
+  test('a record never written is written; one written with the same value is left', () => {
+    const d = decision('mid_touch', 'Deal size 30,000 → Mid-touch');
+    expect(diffDecision(d, undefined, undefined, false)).toBe('write');
+    expect(diffDecision(d, written('mid_touch', 'Deal size 30,000 → Mid-touch'), undefined, false)).toBe('unchanged');
+    expect(diffDecision(d, written('mid_touch', 'Deal size 30,000 → Mid-touch'), undefined, true)).toBe('unchanged');
+  });
+
+  test('another tier or another reason is written; so is a recorded value whose write is not confirmed', () => {
+    const d = decision('mid_touch', 'Deal size 30,000 → Mid-touch');
+    expect(diffDecision(d, written('high_touch', 'Deal size 30,000 → Mid-touch'), undefined, false)).toBe('write');
+    expect(diffDecision(d, written('mid_touch', 'Deal size 31,000 → Mid-touch'), undefined, false)).toBe('write');
+    expect(diffDecision(d, written('mid_touch', 'Deal size 30,000 → Mid-touch', false), undefined, false)).toBe(
+      'write',
+    );
+  });
+
+  test('the over-capacity-rank rule: only a shifted rank is left by incremental runs and written by full ones', () => {
+    const before = written('mid_touch', waitlisted('4th'));
+    const d = decision('mid_touch', waitlisted('5th'));
+    expect(diffDecision(d, before, undefined, false)).toBe('rank-only');
+    expect(diffDecision(d, before, undefined, true)).toBe('write');
+    // "1,234th": thousands are ranks too.
+    expect(diffDecision(decision('mid_touch', waitlisted('1,234th')), before, undefined, false)).toBe('rank-only');
+  });
+
+  test('the rank rule does not hold back a move, another reason, an unconfirmed write or a value put wrong in the CRM', () => {
+    const before = written('mid_touch', waitlisted('4th'));
+    expect(diffDecision(decision('low_touch', waitlisted('5th')), before, undefined, false)).toBe('write');
+    const otherReason = waitlisted('5th').replace('150,000', '160,000');
+    expect(diffDecision(decision('mid_touch', otherReason), before, undefined, false)).toBe('write');
+    const unconfirmed = written('mid_touch', waitlisted('4th'), false);
+    expect(diffDecision(decision('mid_touch', waitlisted('5th')), unconfirmed, undefined, false)).toBe('write');
+    const editedByHand = tierValue('high_touch', 'set by hand');
+    expect(diffDecision(decision('mid_touch', waitlisted('5th')), before, editedByHand, false)).toBe('write');
+  });
+
+  test('a CRM value other than the one written: equal to the decision is recorded as in the CRM, else written', () => {
+    const d = decision('low_touch', 'Prefers digital → Low-touch');
+    // The store was started afresh: nothing written, the CRM shows the decision already.
+    expect(diffDecision(d, undefined, wantedValue(d), false)).toBe('in-crm');
+    expect(diffDecision(d, written('high_touch', 'old'), wantedValue(d), false)).toBe('in-crm');
+    expect(diffDecision(d, written('low_touch', 'Prefers digital → Low-touch'), NO_TIER, false)).toBe('write');
+  });
+});
+
+describe('crmShowsOther', () => {
+  test('a value read back is checked against what was last written', () => {
+    const value = tierValue('mid_touch', 'Deal size 30,000 → Mid-touch');
+    expect(crmShowsOther(undefined, NO_TIER)).toBe(false); // new, nothing in the CRM: simply written
+    expect(crmShowsOther(undefined, value)).toBe(true); // the store lost it, the CRM has it
+    expect(crmShowsOther(written('mid_touch', 'Deal size 30,000 → Mid-touch'), value)).toBe(false);
+    expect(crmShowsOther(written('mid_touch', 'Deal size 30,000 → Mid-touch', false), value)).toBe(true);
+    expect(crmShowsOther(written('mid_touch', 'Deal size 30,000 → Mid-touch'), NO_TIER)).toBe(true); // cleared by hand
+  });
+});
+
+test('isMove: another tier than the one written, or a first tier', () => {
+  expect(isMove(decision('mid_touch', 'r'), undefined)).toBe(true);
+  expect(isMove(decision('mid_touch', 'r'), written('high_touch', 'r'))).toBe(true);
+  expect(isMove(decision('mid_touch', 'r2'), written('mid_touch', 'r'))).toBe(false);
+});
