@@ -11,8 +11,10 @@
  * it in capacity (step 6).
  *
  * Rows are valid for the policy that wrote them: a changed policy needs a full classification.
+ * Also here: new entries, and the index of contacts by company.
  */
 import type { CompiledPolicy } from './compile.ts';
+import type { KnownPrevious } from './decide.ts';
 import type { Seat, SeatedCompany } from './incremental-seating.ts';
 import type { CanonicalRecord, RecordType } from './records.ts';
 
@@ -128,16 +130,15 @@ export function companyEntryOf(policy: CompiledPolicy, row: IncrementalRow): Com
   if (seat === undefined) throw new RangeError(`company ${row.id}: the row has no seat`);
   const what = `company ${row.id}`;
   const entry = entryOf(policy, row);
-  const company: CompanyEntry = {
+  // The seat points back at its company: the company first, then its seat.
+  const company = {
     ...entry,
     stepTier: tierRank(policy, seat.stepTier, `${what} stepTier`),
     stepReasons: seat.stepReasons,
     overrideTier: tierRank(policy, seat.overrideTier, `${what} overrideTier`),
     floorTier: tierRank(policy, seat.floorTier, `${what} floorTier`),
-    // Replaced just below: the seat points back at its company.
-    seat: { id: row.id, previousRank: -1, rankValues: [], company: undefined as unknown as SeatedCompany },
     final: entry.tier,
-  };
+  } as CompanyEntry;
   company.seat = {
     id: row.id,
     previousRank: tierRank(policy, seat.rankedWithPrevious, `${what} rankedWithPrevious`),
@@ -145,4 +146,54 @@ export function companyEntryOf(policy: CompiledPolicy, row: IncrementalRow): Com
     company,
   };
   return company;
+}
+
+/** A record not decided yet, with the previous tier given for it (a full classification's input), if any. */
+export function newEntry(record: CanonicalRecord, previous: KnownPrevious | undefined): Entry {
+  return {
+    type: record.type,
+    id: record.id,
+    record,
+    tier: previous?.rank ?? -1,
+    sinceMs: previous?.sinceMs ?? -Infinity,
+    reasons: [],
+    holdUntil: undefined,
+    pending: false,
+  };
+}
+
+/** A company not decided yet: the run decides it and places it right away. */
+export function newCompany(record: CanonicalRecord, previous: KnownPrevious | undefined): CompanyEntry {
+  const company = newEntry(record, previous) as CompanyEntry;
+  Object.assign(company, { stepTier: -1, stepReasons: [], overrideTier: -1, floorTier: -1, final: -1 });
+  company.seat = { id: record.id, previousRank: -1, rankValues: [], company };
+  return company;
+}
+
+/** Company id → the ids of the contacts that name it (companies that do not exist yet included). */
+export class ContactsByCompany {
+  private readonly ids = new Map<string, Set<string>>();
+
+  of(companyId: string): Iterable<string> {
+    return this.ids.get(companyId) ?? [];
+  }
+
+  add(contact: Entry): void {
+    const { companyId } = contact.record;
+    if (typeof companyId !== 'string') return;
+    let ids = this.ids.get(companyId);
+    if (ids === undefined) {
+      ids = new Set();
+      this.ids.set(companyId, ids);
+    }
+    ids.add(contact.id);
+  }
+
+  remove(contact: Entry): void {
+    const { companyId } = contact.record;
+    if (typeof companyId !== 'string') return;
+    const ids = this.ids.get(companyId);
+    ids?.delete(contact.id);
+    if (ids?.size === 0) this.ids.delete(companyId);
+  }
 }

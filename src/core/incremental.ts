@@ -30,7 +30,7 @@ import type { CapacityReport } from './capacity.ts';
 import { decideRecord } from './decide.ts';
 import type { KnownPrevious } from './decide.ts';
 import { ExpiryHeap } from './incremental-heap.ts';
-import { companyEntryOf, contactEntryOf, rowOf } from './incremental-rows.ts';
+import { companyEntryOf, ContactsByCompany, contactEntryOf, newCompany, newEntry, rowOf } from './incremental-rows.ts';
 import type { CompanyEntry, Entry, IncrementalRow } from './incremental-rows.ts';
 import { Seating } from './incremental-seating.ts';
 import type { SeatedCompany } from './incremental-seating.ts';
@@ -74,6 +74,12 @@ function keyOf(type: RecordType, id: string): string {
   return `${type}\u0000${id}`;
 }
 
+/** The inverse of keyOf (an id may contain anything, NUL included: the type never does). */
+function refOf(key: string): RecordRef {
+  const at = key.indexOf('\u0000');
+  return { type: key.slice(0, at) as RecordType, id: key.slice(at + 1) };
+}
+
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
 }
@@ -88,8 +94,8 @@ export class IncrementalTiering {
   readonly compiled: CompiledPolicy;
   private companies = new Map<string, CompanyEntry>();
   private contacts = new Map<string, Entry>();
-  /** Company id → ids of the contacts that name it (companies that do not exist yet included). */
-  private contactsOf = new Map<string, Set<string>>();
+  /** Which contacts to decide again when a company changes tier, appears or goes. */
+  private contactsOf = new ContactsByCompany();
   private seating: Seating;
   private holds = new ExpiryHeap();
   private pending = new Set<string>();
@@ -201,7 +207,7 @@ export class IncrementalTiering {
       } else {
         const entry = contactEntryOf(this.compiled, row);
         this.contacts.set(entry.id, entry);
-        this.index(entry);
+        this.contactsOf.add(entry);
         this.track(entry);
       }
     }
@@ -210,7 +216,7 @@ export class IncrementalTiering {
   private reset(): void {
     this.companies = new Map();
     this.contacts = new Map();
-    this.contactsOf = new Map();
+    this.contactsOf = new ContactsByCompany();
     this.seating = new Seating(this.compiled);
     this.holds = new ExpiryHeap();
     this.pending = new Set();
@@ -231,13 +237,13 @@ export class IncrementalTiering {
   }
 
   private entryForKey(key: string): Entry | undefined {
-    const [type, id] = key.split('\u0000') as [RecordType, string];
+    const { type, id } = refOf(key);
     return type === 'company' ? this.companies.get(id) : this.contacts.get(id);
   }
 
   private opForKey(key: string, opFor: (type: RecordType, id: string) => Op): void {
-    const at = key.indexOf('\u0000');
-    opFor(key.slice(0, at) as RecordType, key.slice(at + 1));
+    const { type, id } = refOf(key);
+    opFor(type, id);
   }
 
   private run(nowMs: number, companyOps: Map<string, Op>, contactOps: Map<string, Op>): Decision[] {
@@ -259,7 +265,7 @@ export class IncrementalTiering {
       }
       if (op.record !== undefined) {
         if (entry === undefined) {
-          entry = this.newCompany(op.record, op.previous);
+          entry = newCompany(op.record, op.previous);
           this.companies.set(id, entry);
           inheritanceChanged.add(id);
         } else {
@@ -279,7 +285,7 @@ export class IncrementalTiering {
     }
     if (this.compiled.contact.inheritCompany) {
       for (const companyId of inheritanceChanged) {
-        for (const id of this.contactsOf.get(companyId) ?? []) {
+        for (const id of this.contactsOf.of(companyId)) {
           if (!contactOps.has(id)) contactOps.set(id, { drop: false, record: undefined });
         }
       }
@@ -290,19 +296,19 @@ export class IncrementalTiering {
 
   private runContact(id: string, op: Op, nowMs: number, changed: Decision[]): void {
     let entry = this.contacts.get(id);
-    if (entry !== undefined && (op.drop || op.record !== undefined)) this.unindex(entry);
+    if (entry !== undefined && (op.drop || op.record !== undefined)) this.contactsOf.remove(entry);
     if (entry !== undefined && op.drop) {
       this.contacts.delete(id);
       entry = undefined;
     }
     if (op.record !== undefined) {
       if (entry === undefined) {
-        entry = this.newEntry(op.record, op.previous);
+        entry = newEntry(op.record, op.previous);
         this.contacts.set(id, entry);
       } else {
         entry.record = op.record;
       }
-      this.index(entry);
+      this.contactsOf.add(entry);
     }
     if (entry === undefined) return;
     const section = this.compiled.contact;
@@ -313,27 +319,6 @@ export class IncrementalTiering {
     this.scheduleHold(entry, section, nowMs);
     this.decided++;
     this.settle(entry, decided.tier, decided.reasons, nowMs, changed);
-  }
-
-  private newEntry(record: CanonicalRecord, previous: KnownPrevious | undefined): Entry {
-    return {
-      type: record.type,
-      id: record.id,
-      record,
-      tier: previous?.rank ?? -1,
-      sinceMs: previous?.sinceMs ?? -Infinity,
-      reasons: [],
-      holdUntil: undefined,
-      pending: false,
-    };
-  }
-
-  /** A company not decided yet: `run` decides it and places it right away. */
-  private newCompany(record: CanonicalRecord, previous: KnownPrevious | undefined): CompanyEntry {
-    const company = this.newEntry(record, previous) as CompanyEntry;
-    Object.assign(company, { stepTier: -1, stepReasons: [], overrideTier: -1, floorTier: -1, final: -1 });
-    company.seat = { id: record.id, previousRank: -1, rankValues: [], company };
-    return company;
   }
 
   private previousOf(entry: Entry): KnownPrevious | undefined {
@@ -393,25 +378,6 @@ export class IncrementalTiering {
       this.pending.add(keyOf(entry.type, entry.id));
     }
     return tierChanged;
-  }
-
-  private index(entry: Entry): void {
-    const { companyId } = entry.record;
-    if (typeof companyId !== 'string') return;
-    let ids = this.contactsOf.get(companyId);
-    if (ids === undefined) {
-      ids = new Set();
-      this.contactsOf.set(companyId, ids);
-    }
-    ids.add(entry.id);
-  }
-
-  private unindex(entry: Entry): void {
-    const { companyId } = entry.record;
-    if (typeof companyId !== 'string') return;
-    const ids = this.contactsOf.get(companyId);
-    ids?.delete(entry.id);
-    if (ids?.size === 0) this.contactsOf.delete(companyId);
   }
 }
 
