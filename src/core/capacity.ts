@@ -39,7 +39,10 @@ export function rankValuesOf(
   return policy.rankFields.map((field) => readNumber(fields[field]));
 }
 
-function isPinned(company: Seatable, tier: number): boolean {
+/** What the ranking order reads of a company: incumbency, its rankBy values, its id. */
+export type Ranked = Pick<Seatable, 'id' | 'previousRank' | 'rankValues'>;
+
+export function isPinned(company: Pick<Seatable, 'overrideTier' | 'floorTier'>, tier: number): boolean {
   return company.overrideTier === tier || company.floorTier >= tier;
 }
 
@@ -48,12 +51,12 @@ function compareIds(a: string, b: string): number {
 }
 
 /** The ranking order of §4.6: incumbents first (optionally), then each rankBy key, then id. */
-function rankingOrder(policy: CompiledPolicy, capacity: CompiledCapacity) {
+export function rankingOrder(policy: CompiledPolicy, capacity: CompiledCapacity): (a: Ranked, b: Ranked) => number {
   const keys = capacity.rankBy.map((key) => ({
     index: policy.rankFields.indexOf(key.field),
     direction: key.descending ? -1 : 1,
   }));
-  return (a: Seatable, b: Seatable): number => {
+  return (a: Ranked, b: Ranked): number => {
     if (capacity.preferIncumbents) {
       const incumbentA = a.previousRank >= capacity.tier;
       const incumbentB = b.previousRank >= capacity.tier;
@@ -72,9 +75,34 @@ function rankingOrder(policy: CompiledPolicy, capacity: CompiledCapacity) {
   };
 }
 
+/** Per capacity: the words are built once, not once per company moved down. */
+const wordsOf = new WeakMap<CompiledCapacity, string>();
+
 function rankingWords(capacity: CompiledCapacity): string {
-  const keys = capacity.rankBy.map((key) => fieldLabel(key.field).toLowerCase());
-  return (capacity.preferIncumbents ? ['incumbency', ...keys] : keys).join(', ');
+  let words = wordsOf.get(capacity);
+  if (words === undefined) {
+    const keys = capacity.rankBy.map((key) => fieldLabel(key.field).toLowerCase());
+    words = (capacity.preferIncumbents ? ['incumbency', ...keys] : keys).join(', ');
+    wordsOf.set(capacity, words);
+  }
+  return words;
+}
+
+/**
+ * The reason of an unpinned company that kept its seat in a tier over capacity. It carries no rank:
+ * another company's deal must not rewrite it.
+ */
+export function keptReason(policy: CompiledPolicy, capacity: CompiledCapacity): string {
+  const label = policy.tiers[capacity.tier]?.label ?? String(capacity.tier);
+  return `Kept a ${label} seat (${plural(capacity.seats, 'seat')}; ranked within them by ${rankingWords(capacity)})`;
+}
+
+/** The reason of an unpinned company moved down one tier, with its 1-based rank among the unpinned. */
+export function overReason(policy: CompiledPolicy, capacity: CompiledCapacity, rank: number): string {
+  const { tier } = capacity;
+  const label = policy.tiers[tier]?.label ?? String(tier);
+  const lowerLabel = policy.tiers[tier - 1]?.label ?? String(tier - 1);
+  return `Over ${label} capacity (${plural(capacity.seats, 'seat')}; ranked ${ordinal(rank)} by ${rankingWords(capacity)}) → ${lowerLabel}`;
 }
 
 /** Seats the companies tier by tier, moving the unseated down one tier each time, and reports each tier. */
@@ -83,7 +111,6 @@ export function applyCapacity(policy: CompiledPolicy, companies: readonly Seatab
   for (const capacity of policy.capacities) {
     const tier = capacity.tier;
     const label = policy.tiers[tier]?.label ?? String(tier);
-    const lowerLabel = policy.tiers[tier - 1]?.label ?? String(tier - 1);
     const members = companies.filter((company) => company.tier === tier);
     const pinned = members.filter((company) => isPinned(company, tier));
     const base = {
@@ -103,16 +130,13 @@ export function applyCapacity(policy: CompiledPolicy, companies: readonly Seatab
     // Reasons stay the same while a company's own standing does not change: a seated company's
     // reason carries no rank (another company's deal must not rewrite it), a moved-down one's
     // carries its rank, as the spec's example shows.
-    const seats = plural(capacity.seats, 'seat');
-    const by = rankingWords(capacity);
+    const kept = keptReason(policy, capacity);
     unpinned.forEach((company, index) => {
       if (index < open) {
-        company.reasons.push(`Kept a ${label} seat (${seats}; ranked within them by ${by})`);
+        company.reasons.push(kept);
       } else {
         company.tier = tier - 1;
-        company.reasons.push(
-          `Over ${label} capacity (${seats}; ranked ${ordinal(index + 1)} by ${by}) → ${lowerLabel}`,
-        );
+        company.reasons.push(overReason(policy, capacity, index + 1));
       }
     });
     reports.push({

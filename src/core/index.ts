@@ -15,3 +15,6 @@ export type { CapacityReport } from './capacity.ts';
 export { isMissing, readNumber, readBoolean } from './values.ts';
 export { seatCount } from './compile.ts';
 export { formatPath, problemsFromIssue } from './policy-problems.ts';
+export { createIncremental, IncrementalTiering } from './incremental.ts';
+export type { IncrementalChanges, IncrementalResult, RecordRef } from './incremental.ts';
+export type { IncrementalRow, CompanySeatRow } from './incremental-rows.ts';

@@ -1,0 +1,199 @@
+/**
+ * The per-record state of incremental runs, and its rows: plain JSON values, one per record, so
+ * that any worker can load what the last run left and run the next one (the store persists them).
+ *
+ * A row holds the record as last given (its contacts are re-decided when a company's tier changes,
+ * and a record is re-decided when its hold ends, without anyone sending it again), the tier and
+ * reasons of the last run — which are also the record's previous tier for the next run, with
+ * `since` the time it entered that tier (spec §7) — when its `minDaysInTier` hold can end, whether
+ * its previous tier changed in the last run (then the next run decides it again: hysteresis and
+ * incumbency read the previous tier), and, for companies, steps 1–5 and the ranking key that place
+ * it in capacity (step 6).
+ *
+ * Rows are valid for the policy that wrote them: a changed policy needs a full classification.
+ * Also here: new entries, and the index of contacts by company.
+ */
+import type { CompiledPolicy } from './compile.ts';
+import type { KnownPrevious } from './decide.ts';
+import type { Seat, SeatedCompany } from './incremental-seating.ts';
+import type { CanonicalRecord, RecordType } from './records.ts';
+
+export interface CompanySeatRow {
+  /** The tier after steps 1–5 (before capacity). */
+  readonly stepTier: string;
+  readonly stepReasons: readonly string[];
+  /** The valid override, which pins the company in its tier's capacity. */
+  readonly overrideTier: string | null;
+  /** The highest `minTier` among the floors that hold (pins it in capacity at and below that tier). */
+  readonly floorTier: string | null;
+  /** The previous tier its ranking key was decided with (incumbency, spec §4.6). */
+  readonly rankedWithPrevious: string | null;
+  /** The values of the capacities' `rankBy` fields that read as numbers, in the policy's order. */
+  readonly rankKeys: readonly (number | null)[];
+}
+
+export interface IncrementalRow {
+  readonly type: RecordType;
+  readonly id: string;
+  readonly record: CanonicalRecord;
+  /** The last run's tier: the previous tier of the next run. */
+  readonly tier: string;
+  /** When the record entered `tier` (epoch ms); null when a given `since` could not be read. */
+  readonly sinceMs: number | null;
+  readonly reasons: readonly string[];
+  /** When its `minDaysInTier` hold can end (epoch ms): the run from then on decides it again. */
+  readonly holdUntilMs: number | null;
+  /** Its tier changed in the last run: the next run decides it again. */
+  readonly pending: boolean;
+  /** Companies only. */
+  readonly seat?: CompanySeatRow;
+}
+
+/** The state of one record. `tier` is -1 until the record's first decision (or its given previous tier). */
+export interface Entry {
+  readonly type: RecordType;
+  readonly id: string;
+  record: CanonicalRecord;
+  tier: number;
+  sinceMs: number;
+  reasons: readonly string[];
+  holdUntil: number | undefined;
+  pending: boolean;
+}
+
+export interface CompanyEntry extends Entry, SeatedCompany {
+  stepTier: number;
+  stepReasons: readonly string[];
+  overrideTier: number;
+  floorTier: number;
+  seat: Seat;
+  final: number;
+}
+
+function tierValue(policy: CompiledPolicy, rank: number): string | null {
+  return rank < 0 ? null : (policy.tiers[rank]?.value ?? null);
+}
+
+function tierRank(policy: CompiledPolicy, value: string | null, what: string): number {
+  if (value === null) return -1;
+  const rank = policy.rankOf.get(value);
+  if (rank === undefined) {
+    throw new RangeError(`${what}: ${JSON.stringify(value)} is not a tier of this policy (classify in full)`);
+  }
+  return rank;
+}
+
+export function rowOf(policy: CompiledPolicy, entry: Entry | CompanyEntry): IncrementalRow {
+  const row: IncrementalRow = {
+    type: entry.type,
+    id: entry.id,
+    record: entry.record,
+    tier: tierValue(policy, entry.tier) ?? '',
+    sinceMs: Number.isFinite(entry.sinceMs) ? entry.sinceMs : null,
+    reasons: entry.reasons,
+    holdUntilMs: entry.holdUntil ?? null,
+    pending: entry.pending,
+  };
+  if (!('seat' in entry)) return row;
+  return {
+    ...row,
+    seat: {
+      stepTier: tierValue(policy, entry.stepTier) ?? '',
+      stepReasons: entry.stepReasons,
+      overrideTier: tierValue(policy, entry.overrideTier),
+      floorTier: tierValue(policy, entry.floorTier),
+      rankedWithPrevious: tierValue(policy, entry.seat.previousRank),
+      rankKeys: entry.seat.rankValues.map((value) => value ?? null),
+    },
+  };
+}
+
+function entryOf(policy: CompiledPolicy, row: IncrementalRow): Entry {
+  return {
+    type: row.type,
+    id: row.id,
+    record: row.record,
+    tier: tierRank(policy, row.tier, `${row.type} ${row.id} tier`),
+    sinceMs: row.sinceMs ?? -Infinity,
+    reasons: row.reasons,
+    holdUntil: row.holdUntilMs ?? undefined,
+    pending: row.pending,
+  };
+}
+
+export function contactEntryOf(policy: CompiledPolicy, row: IncrementalRow): Entry {
+  return entryOf(policy, row);
+}
+
+export function companyEntryOf(policy: CompiledPolicy, row: IncrementalRow): CompanyEntry {
+  const seat = row.seat;
+  if (seat === undefined) throw new RangeError(`company ${row.id}: the row has no seat`);
+  const what = `company ${row.id}`;
+  const entry = entryOf(policy, row);
+  // The seat points back at its company: the company first, then its seat.
+  const company = {
+    ...entry,
+    stepTier: tierRank(policy, seat.stepTier, `${what} stepTier`),
+    stepReasons: seat.stepReasons,
+    overrideTier: tierRank(policy, seat.overrideTier, `${what} overrideTier`),
+    floorTier: tierRank(policy, seat.floorTier, `${what} floorTier`),
+    final: entry.tier,
+  } as CompanyEntry;
+  company.seat = {
+    id: row.id,
+    previousRank: tierRank(policy, seat.rankedWithPrevious, `${what} rankedWithPrevious`),
+    rankValues: seat.rankKeys.map((value) => value ?? undefined),
+    company,
+  };
+  return company;
+}
+
+/** A record not decided yet, with the previous tier given for it (a full classification's input), if any. */
+export function newEntry(record: CanonicalRecord, previous: KnownPrevious | undefined): Entry {
+  return {
+    type: record.type,
+    id: record.id,
+    record,
+    tier: previous?.rank ?? -1,
+    sinceMs: previous?.sinceMs ?? -Infinity,
+    reasons: [],
+    holdUntil: undefined,
+    pending: false,
+  };
+}
+
+/** A company not decided yet: the run decides it and places it right away. */
+export function newCompany(record: CanonicalRecord, previous: KnownPrevious | undefined): CompanyEntry {
+  const company = newEntry(record, previous) as CompanyEntry;
+  Object.assign(company, { stepTier: -1, stepReasons: [], overrideTier: -1, floorTier: -1, final: -1 });
+  company.seat = { id: record.id, previousRank: -1, rankValues: [], company };
+  return company;
+}
+
+/** Company id → the ids of the contacts that name it (companies that do not exist yet included). */
+export class ContactsByCompany {
+  private readonly ids = new Map<string, Set<string>>();
+
+  of(companyId: string): Iterable<string> {
+    return this.ids.get(companyId) ?? [];
+  }
+
+  add(contact: Entry): void {
+    const { companyId } = contact.record;
+    if (typeof companyId !== 'string') return;
+    let ids = this.ids.get(companyId);
+    if (ids === undefined) {
+      ids = new Set();
+      this.ids.set(companyId, ids);
+    }
+    ids.add(contact.id);
+  }
+
+  remove(contact: Entry): void {
+    const { companyId } = contact.record;
+    if (typeof companyId !== 'string') return;
+    const ids = this.ids.get(companyId);
+    ids?.delete(contact.id);
+    if (ids?.size === 0) this.ids.delete(companyId);
+  }
+}
