@@ -1,8 +1,10 @@
-// Lint rules. The one that matters most: the tiering core (src/core) stays pure — it imports only
-// its own modules and zod, never node:*, connectors, the store, the server or jobs, and reads no clock.
+// Lint rules. The layer rules (who may import whom) live in eslint.layers.js. The one that matters
+// most: the tiering core (src/core) stays pure — it imports only its own modules and zod, never
+// node:*, connectors, the store, the server or jobs, and reads no clock.
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
+import { layers } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'data/', 'coverage/', '.cache/', 'hubspot-project/', 'ui/dist/'] },
@@ -17,6 +19,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unnecessary-condition': ['error', { allowConstantLoopConditions: true }],
     },
   },
+  layers,
   {
     files: ['src/core/**/*.ts'],
     rules: {
