@@ -26,7 +26,7 @@ import {
   SalesforceConfigError,
   salesforceOptionsFromEnv,
 } from '../../connectors/salesforce/index.ts';
-import type { ServerConfig } from '../server/config.ts';
+import type { ServerConfig } from './config.ts';
 import { fingerprint, seal, secretKey, unseal } from '../store/secrets.ts';
 import type { Crm, Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';

@@ -24,7 +24,7 @@ import { openStore } from '../app/store.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../server/app.ts';
-import { serverConfigFromEnv } from '../server/config.ts';
+import { serverConfigFromEnv } from '../app/config.ts';
 import { Credentials } from '../app/connectors.ts';
 import { createLogger } from '../server/logger.ts';
 import { createMetrics } from '../server/metrics.ts';

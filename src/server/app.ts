@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { platformFor, PLATFORMS, type Platform } from '../../connectors/platforms.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import type { Crm, Store } from '../store/store.ts';
-import type { ServerConfig } from './config.ts';
+import type { ServerConfig } from '../app/config.ts';
 import type { Credentials } from '../app/connectors.ts';
 import type { Metrics } from './metrics.ts';
 import type { StreamHealth } from '../../connectors/salesforce/streams.ts';

@@ -30,7 +30,7 @@ import { secretKey } from '../store/secrets.ts';
 import type { Installation, Store } from '../store/store.ts';
 import type { ChangedRecords, SyncReport } from '../sync/engine.ts';
 import { createApp } from './app.ts';
-import { serverConfig, type ServerConfig } from './config.ts';
+import { serverConfig, type ServerConfig } from '../app/config.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { notify } from './notify.ts';

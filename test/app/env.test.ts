@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigError, parseEnv } from '../../src/app/env.ts';
 import { InputError } from '../../src/app/errors.ts';
-import { serverConfigFromEnv } from '../../src/server/config.ts';
+import { serverConfigFromEnv } from '../../src/app/config.ts';
 
 function problems(env: Record<string, string>): string {
   try {

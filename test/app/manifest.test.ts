@@ -14,7 +14,7 @@ import {
   type Manifest,
 } from '../../connectors/hubspot/project/manifest.ts';
 import { EXAMPLE_BASE_URL, runHubSpotProject } from '../../src/cli/hubspot-project-command.ts';
-import { HUBSPOT_SCOPES, SALESFORCE_SCOPES, serverConfigFromEnv } from '../../src/server/config.ts';
+import { HUBSPOT_SCOPES, SALESFORCE_SCOPES, serverConfigFromEnv } from '../../src/app/config.ts';
 import { SALESFORCE_CALLBACK_PATH } from '../../connectors/salesforce/install.ts';
 import { hubspotRedirectUri } from '../../connectors/hubspot/oauth.ts';
 import { HUBSPOT_WEBHOOK_PATH } from '../../src/server/routes/webhooks-hubspot.ts';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadMapping } from '../../src/app/policy.ts';
 import { createApp, type AppDeps } from '../../src/server/app.ts';
-import { serverConfigFromEnv, type ServerConfig } from '../../src/server/config.ts';
+import { serverConfigFromEnv, type ServerConfig } from '../../src/app/config.ts';
 import { Credentials } from '../../src/app/connectors.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { createMetrics } from '../../src/server/metrics.ts';

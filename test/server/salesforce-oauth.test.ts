@@ -4,7 +4,7 @@
  */
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { serverConfigFromEnv } from '../../src/server/config.ts';
+import { serverConfigFromEnv } from '../../src/app/config.ts';
 import { OAuthGrantError } from '../../connectors/oauth-token.ts';
 import { refreshSalesforceToken } from '../../connectors/salesforce/oauth.ts';
 

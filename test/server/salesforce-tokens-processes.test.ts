@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, test } from 'vitest';
-import { serverConfigFromEnv } from '../../src/server/config.ts';
+import { serverConfigFromEnv } from '../../src/app/config.ts';
 import { Credentials } from '../../src/app/connectors.ts';
 import { CLIENT_ID, CLIENT_SECRET, startOrg, type TestOrg } from '../sandbox-salesforce/helpers.ts';
 import { describeEachEngine } from '../store/engines.ts';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSalesforceConnector } from '../../connectors/salesforce/index.ts';
-import { serverConfigFromEnv } from '../../src/server/config.ts';
+import { serverConfigFromEnv } from '../../src/app/config.ts';
 import { Credentials, NeedsReconnectError } from '../../src/app/connectors.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { Installation } from '../../src/store/store.ts';

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generatePortal } from '../../sandbox/hubspot/generate.ts';
 import { createSandbox, type RunningSandbox, type Sandbox } from '../../sandbox/hubspot/server.ts';
-import type { ServerConfig } from '../../src/server/config.ts';
+import type { ServerConfig } from '../../src/app/config.ts';
 import { Credentials, NeedsReconnectError } from '../../src/app/connectors.ts';
 import {
   exchangeHubSpotCode,

@@ -8,7 +8,7 @@
  * argv[2] is JSON: { store, installationId, key (base64), orgUrl, clientId, clientSecret, connections }.
  */
 import { createInterface } from 'node:readline';
-import { serverConfigFromEnv } from '../../src/server/config.ts';
+import { serverConfigFromEnv } from '../../src/app/config.ts';
 import { Credentials } from '../../src/app/connectors.ts';
 import { openStoreSpec } from '../store/store-spec.ts';
 import type { StoreSpec } from '../store/store-spec.ts';

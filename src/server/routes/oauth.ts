@@ -15,7 +15,7 @@ import { activePolicy } from '../../app/policy.ts';
 import { SETUP_CURSOR } from '../../jobs/run.ts';
 import type { Logger } from 'pino';
 import type { Crm, Installation, Store } from '../../store/store.ts';
-import type { ServerConfig } from '../config.ts';
+import type { ServerConfig } from '../../app/config.ts';
 import {
   exchangeHubSpotCode,
   hubspotAuthorizeUrl,

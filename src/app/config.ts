@@ -3,7 +3,7 @@
  * development default except the CRM apps' credentials (an install flow without them answers with
  * a clear error) and, in production (NODE_ENV=production), RIGHTTOUCH_SECRET_KEY and PUBLIC_BASE_URL.
  */
-import { ConfigError, parseEnv, type Env, type RawEnv } from '../app/env.ts';
+import { ConfigError, parseEnv, type Env, type RawEnv } from './env.ts';
 
 export { ConfigError };
 
