@@ -64,4 +64,21 @@ describe('one SQLite file, several processes', () => {
       await store.close();
     }
   }, 60_000);
+
+  test('in one process, transactions on two connections to one file take turns: no wait on itself, no version twice', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'righttouch-shared-')), 'righttouch.db');
+    const a = new SqliteStore(path);
+    const b = new SqliteStore(path);
+    try {
+      await Promise.all([a.migrate(), b.migrate()]);
+      const installation = await a.upsertInstallation('hubspot', 'portal-1');
+      const saved = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).savePolicy(installation.id, policy)),
+      );
+      expect(saved.map((version) => version.version).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
 });
