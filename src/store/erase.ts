@@ -1,7 +1,7 @@
 /**
  * What RightTouch deletes when a person asks to be forgotten or a CRM account uninstalls the app,
- * as portable SQL (`?` placeholders; the PostgreSQL store numbers them with `numbered`). One
- * copy of the rule for both stores.
+ * as portable SQL (`?` placeholders, see sql/driver.ts), run by the shared store (sql/sql-store.ts):
+ * one copy of the rule for both engines.
  *
  * - Erasing a record (a HubSpot `contact.privacyDeletion`, GDPR): its mirror row, its current
  *   tier, every history row and any rejected row. Nothing else names the record.
@@ -11,6 +11,9 @@
  *   `UNINSTALLED_RETENTION_MS`, so reinstalling within it finds the admin's policy again; then
  *   `purgeUninstalled` deletes them too. Tokens are secrets, dropped by the credentials' owner.
  */
+
+import type { SqlDriver } from './sql/driver.ts';
+import { str } from './sql/row.ts';
 
 /** How long an uninstalled installation's row and policies are kept: 30 days. */
 export const UNINSTALLED_RETENTION_MS = 30 * 86_400_000;
@@ -49,8 +52,31 @@ export const PURGE_INSTALLATION_SQL: readonly string[] = [
   'DELETE FROM installations WHERE id = ?',
 ];
 
-/** `?` placeholders as PostgreSQL's `$1, $2, …`. */
-export function numbered(sql: string): string {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
+/** Erases one record (ERASE_RECORD_SQL) in one transaction; the number of rows deleted. */
+export function eraseRecord(db: SqlDriver, installationId: string, type: string, id: string): Promise<number> {
+  return db.transaction(async (tx) => {
+    let deleted = 0;
+    for (const sql of ERASE_RECORD_SQL) deleted += await tx.run(sql, [installationId, type, id]);
+    return deleted;
+  });
+}
+
+/** Forgets an uninstalled installation's data, its sync lease, and marks it uninstalled at `at`. */
+export async function forgetInstallation(db: SqlDriver, installationId: string, at: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    for (const sql of FORGET_INSTALLATION_SQL) await tx.run(sql, [installationId]);
+    await tx.run('DELETE FROM leases WHERE name = ?', [`sync:${installationId}`]);
+    await tx.run(MARK_UNINSTALLED_SQL, [at, installationId]);
+  });
+}
+
+/** Deletes the installations uninstalled before `before`, with everything of theirs; their ids. */
+export function purgeUninstalled(db: SqlDriver, before: number): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const ids = (await tx.query(UNINSTALLED_BEFORE_SQL, [before])).map((row) => str(row, 'id'));
+    for (const id of ids) {
+      for (const sql of [...FORGET_INSTALLATION_SQL, ...PURGE_INSTALLATION_SQL]) await tx.run(sql, [id]);
+    }
+    return ids;
+  });
 }

@@ -1,7 +1,8 @@
 /**
- * What RightTouch keeps per installation (one CRM portal or org). One interface, implemented on
- * SQLite (the embedded default, `sqlite.ts`) and on PostgreSQL (`postgres.ts`, when DATABASE_URL
- * is set: see `createStore` in index.ts); every method is async so that both fit.
+ * What RightTouch keeps per installation (one CRM portal or org). One interface, implemented once
+ * in SQL (`sql/sql-store.ts`) over SQLite (the embedded default, `sqlite.ts`) or PostgreSQL
+ * (`postgres.ts`, when DATABASE_URL is set: see `createStore` in index.ts), which add only their
+ * connection and bulk writes (README.md); every method is async so that both fit.
  */
 import type { CanonicalRecord, Policy, PreviousTier, RecordType } from '../core/index.ts';
 
