@@ -32,7 +32,6 @@ import { platformFor } from '../../../connectors/platforms.ts';
 import { exchangeSalesforceCode, salesforceAuthorization } from '../../../connectors/salesforce/install.ts';
 import { createState, takeState } from '../oauth-state.ts';
 
-
 export interface OAuthDeps {
   readonly store: Store;
   readonly key: Buffer;
