@@ -5,6 +5,7 @@
  */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import type { NextHint } from '../core/index.ts';
 
 const BUFFER_SIZE = 1 << 20;
 
@@ -21,13 +22,22 @@ export class HeldOutput {
   }
 
   /**
-   * Adds one decision as a JSON line — the bytes `JSON.stringify({type, id, tier, reasons})` gives —
-   * written piece by piece into the buffer: no line string is built. Tier values need no escaping
-   * (`^[a-z][a-z0-9_]*$`); ids and reasons are escaped by JSON.stringify only when they need it.
+   * Adds one decision as a JSON line — the bytes `JSON.stringify({type, id, tier, reasons, next})`
+   * gives, with `next` null when the record has no next-tier hint (spec §8: the output lists every
+   * record) — written piece by piece into the buffer: no line string is built. Tier values need no
+   * escaping (`^[a-z][a-z0-9_]*$`); ids, reasons and field names are escaped by JSON.stringify only
+   * when they need it.
    */
-  pushDecision(type: 'company' | 'contact', id: string, tier: string, reasons: readonly string[]): void {
-    let chars = id.length + tier.length + 64;
+  pushDecision(
+    type: 'company' | 'contact',
+    id: string,
+    tier: string,
+    reasons: readonly string[],
+    next?: NextHint,
+  ): void {
+    let chars = id.length + tier.length + 80;
     for (const reason of reasons) chars += reason.length + 3;
+    if (next !== undefined) chars += next.tier.length + next.field.length + 80;
     // Escaped, a UTF-16 code unit takes at most 6 bytes (\uXXXX).
     this.reserve(chars * 6);
     const buffer = this.current;
@@ -42,8 +52,16 @@ export class HeldOutput {
       at += writeJsonString(buffer, at, reasons[i] ?? '');
     }
     buffer[at++] = 0x5d;
-    buffer[at++] = 0x7d;
-    buffer[at++] = 0x0a;
+    if (next === undefined) {
+      at += buffer.write(',"next":null}\n', at, 'latin1');
+    } else {
+      at += buffer.write(',"next":{"tier":"', at, 'latin1');
+      at += buffer.write(next.tier, at, 'latin1');
+      at += buffer.write('","field":', at, 'latin1');
+      at += writeJsonString(buffer, at, next.field);
+      // A finite number, as JSON.stringify writes it (-0 as 0).
+      at += buffer.write(`,"op":"${next.op}","value":${JSON.stringify(next.value)}}}\n`, at, 'latin1');
+    }
     this.used = at;
   }
 
