@@ -326,6 +326,22 @@ describe('formatNextHint', () => {
     );
   });
 
+  test('the walkthrough sentences the README shows', () => {
+    const dir = join(examplesDir, 'walkthrough');
+    const policy = policyOf(readJson(join(dir, 'policy.json')));
+    const records = readJsonLines(join(dir, 'records.jsonl')) as CanonicalRecord[];
+    const previous = readJsonLines(join(dir, 'previous.jsonl')) as PreviousTier[];
+    const { decisions } = classify(policy, records, previous, NOW);
+    const sentence = (id: string): string => {
+      const index = decisions.findIndex((d) => d.id === id);
+      const next = decisions[index]?.next;
+      if (next === undefined) throw new Error(`${id} has no hint`);
+      return formatNextHint(next, records[index]?.fields ?? {}, policy.tiers);
+    };
+    expect(sentence('h')).toBe('Deal size 12,000.5 is 12,999.5 short of Mid-touch (≥ 25,000)');
+    expect(sentence('w')).toBe('Lead score is not set; Low-touch needs ≥ 50');
+  });
+
   test('a field label from the mapping wins over the humanized name', () => {
     const labels = new Map([['dealSize', 'Annual contract value']]);
     expect(formatNextHint(hint, { dealSize: 150 }, TIERS, (field) => labels.get(field))).toBe(
