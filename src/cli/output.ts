@@ -13,6 +13,7 @@ export class HeldOutput {
   private current = Buffer.allocUnsafe(BUFFER_SIZE);
   private used = 0;
   private buffers: Uint8Array[] = [];
+  private readonly encodedHints = new WeakMap<NextHint, Buffer>();
 
   /** Makes room for `bytes` more bytes in the current buffer. */
   private reserve(bytes: number): void {
@@ -37,7 +38,7 @@ export class HeldOutput {
   ): void {
     let chars = id.length + tier.length + 80;
     for (const reason of reasons) chars += reason.length + 3;
-    if (next !== undefined) chars += next.tier.length + next.field.length + 80;
+    if (next !== undefined) chars += next.tier.length + next.field.length + 340;
     // Escaped, a UTF-16 code unit takes at most 6 bytes (\uXXXX).
     this.reserve(chars * 6);
     const buffer = this.current;
@@ -55,12 +56,14 @@ export class HeldOutput {
     if (next === undefined) {
       at += buffer.write(',"next":null}\n', at, 'latin1');
     } else {
-      at += buffer.write(',"next":{"tier":"', at, 'latin1');
-      at += buffer.write(next.tier, at, 'latin1');
-      at += buffer.write('","field":', at, 'latin1');
-      at += writeJsonString(buffer, at, next.field);
-      // A finite number, as JSON.stringify writes it (-0 as 0).
-      at += buffer.write(`,"op":"${next.op}","value":${JSON.stringify(next.value)}}}\n`, at, 'latin1');
+      // The core shares one hint object among all the records it is the hint of: encode it once.
+      let tail = this.encodedHints.get(next);
+      if (tail === undefined) {
+        tail = Buffer.from(`,"next":${JSON.stringify(next)}}\n`, 'utf8');
+        this.encodedHints.set(next, tail);
+      }
+      tail.copy(buffer, at);
+      at += tail.length;
     }
     this.used = at;
   }

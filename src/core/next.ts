@@ -60,6 +60,12 @@ interface CandidateLeaf {
   readonly threshold: number;
   /** The value the field is set to: `t` for `gte`, the next double above `t` for `gt`. */
   readonly target: number;
+  /**
+   * The hint this leaf gives, made once and shared by every record it is the hint of (a million
+   * records, a handful of hints): and the same as a one-lever list.
+   */
+  readonly ranked: RankedHint;
+  readonly alone: readonly RankedHint[];
 }
 
 interface PlannedRule {
@@ -68,13 +74,22 @@ interface PlannedRule {
 }
 
 /** The `gte`/`gt` leaves of a condition that are not under a `not`, in depth-first document order. */
-function candidateLeaves(condition: Condition, into: CandidateLeaf[]): CandidateLeaf[] {
-  if ('all' in condition) for (const member of condition.all) candidateLeaves(member, into);
-  else if ('any' in condition) for (const member of condition.any) candidateLeaves(member, into);
+function candidateLeaves(condition: Condition, rank: number, tier: string, into: CandidateLeaf[]): CandidateLeaf[] {
+  if ('all' in condition) for (const member of condition.all) candidateLeaves(member, rank, tier, into);
+  else if ('any' in condition) for (const member of condition.any) candidateLeaves(member, rank, tier, into);
   else if (!('not' in condition)) {
     const leaf = leafOf(condition);
-    if (leaf.op === 'gte') into.push({ field: leaf.field, op: 'gte', threshold: leaf.value, target: leaf.value });
-    if (leaf.op === 'gt') into.push({ field: leaf.field, op: 'gt', threshold: leaf.value, target: nextUp(leaf.value) });
+    if (leaf.op === 'gte' || leaf.op === 'gt') {
+      const ranked = { rank, hint: { tier, field: leaf.field, op: leaf.op, value: leaf.value } };
+      into.push({
+        field: leaf.field,
+        op: leaf.op,
+        threshold: leaf.value,
+        target: leaf.op === 'gte' ? leaf.value : nextUp(leaf.value),
+        ranked,
+        alone: [ranked],
+      });
+    }
   }
   return into;
 }
@@ -82,11 +97,14 @@ function candidateLeaves(condition: Condition, into: CandidateLeaf[]): Candidate
 /** A section's rules that have candidate leaves, by tier ascending, then by index (stable sort). */
 const plans = new WeakMap<CompiledSection, readonly PlannedRule[]>();
 
-function planOf(section: CompiledSection): readonly PlannedRule[] {
+function planOf(policy: CompiledPolicy, section: CompiledSection): readonly PlannedRule[] {
   let plan = plans.get(section);
   if (plan === undefined) {
     plan = section.rules
-      .map((rule) => ({ rule, leaves: candidateLeaves(rule.when, []) }))
+      .map((rule) => ({
+        rule,
+        leaves: candidateLeaves(rule.when, rule.tier, policy.tiers[rule.tier]?.value ?? '', []),
+      }))
       .filter((planned) => planned.leaves.length > 0)
       .sort((a, b) => a.rule.tier - b.rule.tier);
     plans.set(section, plan);
@@ -149,25 +167,20 @@ export function findLevers(
   const top = policy.tiers.length - 1;
   if (lowestFinal >= top) return NONE;
   const { fields } = input;
-  let found: RankedHint[] | undefined;
+  // The best lever of each tier that has one: the first alone (the usual case allocates nothing).
+  let first: CandidateLeaf | undefined;
+  let more: RankedHint[] | undefined;
   let bestRank = -1;
   let bestGap = Infinity;
   let best: CandidateLeaf | undefined;
   const settle = (): boolean => {
     if (best === undefined) return false;
-    (found ??= []).push({
-      rank: bestRank,
-      hint: {
-        tier: policy.tiers[bestRank]?.value ?? '',
-        field: best.field,
-        op: best.op,
-        value: best.threshold,
-      },
-    });
+    if (first === undefined) first = best;
+    else (more ??= [first.ranked]).push(best.ranked);
     best = undefined;
     return bestRank > highestFinal;
   };
-  for (const { rule, leaves } of planOf(section)) {
+  for (const { rule, leaves } of planOf(policy, section)) {
     if (rule.tier <= lowestFinal) continue;
     if (rule.tier !== bestRank) {
       if (settle()) break;
@@ -193,7 +206,7 @@ export function findLevers(
     }
   }
   settle();
-  return found ?? NONE;
+  return more ?? first?.alone ?? NONE;
 }
 
 /** The hint for a record whose final tier is `finalTier`: the first lever above it. */
