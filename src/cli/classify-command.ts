@@ -3,7 +3,8 @@
  * order. The records are read once, as a stream. Pass 1 decides each company up to its floors as
  * it arrives (capacity needs them all) and keeps each contact's line as text; then capacity is
  * applied; pass 2 parses, checks and decides each contact. Every JSON line is parsed once. Nothing
- * reaches stdout before every line has been checked.
+ * reaches stdout before every line has been checked. Each decision carries the next-tier hint of
+ * spec §8 as `next`, null when there is none (the output lists every record).
  */
 import type { Writable } from 'node:stream';
 import { checkPreviousTier, checkRecord, RunInputError, TieringRun } from '../core/index.ts';
@@ -122,7 +123,7 @@ function decideAll(run: TieringRun, path: string, loaded: LoadedRecords, out: He
   for (let position = 0; position < kinds.length; position++) {
     if (kinds.at(position) === COMPANY) {
       const decision = run.companyDecisionAt(company++);
-      out.pushDecision('company', decision.id, decision.tier, decision.reasons);
+      out.pushDecision('company', decision.id, decision.tier, decision.reasons, decision.next);
       continue;
     }
     const number = lines.at(position);
@@ -138,7 +139,7 @@ function decideAll(run: TieringRun, path: string, loaded: LoadedRecords, out: He
       );
     }
     const decision = run.decideContact(record);
-    out.pushDecision('contact', decision.id, decision.tier, decision.reasons);
+    out.pushDecision('contact', decision.id, decision.tier, decision.reasons, decision.next);
     contact++;
   }
 }

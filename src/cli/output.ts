@@ -5,6 +5,7 @@
  */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import type { NextHint } from '../core/index.ts';
 
 const BUFFER_SIZE = 1 << 20;
 
@@ -12,6 +13,7 @@ export class HeldOutput {
   private current = Buffer.allocUnsafe(BUFFER_SIZE);
   private used = 0;
   private buffers: Uint8Array[] = [];
+  private readonly encodedHints = new WeakMap<NextHint, Buffer>();
 
   /** Makes room for `bytes` more bytes in the current buffer. */
   private reserve(bytes: number): void {
@@ -21,13 +23,22 @@ export class HeldOutput {
   }
 
   /**
-   * Adds one decision as a JSON line — the bytes `JSON.stringify({type, id, tier, reasons})` gives —
-   * written piece by piece into the buffer: no line string is built. Tier values need no escaping
-   * (`^[a-z][a-z0-9_]*$`); ids and reasons are escaped by JSON.stringify only when they need it.
+   * Adds one decision as a JSON line — the bytes `JSON.stringify({type, id, tier, reasons, next})`
+   * gives, with `next` null when the record has no next-tier hint (spec §8: the output lists every
+   * record) — written piece by piece into the buffer: no line string is built. Tier values need no
+   * escaping (`^[a-z][a-z0-9_]*$`); ids, reasons and field names are escaped by JSON.stringify only
+   * when they need it.
    */
-  pushDecision(type: 'company' | 'contact', id: string, tier: string, reasons: readonly string[]): void {
-    let chars = id.length + tier.length + 64;
+  pushDecision(
+    type: 'company' | 'contact',
+    id: string,
+    tier: string,
+    reasons: readonly string[],
+    next?: NextHint,
+  ): void {
+    let chars = id.length + tier.length + 80;
     for (const reason of reasons) chars += reason.length + 3;
+    if (next !== undefined) chars += next.tier.length + next.field.length + 340;
     // Escaped, a UTF-16 code unit takes at most 6 bytes (\uXXXX).
     this.reserve(chars * 6);
     const buffer = this.current;
@@ -42,8 +53,18 @@ export class HeldOutput {
       at += writeJsonString(buffer, at, reasons[i] ?? '');
     }
     buffer[at++] = 0x5d;
-    buffer[at++] = 0x7d;
-    buffer[at++] = 0x0a;
+    if (next === undefined) {
+      at += buffer.write(',"next":null}\n', at, 'latin1');
+    } else {
+      // The core shares one hint object among all the records it is the hint of: encode it once.
+      let tail = this.encodedHints.get(next);
+      if (tail === undefined) {
+        tail = Buffer.from(`,"next":${JSON.stringify(next)}}\n`, 'utf8');
+        this.encodedHints.set(next, tail);
+      }
+      tail.copy(buffer, at);
+      at += tail.length;
+    }
     this.used = at;
   }
 

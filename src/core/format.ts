@@ -1,4 +1,5 @@
 /** Wording for people: numbers as `120,000`, field names as `Deal size`, ranks as `134th`. */
+import { isMissing, readNumber } from './values.ts';
 
 const NUMBER_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
 
@@ -60,4 +61,40 @@ export function ordinal(n: number): string {
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${formatNumber(n)} ${n === 1 ? one : many}`;
+}
+
+/** What `formatNextHint` needs of a hint (spec §8's `next`). */
+export interface NextHintLike {
+  readonly tier: string;
+  readonly field: string;
+  readonly op: 'gte' | 'gt';
+  readonly value: number;
+}
+
+/**
+ * The next-tier hint in words, with the record's own value: `Deal size 120,000 is 30,000 short of
+ * High-touch (≥ 150,000)`, or `Deal size is not set; High-touch needs ≥ 150,000`. The tier's label
+ * comes from the policy's tiers; the field's from `labelOf` (e.g. the CRM property's label) when it
+ * knows one, else the field name made readable (`dealSize` → `Deal size`).
+ */
+export function formatNextHint(
+  hint: NextHintLike,
+  fields: Readonly<Record<string, unknown>>,
+  tiers: readonly { readonly value: string; readonly label: string }[],
+  labelOf?: (field: string) => string | undefined,
+): string {
+  const name = labelOf?.(hint.field) ?? fieldLabel(hint.field);
+  const tier = tiers.find((t) => t.value === hint.tier)?.label ?? hint.tier;
+  const needs = `${hint.op === 'gte' ? '≥' : '>'} ${formatNumber(hint.value)}`;
+  const raw = fields[hint.field];
+  if (isMissing(raw)) return `${name} is not set; ${tier} needs ${needs}`;
+  const n = readNumber(raw);
+  // Not a lever by §8, but the wording must not lie if it is ever asked.
+  if (n === undefined) return `${name} ${formatFieldValue(raw)} is not a number; ${tier} needs ${needs}`;
+  const short = formatNumber(hint.value - n);
+  if (short === '0') {
+    // At the threshold of a `gt`, or a hair below one: no amount worth showing.
+    return `${name} ${formatNumber(n)} is just short of ${tier} (${needs})`;
+  }
+  return `${name} ${formatNumber(n)} is ${short} short of ${tier} (${needs})`;
 }

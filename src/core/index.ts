@@ -10,6 +10,8 @@ export { checkRecord, checkPreviousTier } from './records.ts';
 export type { CanonicalRecord, PreviousTier, RecordType, Checked } from './records.ts';
 export { classify, TieringRun, RunInputError } from './run.ts';
 export type { ClassifyResult, Decision, RunOptions } from './run.ts';
+export type { NextHint } from './next.ts';
+export { formatNextHint } from './format.ts';
 export type { RunSummary, SectionSummary, Movement } from './summary.ts';
 export type { CapacityReport } from './capacity.ts';
 export { isMissing, readNumber, readBoolean } from './values.ts';

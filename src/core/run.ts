@@ -10,6 +10,8 @@ import { compilePolicy } from './compile.ts';
 import type { CompiledPolicy } from './compile.ts';
 import { decideRecord } from './decide.ts';
 import type { KnownPrevious } from './decide.ts';
+import { findLevers, hintFor } from './next.ts';
+import type { NextHint, RankedHint } from './next.ts';
 import type { Policy } from './policy-types.ts';
 import type { CanonicalRecord, PreviousTier, RecordType } from './records.ts';
 import { SummaryBuilder } from './summary.ts';
@@ -20,6 +22,11 @@ export interface Decision {
   readonly id: string;
   readonly tier: string;
   readonly reasons: readonly string[];
+  /**
+   * What would move the record up (spec §8); absent for an overridden record, a record in the
+   * highest tier, and a record with no lever.
+   */
+  readonly next?: NextHint;
 }
 
 export interface ClassifyResult {
@@ -84,6 +91,23 @@ class PreviousTiers {
   }
 }
 
+/** A company between steps 1–5 and its final decision: what capacity needs, and its levers. */
+interface Company extends Seatable {
+  /** Its best levers for each tier capacity could still leave it in (spec §8). */
+  readonly levers: readonly RankedHint[];
+}
+
+/** A decision, with `next` only when there is one (exactOptionalPropertyTypes). */
+function decision(
+  type: RecordType,
+  id: string,
+  tier: string,
+  reasons: readonly string[],
+  next: NextHint | undefined,
+): Decision {
+  return next === undefined ? { type, id, tier, reasons } : { type, id, tier, reasons, next };
+}
+
 export class TieringRun {
   readonly compiled: CompiledPolicy;
   private readonly nowMs: number;
@@ -91,7 +115,9 @@ export class TieringRun {
     company: new PreviousTiers(),
     contact: new PreviousTiers(),
   };
-  private readonly companies: Seatable[] = [];
+  private readonly companies: Company[] = [];
+  /** Per tier rank: whether it has a capacity (step 6 can move a company out of it). */
+  private readonly capacityAt: boolean[];
   /** id → index in `companies`. */
   private readonly companyIndex = new Map<string, number>();
   private readonly summaryBuilder: SummaryBuilder;
@@ -99,6 +125,7 @@ export class TieringRun {
 
   constructor(policy: Policy, options: RunOptions) {
     this.compiled = compilePolicy(policy);
+    this.capacityAt = policy.tiers.map((_, rank) => this.compiled.capacities.some((c) => c.tier === rank));
     this.nowMs = options.now.getTime();
     if (Number.isNaN(this.nowMs)) throw new RangeError('the run needs a valid "now"');
     for (const entry of options.previous ?? []) this.addPrevious(entry);
@@ -122,7 +149,22 @@ export class TieringRun {
     const known = this.companyIndex.get(record.id);
     if (known !== undefined) throw new RunInputError(`company id ${JSON.stringify(record.id)} appears twice`, known);
     const previous = this.previous.company.get(record.id);
-    const decided = decideRecord(this.compiled, this.compiled.company, record, previous, this.nowMs, undefined);
+    const section = this.compiled.company;
+    const decided = decideRecord(this.compiled, section, record, previous, this.nowMs, undefined);
+    // Capacity only moves a company down, one tier per oversubscribed tier it passes through, and
+    // never out of a tier its floor pins it to: its final tier lies between `lowest` and its tier now.
+    let lowest = decided.tier;
+    while (this.capacityAt[lowest] === true && decided.floorTier < lowest) lowest--;
+    const levers =
+      decided.overrideTier >= 0
+        ? []
+        : findLevers(
+            this.compiled,
+            section,
+            { fields: record.fields, previous, nowMs: this.nowMs, inheritedTier: -1 },
+            lowest,
+            decided.tier,
+          );
     this.companyIndex.set(record.id, this.companies.length);
     this.companies.push({
       id: record.id,
@@ -132,6 +174,7 @@ export class TieringRun {
       floorTier: decided.floorTier,
       previousRank: previous?.rank ?? -1,
       rankValues: this.compiled.rankFields.length === 0 ? [] : rankValuesOf(this.compiled, record.fields),
+      levers,
     });
   }
 
@@ -149,7 +192,13 @@ export class TieringRun {
     this.requireSettled();
     const company = this.companies[index];
     if (company === undefined) throw new RunInputError(`no company number ${index} in this run`);
-    return { type: 'company', id: company.id, tier: this.tierValue(company.tier), reasons: company.reasons };
+    return decision(
+      'company',
+      company.id,
+      this.tierValue(company.tier),
+      company.reasons,
+      hintFor(company.levers, company.tier),
+    );
   }
 
   /**
@@ -167,7 +216,20 @@ export class TieringRun {
     const previous = this.previous.contact.get(record.id);
     const decided = decideRecord(this.compiled, section, record, previous, this.nowMs, inherited);
     this.summaryBuilder.add('contact', previous?.rank ?? -1, decided.tier);
-    return { type: 'contact', id: record.id, tier: this.tierValue(decided.tier), reasons: decided.reasons };
+    const next =
+      decided.overrideTier >= 0
+        ? undefined
+        : hintFor(
+            findLevers(
+              this.compiled,
+              section,
+              { fields: record.fields, previous, nowMs: this.nowMs, inheritedTier: inherited?.tier ?? -1 },
+              decided.tier,
+              decided.tier,
+            ),
+            decided.tier,
+          );
+    return decision('contact', record.id, this.tierValue(decided.tier), decided.reasons, next);
   }
 
   /** The summary of everything decided so far. */

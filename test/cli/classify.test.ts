@@ -48,11 +48,30 @@ describe('righttouch classify', () => {
     expect(decisions.map(({ type, id, tier }) => ({ type, id, tier }))).toEqual(
       readJsonLines(join(walkthrough, 'expected.jsonl')),
     );
-    expect(Object.keys(decisions[0] ?? {})).toEqual(['type', 'id', 'tier', 'reasons']);
+    expect(Object.keys(decisions[0] ?? {})).toEqual(['type', 'id', 'tier', 'reasons', 'next']);
     expect(decisions.find((d) => d['id'] === 'a')?.['reasons']).toEqual([
       'Deal size 120,000 ≥ 100,000 (Enterprise deal size) → High-touch',
       'Over High-touch capacity (2 seats; ranked 5th by incumbency, deal size) → Mid-touch',
     ]);
+  });
+
+  test('every decision carries next as spec §8 writes it: the hint, or null (next.jsonl)', () => {
+    const result = run([...walkthroughRun]);
+    expect(result.code).toBe(0);
+    const decisions = result.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(decisions.map(({ type, id, next }) => ({ type, id, next }))).toEqual(
+      readJsonLines(join(walkthrough, 'next.jsonl')),
+    );
+    // f: held at High-touch by its 30 days, then no seat → Mid-touch; 95,000 → 100,000 would do it.
+    expect(decisions.find((d) => d['id'] === 'f')?.['next']).toEqual({
+      tier: 'high_touch',
+      field: 'dealSize',
+      op: 'gte',
+      value: 100000,
+    });
   });
 
   test('--summary prints tier counts, movements and capacity on stderr only', () => {

@@ -2,6 +2,7 @@
 import { PassThrough } from 'node:stream';
 import { expect, test } from 'vitest';
 import { HeldOutput } from '../../src/cli/output.ts';
+import type { NextHint } from '../../src/core/index.ts';
 
 async function written(fill: (out: HeldOutput) => void): Promise<string> {
   const out = new HeldOutput();
@@ -21,13 +22,22 @@ test('pushDecision writes what JSON.stringify writes, for awkward ids and reason
     ['emoji-😀', ['Prefers digital is ✓ 😀', 'lone \ud800 surrogate', 'line sep \u2028']],
     ['x'.repeat(5000), ['y'.repeat(400_000)]],
   ];
+  // The next-tier hint (spec §8): field names are whatever the policy says; values any finite number.
+  const hints: NextHint[] = [
+    { tier: 'high_touch', field: 'dealSize', op: 'gte', value: 150000 },
+    { tier: 'low_touch', field: 'quote"é\n😀', op: 'gt', value: -0.1 },
+    { tier: 'low_touch', field: 'x', op: 'gt', value: 1e300 },
+    { tier: 'low_touch', field: 'x', op: 'gte', value: -0 },
+  ];
   const text = await written((out) => {
     for (const [id, reasons] of cases) out.pushDecision('contact', id, 'low_touch', reasons);
     out.pushDecision('company', 'c', 'high_touch', []);
+    for (const next of hints) out.pushDecision('company', 'n', 'tech_touch', ['r'], next);
   });
   const expected = [
-    ...cases.map(([id, reasons]) => JSON.stringify({ type: 'contact', id, tier: 'low_touch', reasons })),
-    JSON.stringify({ type: 'company', id: 'c', tier: 'high_touch', reasons: [] }),
+    ...cases.map(([id, reasons]) => JSON.stringify({ type: 'contact', id, tier: 'low_touch', reasons, next: null })),
+    JSON.stringify({ type: 'company', id: 'c', tier: 'high_touch', reasons: [], next: null }),
+    ...hints.map((next) => JSON.stringify({ type: 'company', id: 'n', tier: 'tech_touch', reasons: ['r'], next })),
   ];
   expect(text).toBe(`${expected.join('\n')}\n`);
 });
@@ -43,5 +53,6 @@ test('many lines span several buffers and keep their order', async () => {
     id: 'id29999',
     tier: 't',
     reasons: [`reason 29999 → ${'z'.repeat(40)}`],
+    next: null,
   });
 });
