@@ -27,9 +27,9 @@ const source = (path: string): string => readFileSync(join(repoRoot, path), 'utf
 const SCOPE_USES: Record<string, [string, RegExp]> = {
   oauth: ['connectors/hubspot/oauth.ts', /oauth\/2026-03\/token/],
   'crm.objects.companies.read': ['connectors/hubspot/read.ts', /companies/],
-  'crm.objects.companies.write': ['src/sync/engine.ts', /connector\.update\(type/],
+  'crm.objects.companies.write': ['src/sync/phases/write-back.ts', /connector\.update\(type/],
   'crm.objects.contacts.read': ['connectors/hubspot/read.ts', /contacts/],
-  'crm.objects.contacts.write': ['src/sync/engine.ts', /connector\.update\(type/],
+  'crm.objects.contacts.write': ['src/sync/phases/write-back.ts', /connector\.update\(type/],
   'crm.objects.deals.read': ['connectors/hubspot/deals.ts', /deals/],
   'crm.schemas.companies.write': ['connectors/hubspot/setup.ts', /groupsApi\.create|coreApi\.create/],
   'crm.schemas.contacts.write': ['connectors/hubspot/setup.ts', /groupsApi\.create|coreApi\.create/],
