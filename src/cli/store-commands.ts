@@ -8,6 +8,7 @@ import { loadMapping, loadPolicy } from '../app/policy.ts';
 import { openStore } from '../app/store.ts';
 import type { Crm, Installation, Store } from '../store/store.ts';
 import { previewPolicy } from '../sync/preview.ts';
+import { platformFor } from '../../connectors/platforms.ts';
 import { renderSummary, table } from './summary-table.ts';
 
 export interface StoreOptions {
@@ -95,7 +96,14 @@ export async function runPreview(
     const installation = await findInstallation(store, options);
     const mapping = await loadMapping(installation.crm, options.mapping);
     const now = io.clock?.() ?? new Date();
-    const { summary, movements, changed, apiCalls } = await previewPolicy(store, installation.id, mapping, policy, now);
+    const { summary, movements, changed, apiCalls } = await previewPolicy(
+      store,
+      installation.id,
+      mapping,
+      policy,
+      now,
+      platformFor(installation.crm).writeLimits.recordsPerWriteCall,
+    );
     if (options.json === true) {
       io.stdout.write(
         `${JSON.stringify({

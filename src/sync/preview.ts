@@ -36,7 +36,7 @@ export async function previewPolicy(
   policy: Policy,
   now: Date,
   /** The CRM's (`WriteLimits.recordsPerWriteCall`; connectors/platforms.ts has them by CRM). */
-  recordsPerWriteCall = 100,
+  recordsPerWriteCall: number,
 ): Promise<PolicyPreview> {
   const { decisions, summary } = await classifyInstallation(store, installationId, mapping, policy, now);
   const current = new Map<string, string>();
