@@ -5,8 +5,8 @@
  * an incremental state to a steady state, then changes 100 records (deal sizes and lead scores,
  * some across thresholds) and times, in CPU, a full `classify` of the changed book against the
  * incremental run of the same changes. Target: the incremental run uses ≤ 5% of the full one's
- * CPU. It also checks that both give the same decisions (rank text of over-capacity reasons aside,
- * as documented in incremental.ts). Not a test: it reports and exits 0.
+ * CPU. It also checks that both give the same decisions, next-tier hints included (rank text of
+ * over-capacity reasons aside, as documented in incremental.ts). Not a test: it reports and exits 0.
  *
  * Options: --companies N (default 100,000), --contacts N (default 300,000), --changes N (default 100),
  * --runs N (median of N measured pairs, default 3).
@@ -75,7 +75,8 @@ function sameDecisions(a: readonly Decision[], b: ReadonlyMap<string, Decision>)
   for (const d of a) {
     const other = b.get(`${d.type}\u0000${d.id}`);
     const norm = (reasons: readonly string[]) => reasons.map((r) => r.replace(OVER_RANK, '$1#$2')).join('\n');
-    if (other?.tier !== d.tier || norm(other.reasons) !== norm(d.reasons)) differences++;
+    const hint = (x: Decision) => JSON.stringify(x.next ?? null);
+    if (other?.tier !== d.tier || norm(other.reasons) !== norm(d.reasons) || hint(other) !== hint(d)) differences++;
   }
   return differences;
 }

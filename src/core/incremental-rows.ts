@@ -3,19 +3,21 @@
  * that any worker can load what the last run left and run the next one (the store persists them).
  *
  * A row holds the record as last given (its contacts are re-decided when a company's tier changes,
- * and a record is re-decided when its hold ends, without anyone sending it again), the tier and
- * reasons of the last run — which are also the record's previous tier for the next run, with
- * `since` the time it entered that tier (spec §7) — when its `minDaysInTier` hold can end, whether
+ * and a record is re-decided when its hold ends, without anyone sending it again), the tier,
+ * reasons and next-tier hint (spec §8) of the last run — the tier is also the record's previous
+ * tier for the next run, with `since` the time it entered that tier (spec §7) — when its
+ * `minDaysInTier` hold can end, whether
  * its previous tier changed in the last run (then the next run decides it again: hysteresis and
  * incumbency read the previous tier), and, for companies, steps 1–5 and the ranking key that place
  * it in capacity (step 6).
  *
  * Rows are valid for the policy that wrote them: a changed policy needs a full classification.
- * Also here: new entries, and the index of contacts by company.
+ * Also here: new entries, the keys of entries, and the index of contacts by company.
  */
 import type { CompiledPolicy } from './compile.ts';
 import type { KnownPrevious } from './decide.ts';
 import type { Seat, SeatedCompany } from './incremental-seating.ts';
+import type { NextHint } from './next.ts';
 import type { CanonicalRecord, RecordType } from './records.ts';
 
 export interface CompanySeatRow {
@@ -41,6 +43,8 @@ export interface IncrementalRow {
   /** When the record entered `tier` (epoch ms); null when a given `since` could not be read. */
   readonly sinceMs: number | null;
   readonly reasons: readonly string[];
+  /** The last run's next-tier hint (spec §8); absent when it had none. */
+  readonly next?: NextHint;
   /** When its `minDaysInTier` hold can end (epoch ms): the run from then on decides it again. */
   readonly holdUntilMs: number | null;
   /** Its tier changed in the last run: the next run decides it again. */
@@ -57,6 +61,7 @@ export interface Entry {
   tier: number;
   sinceMs: number;
   reasons: readonly string[];
+  next: NextHint | undefined;
   holdUntil: number | undefined;
   pending: boolean;
 }
@@ -68,6 +73,17 @@ export interface CompanyEntry extends Entry, SeatedCompany {
   floorTier: number;
   seat: Seat;
   final: number;
+}
+
+/** The key of a record in the state's sets: its type and id. */
+export function keyOf(type: RecordType, id: string): string {
+  return `${type}\u0000${id}`;
+}
+
+/** The inverse of keyOf (an id may contain anything, NUL included: the type never does). */
+export function refOf(key: string): { readonly type: RecordType; readonly id: string } {
+  const at = key.indexOf('\u0000');
+  return { type: key.slice(0, at) as RecordType, id: key.slice(at + 1) };
 }
 
 function tierValue(policy: CompiledPolicy, rank: number): string | null {
@@ -91,6 +107,7 @@ export function rowOf(policy: CompiledPolicy, entry: Entry | CompanyEntry): Incr
     tier: tierValue(policy, entry.tier) ?? '',
     sinceMs: Number.isFinite(entry.sinceMs) ? entry.sinceMs : null,
     reasons: entry.reasons,
+    ...(entry.next === undefined ? {} : { next: entry.next }),
     holdUntilMs: entry.holdUntil ?? null,
     pending: entry.pending,
   };
@@ -116,6 +133,7 @@ function entryOf(policy: CompiledPolicy, row: IncrementalRow): Entry {
     tier: tierRank(policy, row.tier, `${row.type} ${row.id} tier`),
     sinceMs: row.sinceMs ?? -Infinity,
     reasons: row.reasons,
+    next: row.next,
     holdUntil: row.holdUntilMs ?? undefined,
     pending: row.pending,
   };
@@ -157,6 +175,7 @@ export function newEntry(record: CanonicalRecord, previous: KnownPrevious | unde
     tier: previous?.rank ?? -1,
     sinceMs: previous?.sinceMs ?? -Infinity,
     reasons: [],
+    next: undefined,
     holdUntil: undefined,
     pending: false,
   };

@@ -15,6 +15,9 @@
  * Capacity (step 6) is kept per capacity tier by `Seating`: only companies whose seat can change
  * are looked at, the seat given or taken cascading at most one step per capacity tier.
  *
+ * Decisions carry the next-tier hint of spec §8 as `classify` attaches it; incremental-decisions.ts
+ * says when a run works it out again.
+ *
  * One difference from `classify`, by design: a company moved down by capacity whose own standing
  * did not change keeps the rank in its reason ("ranked 134th") from when it was last decided, even
  * when companies entering or leaving above it shift its rank; any run that touches it writes its
@@ -30,7 +33,17 @@ import type { CapacityReport } from './capacity.ts';
 import { decideRecord } from './decide.ts';
 import type { KnownPrevious } from './decide.ts';
 import { ExpiryHeap } from './incremental-heap.ts';
-import { companyEntryOf, ContactsByCompany, contactEntryOf, newCompany, newEntry, rowOf } from './incremental-rows.ts';
+import { decisionOf, hintOf, sameHint, sameList } from './incremental-decisions.ts';
+import {
+  companyEntryOf,
+  ContactsByCompany,
+  contactEntryOf,
+  keyOf,
+  newCompany,
+  newEntry,
+  refOf,
+  rowOf,
+} from './incremental-rows.ts';
 import type { CompanyEntry, Entry, IncrementalRow } from './incremental-rows.ts';
 import { Seating } from './incremental-seating.ts';
 import type { SeatedCompany } from './incremental-seating.ts';
@@ -38,6 +51,7 @@ import type { Policy } from './policy-types.ts';
 import type { CanonicalRecord, PreviousTier, RecordType } from './records.ts';
 import { RunInputError } from './run.ts';
 import type { Decision } from './run.ts';
+import type { NextHint } from './next.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -56,7 +70,7 @@ export interface IncrementalChanges {
 }
 
 export interface IncrementalResult {
-  /** The decisions whose tier or reasons changed, new records included: companies first, then contacts. */
+  /** The decisions whose tier, reasons or hint changed, new records included: companies first, then contacts. */
   readonly changed: readonly Decision[];
   /** How many records went through steps 1–5 again (the run's work, for measuring). */
   readonly decided: number;
@@ -68,20 +82,6 @@ interface Op {
   record: CanonicalRecord | undefined;
   /** For records created by `fullClassify`: the previous tier given. */
   previous?: KnownPrevious | undefined;
-}
-
-function keyOf(type: RecordType, id: string): string {
-  return `${type}\u0000${id}`;
-}
-
-/** The inverse of keyOf (an id may contain anything, NUL included: the type never does). */
-function refOf(key: string): RecordRef {
-  const at = key.indexOf('\u0000');
-  return { type: key.slice(0, at) as RecordType, id: key.slice(at + 1) };
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((value, i) => value === b[i]);
 }
 
 function timeOf(now: Date): number {
@@ -181,7 +181,7 @@ export class IncrementalTiering {
   decision(type: RecordType, id: string): Decision | undefined {
     const entry = type === 'company' ? this.companies.get(id) : this.contacts.get(id);
     if (entry === undefined) return undefined;
-    return { type, id, tier: this.compiled.tiers[entry.tier]?.value ?? '', reasons: entry.reasons };
+    return decisionOf(this.compiled, type, id, entry.tier, entry.reasons, entry.next);
   }
 
   /** The capacity reports of §6 for the current state. */
@@ -255,6 +255,8 @@ export class IncrementalTiering {
     const inheritanceChanged = new Set<string>();
     this.seating.begin();
     const touched = new Set<SeatedCompany>();
+    /** Companies decided again (steps 1–5); the others keep their hint unless capacity moves them. */
+    const redecided = new Set<SeatedCompany>();
     for (const [id, op] of companyOps) {
       let entry = this.companies.get(id);
       if (entry !== undefined) this.seating.remove(entry);
@@ -276,12 +278,18 @@ export class IncrementalTiering {
       this.decideCompany(entry, nowMs);
       this.seating.place(entry);
       touched.add(entry);
+      redecided.add(entry);
     }
     this.seating.settle(touched);
     for (const seated of touched) {
       const entry = seated as CompanyEntry;
       const reasons = [...entry.stepReasons, ...this.seating.reasonsOf(entry)];
-      if (this.settle(entry, entry.final, reasons, nowMs, changed)) inheritanceChanged.add(entry.id);
+      // Before `settle`: the previous tier is still the one the company was (last) decided with.
+      const next =
+        redecided.has(entry) || entry.final !== entry.tier
+          ? hintOf(this.compiled, entry.record, entry.overrideTier >= 0, this.previousOf(entry), nowMs, -1, entry.final)
+          : entry.next;
+      if (this.settle(entry, entry.final, reasons, next, nowMs, changed)) inheritanceChanged.add(entry.id);
     }
     if (this.compiled.contact.inheritCompany) {
       for (const companyId of inheritanceChanged) {
@@ -315,10 +323,13 @@ export class IncrementalTiering {
     const { companyId } = entry.record;
     const company = section.inheritCompany && typeof companyId === 'string' ? this.companies.get(companyId) : undefined;
     const inherited = company === undefined ? undefined : { tier: company.tier, companyId: company.id };
-    const decided = decideRecord(this.compiled, section, entry.record, this.previousOf(entry), nowMs, inherited);
+    const previous = this.previousOf(entry);
+    const decided = decideRecord(this.compiled, section, entry.record, previous, nowMs, inherited);
+    const overridden = decided.overrideTier >= 0;
+    const next = hintOf(this.compiled, entry.record, overridden, previous, nowMs, company?.tier ?? -1, decided.tier);
     this.scheduleHold(entry, section, nowMs);
     this.decided++;
-    this.settle(entry, decided.tier, decided.reasons, nowMs, changed);
+    this.settle(entry, decided.tier, decided.reasons, next, nowMs, changed);
   }
 
   private previousOf(entry: Entry): KnownPrevious | undefined {
@@ -361,16 +372,24 @@ export class IncrementalTiering {
   }
 
   /**
-   * Records a record's decision of this run: reports it when it changed, and when the tier changed
-   * makes it the new previous tier (since now) and marks the record for the next run. True when
-   * the tier changed.
+   * Records a record's decision of this run: reports it when it changed (a new hint alone too), and
+   * when the tier changed makes it the new previous tier (since now) and marks the record for the
+   * next run. True when the tier changed.
    */
-  private settle(entry: Entry, tier: number, reasons: readonly string[], nowMs: number, changed: Decision[]): boolean {
+  private settle(
+    entry: Entry,
+    tier: number,
+    reasons: readonly string[],
+    next: NextHint | undefined,
+    nowMs: number,
+    changed: Decision[],
+  ): boolean {
     const tierChanged = entry.tier !== tier;
-    if (tierChanged || !sameList(entry.reasons, reasons)) {
-      changed.push({ type: entry.type, id: entry.id, tier: this.compiled.tiers[tier]?.value ?? '', reasons });
+    if (tierChanged || !sameList(entry.reasons, reasons) || !sameHint(entry.next, next)) {
+      changed.push(decisionOf(this.compiled, entry.type, entry.id, tier, reasons, next));
     }
     entry.reasons = reasons;
+    entry.next = next;
     if (tierChanged) {
       entry.tier = tier;
       entry.sinceMs = nowMs;

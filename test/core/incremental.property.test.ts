@@ -5,8 +5,8 @@
  * workers handing the state over as JSON rows — applied one run at a time. After every run, the
  * decisions a consumer holds (the first run's, updated with each run's `changed`) must equal a
  * full `classify` of the same records with the same previous tiers (the last run's output, `since`
- * moving only when the tier changes), tiers and reasons alike, and so must the state's capacity
- * reports.
+ * moving only when the tier changes), tiers, reasons and next-tier hints (`next`, spec §8) alike,
+ * and so must the state's capacity reports.
  *
  * The one exemption, documented in src/core/incremental.ts: in a reason of the form
  * "Over <tier> capacity (<n> seats; ranked <k> by …) → <tier>", the rank `<k>` is not compared (a
@@ -242,14 +242,17 @@ function keyOf(type: string, id: string): string {
 const OVER_RANK = /^(Over .+ capacity \(.+; ranked )[\d,]+(?:st|nd|rd|th)( by .+)$/;
 
 /**
- * One line per record, sorted: `company:co1 → t2 | reason | reason`, the rank in an over-capacity
- * sentence replaced by `#` (the one exemption). Lines diff readably when a run goes wrong.
+ * One line per record, sorted: `company:co1 → t2 | next t3 if n0 gte 100 | reason | reason` (the
+ * next-tier hint, spec §8, or `no hint`), the rank in an over-capacity sentence replaced by `#`
+ * (the one exemption). Lines diff readably when a run goes wrong.
  */
 function lines(decisions: Iterable<Decision>): string[] {
   const out: string[] = [];
   for (const d of decisions) {
     const reasons = d.reasons.map((r) => r.replace(OVER_RANK, '$1#$2'));
-    out.push([`${keyOf(d.type, d.id)} → ${d.tier}`, ...reasons].join(' | '));
+    const next =
+      d.next === undefined ? 'no hint' : `next ${d.next.tier} if ${d.next.field} ${d.next.op} ${d.next.value}`;
+    out.push([`${keyOf(d.type, d.id)} → ${d.tier}`, next, ...reasons].join(' | '));
   }
   return out.sort();
 }

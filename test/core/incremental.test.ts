@@ -2,7 +2,8 @@
  * Examples of incremental runs (src/core/incremental.ts) that the oracle property test cannot
  * show: that a run does little work (records decided again) while giving what `classify` gives,
  * for a hold that ends with no change at all, and for a seat that cascades through two capacity
- * tiers.
+ * tiers — and that the next-tier hint (spec §8) follows a company's capacity-final tier and its
+ * contacts' inherited tier, and is reported when it is the only thing that changed.
  */
 import { describe, expect, test } from 'vitest';
 import { classify, createIncremental, validatePolicy } from '../../src/core/index.ts';
@@ -119,5 +120,90 @@ describe('incremental runs', () => {
         : { type: 'company', id: d.id, tier: d.tier, since: day(2).toISOString() };
     });
     expect(state.apply({ now: day(3) })).toEqual({ changed: [], decided: 3 });
+  });
+
+  test('the hint follows a company moved by capacity alone, and its contacts', () => {
+    const policy = valid({
+      version: 1,
+      tiers: TIERS,
+      company: {
+        rules: [
+          { tier: 't2', when: { field: 'n0', gte: 100 } },
+          { tier: 't2', when: { field: 'n1', gte: 100 } },
+        ],
+        capacity: { t2: { max: 1, rankBy: [{ field: 'n0', order: 'desc' }], preferIncumbents: false } },
+      },
+      contact: {
+        inherit: 'company',
+        rules: [
+          { tier: 't1', when: { field: 'score', gte: 50 } },
+          { tier: 't2', when: { field: 'score', gte: 90 } },
+        ],
+      },
+    });
+    const a: CanonicalRecord = { type: 'company', id: 'a', fields: { n0: 100, n1: 0 } };
+    const b: CanonicalRecord = { type: 'company', id: 'b', fields: { n0: 200, n1: 0 } };
+    const ct: CanonicalRecord = { type: 'contact', id: 'ct', companyId: 'a', fields: { score: 60 } };
+    const state = createIncremental(policy);
+    const first = state.fullClassify([a, ct], undefined, day(0));
+    expect(first).toEqual(classify(policy, [a, ct], undefined, day(0)).decisions);
+    // In the top tier: nothing to hint.
+    expect(first.map((d) => d.next)).toEqual([undefined, undefined]);
+    let previous: PreviousTier[] = first.map((d) => ({
+      type: d.type,
+      id: d.id,
+      tier: d.tier,
+      since: day(0).toISOString(),
+    }));
+    expect(state.apply({ now: day(1) })).toEqual({ changed: [], decided: 2 });
+
+    // b takes the only Tier 2 seat: a is moved down without being decided again, and its hint is
+    // the one for Tier 1 (its other Tier 2 rule); its contact follows it down and gets its own hint.
+    const { changed, decided } = state.apply({ upserts: [b], now: day(2) });
+    expect(decided).toBe(2); // b and ct: a is only re-seated
+    const full = classify(policy, [a, b, ct], previous, day(2)).decisions;
+    expect(changed).toEqual([full[1], full[0], full[2]]);
+    expect(state.decision('company', 'a')?.next).toEqual({ tier: 't2', field: 'n1', op: 'gte', value: 100 });
+    expect(state.decision('contact', 'ct')).toMatchObject({
+      tier: 't1',
+      next: { tier: 't2', field: 'score', op: 'gte', value: 90 },
+    });
+
+    // b goes: a takes the seat back and both hints go away.
+    previous = full.map((d) => ({ type: d.type, id: d.id, tier: d.tier, since: day(2).toISOString() }));
+    const back = state.apply({ deletes: [{ type: 'company', id: 'b' }], now: day(3) });
+    const fullBack = classify(policy, [a, ct], previous, day(3)).decisions;
+    expect(back.changed).toEqual(fullBack);
+    expect(back.changed.map((d) => [d.id, d.tier, d.next])).toEqual([
+      ['a', 't2', undefined],
+      ['ct', 't2', undefined],
+    ]);
+  });
+
+  test('a decision whose only change is its hint is reported as changed', () => {
+    const policy = valid({
+      version: 1,
+      tiers: TIERS,
+      company: {
+        rules: [
+          { tier: 't1', when: { field: 'n0', gte: 50 } },
+          { tier: 't1', when: { field: 'n1', gte: 50 } },
+        ],
+      },
+    });
+    const before: CanonicalRecord = { type: 'company', id: 'c', fields: { n0: 10, n1: 30 } };
+    const state = createIncremental(policy);
+    const [first] = state.fullClassify([before], undefined, day(0));
+    // n1 is the closer field (30 of 50 against 10 of 50).
+    expect(first?.next).toEqual({ tier: 't1', field: 'n1', op: 'gte', value: 50 });
+    state.apply({ now: day(1) });
+
+    // n1 falls to 0: still Tier 0 for the same reason, but n0 is now the closer field.
+    const after: CanonicalRecord = { type: 'company', id: 'c', fields: { n0: 10, n1: 0 } };
+    const { changed } = state.apply({ upserts: [after], now: day(2) });
+    const previous: PreviousTier[] = [{ type: 'company', id: 'c', tier: 't0', since: day(0).toISOString() }];
+    const [full] = classify(policy, [after], previous, day(2)).decisions;
+    expect(changed).toEqual([full]);
+    expect(changed[0]).toMatchObject({ tier: 't0', reasons: first?.reasons, next: { field: 'n0' } });
   });
 });
