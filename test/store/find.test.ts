@@ -39,7 +39,9 @@ test('the next prefix counts the last code point up, past the surrogates and U+1
 test('upgrading: the next sync reads every company and contact again, to learn what they are known by', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'righttouch-find-')), 'righttouch.db');
   const db = new DatabaseSync(path);
-  db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+  db.exec(
+    'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+  );
   for (const migration of MIGRATIONS.filter((m) => m.version < 6)) {
     for (const statement of migration.statements) {
       db.exec(typeof statement === 'string' ? statement : statement({ forUpdate: '', textOps: SQLITE_TEXT_OPS }));
