@@ -74,6 +74,25 @@ function person(rng: Rng, domain: string): Record<string, Value> {
   };
 }
 
+/**
+ * An Account's Website as people type it, in turn (no draw from the seeded generator, so the rest
+ * of a seeded org stays as it was): a full URL with `www.` and a path, a bare domain, a URL with
+ * upper case, none.
+ */
+function website(name: string, index: number): string | null {
+  const domain = `${name.toLowerCase().replace(/[^a-z]+/g, '')}.example.com`;
+  switch (index % 4) {
+    case 0:
+      return `https://www.${domain}/about`;
+    case 1:
+      return domain;
+    case 2:
+      return `HTTP://${domain.toUpperCase()}`;
+    default:
+      return null;
+  }
+}
+
 function companyName(rng: Rng): string {
   return `${rng.pick(NAME_HEADS)}${rng.pick(NAME_TAILS)} ${rng.pick(NAME_KINDS)}`;
 }
@@ -174,6 +193,7 @@ export function generateOrg(options: GenerateOrgOptions): Org {
       'Account',
       {
         Name: name,
+        Website: website(name, i),
         AnnualRevenue: rng.chance(0.15) ? null : revenue,
         NumberOfEmployees: rng.chance(0.12) ? null : employees,
         Support_Plan__c: plan,

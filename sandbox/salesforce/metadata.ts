@@ -33,6 +33,7 @@ const FIELD_TYPES: Record<string, FieldType> = {
   TextArea: 'textarea',
   Text: 'string',
   Email: 'email',
+  Url: 'url',
   DateTime: 'datetime',
   Date: 'date',
   Number: 'double',

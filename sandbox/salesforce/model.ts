@@ -13,6 +13,7 @@ export type FieldType =
   | 'id'
   | 'string'
   | 'email'
+  | 'url'
   | 'double'
   | 'currency'
   | 'percent'

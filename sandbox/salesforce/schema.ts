@@ -31,6 +31,7 @@ const DEFAULT_LENGTH: Partial<Record<FieldType, number>> = {
   reference: 18,
   string: 255,
   email: 80,
+  url: 255,
   picklist: 255,
   textarea: 32768,
 };
@@ -117,6 +118,9 @@ function seededObjects(): ObjectDef[] {
       ...withSystemFields(
         [
           fieldDef('Name', 'Account Name', 'string', { nillable: false }),
+          // A URL field, free text as people type it (`https://www.acme.com/about`, `acme.com`):
+          // Object Reference, Account: "Website — Type url". Not a domain.
+          fieldDef('Website', 'Website', 'url'),
           fieldDef('AnnualRevenue', 'Annual Revenue', 'currency'),
           fieldDef('NumberOfEmployees', 'Employees', 'int', { precision: 8 }),
           ref('OwnerId', 'Owner ID', 'User'),

@@ -33,7 +33,7 @@ export interface CompiledQuery {
 }
 
 const NUMERIC = new Set(['double', 'currency', 'percent', 'int']);
-const TEXT = new Set(['string', 'email', 'picklist', 'textarea']);
+const TEXT = new Set(['string', 'email', 'url', 'picklist', 'textarea']);
 
 function typeName(field: FieldDef): string {
   if (field.type === 'datetime') return 'dateTime';

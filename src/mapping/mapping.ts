@@ -10,8 +10,10 @@
  */
 import * as z from 'zod';
 import { formatPath, problemsFromIssue } from '../core/index.ts';
-import type { CanonicalRecord, PolicyProblem } from '../core/index.ts';
+import type { PolicyProblem } from '../core/index.ts';
 import { cleanBoolean, cleanNumber, cleanString, cleanTime, cleanValue } from './clean.ts';
+import { displayOf, displayProperties, displaySchema } from './display.ts';
+import type { DisplayedRecord } from './display.ts';
 
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'a canonical field name (letters, digits, _)' });
 const property = z.string().refine((s) => s.trim() !== '', { error: 'must not be empty' });
@@ -40,6 +42,8 @@ const mappingSchema = z
     company: z.strictObject({
       fields: z.record(name, fieldSpec),
       override: property.optional(),
+      /** What people know a company by (display.ts): kept in the mirror to find it by. */
+      display: displaySchema.optional(),
       deals: z
         .strictObject({
           dealSize: z.strictObject({ windowDays: z.int().min(1) }).optional(),
@@ -51,6 +55,8 @@ const mappingSchema = z
       fields: z.record(name, fieldSpec),
       companyId: property.optional(),
       override: property.optional(),
+      /** What people know a contact by (display.ts): kept in the mirror to find it by. */
+      display: displaySchema.optional(),
     }),
     deal: z
       .strictObject({
@@ -160,6 +166,7 @@ export function propertiesToRead(mapping: Mapping, type: 'company' | 'contact' |
     if (name !== undefined) names.add(name);
   }
   if (section.override !== undefined) names.add(section.override);
+  for (const name of displayProperties(section.display)) names.add(name);
   if (type === 'contact' && mapping.contact.companyId !== undefined) names.add(mapping.contact.companyId);
   return [...names];
 }
@@ -181,21 +188,30 @@ export interface DealTotals {
   readonly openDealAmount: number;
 }
 
-export function mapCompany(mapping: Mapping, object: CrmObject, totals?: DealTotals): CanonicalRecord {
+export function mapCompany(mapping: Mapping, object: CrmObject, totals?: DealTotals): DisplayedRecord {
   const fields: Record<string, number | string | boolean | null> = mapFields(mapping.company.fields, object.properties);
   const deals = mapping.company.deals;
   if (deals?.dealSize !== undefined) fields['dealSize'] = totals?.dealSize ?? 0;
   if (deals?.openDealAmount === true) fields['openDealAmount'] = totals?.openDealAmount ?? 0;
   const override =
     mapping.company.override === undefined ? null : cleanString(object.properties[mapping.company.override]);
-  return { type: 'company', id: object.id, override, fields };
+  return { type: 'company', id: object.id, override, fields, ...withDisplay(mapping.company, object) };
 }
 
-export function mapContact(mapping: Mapping, object: CrmObject): CanonicalRecord {
+export function mapContact(mapping: Mapping, object: CrmObject): DisplayedRecord {
   const { contact } = mapping;
   const companyId = contact.companyId === undefined ? null : cleanString(object.properties[contact.companyId]);
   const override = contact.override === undefined ? null : cleanString(object.properties[contact.override]);
-  return { type: 'contact', id: object.id, companyId, override, fields: mapFields(contact.fields, object.properties) };
+  const fields = mapFields(contact.fields, object.properties);
+  return { type: 'contact', id: object.id, companyId, override, fields, ...withDisplay(contact, object) };
+}
+
+/** `display` when the mapping has a display section (a mapping without one adds nothing). */
+function withDisplay(
+  section: Mapping['company'] | Mapping['contact'],
+  object: CrmObject,
+): Pick<DisplayedRecord, 'display'> {
+  return section.display === undefined ? {} : { display: displayOf(section.display, object.properties) };
 }
 
 /** What the deal totals need of a deal. */

@@ -9,16 +9,18 @@ import type { CapacityReport } from '../core/capacity.ts';
 import type { Policy, PolicyProblem, Tier } from '../core/policy-types.ts';
 import type { SectionSummary } from '../core/summary.ts';
 import type {
+  FoundRecord,
   HistoryEntry,
   Installation,
   InstallationSettings,
+  RecordDisplay,
   RejectedRow,
   RunRecord,
   StoredTier,
 } from '../store/store.ts';
 
 export type { CapacityReport, HistoryEntry, Installation, InstallationSettings, Policy, PolicyProblem, RejectedRow };
-export type { RunRecord, StoredTier, Tier };
+export type { FoundRecord, RecordDisplay, RunRecord, StoredTier, Tier };
 
 export type RecordType = 'company' | 'contact';
 
@@ -121,6 +123,16 @@ export interface ErrorResponse {
 export interface RecordResponse {
   readonly current: StoredTier | null;
   readonly history: readonly HistoryEntry[];
+}
+
+/**
+ * `GET /api/installations/:id/records?q=…[&type=company|contact][&limit=20]`: the records whose id
+ * is `q`, or whose name, domain or email starts with it (any case), by name, with their current tier.
+ */
+export interface FindRecordsResponse {
+  readonly matches: readonly FoundRecord[];
+  /** More records match than the page holds. */
+  readonly more: boolean;
 }
 
 /** `GET /ui-config.json`: which CRM apps this server can install (no secrets). */

@@ -1,12 +1,16 @@
 /**
  * Schema changes, numbered and applied in order, once each (the `schema_migrations` table records
  * them). The SQL is kept portable between SQLite and PostgreSQL: TEXT/BIGINT/DOUBLE PRECISION
- * columns, ids made by the application, times as epoch milliseconds, JSON as TEXT.
+ * columns, ids made by the application, times as epoch milliseconds, JSON as TEXT. Where the
+ * engines need different words (an index's operator class), a statement is a function of the
+ * driver's words (sql/driver.ts, `SqlWords`).
  */
+import type { SqlWords } from './sql/driver.ts';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
-  readonly statements: readonly string[];
+  readonly statements: readonly (string | ((words: SqlWords) => string))[];
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -162,6 +166,30 @@ export const MIGRATIONS: readonly Migration[] = [
       // When an installation was uninstalled (status 'uninstalled'): its row and policies are kept
       // for a retention period, then purged (src/store/erase.ts).
       `ALTER TABLE installations ADD COLUMN uninstalled_at BIGINT`,
+    ],
+  },
+  {
+    version: 6,
+    name: 'display',
+    statements: [
+      // What people know a record by (src/mapping/display.ts): the text as the CRM holds it (JSON:
+      // name, domain, email), and each of them normalized for search (searchKey: NFKC, lower
+      // case). Prefix searches are byte-order ranges on these (src/store/sql/find.ts), which the
+      // indexes serve on both engines: SQLite compares text byte by byte (BINARY); PostgreSQL
+      // does with `text_pattern_ops`, whatever the database's collation.
+      `ALTER TABLE mirror_records ADD COLUMN display TEXT`,
+      `ALTER TABLE mirror_records ADD COLUMN search_name TEXT`,
+      `ALTER TABLE mirror_records ADD COLUMN search_domain TEXT`,
+      `ALTER TABLE mirror_records ADD COLUMN search_email TEXT`,
+      (words) =>
+        `CREATE INDEX mirror_records_search_name ON mirror_records (installation_id, search_name${words.textOps.opclass})`,
+      (words) =>
+        `CREATE INDEX mirror_records_search_domain ON mirror_records (installation_id, search_domain${words.textOps.opclass})`,
+      (words) =>
+        `CREATE INDEX mirror_records_search_email ON mirror_records (installation_id, search_email${words.textOps.opclass})`,
+      // Records mirrored before have no display yet: forgetting where the company and contact
+      // reads stopped (src/sync/phases/pull.ts, CURSOR) makes the next sync read them all once.
+      `DELETE FROM cursors WHERE name IN ('companies.modified', 'contacts.modified')`,
     ],
   },
 ];

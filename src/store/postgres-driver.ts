@@ -5,7 +5,7 @@
  */
 import { escapeIdentifier, Pool, TypeOverrides } from 'pg';
 import type { PoolClient } from 'pg';
-import { numbered } from './sql/driver.ts';
+import { numbered, POSTGRES_TEXT_OPS } from './sql/driver.ts';
 import type { SqlDriver, SqlQueries } from './sql/driver.ts';
 import { applyMigrations } from './sql/migrate.ts';
 import type { Row, SqlValue } from './sql/row.ts';
@@ -38,6 +38,7 @@ function pgText(sql: string): string {
 function queriesOn(on: Queryable): SqlQueries {
   return {
     forUpdate: ' FOR UPDATE',
+    textOps: POSTGRES_TEXT_OPS,
     query: async (sql, params = []) => (await on.query(pgText(sql), [...params])).rows,
     run: async (sql, params = []) => (await on.query(pgText(sql), [...params])).rowCount ?? 0,
   };
@@ -76,6 +77,7 @@ export interface PostgresDriverOptions {
 
 export class PostgresDriver implements SqlDriver {
   readonly forUpdate = ' FOR UPDATE';
+  readonly textOps = POSTGRES_TEXT_OPS;
   readonly pool: Pool;
   private readonly onPool: SqlQueries;
   private readonly schema: string | undefined;

@@ -5,9 +5,10 @@
  * instead of a statement per row: each statement is a network round trip.
  */
 import { randomUUID } from 'node:crypto';
-import type { CanonicalRecord, RecordType } from '../core/index.ts';
+import type { RecordType } from '../core/index.ts';
+import type { DisplayedRecord } from '../mapping/display.ts';
 import { PostgresDriver } from './postgres-driver.ts';
-import { overrideOf } from './sql/mirror.ts';
+import { displayColumns, overrideOf } from './sql/mirror.ts';
 import { SqlStore } from './sql/sql-store.ts';
 import type { RejectInput } from './sql/sql-store.ts';
 import type { MirrorDeal, TierChange } from './store.ts';
@@ -65,17 +66,24 @@ export class PostgresStore extends SqlStore {
     return this.pg.migrate();
   }
 
-  async upsertRecords(installationId: string, records: readonly CanonicalRecord[], at: number): Promise<void> {
+  async upsertRecords(installationId: string, records: readonly DisplayedRecord[], at: number): Promise<void> {
     if (records.length === 0) return;
     await this.pg.bulk(async (client) => {
       for (const batch of batches(records, (record) => `${record.type}\u0000${record.id}`)) {
+        const display = batch.map(displayColumns);
         await client.query(
-          `INSERT INTO mirror_records (installation_id, type, id, company_id, override, fields, updated_at)
-           SELECT $1, r.type, r.id, r.company_id, r.override, r.fields, $2
-           FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS r (type, id, company_id, override, fields)
+          `INSERT INTO mirror_records (installation_id, type, id, company_id, override, fields, updated_at,
+             display, search_name, search_domain, search_email)
+           SELECT $1, r.type, r.id, r.company_id, r.override, r.fields, $2,
+             r.display, r.search_name, r.search_domain, r.search_email
+           FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+             $8::text[], $9::text[], $10::text[], $11::text[])
+             AS r (type, id, company_id, override, fields, display, search_name, search_domain, search_email)
            ON CONFLICT (installation_id, type, id) DO UPDATE SET
              company_id = excluded.company_id, override = excluded.override,
-             fields = excluded.fields, updated_at = excluded.updated_at`,
+             fields = excluded.fields, updated_at = excluded.updated_at,
+             display = excluded.display, search_name = excluded.search_name,
+             search_domain = excluded.search_domain, search_email = excluded.search_email`,
           [
             installationId,
             at,
@@ -84,6 +92,10 @@ export class PostgresStore extends SqlStore {
             batch.map((record) => record.companyId ?? null),
             batch.map(overrideOf),
             batch.map((record) => JSON.stringify(record.fields)),
+            display.map((columns) => columns[0]),
+            display.map((columns) => columns[1]),
+            display.map((columns) => columns[2]),
+            display.map((columns) => columns[3]),
           ],
         );
       }

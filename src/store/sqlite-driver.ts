@@ -21,6 +21,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
+import { SQLITE_TEXT_OPS } from './sql/driver.ts';
 import type { SqlDriver, SqlQueries } from './sql/driver.ts';
 import type { Row, SqlValue } from './sql/row.ts';
 
@@ -54,6 +55,7 @@ const turnsByFile = new Map<string, Turns>();
 
 export class SqliteDriver implements SqlDriver {
   readonly forUpdate = '';
+  readonly textOps = SQLITE_TEXT_OPS;
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
   private readonly turns: Turns;
@@ -87,6 +89,7 @@ export class SqliteDriver implements SqlDriver {
     const later = <T>(work: () => T): Promise<T> => Promise.resolve().then(work);
     this.tx = {
       forUpdate: '',
+      textOps: SQLITE_TEXT_OPS,
       query: (sql, params = []) => later(() => this.all(sql, params)),
       run: (sql, params = []) => later(() => this.change(sql, params)),
     };

@@ -5,8 +5,16 @@
  * trip). The connection and the rules for sharing the file between processes: sqlite-driver.ts.
  */
 import { randomUUID } from 'node:crypto';
-import type { CanonicalRecord, RecordType } from '../core/index.ts';
-import { DELETE_DEAL_SQL, DELETE_RECORD_SQL, overrideOf, UPSERT_DEAL_SQL, UPSERT_RECORD_SQL } from './sql/mirror.ts';
+import type { RecordType } from '../core/index.ts';
+import type { DisplayedRecord } from '../mapping/display.ts';
+import {
+  DELETE_DEAL_SQL,
+  DELETE_RECORD_SQL,
+  displayColumns,
+  overrideOf,
+  UPSERT_DEAL_SQL,
+  UPSERT_RECORD_SQL,
+} from './sql/mirror.ts';
 import { num, str } from './sql/row.ts';
 import type { Row } from './sql/row.ts';
 import { CLEAR_REJECTED_SQL, REJECT_SQL } from './sql/runs.ts';
@@ -26,13 +34,23 @@ export class SqliteStore extends SqlStore {
     this.sqlite = driver;
   }
 
-  async upsertRecords(installationId: string, records: readonly CanonicalRecord[], at: number): Promise<void> {
+  async upsertRecords(installationId: string, records: readonly DisplayedRecord[], at: number): Promise<void> {
     if (records.length === 0) return;
     await this.sqlite.batch((db) => {
       const upsert = db.statement(UPSERT_RECORD_SQL);
       for (const record of records) {
         const fields = JSON.stringify(record.fields);
-        upsert.run(installationId, record.type, record.id, record.companyId ?? null, overrideOf(record), fields, at);
+        const { type, id } = record;
+        upsert.run(
+          installationId,
+          type,
+          id,
+          record.companyId ?? null,
+          overrideOf(record),
+          fields,
+          at,
+          ...displayColumns(record),
+        );
       }
     });
   }

@@ -5,6 +5,9 @@
  * connection and bulk writes (README.md); every method is async so that both fit.
  */
 import type { CanonicalRecord, Policy, PreviousTier, RecordType } from '../core/index.ts';
+import type { DisplayedRecord, RecordDisplay } from '../mapping/display.ts';
+
+export type { DisplayedRecord, RecordDisplay };
 
 export type Crm = 'hubspot' | 'salesforce';
 
@@ -85,6 +88,31 @@ export interface HistoryEntry {
   readonly at: number;
 }
 
+/** A search of the mirror by what people know a record by (sql/find.ts). */
+export interface RecordQuery {
+  /** An id (matched exactly), or the start of a name, domain or email (any case). */
+  readonly text: string;
+  /** Only this type; both when left out. */
+  readonly type?: RecordType | undefined;
+  /** The most matches to return (default 20, at most 100). */
+  readonly limit?: number | undefined;
+}
+
+/** A record found, with what it is known by (null: the mapping reads nothing for it) and its current tier. */
+export interface FoundRecord {
+  readonly type: RecordType;
+  readonly id: string;
+  readonly display: RecordDisplay | null;
+  readonly tier: string | null;
+}
+
+export interface FoundRecords {
+  /** By name (records without one last). */
+  readonly matches: readonly FoundRecord[];
+  /** There are more matches than the page holds: type more of the name. */
+  readonly more: boolean;
+}
+
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'partial';
 
 export interface RunRecord {
@@ -150,7 +178,8 @@ export interface Store {
   /** Deletes installations uninstalled before `before`, with their policies; their ids. */
   purgeUninstalled(before: number): Promise<string[]>;
 
-  upsertRecords(installationId: string, records: readonly CanonicalRecord[], at: number): Promise<void>;
+  /** Mirrors records, with what each is known by when it says (`display`, kept to find it by). */
+  upsertRecords(installationId: string, records: readonly DisplayedRecord[], at: number): Promise<void>;
   deleteRecords(installationId: string, type: RecordType, ids: readonly string[]): Promise<void>;
   /**
    * A record became another (a lead converted into a contact, a loser merged into a winner): its
@@ -160,6 +189,8 @@ export interface Store {
   carryOver(installationId: string, type: RecordType, fromId: string, toId: string): Promise<void>;
   /** Every mirrored record, companies first (capacity needs them before contacts), in pages. */
   records(installationId: string, pageSize?: number): AsyncIterable<CanonicalRecord[]>;
+  /** Mirrored records by id, or by the start of their name, domain or email (sql/find.ts). */
+  findRecords(installationId: string, query: RecordQuery): Promise<FoundRecords>;
   upsertDeals(installationId: string, deals: readonly MirrorDeal[]): Promise<void>;
   deleteDeals(installationId: string, ids: readonly string[]): Promise<void>;
   deals(installationId: string): AsyncIterable<MirrorDeal>;

@@ -28,8 +28,10 @@ describe('mappings/hubspot.json', () => {
     expect(propertiesToRead(mapping, 'company').sort()).toEqual(
       [
         'annualrevenue',
+        'domain',
         'engagement_model_override',
         'lifecyclestage',
+        'name',
         'numberofemployees',
         'prefers_digital',
         'support_plan',
@@ -37,7 +39,15 @@ describe('mappings/hubspot.json', () => {
     );
     // The lead score is the portal's own property, discovered: nothing is asked for it until then.
     expect(propertiesToRead(mapping, 'contact').sort()).toEqual(
-      ['associatedcompanyid', 'engagement_model_override', 'lifecyclestage', 'prefers_digital'].sort(),
+      [
+        'associatedcompanyid',
+        'email',
+        'engagement_model_override',
+        'firstname',
+        'lastname',
+        'lifecyclestage',
+        'prefers_digital',
+      ].sort(),
     );
     expect(undiscoveredFields(mapping)).toEqual([{ type: 'contact', field: 'leadScore', discover: 'lead-score' }]);
     const resolved = withDiscovered(mapping, { 'lead-score': 'inbound_lead_score' });
@@ -66,6 +76,8 @@ describe('mappings/hubspot.json', () => {
           support_plan: 'Premier',
           prefers_digital: 'true',
           engagement_model_override: '',
+          name: ' Acme  Corp ',
+          domain: 'acme.com',
         },
       },
       { dealSize: 120000, openDealAmount: 5000 },
@@ -74,6 +86,7 @@ describe('mappings/hubspot.json', () => {
       type: 'company',
       id: '1001',
       override: null,
+      display: { name: 'Acme Corp', domain: 'acme.com', email: null },
       fields: {
         annualRevenue: 1200000.5,
         employees: 340,
@@ -101,6 +114,9 @@ describe('mappings/hubspot.json', () => {
         prefers_digital: 'false',
         associatedcompanyid: '1001',
         engagement_model_override: ' high_touch ',
+        firstname: '',
+        lastname: 'Doe',
+        email: 'J.Doe@Acme.com',
       },
     });
     expect(record).toEqual({
@@ -108,6 +124,7 @@ describe('mappings/hubspot.json', () => {
       id: 'c-77',
       companyId: '1001',
       override: 'high_touch',
+      display: { name: 'Doe', domain: null, email: 'J.Doe@Acme.com' },
       fields: { leadScore: 72, prefersDigital: false, lifecycleStage: null },
     });
   });
@@ -115,6 +132,44 @@ describe('mappings/hubspot.json', () => {
   test('a lead score not yet discovered reads as missing', () => {
     const record = mapContact(hubspotMapping(), { id: 'c-1', properties: { hubspotscore: '40' } });
     expect(record.fields['leadScore']).toBeNull();
+  });
+});
+
+describe('display: what a record is known by', () => {
+  test('Salesforce: the Account Website URL read as its domain; names joined; blanks are no value', () => {
+    const result = validateMapping(readJson(join(repoRoot, 'mappings', 'salesforce.json')));
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const mapping = result.mapping;
+    expect(propertiesToRead(mapping, 'company')).toEqual(expect.arrayContaining(['Name', 'Website']));
+    expect(propertiesToRead(mapping, 'contact')).toEqual(expect.arrayContaining(['FirstName', 'LastName', 'Email']));
+    const website = (Website: string | null) =>
+      mapCompany(mapping, { id: '001', properties: { Name: 'Acme', Website } });
+    expect(website('https://www.Acme.com:443/about?x=1').display).toEqual({
+      name: 'Acme',
+      domain: 'acme.com',
+      email: null,
+    });
+    expect(website('HTTP://ACME.CO.UK').display?.domain).toBe('acme.co.uk');
+    expect(website('www2.acme.com/').display?.domain).toBe('acme.com');
+    expect(website('http://user@shop.acme.com#top').display?.domain).toBe('shop.acme.com');
+    expect(website('n/a').display?.domain).toBeNull();
+    expect(website('   ').display?.domain).toBeNull();
+    const person = mapContact(mapping, { id: '003', properties: { FirstName: ' Ann ', LastName: 'Lee', Email: null } });
+    expect(person.display).toEqual({ name: 'Ann Lee', domain: null, email: null });
+    expect(mapContact(mapping, { id: '003', properties: { LastName: ' ' } }).display).toBeNull();
+  });
+
+  test('a mapping without display adds none; a display section is checked', () => {
+    const company = { ...hubspotMapping().company };
+    delete company.display;
+    const mapping: Mapping = { ...hubspotMapping(), company };
+    expect('display' in mapCompany(mapping, { id: '1', properties: { name: 'Acme' } })).toBe(false);
+    expect(propertiesToRead(mapping, 'company')).not.toContain('name');
+    const bad = validateMapping({
+      ...(readJson(join(repoRoot, 'mappings', 'hubspot.json')) as object),
+      contact: { fields: {}, display: { name: [], phone: 'phone' } },
+    });
+    expect(bad.ok).toBe(false);
   });
 });
 

@@ -40,6 +40,7 @@ function routes(id: string): [string, string, unknown?][] {
     ['GET', `/api/installations/${id}/rejected`],
     ['GET', `/api/installations/${id}/distribution`],
     ['GET', `/api/installations/${id}/records/company/x1`],
+    ['GET', `/api/installations/${id}/records?q=acme`],
     ['PUT', `/api/installations/${id}/settings`, { syncEveryMinutes: 5 }],
   ];
 }
@@ -162,6 +163,45 @@ describe('admin API routes', () => {
     expect(h.syncRequests).toEqual([{ installationId: a.id, kind: 'full' }]);
     await h.store.setInstallationStatus(a.id, 'needs_reconnect', 'revoked');
     expect((await call('POST', `/api/installations/${a.id}/runs`, keyA, {})).status).toBe(409);
+  });
+
+  it('finds records by the start of a name, domain or email, in its own installation only', async () => {
+    const acme = (id: string, name: string) =>
+      ({ type: 'company', id, fields: {}, display: { name, domain: 'acme.com', email: null } }) as const;
+    await h.store.upsertRecords(a.id, [acme('c1', 'Acme Corp'), acme('c2', 'Acme Labs')], 1);
+    await h.store.upsertRecords(
+      a.id,
+      [{ type: 'contact', id: 'p1', fields: {}, display: { name: 'Ann Acme', domain: null, email: 'ann@acme.com' } }],
+      1,
+    );
+    await h.store.upsertRecords(b.id, [acme('001B', 'Acme in B')], 1);
+    await h.store.applyTierChanges(a.id, 'r1', [{ type: 'company', id: 'c2', tier: 'high_touch', reasons: [] }], 1);
+
+    const found = await call('GET', `/api/installations/${a.id}/records?q=ACME&type=company&limit=1`, keyA);
+    expect(found.status).toBe(200);
+    expect(await found.json()).toEqual({
+      matches: [
+        { type: 'company', id: 'c1', display: { name: 'Acme Corp', domain: 'acme.com', email: null }, tier: null },
+      ],
+      more: true,
+    });
+    const all = (await (await call('GET', `/api/installations/${a.id}/records?q=a`, keyA)).json()) as {
+      matches: { id: string; tier: string | null }[];
+    };
+    expect(all.matches.map((m) => [m.id, m.tier])).toEqual([
+      ['c1', null],
+      ['c2', 'high_touch'],
+      ['p1', null],
+    ]);
+    const byEmail = await call('GET', `/api/installations/${a.id}/records?q=ann%40acme&type=contact`, keyA);
+    expect(((await byEmail.json()) as { matches: { id: string }[] }).matches.map((m) => m.id)).toEqual(['p1']);
+    // The other installation's Acme is not found, not even by its id.
+    const other = await call('GET', `/api/installations/${a.id}/records?q=001B`, keyA);
+    expect(await other.json()).toEqual({ matches: [], more: false });
+    for (const query of ['', '?q=', '?q=%20', '?q=acme&type=deal', '?q=acme&limit=0', '?q=a&q=b']) {
+      const refused = await call('GET', `/api/installations/${a.id}/records${query}`, keyA);
+      expect(refused.status, query).toBe(400);
+    }
   });
 
   it('settings are validated; a record’s tier and history; runs and distribution over time', async () => {

@@ -193,6 +193,48 @@ describe.skipIf(!runSuite)('the admin UI in Chromium', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'record-lookup.png'), fullPage: true });
   });
 
+  test('record lookup finds records by name, domain or email as you type; a match opens the record', async () => {
+    await page.getByRole('link', { name: 'Record lookup' }).click();
+    const companies = [...ui.portal.objects.companies.records.values()];
+    const company = companies[7];
+    const person = [...ui.portal.objects.contacts.records.values()][11];
+    if (company === undefined || person === undefined) throw new Error('the sandbox portal is too small');
+    const name = company.properties['name'] ?? '';
+    const search = page.getByLabel('Name, domain, email or record id');
+    const matches = page.locator('[data-table="matches"] tbody tr');
+
+    // Typed in pieces, as a person types: one search once the typing pauses, any case.
+    await search.clear();
+    await search.pressSequentially(name.slice(0, 5).toUpperCase(), { delay: 30 });
+    const row = page.locator(`[data-match="company:${company.id}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain(company.properties['domain'] ?? '-');
+    const names = await matches.locator('td:first-child').allTextContents();
+    const typed = name.slice(0, 5).trim().toLowerCase();
+    for (const shown of names) expect(shown.toLowerCase().startsWith(typed), shown).toBe(true);
+
+    await search.fill((person.properties['email'] ?? '-').toUpperCase());
+    const personRow = page.locator(`[data-match="contact:${person.id}"]`);
+    await personRow.waitFor();
+    expect(await matches.count()).toBe(1);
+    expect(await personRow.textContent()).toContain(
+      `${person.properties['firstname'] ?? ''} ${person.properties['lastname'] ?? ''}`,
+    );
+    await personRow.getByRole('link').click();
+    const record = page.locator(`[data-record="contact:${person.id}"]`);
+    await record.waitFor();
+    expect(await record.locator('.record-tier .tier-badge').count()).toBe(1);
+    expect(await matches.count()).toBe(0);
+
+    await search.fill('zzzz-nothing');
+    await expect
+      .poll(() => page.locator('.records-page .empty').first().textContent())
+      .toMatch(/starts with “zzzz-nothing”/);
+    await search.fill(name.slice(0, 5));
+    await row.waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'record-search.png'), fullPage: true });
+  });
+
   test('connections: install buttons, status, and the schedule and webhook settings', async () => {
     await page.getByRole('link', { name: 'Connections' }).click();
     const hubspot = page.getByRole('link', { name: 'Install on HubSpot' });

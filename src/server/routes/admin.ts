@@ -11,6 +11,9 @@
  *   movement matrix with samples, capacity, and the API calls applying it would cost
  * - `POST /api/installations/:id/runs` — run a sync now (`{"full": true}` for a full one): 202
  * - `GET  /api/installations/:id/runs`, `/rejected`, `/distribution` (tier counts per run)
+ * - `GET  /api/installations/:id/records?q=acme[&type=company][&limit=20]` — find records by id, or by
+ *   the start of a company's name or domain or a contact's name or email (any case): a page of
+ *   matches with their current tier (src/store/sql/find.ts)
  * - `GET  /api/installations/:id/records/:type/:recordId` — a record's tier, reasons and history
  * - `PUT  /api/installations/:id/settings` — schedule, notification webhook, and the contact property
  *   the lead score is read from (`leadScoreProperty`; left out: the stored one stays; `null`: picked
@@ -26,6 +29,7 @@ import { previewPolicy } from '../../sync/preview.ts';
 import type {
   DistributionPoint,
   DistributionResponse,
+  FindRecordsResponse,
   InstallationResponse,
   InstallationsResponse,
   PolicyResponse,
@@ -52,6 +56,12 @@ export interface AdminDeps {
   readonly onSettingsChanged?: ((installationId: string) => void) | undefined;
   readonly now?: () => Date;
 }
+
+const findSchema = z.object({
+  q: z.string().trim().min(1, { error: 'q: an id, or the start of a name, domain or email' }).max(200),
+  type: z.enum(['company', 'contact']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+});
 
 const settingsSchema = z.strictObject({
   syncEveryMinutes: z.int().min(1).max(1440).optional(),
@@ -190,6 +200,21 @@ export function adminRouter(deps: AdminDeps): Router {
       return { runId: run.id, at: run.endedAt ?? run.startedAt, tiers } satisfies DistributionPoint;
     });
     res.json({ points } satisfies DistributionResponse);
+  });
+
+  router.get('/api/installations/:id/records', async (req, res) => {
+    const found = await installation(req, res);
+    if (found === undefined) return;
+    const parsed = findSchema.safeParse(req.query);
+    if (!parsed.success) {
+      sendErrorCode(res, 'bad_input', 'invalid search', {
+        problems: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+      });
+      return;
+    }
+    const { q, type, limit } = parsed.data;
+    const result = await store.findRecords(found.id, { text: q, type, limit });
+    res.json(result satisfies FindRecordsResponse);
   });
 
   router.get('/api/installations/:id/records/:type/:recordId', async (req, res) => {

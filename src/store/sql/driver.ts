@@ -7,17 +7,47 @@
  */
 import type { Row, SqlValue } from './row.ts';
 
-export interface SqlQueries {
-  /** The rows a statement returns (a SELECT, or a write with RETURNING). */
-  query(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
-  /** Runs a statement; the number of rows it changed. */
-  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+/**
+ * Byte-order text comparison, for prefix searches as ranges (`>= prefix AND < next`): SQLite's
+ * default BINARY collation compares UTF-8 bytes with `>=`/`<`; PostgreSQL compares by the
+ * database's collation unless asked for its pattern operators (`~>=~`, `~<~`), which a
+ * `text_pattern_ops` index serves (PostgreSQL manual, "Operator Classes and Operator Families").
+ */
+export interface TextOps {
+  /** At least, in byte order. */
+  readonly atLeast: string;
+  /** Less than, in byte order. */
+  readonly below: string;
+  /** After an ORDER BY column: ordered in byte order (so the index range is read in order). */
+  readonly ascending: string;
+  /** After an indexed column in CREATE INDEX: the operator class serving those. */
+  readonly opclass: string;
+}
+
+/** The words the engines say differently (see ../README.md). */
+export interface SqlWords {
   /**
    * What to append to a SELECT inside a transaction so that concurrent writers of the rows read
    * wait for it: ` FOR UPDATE` on PostgreSQL; nothing on SQLite, whose write transactions
    * (BEGIN IMMEDIATE) hold the database's one write lock from their start.
    */
   readonly forUpdate: string;
+  readonly textOps: TextOps;
+}
+
+export const SQLITE_TEXT_OPS: TextOps = { atLeast: '>=', below: '<', ascending: '', opclass: '' };
+export const POSTGRES_TEXT_OPS: TextOps = {
+  atLeast: '~>=~',
+  below: '~<~',
+  ascending: ' USING ~<~',
+  opclass: ' text_pattern_ops',
+};
+
+export interface SqlQueries extends SqlWords {
+  /** The rows a statement returns (a SELECT, or a write with RETURNING). */
+  query(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
+  /** Runs a statement; the number of rows it changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
 }
 
 export interface SqlDriver extends SqlQueries {

@@ -21,7 +21,9 @@ export async function applyMigrations(db: SqlDriver): Promise<number> {
     const done = await db.transaction(async (tx) => {
       const already = await tx.query('SELECT version FROM schema_migrations WHERE version = ?', [migration.version]);
       if (already.length > 0) return false;
-      for (const statement of migration.statements) await tx.run(statement);
+      for (const statement of migration.statements) {
+        await tx.run(typeof statement === 'string' ? statement : statement(tx));
+      }
       await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
         migration.version,
         migration.name,

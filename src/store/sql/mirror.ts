@@ -7,6 +7,8 @@
  * instead (../postgres.ts).
  */
 import type { CanonicalRecord, RecordType } from '../../core/index.ts';
+import { searchKey } from '../../mapping/display.ts';
+import type { DisplayedRecord } from '../../mapping/display.ts';
 import type { MirrorDeal } from '../store.ts';
 import type { SqlDriver, SqlQueries } from './driver.ts';
 import { json, num, optNum, optStr, str } from './row.ts';
@@ -14,12 +16,28 @@ import { json, num, optNum, optStr, str } from './row.ts';
 /** Rows per page in the paged reads. */
 export const PAGE = 5000;
 
-/** Parameters: installation id, type, id, company id, override, fields (JSON), updated at. */
-export const UPSERT_RECORD_SQL = `INSERT INTO mirror_records (installation_id, type, id, company_id, override, fields, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?)
+/**
+ * Parameters: installation id, type, id, company id, override, fields (JSON), updated at, then
+ * the display columns (`displayColumns`).
+ */
+export const UPSERT_RECORD_SQL = `INSERT INTO mirror_records (installation_id, type, id, company_id, override, fields, updated_at,
+    display, search_name, search_domain, search_email)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (installation_id, type, id) DO UPDATE SET
     company_id = excluded.company_id, override = excluded.override,
-    fields = excluded.fields, updated_at = excluded.updated_at`;
+    fields = excluded.fields, updated_at = excluded.updated_at,
+    display = excluded.display, search_name = excluded.search_name,
+    search_domain = excluded.search_domain, search_email = excluded.search_email`;
+
+/**
+ * A record's display columns as stored: what it is known by as JSON (or null), then its name,
+ * domain and email as searched (searchKey), each or null.
+ */
+export function displayColumns(record: DisplayedRecord): [string | null, string | null, string | null, string | null] {
+  const display = record.display ?? null;
+  if (display === null) return [null, null, null, null];
+  return [JSON.stringify(display), searchKey(display.name), searchKey(display.domain), searchKey(display.email)];
+}
 
 /** Parameters: installation id, type, id. */
 export const DELETE_RECORD_SQL = 'DELETE FROM mirror_records WHERE installation_id = ? AND type = ? AND id = ?';

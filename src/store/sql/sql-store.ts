@@ -11,12 +11,15 @@ import * as erase from '../erase.ts';
 import type {
   ApiKey,
   Crm,
+  DisplayedRecord,
+  FoundRecords,
   HistoryEntry,
   Installation,
   InstallationSettings,
   InstallationStatus,
   MirrorDeal,
   PolicyVersion,
+  RecordQuery,
   RejectedRow,
   RunRecord,
   RunStatus,
@@ -25,6 +28,7 @@ import type {
   TierChange,
 } from '../store.ts';
 import type { SqlDriver } from './driver.ts';
+import * as find from './find.ts';
 import * as installations from './installations.ts';
 import { applyMigrations } from './migrate.ts';
 import * as mirror from './mirror.ts';
@@ -51,7 +55,7 @@ export abstract class SqlStore implements Store {
   }
 
   // The bulk writes, per engine.
-  abstract upsertRecords(installationId: string, records: readonly CanonicalRecord[], at: number): Promise<void>;
+  abstract upsertRecords(installationId: string, records: readonly DisplayedRecord[], at: number): Promise<void>;
   abstract deleteRecords(installationId: string, type: RecordType, ids: readonly string[]): Promise<void>;
   abstract upsertDeals(installationId: string, deals: readonly MirrorDeal[]): Promise<void>;
   abstract deleteDeals(installationId: string, ids: readonly string[]): Promise<void>;
@@ -124,6 +128,9 @@ export abstract class SqlStore implements Store {
   }
   records(installationId: string, pageSize?: number): AsyncIterable<CanonicalRecord[]> {
     return mirror.records(this.db, installationId, pageSize);
+  }
+  findRecords(installationId: string, query: RecordQuery): Promise<FoundRecords> {
+    return find.findRecords(this.db, installationId, query);
   }
   deals(installationId: string): AsyncIterable<MirrorDeal> {
     return mirror.deals(this.db, installationId);

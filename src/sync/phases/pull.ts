@@ -9,6 +9,9 @@
  * change event named read everything / exactly those); the cursors move only after the writes
  * (`advanceCursors`), so a crash re-reads rather than skips.
  *
+ * Each record goes in with what people know it by (the mapping's `display` section: name, domain,
+ * email), which the admin API finds it by (src/store/sql/find.ts).
+ *
  * While reading, each record's tier value in the CRM is checked against what was last written
  * (`crmShowsOther`): the records showing something else are kept in `CrmValues` for the diff.
  */
@@ -183,7 +186,7 @@ export async function pull(options: PullOptions, lastWritten: LastWrittenTable):
 }
 
 /** Deal totals are worked out at classification time from the mirrored deals, not stored. */
-function withoutDealFields(record: CanonicalRecord): CanonicalRecord {
+function withoutDealFields<T extends CanonicalRecord>(record: T): T {
   const dealFields: readonly string[] = DEAL_FIELDS;
   const fields = Object.fromEntries(Object.entries(record.fields).filter(([name]) => !dealFields.includes(name)));
   return { ...record, fields };

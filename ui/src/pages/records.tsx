@@ -1,10 +1,14 @@
-/** Record lookup: a company's or contact's tier by its CRM id, with the reasons and its history. */
+/**
+ * Record lookup: find a company or contact by name, domain, email or id as you type
+ * (record-search.tsx), then its tier with the reasons and its history.
+ */
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, installationPath } from '../api.ts';
 import { ErrorBox, Loading, Notice, TierBadge } from '../components/common.tsx';
 import { href, useLoad } from '../hooks.ts';
 import { formatAgo, formatTime } from '../lib/format.ts';
 import type { PolicyResponse, RecordResponse, RecordType, Tier } from '../types.ts';
+import { RecordMatches, type SearchType } from './record-search.tsx';
 
 export function RecordsPage({
   installationId,
@@ -17,11 +21,12 @@ export function RecordsPage({
 }) {
   const type: RecordType = params.get('type') === 'contact' ? 'contact' : 'company';
   const id = params.get('id')?.trim() ?? '';
-  const [draftType, setDraftType] = useState<RecordType>(type);
-  const [draftId, setDraftId] = useState(id);
+  const [draftType, setDraftType] = useState<SearchType>('any');
+  const [draft, setDraft] = useState('');
+  // The matches show while typing; opening a record (a match, or an id looked up) hides them.
+  const [searching, setSearching] = useState(false);
   useEffect(() => {
-    setDraftType(type);
-    setDraftId(id);
+    setSearching(false);
   }, [type, id]);
   const tiers = useLoad<readonly Tier[]>(
     async (signal) =>
@@ -36,8 +41,9 @@ export function RecordsPage({
           class="lookup"
           onSubmit={(event) => {
             event.preventDefault();
-            const trimmed = draftId.trim();
-            if (trimmed !== '') window.location.hash = href('records', { type: draftType, id: trimmed });
+            const trimmed = draft.trim();
+            const lookupType = draftType === 'any' ? type : draftType;
+            if (trimmed !== '') window.location.hash = href('records', { type: lookupType, id: trimmed });
           }}
         >
           <div class="field">
@@ -46,26 +52,31 @@ export function RecordsPage({
               id="lookup-type"
               value={draftType}
               onChange={(event) => {
-                setDraftType(event.currentTarget.value === 'contact' ? 'contact' : 'company');
+                const value = event.currentTarget.value;
+                setDraftType(value === 'contact' || value === 'company' ? value : 'any');
               }}
             >
+              <option value="any">Companies and contacts</option>
               <option value="company">Company</option>
               <option value="contact">{crm === 'salesforce' ? 'Contact or lead' : 'Contact'}</option>
             </select>
           </div>
           <div class="field grow">
-            <label for="lookup-id">Record id</label>
+            <label for="lookup-id">Name, domain, email or record id</label>
             <input
               id="lookup-id"
-              type="text"
-              value={draftId}
+              type="search"
+              value={draft}
               required
               autocomplete="off"
               spellcheck={false}
               aria-describedby="lookup-hint"
-              placeholder={crm === 'salesforce' ? '001…' : '5000000123'}
+              placeholder={
+                crm === 'salesforce' ? 'Acme, acme.com, jane@acme.com or 001…' : 'Acme, acme.com or jane@acme.com'
+              }
               onInput={(event) => {
-                setDraftId(event.currentTarget.value);
+                setDraft(event.currentTarget.value);
+                setSearching(true);
               }}
             />
           </div>
@@ -73,12 +84,17 @@ export function RecordsPage({
             Look up
           </button>
           <p id="lookup-hint" class="hint wide">
+            Matches the start of a company’s name or web domain, or of a contact’s name or email, in any case (as of the
+            last sync); an id is matched exactly:{' '}
             {crm === 'salesforce'
-              ? 'The Salesforce record Id (15 or 18 characters, in the record’s URL). '
-              : 'The HubSpot record ID (in the record’s URL, or under “About” on the record). '}
-            Searching by name is not available: the admin API looks records up by id only.
+              ? 'the Salesforce record Id (18 characters, in the record’s URL). '
+              : 'the HubSpot record ID (in the record’s URL, or under “About” on the record). '}
+            “Look up” opens the id as typed.
           </p>
         </form>
+        {searching ? (
+          <RecordMatches installationId={installationId} text={draft} type={draftType} tiers={tiers.data ?? []} />
+        ) : null}
       </section>
       {id === '' ? null : tiers.state === 'loading' ? (
         <Loading what="the record" />
