@@ -164,4 +164,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE installations ADD COLUMN uninstalled_at BIGINT`,
     ],
   },
+  // 6 is another change, made alongside this one.
+  {
+    version: 7,
+    name: 'next-tier hint',
+    statements: [
+      // The next-tier hint sentence written with the tier (spec §8; NULL when there is none), and
+      // its relative gap (t − v) / |t| (NULL: no hint, or the field has no value: last in order).
+      `ALTER TABLE tiers ADD COLUMN hint TEXT`,
+      `ALTER TABLE tiers ADD COLUMN hint_gap DOUBLE PRECISION`,
+    ],
+  },
 ];
