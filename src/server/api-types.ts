@@ -12,13 +12,14 @@ import type {
   HistoryEntry,
   Installation,
   InstallationSettings,
+  NextTierCandidate,
   RejectedRow,
   RunRecord,
   StoredTier,
 } from '../store/store.ts';
 
 export type { CapacityReport, HistoryEntry, Installation, InstallationSettings, Policy, PolicyProblem, RejectedRow };
-export type { RunRecord, StoredTier, Tier };
+export type { NextTierCandidate, RunRecord, StoredTier, Tier };
 
 export type RecordType = 'company' | 'contact';
 
@@ -121,6 +122,14 @@ export interface ErrorResponse {
 export interface RecordResponse {
   readonly current: StoredTier | null;
   readonly history: readonly HistoryEntry[];
+}
+
+/**
+ * `GET /api/installations/:id/next-tier?limit=10`: the companies closest to their next tier,
+ * smallest relative gap first (spec §8), from the tiers the last syncs stored.
+ */
+export interface NextTierResponse {
+  readonly companies: readonly NextTierCandidate[];
 }
 
 /** `GET /ui-config.json`: which CRM apps this server can install (no secrets). */

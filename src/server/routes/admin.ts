@@ -11,7 +11,10 @@
  *   movement matrix with samples, capacity, and the API calls applying it would cost
  * - `POST /api/installations/:id/runs` — run a sync now (`{"full": true}` for a full one): 202
  * - `GET  /api/installations/:id/runs`, `/rejected`, `/distribution` (tier counts per run)
- * - `GET  /api/installations/:id/records/:type/:recordId` — a record's tier, reasons and history
+ * - `GET  /api/installations/:id/records/:type/:recordId` — a record's tier, reasons, next-tier hint
+ *   and history
+ * - `GET  /api/installations/:id/next-tier?limit=10` — the companies closest to their next tier
+ *   (smallest relative gap of their stored hint; up to 100)
  * - `PUT  /api/installations/:id/settings` — schedule, notification webhook, and the contact property
  *   the lead score is read from (`leadScoreProperty`; left out: the stored one stays; `null`: picked
  *   again by the next run, see src/sync/lead-score.ts)
@@ -28,6 +31,7 @@ import type {
   DistributionResponse,
   InstallationResponse,
   InstallationsResponse,
+  NextTierResponse,
   PolicyResponse,
   PreviewResponse,
   RecordResponse,
@@ -208,6 +212,19 @@ export function adminRouter(deps: AdminDeps): Router {
       return;
     }
     res.json({ current: current ?? null, history } satisfies RecordResponse);
+  });
+
+  router.get('/api/installations/:id/next-tier', async (req, res) => {
+    const found = await installation(req, res);
+    if (found === undefined) return;
+    const given = req.query['limit'];
+    const limit = given === undefined ? 10 : Number(given);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      sendErrorCode(res, 'bad_input', 'limit is a whole number from 1 to 100');
+      return;
+    }
+    // Stored with each tier by the syncs (src/sync/next-hint.ts): one read of the stored tiers, no classification.
+    res.json({ companies: await store.closestToNextTier(found.id, 'company', limit) } satisfies NextTierResponse);
   });
 
   router.put('/api/installations/:id/settings', async (req, res) => {
