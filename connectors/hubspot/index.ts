@@ -36,6 +36,7 @@ export { HUBSPOT_WRITE_LIMITS } from './write.ts';
 export const HUBSPOT_TIER_PROPERTIES: TierProperties = {
   tier: PROPERTY_NAMES.tier,
   reason: PROPERTY_NAMES.reason,
+  next: PROPERTY_NAMES.next,
   updatedAt: PROPERTY_NAMES.updatedAt,
 };
 

@@ -1,6 +1,6 @@
 /**
- * `setup(tiers)`: the "engagement_model" property group and the four engagement-model properties
- * on companies and contacts. Idempotent: run it again with a changed policy and it merges the
+ * `setup(tiers)`: the "engagement_model" property group and the five engagement-model properties
+ * on companies and contacts (tier, override, reason, next-tier hint, updated at). Idempotent: run it again with a changed policy and it merges the
  * tier options into the existing properties.
  */
 import {
@@ -22,11 +22,12 @@ export const GROUP = { name: 'engagement_model', label: 'Engagement model' } as 
 export const SETUP_OBJECTS = ['companies', 'contacts'] as const;
 type SetupObject = (typeof SETUP_OBJECTS)[number];
 
-/** The properties setup creates, by name (the engine writes the first, reason and updated-at). */
+/** The properties setup creates, by name (the engine writes all but the override). */
 export const PROPERTY_NAMES = {
   tier: 'engagement_model',
   override: 'engagement_model_override',
   reason: 'engagement_model_reason',
+  next: 'engagement_model_next',
   updatedAt: 'engagement_model_updated_at',
 } as const;
 
@@ -88,6 +89,20 @@ export function propertyDefinitions(tiers: readonly Tier[]): PropertyCreate[] {
       formField: false,
       hidden: false,
       displayOrder: 3,
+    },
+    {
+      // One sentence (spec §8), empty when nothing would move the record up: a single-line text
+      // string (HubSpot string values hold up to 65,536 characters). Added after the first four,
+      // so existing portals get it from setup without the others' display order changing.
+      name: PROPERTY_NAMES.next,
+      label: 'Engagement model next tier',
+      description: 'What would move the record to the next engagement model up (set by RightTouch).',
+      groupName: GROUP.name,
+      type: PropertyCreateTypeEnum.String,
+      fieldType: PropertyCreateFieldTypeEnum.Text,
+      formField: false,
+      hidden: false,
+      displayOrder: 4,
     },
   ];
   return definitions.map((definition) => model(PropertyCreate, definition));
@@ -228,7 +243,7 @@ export async function setup(context: HubSpotContext, tiers: readonly Tier[]): Pr
   for (const type of SETUP_OBJECTS) {
     const group = await ensureGroup(context, type);
     if (group !== null) changes.push(group);
-    // One listing tells which of the four exist (no 404s to count against the error rate).
+    // One listing tells which of the five exist (no 404s to count against the error rate).
     const listing = await context.throttle.run(`list properties of ${type}`, () =>
       context.sdk.properties.coreApi.getAll(type),
     );

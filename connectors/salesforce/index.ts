@@ -35,6 +35,7 @@ export { SALESFORCE_WRITE_LIMITS } from './write.ts';
 export const SALESFORCE_TIER_PROPERTIES: TierProperties = {
   tier: FIELDS.tier,
   reason: FIELDS.reason,
+  next: FIELDS.next,
   updatedAt: FIELDS.updatedAt,
   formatTime: (epochMs) => new Date(epochMs).toISOString(),
 };

@@ -62,7 +62,7 @@ export async function preflight(
   for (const object of TIERED_OBJECTS) {
     const fields = described.get(object);
     if (fields === undefined) continue;
-    for (const field of [FIELDS.tier, FIELDS.reason, FIELDS.updatedAt]) {
+    for (const field of [FIELDS.tier, FIELDS.reason, FIELDS.next, FIELDS.updatedAt]) {
       if (fields.get(field.toLowerCase())?.updateable !== true) unusable.push(`${object}.${field}`);
     }
   }

@@ -1,8 +1,8 @@
 /**
  * `setup` for Salesforce: through the Metadata API, on Account, Contact and Lead, the restricted
  * picklists `Engagement_Model__c` and `Engagement_Model_Override__c` (values = the policy's tiers,
- * labels as in the policy), `Engagement_Model_Reason__c` (long text) and `Engagement_Model_Updated__c`
- * (date/time); then the field-level security without which those fields do not exist for the API or
+ * labels as in the policy), `Engagement_Model_Reason__c` and `Engagement_Model_Next__c` (long text:
+ * the reason, and the next-tier hint sentence of spec §8) and `Engagement_Model_Updated__c` (date/time); then the field-level security without which those fields do not exist for the API or
  * for people: a permission set granting edit (assigned to the integration user) and one granting
  * read (for sales managers and marketers; an admin assigns it). Idempotent: it reads first and
  * changes only what differs; picklist values no longer in the policy are kept (records may hold
@@ -18,6 +18,7 @@ export const FIELDS = {
   tier: 'Engagement_Model__c',
   override: 'Engagement_Model_Override__c',
   reason: 'Engagement_Model_Reason__c',
+  next: 'Engagement_Model_Next__c',
   updatedAt: 'Engagement_Model_Updated__c',
 } as const;
 export const TIERED_OBJECTS = ['Account', 'Contact', 'Lead'] as const;
@@ -127,6 +128,15 @@ export function desiredFields(
       length: 32768,
       visibleLines: 3,
       description: 'Why RightTouch chose the engagement model',
+    },
+    {
+      // Long text like the reason: the sentence names a field and a tier label of any length.
+      fullName: `${object}.${FIELDS.next}`,
+      label: 'Engagement Model Next',
+      type: 'LongTextArea',
+      length: 32768,
+      visibleLines: 2,
+      description: 'What would move the record to the next engagement model up (RightTouch)',
     },
     {
       fullName: `${object}.${FIELDS.updatedAt}`,

@@ -101,6 +101,10 @@ function convert(field: FieldDef, value: unknown): { value: Value } | { error: R
       }
       return { value: text };
     default:
+      // Salesforce keeps no empty text: a text field written "" is blank, and reads back as null
+      // (as a field never set), e.g. https://docs.speediful.com/load-operations/NULL%20and%20Blank%20Handling
+      // ("Salesforce does not have the concept of NULL. A text field can be blank"; SOAP/REST "" blanks it).
+      if (text === '') return convert(field, null);
       if (field.length > 0 && text.length > field.length) {
         return {
           error: recordError(

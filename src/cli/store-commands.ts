@@ -70,6 +70,7 @@ export async function runHistory(
     const lines = [
       `${type} ${options.id}: ${current.tier} since ${new Date(current.since).toISOString()}`,
       ...current.reasons.map((reason) => `  - ${reason}`),
+      ...(current.hint === undefined || current.hint === null ? [] : [`  Next: ${current.hint}`]),
       '',
       table([
         ['When', 'From', 'To', 'Run'],

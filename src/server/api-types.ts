@@ -14,13 +14,14 @@ import type {
   Installation,
   InstallationSettings,
   RecordDisplay,
+  NextTierCandidate,
   RejectedRow,
   RunRecord,
   StoredTier,
 } from '../store/store.ts';
 
 export type { CapacityReport, HistoryEntry, Installation, InstallationSettings, Policy, PolicyProblem, RejectedRow };
-export type { FoundRecord, RecordDisplay, RunRecord, StoredTier, Tier };
+export type { FoundRecord, NextTierCandidate, RecordDisplay, RunRecord, StoredTier, Tier };
 
 export type RecordType = 'company' | 'contact';
 
@@ -133,6 +134,14 @@ export interface FindRecordsResponse {
   readonly matches: readonly FoundRecord[];
   /** More records match than the page holds. */
   readonly more: boolean;
+}
+
+/**
+ * `GET /api/installations/:id/next-tier?limit=10`: the companies closest to their next tier,
+ * smallest relative gap first (spec §8), from the tiers the last syncs stored.
+ */
+export interface NextTierResponse {
+  readonly companies: readonly NextTierCandidate[];
 }
 
 /** `GET /ui-config.json`: which CRM apps this server can install (no secrets). */

@@ -192,4 +192,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `DELETE FROM cursors WHERE name IN ('companies.modified', 'contacts.modified')`,
     ],
   },
+  {
+    version: 7,
+    name: 'next-tier hint',
+    statements: [
+      // The next-tier hint sentence written with the tier (spec §8; NULL when there is none), and
+      // its relative gap (t − v) / |t| (NULL: no hint, or the field has no value: last in order).
+      `ALTER TABLE tiers ADD COLUMN hint TEXT`,
+      `ALTER TABLE tiers ADD COLUMN hint_gap DOUBLE PRECISION`,
+    ],
+  },
 ];

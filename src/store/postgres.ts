@@ -11,6 +11,7 @@ import { PostgresDriver } from './postgres-driver.ts';
 import { displayColumns, overrideOf } from './sql/mirror.ts';
 import { SqlStore } from './sql/sql-store.ts';
 import type { RejectInput } from './sql/sql-store.ts';
+import { storedGap, storedHint } from './sql/tiers.ts';
 import type { MirrorDeal, TierChange } from './store.ts';
 
 /** Rows per statement in batch writes. */
@@ -165,17 +166,19 @@ export class PostgresStore extends SqlStore {
       for (const batch of batches(changes, (change) => `${change.type}\u0000${change.id}`)) {
         await client.query(
           `WITH input AS (
-             SELECT * FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-               AS c (type, id, tier, reasons, history_id)
+             SELECT * FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $9::text[],
+                                  $10::double precision[])
+               AS c (type, id, tier, reasons, history_id, hint, hint_gap)
            ), before AS (
              SELECT c.*, t.tier AS old_tier, t.since AS old_since
              FROM input c LEFT JOIN tiers t ON t.installation_id = $1 AND t.type = c.type AND t.id = c.id
            ), upserted AS (
-             INSERT INTO tiers (installation_id, type, id, tier, reasons, since, written_at)
-             SELECT $1, type, id, tier, reasons, CASE WHEN old_tier = tier THEN old_since ELSE $2 END, NULL
+             INSERT INTO tiers (installation_id, type, id, tier, reasons, hint, hint_gap, since, written_at)
+             SELECT $1, type, id, tier, reasons, hint, hint_gap, CASE WHEN old_tier = tier THEN old_since ELSE $2 END, NULL
              FROM before
              ON CONFLICT (installation_id, type, id) DO UPDATE SET
-               tier = excluded.tier, reasons = excluded.reasons, since = excluded.since, written_at = NULL
+               tier = excluded.tier, reasons = excluded.reasons, hint = excluded.hint, hint_gap = excluded.hint_gap,
+               since = excluded.since, written_at = NULL
            )
            INSERT INTO tier_history (id, installation_id, type, record_id, old_tier, new_tier, reasons, run_id, at)
            SELECT history_id, $1, type, id, old_tier, tier, reasons, $8, $2
@@ -189,6 +192,8 @@ export class PostgresStore extends SqlStore {
             batch.map((change) => JSON.stringify(change.reasons)),
             batch.map(() => randomUUID()),
             runId,
+            batch.map(storedHint),
+            batch.map(storedGap),
           ],
         );
       }

@@ -20,7 +20,14 @@ import type { Row } from './sql/row.ts';
 import { CLEAR_REJECTED_SQL, REJECT_SQL } from './sql/runs.ts';
 import { SqlStore } from './sql/sql-store.ts';
 import type { RejectInput } from './sql/sql-store.ts';
-import { CURRENT_TIER_SQL, INSERT_HISTORY_SQL, MARK_WRITTEN_SQL, UPSERT_TIER_SQL } from './sql/tiers.ts';
+import {
+  CURRENT_TIER_SQL,
+  INSERT_HISTORY_SQL,
+  MARK_WRITTEN_SQL,
+  storedGap,
+  storedHint,
+  UPSERT_TIER_SQL,
+} from './sql/tiers.ts';
 import { SqliteDriver } from './sqlite-driver.ts';
 import type { MirrorDeal, TierChange } from './store.ts';
 
@@ -99,7 +106,16 @@ export class SqliteStore extends SqlStore {
         const moved = oldTier !== change.tier;
         const since = moved || before === undefined ? at : num(before, 'since');
         const reasons = JSON.stringify(change.reasons);
-        upsert.run(installationId, change.type, change.id, change.tier, reasons, since);
+        upsert.run(
+          installationId,
+          change.type,
+          change.id,
+          change.tier,
+          reasons,
+          storedHint(change),
+          storedGap(change),
+          since,
+        );
         if (moved) {
           history.run(randomUUID(), installationId, change.type, change.id, oldTier, change.tier, reasons, runId, at);
         }

@@ -66,16 +66,34 @@ export interface StoredTier {
   readonly id: string;
   readonly tier: string;
   readonly reasons: readonly string[];
+  /** The next-tier hint sentence written with it (spec §8), null when there is none. */
+  readonly hint?: string | null;
+  /** The hint's relative gap (spec §8: (t − v) / |t|), null without a hint or a value. */
+  readonly hintGap?: number | null;
   readonly since: number;
   readonly writtenAt: number | null;
 }
 
-/** A record whose tier or reasons changed in a run. */
+/** A record whose tier, reasons or next-tier hint changed in a run. */
 export interface TierChange {
   readonly type: RecordType;
   readonly id: string;
   readonly tier: string;
   readonly reasons: readonly string[];
+  /** The next-tier hint sentence (spec §8); absent or empty when there is none. */
+  readonly hint?: string | undefined;
+  /** Its relative gap (spec §8); absent or null without a hint or a value. */
+  readonly hintGap?: number | null | undefined;
+}
+
+/** A record with a next-tier hint, for the overview's "closest to the next tier". */
+export interface NextTierCandidate {
+  readonly type: RecordType;
+  readonly id: string;
+  readonly tier: string;
+  readonly hint: string;
+  /** (t − v) / |t| (spec §8); null when the field has no value (such records come last). */
+  readonly gap: number | null;
 }
 
 export interface HistoryEntry {
@@ -222,6 +240,11 @@ export interface Store {
   /** Marks records as written to the CRM at `at`. */
   markWritten(installationId: string, type: RecordType, ids: readonly string[], at: number): Promise<void>;
   history(installationId: string, type: RecordType, recordId: string): Promise<HistoryEntry[]>;
+  /**
+   * The mirrored records of a type with a next-tier hint, smallest relative gap first (no value
+   * last, then by id), at most `limit`: from the stored tiers, no classification.
+   */
+  closestToNextTier(installationId: string, type: RecordType, limit: number): Promise<NextTierCandidate[]>;
 
   /** Starts a run; a run of the installation still marked running (its process died) ends as failed, "interrupted". */
   startRun(installationId: string, kind: string, at: number): Promise<RunRecord>;

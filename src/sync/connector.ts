@@ -66,6 +66,8 @@ export interface ScoreProperty {
 export interface TierProperties {
   readonly tier: string;
   readonly reason: string;
+  /** Where the next-tier hint sentence goes (spec §8; written empty when there is none). */
+  readonly next: string;
   readonly updatedAt: string;
   /** The value of `updatedAt` for a time (epoch ms), as the CRM takes it; default: the milliseconds as text. */
   readonly formatTime?: (epochMs: number) => string;

@@ -11,7 +11,7 @@ import { reasonText, textHash, tierValue, withoutRank } from './tier-value.ts';
 /** What was last written for one record. */
 export interface LastWritten {
   readonly tier: string;
-  /** `textHash` of the tier value (tier and reason) written. */
+  /** `textHash` of the tier value (tier, reason and hint) written. */
   readonly hash: number;
   /** The same without over-capacity ranks (`withoutRank`). */
   readonly ranklessHash: number;
@@ -52,7 +52,7 @@ export class LastWrittenTable {
       this.tierNames.push(stored.tier);
       this.tierIndex.set(stored.tier, tier);
     }
-    const value = tierValue(stored.tier, reasonText(stored.reasons));
+    const value = tierValue(stored.tier, reasonText(stored.reasons), stored.hint);
     this.types[slot] = stored.type === 'company' ? 0 : 1;
     this.tiers[slot] = tier;
     this.since[slot] = stored.since;

@@ -1,6 +1,7 @@
 /**
- * A record's tier value as the sync compares it: tier and reason text as one string, and a
- * compact hash of it (with and without over-capacity ranks) to keep per record instead.
+ * A record's tier value as the sync compares it: tier, reason text and next-tier hint sentence as
+ * one string, and a compact hash of it (with and without over-capacity ranks) to keep per record
+ * instead. A change of any of the three is a change to write; a missing one reads as empty.
  */
 
 /** The reasons of a decision as the one text written to the CRM's reason property/field. */
@@ -8,13 +9,17 @@ export function reasonText(reasons: readonly string[]): string {
   return reasons.join('; ');
 }
 
-/** Tier and reason as one comparable string; a missing tier or reason reads as empty. */
-export function tierValue(tier: string | null | undefined, reason: string | null | undefined): string {
-  return `${tier ?? ''}\u0000${reason ?? ''}`;
+/** Tier, reason and hint as one comparable string; a missing one reads as empty. */
+export function tierValue(
+  tier: string | null | undefined,
+  reason: string | null | undefined,
+  hint: string | null | undefined,
+): string {
+  return `${tier ?? ''}\u0000${reason ?? ''}\u0000${hint ?? ''}`;
 }
 
-/** The value of a record with neither tier nor reason in the CRM. */
-export const NO_TIER = tierValue(null, null);
+/** The value of a record with neither tier, reason nor hint in the CRM. */
+export const NO_TIER = tierValue(null, null, null);
 
 /** The ordinal rank in an over-capacity reason ("…; ranked 134th by dealSize) → …", "1,234th"). */
 const CAPACITY_RANK = /; ranked [\d,]+(?:st|nd|rd|th) by /g;

@@ -74,7 +74,12 @@ describe('app.json', () => {
     for (const property of Object.values(mapping.deal)) expect(webhooks.deal.properties).toContain(property);
     expect(webhooks.deal.properties).toContain('dealstage');
     const all = [...webhooks.company.properties, ...webhooks.contact.properties, ...webhooks.deal.properties];
-    for (const ours of ['engagement_model', 'engagement_model_reason', 'engagement_model_updated_at']) {
+    for (const ours of [
+      'engagement_model',
+      'engagement_model_reason',
+      'engagement_model_next',
+      'engagement_model_updated_at',
+    ]) {
       expect(all).not.toContain(ours);
     }
     for (const object of ['deal', 'company', 'contact'] as const) {

@@ -67,6 +67,16 @@ describe('righttouch history', () => {
     expect(json.history).toHaveLength(1);
   });
 
+  test("shows a record's next-tier hint, and none for a record in the top tier", () => {
+    const mid = run(['history', '--crm', 'hubspot', '--id', 'mid', '--data', data]);
+    expect(mid.stdout).toContain('  Next: Deal size 30,000 is 70,000 short of High-touch (≥ 100,000)');
+    const json = JSON.parse(run(['history', '--crm', 'hubspot', '--id', 'mid', '--data', data, '--json']).stdout) as {
+      current: { hint: string | null };
+    };
+    expect(json.current.hint).toBe('Deal size 30,000 is 70,000 short of High-touch (≥ 100,000)');
+    expect(run(['history', '--crm', 'hubspot', '--id', 'big', '--data', data]).stdout).not.toContain('Next:');
+  });
+
   test('says clearly when there is nothing to show', () => {
     expect(run(['history', '--crm', 'hubspot', '--id', 'nope', '--data', data]).stdout).toContain('No tier recorded');
     const empty = run(['history', '--crm', 'salesforce', '--id', 'x', '--data', data]);

@@ -100,7 +100,7 @@ describe('setup', () => {
     { label: 'High touch', value: 'high', displayOrder: 1, hidden: false },
   ];
 
-  it('creates the group and the four properties on companies and contacts', async () => {
+  it('creates the group and the five properties on companies and contacts', async () => {
     const expected = [
       {
         name: 'engagement_model',
@@ -149,6 +149,17 @@ describe('setup', () => {
         hidden: false,
         displayOrder: 3,
       },
+      {
+        name: 'engagement_model_next',
+        label: 'Engagement model next tier',
+        description: 'What would move the record to the next engagement model up (set by RightTouch).',
+        groupName: 'engagement_model',
+        type: 'string',
+        fieldType: 'text',
+        formField: false,
+        hidden: false,
+        displayOrder: 4,
+      },
     ];
     let scope = api();
     for (const type of ['companies', 'contacts']) {
@@ -170,9 +181,10 @@ describe('setup', () => {
         `created property engagement_model_override on ${type}`,
         `created property engagement_model_reason on ${type}`,
         `created property engagement_model_updated_at on ${type}`,
+        `created property engagement_model_next on ${type}`,
       ]),
     );
-    expect(connector.apiCalls).toBe(12);
+    expect(connector.apiCalls).toBe(14);
     scope.done();
   });
 
@@ -193,6 +205,7 @@ describe('setup', () => {
         property('engagement_model_override', 'enumeration', 'select', upToDate),
         property('engagement_model_reason', 'string', 'textarea'),
         property('engagement_model_updated_at', 'datetime', 'date'),
+        property('engagement_model_next', 'string', 'text'),
       ],
     });
     const exists = { status: 'error', message: 'A property group already exists', category: 'OBJECT_ALREADY_EXISTS' };
@@ -254,7 +267,7 @@ describe('preflight', () => {
     const report = await connector.preflight({ companies: ['name', 'support_plan'], contacts: ['email'] });
     expect(report.missingProperties).toEqual({ companies: ['support_plan'] });
     expect(report.problems).toEqual([
-      'companies lack engagement_model_updated_at: run setup first',
+      'companies lack engagement_model_next, engagement_model_updated_at: run setup first',
       'cannot read the contacts properties: the app lacks a scope (needs crm.objects.contacts.read)',
       'cannot read contacts: the app lacks a scope',
     ]);

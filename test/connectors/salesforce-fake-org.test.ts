@@ -85,6 +85,26 @@ describe('Salesforce connector against the fake org', () => {
     }
   });
 
+  it('the next-tier hint field: created by setup with the others, written, and cleared to blank by an empty write', async () => {
+    const { org, connector } = await start();
+    const report = await connector.setup(TIERS);
+    for (const object of ['Account', 'Contact', 'Lead']) {
+      expect(report.changes).toContain(`created field ${object}.Engagement_Model_Next__c`);
+    }
+    const [account] = [...org.store('Account').values()];
+    const id = String(account?.values['Id']);
+    const hint = 'Deal size 30,000 is 70,000 short of High-touch (≥ 100,000)';
+    const write = (next: string) =>
+      connector.update('company', [
+        { id, properties: { Engagement_Model__c: 'tech_touch', Engagement_Model_Next__c: next } },
+      ]);
+    expect(await write(hint)).toEqual({ written: [id], rejected: [] });
+    expect(account?.values['Engagement_Model_Next__c']).toBe(hint);
+    // Salesforce keeps no empty text: "" blanks the field, which reads back as null.
+    expect(await write('')).toEqual({ written: [id], rejected: [] });
+    expect(account?.values['Engagement_Model_Next__c']).toBeNull();
+  });
+
   it('new tiers add picklist values and keep the old ones; labels are the policy’s', async () => {
     const { org, connector } = await start();
     await connector.setup(TIERS);

@@ -25,6 +25,20 @@ export function crmTiers(portal: Portal): Map<string, string> {
   return tiers;
 }
 
+/** Every company's and contact's next-tier hint in the sandbox (`engagement_model_next`), as `type:id` → sentence. */
+export function crmHints(portal: Portal): Map<string, string> {
+  const hints = new Map<string, string>();
+  for (const [type, key] of [
+    ['companies', 'company'],
+    ['contacts', 'contact'],
+  ] as const) {
+    for (const record of portal.objects[type].records.values()) {
+      hints.set(`${key}:${record.id}`, record.properties['engagement_model_next'] ?? '');
+    }
+  }
+  return hints;
+}
+
 /** Records whose `engagement_model_updated_at` differs between two moments: what was written. */
 export function writtenSince(before: Map<string, string>, after: Map<string, string>): string[] {
   return [...after.keys()].filter((key) => before.get(key) !== after.get(key)).sort();

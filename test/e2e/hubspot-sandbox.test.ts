@@ -15,7 +15,7 @@ import { createSandbox, type RunningSandbox, type Sandbox } from '../../sandbox/
 import { fromSnapshot } from '../../sandbox/hubspot/snapshot.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { repoRoot } from '../helpers.ts';
-import { crmTiers, runCli, tempDir, updatedAt, writtenSince } from './helpers.ts';
+import { crmHints, crmTiers, runCli, tempDir, updatedAt, writtenSince } from './helpers.ts';
 
 const TOKEN = 'pat-e2e';
 const FAST = { perWindow: 1100, windowMs: 10_000, searchPerSecond: 50 };
@@ -104,10 +104,16 @@ describe('HubSpot end to end against the sandbox', () => {
     // What the CRM shows is what the store says was written.
     const store = new SqliteStore(w.data);
     const [installation] = await store.listInstallations();
+    const hints = crmHints(w.portal);
     for await (const stored of store.storedTiers(installation?.id ?? '')) {
       expect(tiers.get(`${stored.type}:${stored.id}`)).toBe(`${stored.tier} | ${stored.reasons.join('; ')}`);
+      // The next-tier hint: the sentence the store keeps, or empty (a record with no lever).
+      expect(hints.get(`${stored.type}:${stored.id}`) ?? '', `${stored.type} ${stored.id}`).toBe(stored.hint ?? '');
     }
     await store.close();
+    const sentences = [...hints.values()].filter((hint) => hint !== '');
+    expect(sentences.length).toBeGreaterThan(0);
+    for (const hint of sentences) expect(hint).toMatch(/ short of | needs /);
     expect(w.sandbox.stats.byStatus['429'] ?? 0).toBe(0);
 
     w.updates = 0;
@@ -117,6 +123,24 @@ describe('HubSpot end to end against the sandbox', () => {
     const full = await syncOnce(w, { full: true });
     expect(full).toMatchObject({ kind: 'full', changed: 0, written: 0 });
     expect(w.updates).toBe(0);
+  });
+
+  test('the next-hint property is written only once setup has created it: before, HubSpot refuses the writes', async () => {
+    const w = await world(12, 40);
+    await runSetup({ crm: 'hubspot', data: w.data }, w.io);
+    // A portal set up by an earlier version: no engagement_model_next on companies yet.
+    w.portal.schema.companies.properties.delete('engagement_model_next');
+    const refused = await syncOnce(w);
+    expect(refused.rejected.length).toBeGreaterThan(0);
+    expect(refused.rejected.every((r) => r.type === 'company' && /engagement_model_next/.test(r.error))).toBe(true);
+    expect(crmHints(w.portal).get(`company:${refused.rejected[0]?.id ?? ''}`) ?? '').toBe('');
+
+    await runSetup({ crm: 'hubspot', data: w.data }, w.io);
+    const retried = await syncOnce(w);
+    expect(retried.rejected).toEqual([]);
+    expect(retried.written).toBe(refused.rejected.length);
+    const companyHints = [...crmHints(w.portal)].filter(([key, hint]) => key.startsWith('company:') && hint !== '');
+    expect(companyHints.length).toBeGreaterThan(0);
   });
 
   test('an option an admin removed: its records are rejected at the cost of one refused call, < 5% errors', async () => {
@@ -157,11 +181,12 @@ describe('HubSpot end to end against the sandbox', () => {
     for (const key of refused) expect(after.get(key)).toMatch(/^high_touch \| \S/);
   });
 
-  test('after 50 deals change, an incremental sync rewrites exactly the records whose tier or reason changed', async () => {
+  test('after 50 deals change, an incremental sync rewrites exactly the records whose tier, reason or hint changed', async () => {
     const w = await world(12, 400);
     await runSetup({ crm: 'hubspot', data: w.data }, w.io);
     await syncOnce(w);
     const tiersBefore = crmTiers(w.portal);
+    const hintsBefore = crmHints(w.portal);
     const timesBefore = updatedAt(w.portal);
 
     const changed = mutate(w.portal, { deals: 50, contacts: 0, seed: 99 });
@@ -170,9 +195,13 @@ describe('HubSpot end to end against the sandbox', () => {
     expect(report.kind).toBe('incremental');
     const written = writtenSince(timesBefore, updatedAt(w.portal));
     const tiersAfter = crmTiers(w.portal);
-    // Everything written changed tier or reason: nothing was rewritten for nothing…
+    const hintsAfter = crmHints(w.portal);
+    // Everything written changed tier, reason or next-tier hint: nothing was rewritten for nothing…
     expect(written.length).toBeGreaterThan(0);
-    for (const key of written) expect(tiersAfter.get(key), key).not.toBe(tiersBefore.get(key));
+    for (const key of written) {
+      const before = `${tiersBefore.get(key) ?? ''} | ${hintsBefore.get(key) ?? ''}`;
+      expect(`${tiersAfter.get(key) ?? ''} | ${hintsAfter.get(key) ?? ''}`, key).not.toBe(before);
+    }
     expect(report.written).toBe(written.length);
     // …and nothing that should have changed was missed: a full re-read finds nothing to write.
     const full = await syncOnce(w, { full: true });

@@ -66,6 +66,7 @@ describe('Salesforce end to end against the fake org', () => {
     const setup = await cli('setup');
     expect(setup.stdout).toContain('created field Account.Engagement_Model__c');
     expect(setup.stdout).toContain('created field Lead.Engagement_Model_Updated__c');
+    expect(setup.stdout).toContain('created field Contact.Engagement_Model_Next__c');
     expect(setup.stdout).toContain('created permission set RightTouch_Engagement_Model_Edit');
     expect(setup.stdout).toContain('assigned permission set RightTouch_Engagement_Model_Edit to the integration user');
     expect(setup.stdout).not.toContain('Problem:');
@@ -82,6 +83,19 @@ describe('Salesforce end to end against the fake org', () => {
       expect(String(record.values['Engagement_Model_Reason__c'])).not.toBe('');
       expect(String(record.values['Engagement_Model_Updated__c'])).toMatch(/^\d{4}-\d\d-\d\dT/);
     }
+    // The next-tier hint: a sentence where the record has a lever, empty (null) where it has none.
+    const hinted = [...accounts, ...people].filter(
+      (record) => typeof record.values['Engagement_Model_Next__c'] === 'string',
+    );
+    expect(hinted.length).toBeGreaterThan(0);
+    for (const record of hinted)
+      expect(String(record.values['Engagement_Model_Next__c'])).toMatch(/ short of | needs /);
+    const sample = accounts.find((record) => typeof record.values['Engagement_Model_Next__c'] === 'string');
+    if (sample === undefined) throw new Error('no account of the generated org has a next-tier hint');
+    const sampleHistory = JSON.parse((await cli('history', '--id', String(sample.values['Id']), '--json')).stdout) as {
+      current: { hint: string | null };
+    };
+    expect(sampleHistory.current.hint).toBe(sample.values['Engagement_Model_Next__c']);
     expect(sandbox.stats.callOptions.every((value) => value === 'client=RightTouch')).toBe(true);
     expect(sandbox.stats.callOptions.length).toBeGreaterThan(0);
     expect(sandbox.stats.bulkJobs).toBeGreaterThan(0); // contacts: more than SF_BULK_THRESHOLD

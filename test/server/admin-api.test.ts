@@ -41,6 +41,7 @@ function routes(id: string): [string, string, unknown?][] {
     ['GET', `/api/installations/${id}/distribution`],
     ['GET', `/api/installations/${id}/records/company/x1`],
     ['GET', `/api/installations/${id}/records?q=acme`],
+    ['GET', `/api/installations/${id}/next-tier`],
     ['PUT', `/api/installations/${id}/settings`, { syncEveryMinutes: 5 }],
   ];
 }
@@ -288,5 +289,54 @@ describe('health and metrics', () => {
     const missing = await fetch(`${h.url}/nope`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: 'no route for GET /nope' });
+  });
+});
+
+describe('next tier', () => {
+  it("shows a record's hint and lists the companies closest to their next tier, smallest gap first", async () => {
+    await h.store.upsertRecords(
+      a.id,
+      ['n1', 'n2', 'n3', 'n4'].map((id) => ({ type: 'company' as const, id, fields: {} })),
+      1,
+    );
+    const hinted = (id: string, hint: string, hintGap: number | null) => ({
+      type: 'company' as const,
+      id,
+      tier: 'mid_touch',
+      reasons: ['Mid'],
+      hint,
+      hintGap,
+    });
+    await h.store.applyTierChanges(
+      a.id,
+      'run-1',
+      [
+        hinted('n1', 'Deal size 60,000 is 40,000 short of High-touch (≥ 100,000)', 0.4),
+        hinted('n2', 'Deal size 90,000 is 10,000 short of High-touch (≥ 100,000)', 0.1),
+        hinted('n3', 'Employees is not set; Mid-touch needs ≥ 1,000', null),
+        { type: 'company', id: 'n4', tier: 'high_touch', reasons: ['Top'] },
+      ],
+      5,
+    );
+    const record = (await (await call('GET', `/api/installations/${a.id}/records/company/n2`, keyA)).json()) as {
+      current: { hint: string | null };
+    };
+    expect(record.current.hint).toBe('Deal size 90,000 is 10,000 short of High-touch (≥ 100,000)');
+
+    const answer = await call('GET', `/api/installations/${a.id}/next-tier`, keyA);
+    expect(answer.status).toBe(200);
+    const body = (await answer.json()) as { companies: { id: string; hint: string; gap: number | null }[] };
+    expect(body.companies.map((c) => [c.id, c.gap])).toEqual([
+      ['n2', 0.1],
+      ['n1', 0.4],
+      ['n3', null],
+    ]);
+    expect(body.companies[0]?.hint).toBe('Deal size 90,000 is 10,000 short of High-touch (≥ 100,000)');
+    const one = (await (await call('GET', `/api/installations/${a.id}/next-tier?limit=1`, keyA)).json()) as {
+      companies: { id: string }[];
+    };
+    expect(one.companies.map((c) => c.id)).toEqual(['n2']);
+    expect((await call('GET', `/api/installations/${a.id}/next-tier?limit=0`, keyA)).status).toBe(400);
+    expect((await call('GET', `/api/installations/${a.id}/next-tier?limit=x`, keyA)).status).toBe(400);
   });
 });

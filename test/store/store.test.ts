@@ -121,6 +121,8 @@ describeEachEngine('the store', (engine) => {
       id: 'a',
       tier: 'high_touch',
       reasons: ['r3'],
+      hint: null,
+      hintGap: null,
       since: 3000,
       writtenAt: null,
     });
@@ -193,7 +195,18 @@ describeEachEngine('the store', (engine) => {
     }
     expect(seen).toEqual([['co-0', 'co-2'], ['co-3', 'co-4'], ['co-6']]);
     expect(await collect(store.unwrittenTiers(portal.id, 'company'))).toEqual([
-      [{ type: 'company', id: 'co-2', tier: 'low_touch', reasons: ['r co-2'], since: 2000, writtenAt: null }],
+      [
+        {
+          type: 'company',
+          id: 'co-2',
+          tier: 'low_touch',
+          reasons: ['r co-2'],
+          hint: null,
+          hintGap: null,
+          since: 2000,
+          writtenAt: null,
+        },
+      ],
     ]);
     expect((await collect(store.unwrittenTiers(portal.id, 'contact'))).flat().map((tier) => tier.id)).toEqual(['x']);
     expect((await store.storedTier(portal.id, 'company', 'co-5'))?.writtenAt).toBeNull();

@@ -48,6 +48,7 @@ describe('the engine writes where and as much as the connector says', () => {
     crm.tierProperties = {
       tier: 'Tier__c',
       reason: 'Tier_Reason__c',
+      next: 'Tier_Next__c',
       updatedAt: 'Tier_Updated__c',
       formatTime: (ms) => new Date(ms).toISOString(),
     };
@@ -60,6 +61,7 @@ describe('the engine writes where and as much as the connector says', () => {
     expect(Object.keys(crm.updateCalls[0]?.updates[0]?.properties ?? {})).toEqual([
       'Tier__c',
       'Tier_Reason__c',
+      'Tier_Next__c',
       'Tier_Updated__c',
     ]);
     expect(crm.updateCalls[0]?.updates[0]?.properties['Tier_Updated__c']).toBe(new Date(START).toISOString());

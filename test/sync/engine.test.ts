@@ -76,6 +76,7 @@ describe('sync', () => {
     expect(bigUpdate?.properties).toEqual({
       engagement_model: 'high_touch',
       engagement_model_reason: 'Deal size 150,000 ≥ 100,000 (Enterprise deal size) → High-touch',
+      engagement_model_next: '',
       engagement_model_updated_at: String(START),
     });
     expect(first).toMatchObject({ decided: 7, changed: 7, written: 7, rejected: [], writeCalls: 2 });

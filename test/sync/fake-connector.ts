@@ -25,6 +25,7 @@ export class FakeCrm implements Connector {
   tierProperties: TierProperties = {
     tier: 'engagement_model',
     reason: 'engagement_model_reason',
+    next: 'engagement_model_next',
     updatedAt: 'engagement_model_updated_at',
   };
   writeBatchSize = 100;

@@ -17,7 +17,7 @@ test('keeps tier, hashes, written and since per record, by type, past its first 
   const table = new LastWrittenTable();
   for (let i = 0; i < 3000; i++)
     table.add(tier(i % 2 === 0 ? 'company' : 'contact', `r${i}`, `t${i % 3}`, i, i % 5 !== 0));
-  const value = tierValue('t1', 'Over capacity; ranked 2221th by dealSize → t1');
+  const value = tierValue('t1', 'Over capacity; ranked 2221th by dealSize → t1', null);
   expect(table.get('contact', 'r2221')).toEqual({
     tier: 't1',
     hash: textHash(value),

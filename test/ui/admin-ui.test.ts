@@ -59,6 +59,17 @@ describe.skipIf(!runSuite)('the admin UI in Chromium', () => {
     await expect.poll(() => highTouch.textContent()).toMatch(/3 CSMs × 2 accounts/);
     expect(await page.locator('[data-table="runs"] tbody tr').first().getAttribute('data-status')).toBe('succeeded');
     expect(await page.locator('#h-rejected + *').textContent()).toMatch(/None/);
+    // Closest to the next tier: at most ten companies, each with its tier and the sentence the CRM shows.
+    const next = page.locator('[data-table="next-tier"] tbody tr');
+    await next.first().waitFor();
+    expect(await next.count()).toBeGreaterThan(0);
+    expect(await next.count()).toBeLessThanOrEqual(10);
+    const sentence = (await next.first().locator('td').last().textContent()) ?? '';
+    expect(sentence).toMatch(/ short of | needs /);
+    // Its record view shows the same sentence under "Next tier".
+    await next.first().locator('a').click();
+    await expect.poll(() => page.locator('[data-record] [data-next]').textContent()).toBe(sentence);
+    await page.getByRole('link', { name: 'Overview' }).click();
   });
 
   test('an invalid threshold shows its problem next to the field, and Apply waits for a fix', async () => {

@@ -27,6 +27,7 @@ export const OBJECT_KINDS: readonly HubSpotObjectKind[] = ['companies', 'contact
 export const OWN_OUTPUT_PROPERTIES: readonly string[] = [
   'engagement_model',
   'engagement_model_reason',
+  'engagement_model_next',
   'engagement_model_updated_at',
 ];
 

@@ -14,7 +14,10 @@
  * - `GET  /api/installations/:id/records?q=acme[&type=company][&limit=20]` — find records by id, or by
  *   the start of a company's name or domain or a contact's name or email (any case): a page of
  *   matches with their current tier (src/store/sql/find.ts)
- * - `GET  /api/installations/:id/records/:type/:recordId` — a record's tier, reasons and history
+ * - `GET  /api/installations/:id/records/:type/:recordId` — a record's tier, reasons, next-tier hint
+ *   and history
+ * - `GET  /api/installations/:id/next-tier?limit=10` — the companies closest to their next tier
+ *   (smallest relative gap of their stored hint; up to 100)
  * - `PUT  /api/installations/:id/settings` — schedule, notification webhook, and the contact property
  *   the lead score is read from (`leadScoreProperty`; left out: the stored one stays; `null`: picked
  *   again by the next run, see src/sync/lead-score.ts)
@@ -32,6 +35,7 @@ import type {
   FindRecordsResponse,
   InstallationResponse,
   InstallationsResponse,
+  NextTierResponse,
   PolicyResponse,
   PreviewResponse,
   RecordResponse,
@@ -233,6 +237,19 @@ export function adminRouter(deps: AdminDeps): Router {
       return;
     }
     res.json({ current: current ?? null, history } satisfies RecordResponse);
+  });
+
+  router.get('/api/installations/:id/next-tier', async (req, res) => {
+    const found = await installation(req, res);
+    if (found === undefined) return;
+    const given = req.query['limit'];
+    const limit = given === undefined ? 10 : Number(given);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      sendErrorCode(res, 'bad_input', 'limit is a whole number from 1 to 100');
+      return;
+    }
+    // Stored with each tier by the syncs (src/sync/next-hint.ts): one read of the stored tiers, no classification.
+    res.json({ companies: await store.closestToNextTier(found.id, 'company', limit) } satisfies NextTierResponse);
   });
 
   router.put('/api/installations/:id/settings', async (req, res) => {

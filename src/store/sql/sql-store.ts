@@ -18,6 +18,7 @@ import type {
   InstallationSettings,
   InstallationStatus,
   MirrorDeal,
+  NextTierCandidate,
   PolicyVersion,
   RecordQuery,
   RejectedRow,
@@ -166,6 +167,9 @@ export abstract class SqlStore implements Store {
   }
   history(installationId: string, type: RecordType, recordId: string): Promise<HistoryEntry[]> {
     return tiers.history(this.db, installationId, type, recordId);
+  }
+  closestToNextTier(installationId: string, type: RecordType, limit: number): Promise<NextTierCandidate[]> {
+    return tiers.closestToNextTier(this.db, installationId, type, limit);
   }
 
   startRun(installationId: string, kind: string, at: number): Promise<RunRecord> {

@@ -2,13 +2,16 @@
  * Phase 2, classify: the whole installation from the mirror (capacity ranks every company, so an
  * incremental run classifies everything, not just what it read), with the deal totals worked out
  * from the mirrored deals over the mapping's window and the previous tiers (minimum time in tier).
- * Each decision is handed on as it is made rather than kept: a run never holds them all.
+ * Each decision is handed on as it is made rather than kept: a run never holds them all, with its
+ * next-tier hint as a sentence over the record's values (../next-hint.ts).
  */
 import { TieringRun } from '../../core/index.ts';
-import type { Decision, Policy, PreviousTier, RunSummary } from '../../core/index.ts';
+import type { Policy, PreviousTier, RunSummary } from '../../core/index.ts';
 import { dealTotals } from '../../mapping/mapping.ts';
 import type { Mapping } from '../../mapping/mapping.ts';
 import type { MirrorDeal, Store } from '../../store/store.ts';
+import { conditionFields, pick, withHint } from '../next-hint.ts';
+import type { HintedDecision } from '../next-hint.ts';
 
 /** Records read from the store at a time. */
 const PAGE = 500;
@@ -20,8 +23,8 @@ export async function classifyInstallation(
   mapping: Mapping,
   policy: Policy,
   now: Date,
-): Promise<{ decisions: Decision[]; summary: RunSummary }> {
-  const decisions: Decision[] = [];
+): Promise<{ decisions: HintedDecision[]; summary: RunSummary }> {
+  const decisions: HintedDecision[] = [];
   const summary = await classifyEach(store, installationId, mapping, policy, now, undefined, (decision) => {
     decisions.push(decision);
     return undefined;
@@ -43,7 +46,7 @@ export async function classifyEach(
   now: Date,
   /** The previous tiers, when the caller has them at hand; otherwise read from the store. */
   previous: Iterable<PreviousTier> | undefined,
-  onDecision: (decision: Decision) => Promise<void> | undefined,
+  onDecision: (decision: HintedDecision) => Promise<void> | undefined,
 ): Promise<RunSummary> {
   const windowDays = mapping.company.deals?.dealSize?.windowDays ?? 365;
   const deals: MirrorDeal[] = [];
@@ -53,6 +56,9 @@ export async function classifyEach(
   const run = new TieringRun(policy, { now, previous, withPrevious: true });
   if (previous === undefined) for await (const entry of store.previousTiers(installationId)) run.addPrevious(entry);
   let companies = 0;
+  // Each company's values its hint can be about, until its final decision (after capacity).
+  const hintFields = conditionFields(policy);
+  const companyValues: Record<string, unknown>[] = [];
   const dealsConfig = mapping.company.deals;
   for await (const page of store.records(installationId, PAGE)) {
     for (const record of page) {
@@ -62,6 +68,7 @@ export async function classifyEach(
       if (dealsConfig?.dealSize !== undefined) fields['dealSize'] = total?.dealSize ?? 0;
       if (dealsConfig?.openDealAmount === true) fields['openDealAmount'] = total?.openDealAmount ?? 0;
       run.addCompany({ ...record, fields });
+      companyValues.push(pick(fields, hintFields));
       companies++;
     }
   }
@@ -69,13 +76,13 @@ export async function classifyEach(
   run.settle();
   // Awaited only when the callback has work in flight (a microtask per decision adds up).
   for (let index = 0; index < companies; index++) {
-    const pending = onDecision(run.companyDecisionAt(index));
+    const pending = onDecision(withHint(run.companyDecisionAt(index), companyValues[index] ?? {}, policy));
     if (pending !== undefined) await pending;
   }
   for await (const page of store.records(installationId, PAGE)) {
     for (const record of page) {
       if (record.type !== 'contact') continue;
-      const pending = onDecision(run.decideContact(record));
+      const pending = onDecision(withHint(run.decideContact(record), record.fields, policy));
       if (pending !== undefined) await pending;
     }
   }

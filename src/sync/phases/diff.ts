@@ -3,8 +3,10 @@
  * this run whose CRM value is not what was last written, that value → what the run does with it
  * (`Outcome`). No store, no connector, no clock: the record and write-back phases act on the outcome.
  *
- * A tier value is the tier and the reason text as one string (tier-value.ts); what was last
- * written is kept as hashes of it (last-written.ts).
+ * A tier value is the tier, the reason text and the next-tier hint sentence as one string
+ * (tier-value.ts); what was last written is kept as hashes of it (last-written.ts). A hint that
+ * changed alone (a deal grew, a policy moved a threshold) is a write of that record; a hint that
+ * did not is nothing.
  *
  * **The over-capacity-rank rule** (`onlyRankMoved`): an over-capacity reason names the company's
  * rank ("…; ranked 134th by dealSize) → …"), and one company moving above it shifts the rank of
@@ -16,6 +18,7 @@
  */
 import type { Decision } from '../../core/index.ts';
 import type { LastWritten } from '../last-written.ts';
+import type { HintedDecision } from '../next-hint.ts';
 import { NO_TIER, reasonText, textHash, tierValue, withoutRank } from '../tier-value.ts';
 
 /** What a run does with one decision. */
@@ -29,9 +32,9 @@ export type Outcome =
   /** Nothing, for now: only an over-capacity rank moved, the nightly full run writes it. */
   | 'rank-only';
 
-/** The value a decision writes: its tier and reason text (tier-value.ts). */
-export function wantedValue(decision: Decision): string {
-  return tierValue(decision.tier, reasonText(decision.reasons));
+/** The value a decision writes: its tier, reason text and hint sentence (tier-value.ts). */
+export function wantedValue(decision: HintedDecision): string {
+  return tierValue(decision.tier, reasonText(decision.reasons), decision.hint);
 }
 
 /**
@@ -39,7 +42,7 @@ export function wantedValue(decision: Decision): string {
  * what was last written (`crmShowsOther`); `full`: a full run, which applies no rank rule.
  */
 export function diffDecision(
-  decision: Decision,
+  decision: HintedDecision,
   before: LastWritten | undefined,
   crmValue: string | undefined,
   full: boolean,
@@ -56,7 +59,7 @@ export function diffDecision(
  * ranks it is the same. (The cheap comparisons first: this runs for every decision.)
  */
 export function onlyRankMoved(
-  decision: Decision,
+  decision: HintedDecision,
   before: LastWritten | undefined,
   wanted: string,
   wantedHash: number,

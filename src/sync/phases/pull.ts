@@ -115,7 +115,8 @@ export async function pull(options: PullOptions, lastWritten: LastWrittenTable):
   const crmValues = new CrmValues();
   for (const [index, type] of (['companies', 'contacts'] as const).entries()) {
     const recordType = type === 'companies' ? 'company' : 'contact';
-    const wanted = [...propertiesToRead(mapping, recordType), options.properties.tier, options.properties.reason];
+    const { tier, reason, next } = options.properties;
+    const wanted = [...propertiesToRead(mapping, recordType), tier, reason, next];
     const pages =
       only === undefined
         ? connector.read(type, { properties: wanted, modifiedSince: cursors[index], currency: mapping.currency })
@@ -129,10 +130,7 @@ export async function pull(options: PullOptions, lastWritten: LastWrittenTable):
       await store.upsertRecords(installationId, records, options.startedAt);
       for (const object of page) {
         if (full) seen[recordType].add(object.id);
-        const value = tierValue(
-          object.properties[options.properties.tier],
-          object.properties[options.properties.reason],
-        );
+        const value = tierValue(object.properties[tier], object.properties[reason], object.properties[next]);
         crmValues.note(recordType, object.id, value, crmShowsOther(lastWritten.get(recordType, object.id), value));
       }
       pulled[type] += records.length;

@@ -1,12 +1,12 @@
 /**
  * Phase 4, record: the decisions the diff says to write, and those the CRM already shows, into the
- * store as they come — the tier and its history first, so a crash between recording and writing
+ * store as they come — the tier (with its next-tier hint) and its history first, so a crash between recording and writing
  * re-writes (the next run writes what is recorded and not marked written) rather than forgets. A
  * chunk at a time: a run never holds all its changed decisions (on a first sync that is every
  * record). A dry run records nothing and only counts.
  */
-import type { Decision } from '../../core/index.ts';
 import type { Store } from '../../store/store.ts';
+import type { HintedDecision } from '../next-hint.ts';
 import type { Outcome } from './diff.ts';
 
 /** Changed decisions recorded in the store at a time while classifying. */
@@ -28,8 +28,8 @@ export class Recorder {
   readonly changed = { company: 0, contact: 0 };
   private readonly options: RecorderOptions;
   private readonly chunk: number;
-  private toWrite: Decision[] = [];
-  private inCrm: Decision[] = [];
+  private toWrite: HintedDecision[] = [];
+  private inCrm: HintedDecision[] = [];
 
   constructor(options: RecorderOptions) {
     this.options = options;
@@ -37,7 +37,7 @@ export class Recorder {
   }
 
   /** Takes one decision and its outcome; a promise while a full chunk is being recorded. */
-  take(decision: Decision, outcome: Outcome): Promise<void> | undefined {
+  take(decision: HintedDecision, outcome: Outcome): Promise<void> | undefined {
     if (outcome === 'write') {
       this.changed[decision.type]++;
       if (!this.options.dryRun) this.toWrite.push(decision);

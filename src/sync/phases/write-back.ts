@@ -49,6 +49,8 @@ export async function writeBack(options: WriteBackOptions): Promise<WriteBack> {
         properties: {
           [properties.tier]: tier.tier,
           [properties.reason]: reasonText(tier.reasons),
+          // Empty clears a hint the record no longer has.
+          [properties.next]: tier.hint ?? '',
           [properties.updatedAt]: (properties.formatTime ?? String)(at),
         },
       }));

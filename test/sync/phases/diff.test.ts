@@ -1,7 +1,7 @@
 /** The sync's diff, pure: decisions and what was last written in, outcomes out (no store, no connector). */
 import { describe, expect, test } from 'vitest';
-import type { Decision } from '../../../src/core/index.ts';
 import type { LastWritten } from '../../../src/sync/last-written.ts';
+import type { HintedDecision } from '../../../src/sync/next-hint.ts';
 import { crmShowsOther, diffDecision, isMove, wantedValue } from '../../../src/sync/phases/diff.ts';
 import { NO_TIER, textHash, tierValue, withoutRank } from '../../../src/sync/tier-value.ts';
 
@@ -12,11 +12,19 @@ const waitlisted = (rank: string): string =>
     `Over High-touch capacity (2 seats; ranked ${rank} by deal size) → Mid-touch`,
   ].join('; ');
 
-const decision = (tier: string, ...reasons: string[]): Decision => ({ type: 'company', id: 'big', tier, reasons });
+const decision = (tier: string, ...reasons: string[]): HintedDecision => ({
+  type: 'company',
+  id: 'big',
+  tier,
+  reasons,
+  hint: '',
+  hintGap: null,
+});
+const hinted = (d: HintedDecision, hint: string): HintedDecision => ({ ...d, hint });
 
-/** What was last written for a record: this decision's tier value, confirmed or not. */
-function written(tier: string, reason: string, confirmed = true): LastWritten {
-  const value = tierValue(tier, reason);
+/** What was last written for a record: this decision's tier value (with its hint), confirmed or not. */
+function written(tier: string, reason: string, confirmed = true, hint = ''): LastWritten {
+  const value = tierValue(tier, reason, hint);
   return { tier, hash: textHash(value), ranklessHash: textHash(withoutRank(value)), written: confirmed };
 }
 
@@ -53,7 +61,7 @@ describe('diffDecision', () => {
     expect(diffDecision(decision('mid_touch', otherReason), before, undefined, false)).toBe('write');
     const unconfirmed = written('mid_touch', waitlisted('4th'), false);
     expect(diffDecision(decision('mid_touch', waitlisted('5th')), unconfirmed, undefined, false)).toBe('write');
-    const editedByHand = tierValue('high_touch', 'set by hand');
+    const editedByHand = tierValue('high_touch', 'set by hand', '');
     expect(diffDecision(decision('mid_touch', waitlisted('5th')), before, editedByHand, false)).toBe('write');
   });
 
@@ -66,9 +74,44 @@ describe('diffDecision', () => {
   });
 });
 
+describe('diffDecision: the next-tier hint', () => {
+  const reason = 'Deal size 120,000 ≥ 50,000 → Mid-touch';
+  const short30k = 'Deal size 120,000 is 30,000 short of High-touch (≥ 150,000)';
+
+  test('a hint that changed alone is written; the same hint is nothing', () => {
+    const before = written('mid_touch', reason, true, short30k);
+    expect(diffDecision(hinted(decision('mid_touch', reason), short30k), before, undefined, false)).toBe('unchanged');
+    const moved = 'Deal size 120,000 is 80,000 short of High-touch (≥ 200,000)';
+    expect(diffDecision(hinted(decision('mid_touch', reason), moved), before, undefined, false)).toBe('write');
+    // A hint gone (the record has no lever any more) is a write: the property is cleared.
+    expect(diffDecision(decision('mid_touch', reason), before, undefined, false)).toBe('write');
+    // A first hint on a record written without one.
+    expect(
+      diffDecision(hinted(decision('mid_touch', reason), short30k), written('mid_touch', reason), undefined, false),
+    ).toBe('write');
+  });
+
+  test('the over-capacity-rank rule does not hold back a hint that changed with the rank', () => {
+    const before = written('mid_touch', waitlisted('4th'), true, 'a');
+    expect(diffDecision(hinted(decision('mid_touch', waitlisted('5th')), 'a'), before, undefined, false)).toBe(
+      'rank-only',
+    );
+    expect(diffDecision(hinted(decision('mid_touch', waitlisted('5th')), 'b'), before, undefined, false)).toBe('write');
+  });
+
+  test('the CRM showing the same tier and reason but another hint is put right', () => {
+    const d = hinted(decision('mid_touch', reason), short30k);
+    expect(diffDecision(d, undefined, tierValue('mid_touch', reason, short30k), false)).toBe('in-crm');
+    expect(diffDecision(d, undefined, tierValue('mid_touch', reason, ''), false)).toBe('write');
+    expect(crmShowsOther(written('mid_touch', reason, true, short30k), tierValue('mid_touch', reason, null))).toBe(
+      true,
+    );
+  });
+});
+
 describe('crmShowsOther', () => {
   test('a value read back is checked against what was last written', () => {
-    const value = tierValue('mid_touch', 'Deal size 30,000 → Mid-touch');
+    const value = tierValue('mid_touch', 'Deal size 30,000 → Mid-touch', '');
     expect(crmShowsOther(undefined, NO_TIER)).toBe(false); // new, nothing in the CRM: simply written
     expect(crmShowsOther(undefined, value)).toBe(true); // the store lost it, the CRM has it
     expect(crmShowsOther(written('mid_touch', 'Deal size 30,000 → Mid-touch'), value)).toBe(false);

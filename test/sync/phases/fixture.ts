@@ -4,6 +4,7 @@ import type { Decision, Policy } from '../../../src/core/index.ts';
 import { validateMapping, withDiscovered, type Mapping } from '../../../src/mapping/mapping.ts';
 import { SqliteStore } from '../../../src/store/sqlite.ts';
 import type { TierProperties } from '../../../src/sync/connector.ts';
+import type { HintedDecision } from '../../../src/sync/next-hint.ts';
 import { readJson, repoRoot } from '../../helpers.ts';
 import { FakeCrm } from '../fake-connector.ts';
 
@@ -14,6 +15,7 @@ export const mapping: Mapping = withDiscovered(checked.mapping, { 'lead-score': 
 export const properties: TierProperties = {
   tier: 'engagement_model',
   reason: 'engagement_model_reason',
+  next: 'engagement_model_next',
   updatedAt: 'engagement_model_updated_at',
 };
 export const START = Date.parse('2026-11-20T00:00:00Z');
@@ -34,11 +36,19 @@ export async function fixture(): Promise<Fixture> {
   return world;
 }
 
-export const decided = (type: Decision['type'], id: string, tier: string, reason = `${tier} because`): Decision => ({
+export const decided = (
+  type: Decision['type'],
+  id: string,
+  tier: string,
+  reason = `${tier} because`,
+  hint = '',
+): HintedDecision => ({
   type,
   id,
   tier,
   reasons: [reason],
+  hint,
+  hintGap: null,
 });
 
 /** Puts records in the mirror (tiers are written only for mirrored records). */

@@ -46,7 +46,7 @@ test('a full pull mirrors everything, drops deals without a company and records 
     'deals 2',
   ]);
   // Nothing written yet: only the record whose CRM shows a tier is one to compare with the CRM.
-  expect(result.crmValues.get('company', 'shown')).toBe(tierValue('high_touch', 'set by hand'));
+  expect(result.crmValues.get('company', 'shown')).toBe(tierValue('high_touch', 'set by hand', null));
   expect(result.crmValues.get('company', 'big')).toBeUndefined();
   expect(result.crmValues.size).toBe(1);
 });

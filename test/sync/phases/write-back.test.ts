@@ -17,14 +17,14 @@ beforeEach(async () => {
   await mirror(w, 'contact', ['x']);
   const changes = [
     decided('company', 'a', 'high_touch', 'Deal size 150,000 → High-touch'),
-    decided('company', 'b', 'low_touch'),
+    decided('company', 'b', 'low_touch', 'low_touch because', 'Deal size 1,000 is 4,000 short of Mid-touch (≥ 5,000)'),
     decided('company', 'c', 'tech_touch'),
     decided('contact', 'x', 'mid_touch'),
   ];
   await w.store.applyTierChanges(w.installationId, runId, changes, w.now);
 });
 
-test('writes tier, reason and time in batches, marks them written and keeps the refusals unwritten', async () => {
+test('writes tier, reason, next-tier hint and time in batches, marks them written and keeps the refusals unwritten', async () => {
   w.crm.refuse.set('b', 'OBJECT_NOT_FOUND: merged');
   const progress: SyncProgress[] = [];
   const options = {
@@ -41,8 +41,12 @@ test('writes tier, reason and time in batches, marks them written and keeps the 
   expect(w.crm.updateCalls[0]?.updates[0]?.properties).toEqual({
     engagement_model: 'high_touch',
     engagement_model_reason: 'Deal size 150,000 → High-touch',
+    engagement_model_next: '', // no hint: written empty, which clears one the record had
     engagement_model_updated_at: new Date(w.now).toISOString(),
   });
+  expect(w.crm.updateCalls[0]?.updates[1]?.properties['engagement_model_next']).toBe(
+    'Deal size 1,000 is 4,000 short of Mid-touch (≥ 5,000)',
+  );
   expect(result).toEqual({ written: 3, rejected: [{ type: 'company', id: 'b', error: 'OBJECT_NOT_FOUND: merged' }] });
   expect(progress.at(-1)).toEqual({ phase: 'write', done: 4, total: 4 });
   expect((await w.store.listRejected(w.installationId)).map((r) => r.recordId)).toEqual(['b']);

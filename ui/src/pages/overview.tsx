@@ -1,6 +1,7 @@
 /**
  * Overview of one installation: its tiers now and over time, capacity per capacity tier (with the
- * CSM shortfall), the last runs and the rows the CRM rejected; "Run now" queues a sync and waits.
+ * CSM shortfall), the companies closest to their next tier, the last runs and the rows the CRM
+ * rejected; "Run now" queues a sync and waits.
  */
 import { useMemo, useState } from 'preact/hooks';
 import { api, ApiError, errorMessage, installationPath } from '../api.ts';
@@ -15,6 +16,7 @@ import {
   RunStatusBadge,
   tierColor,
 } from '../components/common.tsx';
+import { NextTierPanel } from '../components/next-tier.tsx';
 import { CapacityTable, DistributionChart, tiersFor, TYPE_NAMES } from '../components/tiers.tsx';
 import { href, useLoad } from '../hooks.ts';
 import { formatAgo, formatDuration, formatNumber, formatShortTime, formatTime, plural } from '../lib/format.ts';
@@ -123,6 +125,11 @@ export function Overview({ installationId }: { installationId: string }) {
             version={policy.active.version}
           />
         )}
+      </section>
+
+      <section aria-labelledby="h-next-tier" class="card">
+        <h2 id="h-next-tier">Closest to the next tier</h2>
+        <NextTierPanel installationId={installationId} tiers={tiers} />
       </section>
 
       <section aria-labelledby="h-mix" class="card">

@@ -163,6 +163,12 @@ function RecordResult({
               <li key={index}>{reason}</li>
             ))}
           </ol>
+          {typeof current.hint === 'string' && current.hint !== '' && (
+            <>
+              <h3>Next tier</h3>
+              <p data-next>{current.hint}</p>
+            </>
+          )}
         </>
       )}
       <h3>History</h3>
