@@ -119,6 +119,13 @@ describe('the record card, rendered', () => {
             .join('\n'),
         ).toContain('none → mid_touch');
       });
+      // The next-tier hint property, read with the others (the test renderer fills each with a value).
+      expect(
+        renderer
+          .findAll(Text)
+          .map((t) => t.text)
+          .join('\n'),
+      ).toMatch(/Next tier: \S/);
       expect(double.calls).toHaveLength(1);
       const called = new URL(double.calls[0]?.publicUrl ?? '');
       expect(`${called.origin}${called.pathname}`).toBe(`${PUBLIC}/card/hubspot/history`);

@@ -56,7 +56,7 @@ export interface HubSpotWebhookRouterOptions {
   /** Epoch ms (signature window, de-duplication time). Default `Date.now`. */
   readonly now?: (() => number) | undefined;
   readonly maxBodyBytes?: number | undefined;
-  /** Properties whose changes are our own echo (default engagement_model, _reason, _updated_at). */
+  /** Properties whose changes are our own echo (default engagement_model, _reason, _next, _updated_at). */
   readonly ourProperties?: readonly string[] | undefined;
   /** Where failures after the answer go (an onChange that threw). Default: console.error. */
   readonly onError?: ((err: unknown) => void) | undefined;

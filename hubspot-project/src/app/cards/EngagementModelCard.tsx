@@ -33,6 +33,7 @@ export function EngagementModelCard({ context }: { context: CrmContext }) {
   const { properties, isLoading } = useCrmProperties([
     'engagement_model',
     'engagement_model_reason',
+    'engagement_model_next',
     'engagement_model_updated_at',
   ]);
   const [history, setHistory] = useState<Change[] | undefined>(undefined);
@@ -59,6 +60,9 @@ export function EngagementModelCard({ context }: { context: CrmContext }) {
         <Tag variant="success">{properties.engagement_model}</Tag>
       </Heading>
       <Text>{properties.engagement_model_reason}</Text>
+      {properties.engagement_model_next && (
+        <Text format={{ italic: true }}>Next tier: {properties.engagement_model_next}</Text>
+      )}
       <Divider />
       <Text format={{ fontWeight: 'bold' }}>Recent changes</Text>
       {error !== undefined && <Text>History is unavailable right now.</Text>}
