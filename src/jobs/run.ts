@@ -200,14 +200,28 @@ async function syncUnderLease(
  * (their picklist options must exist before a tier can be written).
  */
 async function ensureSetUp(store: Store, installationId: string, connector: Connector, policy: Policy): Promise<void> {
-  const version = String((await store.activePolicy(installationId))?.version ?? 0);
-  if ((await store.getCursor(installationId, SETUP_CURSOR)) === version) return;
+  const mark = setupMark((await store.activePolicy(installationId))?.version ?? 0);
+  if ((await store.getCursor(installationId, SETUP_CURSOR)) === mark) return;
   await connector.setup(policy.tiers);
-  await store.setCursor(installationId, SETUP_CURSOR, version);
+  await store.setCursor(installationId, SETUP_CURSOR, mark);
 }
 
-/** The policy version the CRM's properties/fields were last set up for. */
+/** What the CRM's properties/fields were last set up for: `setupMark(policy version)`. */
 export const SETUP_CURSOR = 'setup.policyVersion';
+
+/**
+ * The set of properties/fields setup creates, numbered: raised whenever a release adds one, so
+ * that every installation is set up again once, before its first run on the new release (1: the
+ * tier, reason, updated-at and override; 2: the next-tier hint, `engagement_model_next` /
+ * `Engagement_Model_Next__c`, 2026-12). Without it an upgraded Salesforce org would fail every
+ * read of the new field until an admin ran setup by hand.
+ */
+export const SETUP_FIELDS_VERSION = 2;
+
+/** The setup cursor's value for a policy version: `2:<version>` (before 2026-12: `<version>` alone). */
+export function setupMark(policyVersion: number): string {
+  return `${SETUP_FIELDS_VERSION}:${policyVersion}`;
+}
 
 async function recordFailedRun(store: Store, installationId: string, kind: RunKind, error: string, at: number) {
   const run = await store.startRun(installationId, kind, at);

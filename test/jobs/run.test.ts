@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { loadPolicy } from '../../src/app/policy.ts';
 import { DEFAULT_POLICY_PATH, LEASE_HELD, runInstallationSync, SHUTTING_DOWN } from '../../src/jobs/index.ts';
 import type { JobDeps, RunOutcome } from '../../src/jobs/index.ts';
+import { SETUP_CURSOR, setupMark } from '../../src/jobs/run.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { Installation } from '../../src/store/store.ts';
 import type { SyncReport } from '../../src/sync/engine.ts';
@@ -272,5 +273,33 @@ describe('runInstallationSync', () => {
       error: 'stopped: the worker is shutting down; the next run picks up',
       code: 'stopped',
     });
+  });
+});
+
+describe('setup before a run', () => {
+  class CountingCrm extends TestCrm {
+    setups = 0;
+    override setup(tiers: Parameters<TestCrm['setup']>[0]) {
+      this.setups++;
+      return super.setup(tiers);
+    }
+  }
+
+  test('runs once per policy version, and once more after a release adds a property (old cursor value)', async () => {
+    const counting = new CountingCrm(() => now);
+    const withSetup: JobDeps = { ...deps, connectorFor: () => Promise.resolve(counting) };
+    ran(await runInstallationSync(withSetup, installation.id, 'incremental'));
+    now += MINUTE;
+    ran(await runInstallationSync(withSetup, installation.id, 'incremental'));
+    expect(counting.setups).toBe(1);
+    expect(await store.getCursor(installation.id, SETUP_CURSOR)).toBe(setupMark(1));
+
+    // An installation set up by the release before the hint property: its cursor holds the bare
+    // policy version. The next run sets the CRM up again (creating the new property) first.
+    await store.setCursor(installation.id, SETUP_CURSOR, '1');
+    now += MINUTE;
+    ran(await runInstallationSync(withSetup, installation.id, 'incremental'));
+    expect(counting.setups).toBe(2);
+    expect(await store.getCursor(installation.id, SETUP_CURSOR)).toBe(setupMark(1));
   });
 });

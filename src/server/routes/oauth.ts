@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Credentials } from '../../app/connectors.ts';
 import { activePolicy } from '../../app/policy.ts';
-import { SETUP_CURSOR } from '../../jobs/run.ts';
+import { SETUP_CURSOR, setupMark } from '../../jobs/run.ts';
 import type { Logger } from 'pino';
 import type { Crm, Installation, Store } from '../../store/store.ts';
 import type { ServerConfig } from '../../app/config.ts';
@@ -87,7 +87,7 @@ async function completeInstall(
     const connector = await deps.credentials.connectorFor(installation);
     const report = await connector.setup((await activePolicy(deps.store, installation.id)).tiers);
     const version = (await deps.store.activePolicy(installation.id))?.version ?? 0;
-    await deps.store.setCursor(installation.id, SETUP_CURSOR, String(version));
+    await deps.store.setCursor(installation.id, SETUP_CURSOR, setupMark(version));
     setupChanges = report.changes;
     setupLines =
       report.changes.length === 0
