@@ -11,6 +11,7 @@ export type { CanonicalRecord, PreviousTier, RecordType, Checked } from './recor
 export { classify, TieringRun, RunInputError } from './run.ts';
 export type { ClassifyResult, Decision, RunOptions } from './run.ts';
 export type { NextHint } from './next.ts';
+export { relativeGap } from './next.ts';
 export { formatNextHint } from './format.ts';
 export type { RunSummary, SectionSummary, Movement } from './summary.ts';
 export type { CapacityReport } from './capacity.ts';

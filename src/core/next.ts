@@ -53,6 +53,11 @@ export function nextUp(t: number): number {
   return scratch.getFloat64(0);
 }
 
+/** How far a value `v` is below a threshold `t`, relative to it (spec §8): `(t − v) / |t|`, `t − v` when `t = 0`. */
+export function relativeGap(t: number, v: number): number {
+  return t === 0 ? t - v : (t - v) / Math.abs(t);
+}
+
 interface CandidateLeaf {
   readonly field: string;
   readonly op: 'gte' | 'gt';
@@ -194,7 +199,7 @@ export function findLevers(
       if (!isMissing(raw)) {
         const v = readNumber(raw);
         if (v === undefined || (leaf.op === 'gte' ? v >= leaf.threshold : v > leaf.threshold)) continue;
-        gap = leaf.threshold === 0 ? leaf.threshold - v : (leaf.threshold - v) / Math.abs(leaf.threshold);
+        gap = relativeGap(leaf.threshold, v);
       }
       // Ties keep the earlier rule, then the earlier leaf: only a strictly smaller gap replaces.
       if (best !== undefined && !(gap < bestGap)) continue;

@@ -6,7 +6,7 @@
  * written only when it changed. Its relative gap (spec §8: `(t − v) / |t|`, `t − v` when `t = 0`)
  * is stored with it for the overview's "closest to the next tier"; a missing value has none (last).
  */
-import { formatNextHint, isMissing, readNumber } from '../core/index.ts';
+import { formatNextHint, isMissing, readNumber, relativeGap } from '../core/index.ts';
 import type { Condition, Decision, Policy } from '../core/index.ts';
 
 /** A decision with its next-tier hint as a sentence ('' when there is none) and its relative gap. */
@@ -27,9 +27,7 @@ export function hintGap(decision: Decision, fields: Readonly<Record<string, unkn
   if (next === undefined) return null;
   const raw = fields[next.field];
   const value = isMissing(raw) ? undefined : readNumber(raw);
-  if (value === undefined) return null;
-  const t = next.value;
-  return t === 0 ? t - value : (t - value) / Math.abs(t);
+  return value === undefined ? null : relativeGap(next.value, value);
 }
 
 /** The decision with its hint sentence and gap. */
