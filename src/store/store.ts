@@ -36,6 +36,10 @@ export interface InstallationSettings {
    * the first sync) and kept, so the score a portal is tiered on does not change by itself.
    */
   readonly leadScoreProperty?: string;
+  /** Setup keeps a list per tier in the CRM (HubSpot lists, Salesforce list views); default true. */
+  readonly crmLists?: boolean;
+  /** Salesforce: setup places the fields on page and compact layouts; default true. */
+  readonly crmLayouts?: boolean;
 }
 
 export interface ApiKey {

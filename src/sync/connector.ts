@@ -41,6 +41,35 @@ export interface WriteResult {
 export interface SetupReport {
   /** What was created or changed ("created property engagement_model on companies", …). */
   readonly changes: readonly string[];
+  /**
+   * The lists per tier setup keeps (HubSpot lists, Salesforce list views), for the admin UI to
+   * link to; absent when the connector keeps none or the installation turned them off.
+   */
+  readonly lists?: readonly CrmList[];
+  /** What setup could not do and left to an admin (e.g. a layout it may not change). */
+  readonly warnings?: readonly string[];
+}
+
+/** A list of records in one tier that setup created or keeps in the CRM. */
+export interface CrmList {
+  /** The CRM's object: `companies`/`contacts` (HubSpot), `Account`/`Contact`/`Lead` (Salesforce). */
+  readonly object: string;
+  /** The tier's value (`engagement_model`). */
+  readonly tier: string;
+  /** The list's name as the CRM shows it ("Engagement model: High-touch companies"). */
+  readonly name: string;
+  /** The CRM's id for it (HubSpot listId, Salesforce list view id or full name). */
+  readonly id: string;
+  /** Where a person opens it in the CRM, when known. */
+  readonly url?: string;
+}
+
+/** What an installation lets setup do beyond the properties/fields (both default to on). */
+export interface SetupOptions {
+  /** Keep a list per tier (HubSpot lists, Salesforce list views). */
+  readonly lists?: boolean;
+  /** Salesforce: put the fields on the page layouts and the tier on the compact layouts. */
+  readonly layouts?: boolean;
 }
 
 export interface PreflightReport {
@@ -126,8 +155,11 @@ export interface Connector extends WriteLimits {
   estimateWriteCalls?(count: number, type: RecordType): number;
   /** The account behind the credentials: portal id / org id and a display name. */
   identify(): Promise<{ readonly externalId: string; readonly name: string | null }>;
-  /** Creates or updates the engagement-model properties/fields for these tiers. Idempotent. */
-  setup(tiers: readonly Tier[]): Promise<SetupReport>;
+  /**
+   * Creates or updates the engagement-model properties/fields for these tiers, and what `options`
+   * allows beyond them (lists per tier, layouts). Idempotent.
+   */
+  setup(tiers: readonly Tier[], options?: SetupOptions): Promise<SetupReport>;
   /** Checks, before a sync, that the mapped properties exist and the credentials can read and write. */
   preflight(properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>): Promise<PreflightReport>;
   /** The contacts' score properties, for a mapping field that says `{ "discover": "lead-score" }`. Optional. */
