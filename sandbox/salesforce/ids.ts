@@ -16,6 +16,9 @@ export const KEY_PREFIX: Readonly<Record<string, string>> = {
   ObjectPermissions: '110',
   BulkJob: '750',
   QueryLocator: '01g',
+  ListView: '00B',
+  Layout: '00h',
+  CompactLayout: '0AH',
 };
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

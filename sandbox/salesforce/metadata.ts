@@ -1,31 +1,34 @@
 /**
  * Metadata API over SOAP (`POST /services/Soap/m/{version}`): create/update/upsertMetadata and
- * readMetadata for CustomField, PermissionSet and RecordType (existing ones: record-types.ts). The session comes from the SessionHeader; an
- * invalid one is an `sf:INVALID_SESSION_ID` fault with HTTP 500 (what makes jsforce refresh).
- * Component problems are `success=false` results with `errors`, never faults (jsforce returns
- * them rather than throwing). A created custom field gets no field-level security: it stays
- * invisible until a PermissionSet granting it is assigned to the user.
+ * readMetadata for CustomField, PermissionSet and RecordType (existing ones: record-types.ts),
+ * ListView (list-views.ts; deleteMetadata too), Layout, CompactLayout and the standard objects'
+ * CustomObject settings (layouts.ts), and listMetadata of those. The session comes from the
+ * SessionHeader; an invalid one is an `sf:INVALID_SESSION_ID` fault with HTTP 500 (what makes
+ * jsforce refresh). Component problems are `success=false` results with `errors`, never faults
+ * (jsforce returns them rather than throwing); an element a type does not have is a fault. A
+ * created custom field gets no field-level security: it stays invisible until a PermissionSet
+ * granting it is assigned to the user.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { SalesforceContext } from './context.ts';
 import { param, userOf } from './context.ts';
 import { isJwtShaped } from './auth.ts';
-import { type FieldDef, type FieldType, type MdObject, type MdValue } from './model.ts';
+import { saveCompactLayout, saveCustomObject, saveLayout } from './layouts.ts';
+import { deleteListView, saveListView } from './list-views.ts';
+import {
+  type ComponentError,
+  integrity,
+  list,
+  MetadataFault,
+  type Mode,
+  obj,
+  type SaveOutcome,
+  text,
+} from './md-values.ts';
+import { formatDateTime, type FieldDef, type FieldType, type MdObject } from './model.ts';
 import { enableOnRecordTypes, saveRecordType } from './record-types.ts';
 import { fieldDef } from './schema.ts';
 import { child, escapeXml, mdToXml, parseXml, soapEnvelope, soapFault, toMd, type XmlElement } from './xml.ts';
-
-interface ComponentError {
-  readonly statusCode: string;
-  readonly message: string;
-  readonly fields?: string;
-}
-
-interface SaveOutcome {
-  readonly fullName: string;
-  readonly created: boolean;
-  readonly errors: ComponentError[];
-}
 
 const FIELD_TYPES: Record<string, FieldType> = {
   Picklist: 'picklist',
@@ -41,26 +44,6 @@ const FIELD_TYPES: Record<string, FieldType> = {
   Percent: 'percent',
   Checkbox: 'boolean',
 };
-
-function text(md: MdObject, key: string): string | undefined {
-  const value = md[key];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function list(value: MdValue | undefined): MdValue[] {
-  if (value === undefined || value === '') return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-function obj(value: MdValue | undefined): MdObject | undefined {
-  return typeof value === 'object' && !Array.isArray(value) ? value : undefined;
-}
-
-function integrity(message: string, fields?: string): ComponentError {
-  return { statusCode: 'FIELD_INTEGRITY_EXCEPTION', message, ...(fields === undefined ? {} : { fields }) };
-}
-
-type Mode = 'create' | 'update' | 'upsert';
 
 function saveCustomField(context: SalesforceContext, md: MdObject, mode: Mode): SaveOutcome {
   const { org } = context;
@@ -231,15 +214,21 @@ function resultXml(outcome: SaveOutcome, withCreated: boolean): string {
 
 function save(context: SalesforceContext, method: string, call: XmlElement, userId: string): string {
   const mode: Mode = method === 'createMetadata' ? 'create' : method === 'updateMetadata' ? 'update' : 'upsert';
+  const { org } = context;
   const results = call.children
     .filter((c) => c.name === 'metadata')
     .map((element) => {
       const md = obj(toMd(element)) ?? {};
       const type = (element.attrs['xsi:type'] ?? '').replace(/^.*:/, '');
       const fullName = text(md, 'fullName') ?? '';
+      context.stats.metadataWrites.push(`${method} ${type}`);
       if (type === 'CustomField') return saveCustomField(context, md, mode);
       if (type === 'PermissionSet') return savePermissionSet(context, md, mode, userId);
-      if (type === 'RecordType') return saveRecordType(context.org, md);
+      if (type === 'RecordType') return saveRecordType(org, md);
+      if (type === 'ListView') return saveListView(org, md, mode);
+      if (type === 'Layout') return saveLayout(org, md, mode);
+      if (type === 'CompactLayout') return saveCompactLayout(org, md, mode);
+      if (type === 'CustomObject') return saveCustomObject(org, md, mode);
       return {
         fullName,
         created: false,
@@ -249,16 +238,48 @@ function save(context: SalesforceContext, method: string, call: XmlElement, user
   return `<${method}Response>${results.map((r) => resultXml(r, mode === 'upsert')).join('')}</${method}Response>`;
 }
 
+function remove(context: SalesforceContext, call: XmlElement): string {
+  const type = child(call, 'type')?.text ?? '';
+  const results = call.children
+    .filter((c) => c.name === 'fullNames')
+    .map((c): SaveOutcome => {
+      context.stats.metadataWrites.push(`deleteMetadata ${type}`);
+      if (type === 'ListView') return deleteListView(context.org, c.text);
+      return {
+        fullName: c.text,
+        created: false,
+        errors: [{ statusCode: 'INVALID_TYPE', message: `sandbox: deleting '${type}' is not supported` }],
+      };
+    });
+  return `<deleteMetadataResponse>${results.map((r) => resultXml(r, false)).join('')}</deleteMetadataResponse>`;
+}
+
+/** The components of a type, by full name. */
+function components(context: SalesforceContext, type: string): Map<string, MdObject> | undefined {
+  const { org } = context;
+  switch (type) {
+    case 'CustomField':
+      return org.customFields;
+    case 'PermissionSet':
+      return org.permissionSets;
+    case 'RecordType':
+      return org.recordTypes;
+    case 'ListView':
+      return new Map([...org.listViews].map(([name, view]) => [name, view.md]));
+    case 'Layout':
+      return org.layouts;
+    case 'CompactLayout':
+      return org.compactLayouts;
+    case 'CustomObject':
+      return org.objectSettings;
+    default:
+      return undefined;
+  }
+}
+
 function read(context: SalesforceContext, call: XmlElement): string {
   const type = child(call, 'type')?.text ?? '';
-  const store =
-    type === 'CustomField'
-      ? context.org.customFields
-      : type === 'PermissionSet'
-        ? context.org.permissionSets
-        : type === 'RecordType'
-          ? context.org.recordTypes
-          : undefined;
+  const store = components(context, type);
   const records = call.children
     .filter((c) => c.name === 'fullNames')
     .map((c) => {
@@ -269,6 +290,43 @@ function read(context: SalesforceContext, call: XmlElement): string {
         : mdToXml('records', md, ` xsi:type="${escapeXml(type)}"`);
     });
   return `<readMetadataResponse><result>${records.join('')}</result></readMetadataResponse>`;
+}
+
+const FILE_SUFFIX: Record<string, string> = {
+  Layout: 'layouts/{}.layout',
+  CustomObject: 'objects/{}.object',
+  CustomField: 'objects/{}.field',
+  ListView: 'objects/{}.listView',
+  CompactLayout: 'objects/{}.compactLayout',
+  PermissionSet: 'permissionsets/{}.permissionset',
+  RecordType: 'objects/{}.recordType',
+};
+
+/** listMetadata: FileProperties of every component of the queried types. */
+function listComponents(context: SalesforceContext, call: XmlElement): string {
+  const stamp = formatDateTime(context.now());
+  const user = context.org.integrationUserId;
+  const results = call.children
+    .filter((c) => c.name === 'queries')
+    .flatMap((query) => {
+      const type = child(query, 'type')?.text ?? '';
+      return [...(components(context, type)?.keys() ?? [])].map((fullName) =>
+        mdToXml('result', {
+          createdById: user,
+          createdByName: 'Integration User',
+          createdDate: stamp,
+          fileName: (FILE_SUFFIX[type] ?? '{}').replace('{}', fullName),
+          fullName,
+          id: '',
+          lastModifiedById: user,
+          lastModifiedByName: 'Integration User',
+          lastModifiedDate: stamp,
+          manageableState: 'unmanaged',
+          type,
+        }),
+      );
+    });
+  return `<listMetadataResponse>${results.join('')}</listMetadataResponse>`;
 }
 
 function sendFault(res: Response, code: string, message: string): void {
@@ -323,22 +381,34 @@ export function metadataRoutes(
       return;
     }
     let body: string;
-    switch (call.name) {
-      case 'createMetadata':
-      case 'updateMetadata':
-      case 'upsertMetadata':
-        body = save(context, call.name, call, userOf(res));
-        break;
-      case 'readMetadata':
-        body = read(context, call);
-        break;
-      default:
-        sendFault(
-          res,
-          'soapenv:Client',
-          `No operation available for request {http://soap.sforce.com/2006/04/metadata}${call.name}`,
-        );
-        return;
+    try {
+      switch (call.name) {
+        case 'createMetadata':
+        case 'updateMetadata':
+        case 'upsertMetadata':
+          body = save(context, call.name, call, userOf(res));
+          break;
+        case 'deleteMetadata':
+          body = remove(context, call);
+          break;
+        case 'readMetadata':
+          body = read(context, call);
+          break;
+        case 'listMetadata':
+          body = listComponents(context, call);
+          break;
+        default:
+          sendFault(
+            res,
+            'soapenv:Client',
+            `No operation available for request {http://soap.sforce.com/2006/04/metadata}${call.name}`,
+          );
+          return;
+      }
+    } catch (error) {
+      if (!(error instanceof MetadataFault)) throw error;
+      sendFault(res, error.faultcode, error.message);
+      return;
     }
     res.status(200).type('text/xml').send(soapEnvelope(body));
   });

@@ -126,6 +126,14 @@ export class Org {
   readonly recordTypes = new Map<string, MdObject>();
   /** PermissionSet metadata by full name (its API name). */
   readonly permissionSets = new Map<string, MdObject>();
+  /** ListView metadata by full name (`Account.AllAccounts`), with the view's id (list-views.ts). */
+  readonly listViews = new Map<string, { readonly id: string; md: MdObject }>();
+  /** Page layouts by full name (`Account-Account Layout`), as last saved whole (layouts.ts). */
+  readonly layouts = new Map<string, MdObject>();
+  /** Compact layouts by full name (`Account.RightTouch`); the system default is not one of them. */
+  readonly compactLayouts = new Map<string, MdObject>();
+  /** CustomObject settings of the standard objects (`enableHistory`, `compactLayoutAssignment`, …) by object name. */
+  readonly objectSettings = new Map<string, MdObject>();
   /** Multiple currencies: the corporate one and each active currency's rate (units per corporate unit). */
   currencies:
     | {

@@ -4,6 +4,8 @@
  * every record has.
  */
 import { KEY_PREFIX } from './ids.ts';
+import { seedLayouts } from './layouts.ts';
+import { seedListViews } from './list-views.ts';
 import type { FieldDef, FieldType, MdObject, ObjectDef, Org, PicklistValue } from './model.ts';
 
 export const SUPPORT_PLANS = ['Basic', 'Standard', 'Premier'] as const;
@@ -237,7 +239,10 @@ function customFieldMetadata(objectName: string, field: FieldDef): MdObject {
   return { ...base, type: 'Number', precision: String(field.precision), scale: String(field.scale) };
 }
 
-/** Installs the objects, and profile-level FLS plus metadata for the seeded custom fields. */
+/**
+ * Installs the objects, profile-level FLS plus metadata for the seeded custom fields, and the
+ * standard page layouts, object settings and "All …" list views.
+ */
 export function seedSchema(org: Org): void {
   for (const def of seededObjects()) {
     org.objects.set(def.name.toLowerCase(), def);
@@ -249,4 +254,6 @@ export function seedSchema(org: Org): void {
       org.customFields.set(fullName, customFieldMetadata(def.name, field));
     }
   }
+  seedLayouts(org);
+  seedListViews(org);
 }

@@ -1,8 +1,8 @@
 /**
  * The fake Salesforce org: an Express 5 app speaking the subset of Salesforce's REST (query,
  * describe, sObject Collections, get deleted/updated, limits), OAuth (refresh with rotation,
- * authorization code, userinfo), Bulk API 2.0 ingest and Metadata SOAP (upsert/read CustomField and
- * PermissionSet) APIs that jsforce 3 uses, plus Change Data Capture (Tooling channels and members,
+ * authorization code, userinfo), Bulk API 2.0 ingest, Metadata SOAP (fields, permission sets, record
+ * types, list views, page and compact layouts: metadata.ts) and list views' REST resources that jsforce 3 uses, plus Change Data Capture (Tooling channels and members,
  * the Streaming API at `/cometd`: change-events.ts), with Salesforce's bodies, error codes, field-level
  * security and daily API and event-delivery limits, so the real `Connection` pointed at it works
  * unchanged. Lost answers can be injected per step (`loseAnswer`, faults.ts): the org does the
@@ -26,6 +26,7 @@ import { SfHttpError } from './errors.ts';
 import { type LostAnswer, lostAnswers } from './faults.ts';
 import { generateOrg } from './generate.ts';
 import { apiLimiter, DEFAULT_DAILY_API_LIMIT, limitRoutes } from './limits.ts';
+import { listViewRoutes } from './list-views.ts';
 import { metadataRoutes } from './metadata.ts';
 import type { Org } from './model.ts';
 import { queryRoutes } from './routes-query.ts';
@@ -163,6 +164,7 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}):
   app.use(limitRoutes(org, maxApi));
   app.use(queryRoutes(context));
   app.use(bulkRoutes(context));
+  app.use(listViewRoutes(context)); // before sobjectRoutes: `sobjects/:type/listviews` is not a record id
   app.use(sobjectRoutes(context));
   app.use(toolingRoutes(context, { customizeApplication: () => customize.value, viewSetup: () => viewSetup.value }));
   let dropClients = (): void => undefined;

@@ -19,6 +19,8 @@ export interface SalesforceStats {
   recordsWritten: number;
   /** Requests whose connection was dropped on purpose (`loseAnswer`). */
   lost: number;
+  /** Metadata API writes (create/update/upsert/deleteMetadata), as `upsertMetadata Layout`, in order. */
+  readonly metadataWrites: string[];
 }
 
 export function createStats(): SalesforceStats {
@@ -32,6 +34,7 @@ export function createStats(): SalesforceStats {
     bulkJobs: 0,
     recordsWritten: 0,
     lost: 0,
+    metadataWrites: [],
   };
 }
 
@@ -45,6 +48,7 @@ export function resetStats(stats: SalesforceStats): void {
   stats.bulkJobs = 0;
   stats.recordsWritten = 0;
   stats.lost = 0;
+  stats.metadataWrites.length = 0;
 }
 
 /** A path's route shape, for `byEndpoint`. */
