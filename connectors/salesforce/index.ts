@@ -13,6 +13,7 @@ import type {
   ReadOptions,
   RecordUpdate,
   Removal,
+  SetupOptions,
   SetupReport,
   TierProperties,
   WriteResult,
@@ -61,13 +62,13 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
       if (row === undefined) throw new Error('Salesforce returned no Organization row for this user');
       return { externalId: row.Id, name: row.Name ?? null };
     },
-    setup: async (tiers: readonly Tier[]): Promise<SetupReport> => {
+    setup: async (tiers: readonly Tier[], setupOptions?: SetupOptions): Promise<SetupReport> => {
       const userId = (await context.userInfo()).user_id;
-      const report = await setup(context, tiers, userId);
+      const report = await setup(context, tiers, userId, setupOptions);
       if (options.changeEvents !== true) return report;
       // Without Customize Application the org refuses the channel: preflight says so, CDC falls back.
       const channel = await ensureChannel(context, userId).catch(() => []);
-      return { changes: [...report.changes, ...channel] };
+      return { ...report, changes: [...report.changes, ...channel] };
     },
     preflight: async (properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>): Promise<PreflightReport> =>
       preflight(context, properties, options.changeEvents === true ? (await context.userInfo()).user_id : undefined),

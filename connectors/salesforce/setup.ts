@@ -7,25 +7,21 @@
  * read (for sales managers and marketers; an admin assigns it). Idempotent: it reads first and
  * changes only what differs; picklist values no longer in the policy are kept (records may hold
  * them); on objects with record types the values are enabled on each record type too. Metadata
- * calls report failures in their results instead of throwing: those become errors.
+ * calls report failures in their results instead of throwing: those become errors. Unless the
+ * installation's options turn them off, it then keeps a list view per tier (list-views.ts) and the
+ * fields on the page and compact layouts (layouts.ts); what Salesforce refuses there becomes a
+ * warning in the report, not an error.
  */
 import type { Tier } from '../../src/core/index.ts';
-import type { SetupReport } from '../../src/sync/connector.ts';
+import type { CrmList, SetupOptions, SetupReport } from '../../src/sync/connector.ts';
 import type { SalesforceContext } from './context.ts';
+import { ensureLayouts } from './layouts.ts';
+import { ensureListViews } from './list-views.ts';
+import { asArray, chunks, METADATA_CHUNK } from './metadata-calls.ts';
 import { enableOnRecordTypes } from './record-types.ts';
+import { EDIT_PERMISSION_SET, FIELDS, READ_PERMISSION_SET, TIERED_OBJECTS } from './setup-names.ts';
 
-export const FIELDS = {
-  tier: 'Engagement_Model__c',
-  override: 'Engagement_Model_Override__c',
-  reason: 'Engagement_Model_Reason__c',
-  next: 'Engagement_Model_Next__c',
-  updatedAt: 'Engagement_Model_Updated__c',
-} as const;
-export const TIERED_OBJECTS = ['Account', 'Contact', 'Lead'] as const;
-export const EDIT_PERMISSION_SET = 'RightTouch_Engagement_Model_Edit';
-export const READ_PERMISSION_SET = 'RightTouch_Engagement_Model_Read';
-/** The Metadata API takes at most 10 components per create/update/upsert/read call. */
-const METADATA_CHUNK = 10;
+export { EDIT_PERMISSION_SET, FIELDS, READ_PERMISSION_SET, TIERED_OBJECTS } from './setup-names.ts';
 
 export class SalesforceSetupError extends Error {
   override name = 'SalesforceSetupError';
@@ -74,17 +70,6 @@ const SALESFORCE_ID = /^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$/;
 async function queryIds(context: SalesforceContext, query: string): Promise<string[]> {
   const result = await context.call(async () => await context.conn.query<{ Id: string }>(query));
   return result.records.map((record) => record.Id);
-}
-
-function asArray<T>(value: T | T[] | undefined | null): T[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 export function desiredFields(
@@ -231,7 +216,12 @@ async function assign(context: SalesforceContext, permissionSetName: string, use
   return true;
 }
 
-export async function setup(context: SalesforceContext, tiers: readonly Tier[], userId: string): Promise<SetupReport> {
+export async function setup(
+  context: SalesforceContext,
+  tiers: readonly Tier[],
+  userId: string,
+  options: SetupOptions = {},
+): Promise<SetupReport> {
   const changes: string[] = [];
   const names = TIERED_OBJECTS.flatMap((object) => Object.values(FIELDS).map((field) => `${object}.${field}`));
   const existing = await readFields(context, names);
@@ -298,5 +288,23 @@ export async function setup(context: SalesforceContext, tiers: readonly Tier[], 
     changes.push(`assigned permission set ${EDIT_PERMISSION_SET} to the integration user`);
   }
   context.forgetFields();
-  return { changes };
+  // Beyond the fields, unless the installation turned them off (list-views.ts, layouts.ts).
+  const warnings: string[] = [];
+  let lists: CrmList[] | undefined;
+  if (options.lists !== false) {
+    const views = await ensureListViews(context, tiers);
+    changes.push(...views.changes);
+    warnings.push(...views.warnings);
+    lists = views.lists;
+  }
+  if (options.layouts !== false) {
+    const layouts = await ensureLayouts(context);
+    changes.push(...layouts.changes);
+    warnings.push(...layouts.warnings);
+  }
+  return {
+    changes,
+    ...(lists === undefined ? {} : { lists }),
+    ...(warnings.length === 0 ? {} : { warnings }),
+  };
 }
