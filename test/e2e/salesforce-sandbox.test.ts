@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Connection } from 'jsforce';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateOrg, mutateOrg } from '../../sandbox/salesforce/generate.ts';
 import type { Org } from '../../sandbox/salesforce/model.ts';
@@ -70,6 +71,10 @@ describe('Salesforce end to end against the fake org', () => {
     expect(setup.stdout).toContain('created permission set RightTouch_Engagement_Model_Edit');
     expect(setup.stdout).toContain('assigned permission set RightTouch_Engagement_Model_Edit to the integration user');
     expect(setup.stdout).not.toContain('Problem:');
+    // Marketers' list views and sales managers' record page, kept by the same setup.
+    expect(setup.stdout).toContain('created list view Account.RightTouch_high_touch');
+    expect(setup.stdout).toContain('put the RightTouch section on layout Lead-Lead Layout');
+    expect(setup.stdout).toContain('assigned compact layout Contact.RightTouch as the primary one');
     expect((await cli('setup')).stdout).toContain('nothing to change');
 
     // First (full) sync.
@@ -99,6 +104,33 @@ describe('Salesforce end to end against the fake org', () => {
     expect(sandbox.stats.callOptions.every((value) => value === 'client=RightTouch')).toBe(true);
     expect(sandbox.stats.callOptions.length).toBeGreaterThan(0);
     expect(sandbox.stats.bulkJobs).toBeGreaterThan(0); // contacts: more than SF_BULK_THRESHOLD
+
+    // Each tier's list view shows exactly that tier's records, as Salesforce's REST list view results.
+    const tokens = sandbox.tokens.issue();
+    const conn = new Connection({ instanceUrl: running.url, accessToken: tokens.accessToken, version: '66.0' });
+    for (const object of ['Account', 'Contact', 'Lead']) {
+      const views = (await conn.sobject(object).listviews()) as unknown as {
+        listviews: { id: string; developerName: string }[];
+      };
+      for (const tier of ['tech_touch', 'low_touch', 'mid_touch', 'high_touch']) {
+        const view = views.listviews.find((v) => v.developerName === `RightTouch_${tier}`);
+        if (view === undefined) throw new Error(`no list view ${object}.RightTouch_${tier}`);
+        const results = await conn.request<{ records: { columns: { fieldNameOrPath: string; value: string }[] }[] }>(
+          `/services/data/v66.0/sobjects/${object}/listviews/${view.id}/results?limit=2000`,
+        );
+        const shown = results.records.map((r) => r.columns.find((c) => c.fieldNameOrPath === 'Id')?.value).sort();
+        const expected = live(object)
+          .filter((record) => record.values['Engagement_Model__c'] === tier)
+          .map((record) => String(record.values['Id']))
+          .sort();
+        expect(shown, `${object} ${tier}`).toEqual(expected);
+      }
+    }
+    for (const name of ['Account-Account Layout', 'Contact-Contact Layout', 'Lead-Lead Layout']) {
+      const sections = org.layouts.get(name)?.['layoutSections'];
+      expect(JSON.stringify(sections), name).toContain('"label":"RightTouch"');
+      expect(JSON.stringify(sections), name).toContain('Engagement_Model_Next__c');
+    }
 
     // The access token expires: jsforce refreshes; the rotated refresh token is kept (sealed) in the store.
     sandbox.tokens.expireAccessTokens();

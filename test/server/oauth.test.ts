@@ -136,6 +136,9 @@ describe('Salesforce install', () => {
     expect(installation).toMatchObject({ crm: 'salesforce', externalId: org.organizationId });
     expect((await h.credentials.load(installation?.id ?? ''))?.crm).toBe('salesforce');
     expect(org.customFields.has('Contact.Engagement_Model_Reason__c')).toBe(true);
+    // The install's setup keeps the list views per tier and the record page's section too.
+    expect(org.listViews.has('Lead.RightTouch_high_touch')).toBe(true);
+    expect(JSON.stringify(org.layouts.get('Account-Account Layout'))).toContain('"label":"RightTouch"');
   });
 });
 
