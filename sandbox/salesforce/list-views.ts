@@ -23,7 +23,7 @@
  *   records[{columns[{fieldNameOrPath, value}]}], size}`, values as text, `limit` (default 25, at
  *   most 2,000) and `offset`. Converted leads are not in lead list views.
  * Assumed (Salesforce documents no wording): the error messages, and 40 characters at most for a
- * view's developer name.
+ * view's developer name as for its label.
  */
 import express, { type Request, type Router } from 'express';
 import type { SalesforceContext } from './context.ts';
@@ -46,6 +46,8 @@ import { type FieldDef, type MdObject, type ObjectDef, type Org, type SfRecord, 
 
 /** A view's developer name's length limit (assumed: the ListView reference states none). */
 export const LIST_VIEW_NAME_MAX = 40;
+/** A view's label (forcedotcom/afv-library, skills/generating-list-view: "must be under 40 characters"). */
+const LABEL_MAX = 40;
 const SCOPES = new Set(['Everything', 'Mine']);
 const OPERATIONS = new Set(['equals', 'notEqual', 'contains', 'startsWith']);
 /** SharedTo's elements (jsforce api/metadata/schema.ts, SharedTo). */
@@ -185,6 +187,9 @@ export function saveListView(org: Org, md: MdObject, mode: Mode): SaveOutcome {
   if (mode === 'update' && existing === undefined) return notFound('ListView', fullName);
   const label = text(md, 'label');
   if (label === undefined || label === '') return refused(fullName, integrity('Must specify a label', 'label'));
+  if (label.length > LABEL_MAX) {
+    return refused(fullName, integrity(`The label must be at most ${String(LABEL_MAX)} characters`, 'label'));
+  }
   const scope = text(md, 'filterScope');
   if (scope === undefined || !SCOPES.has(scope)) {
     return refused(fullName, integrity(`Invalid filterScope: ${scope ?? '(none)'}`, 'filterScope'));
@@ -342,7 +347,8 @@ export function listViewRoutes(context: SalesforceContext): Router {
     }
     const hidden = ['Id', 'CreatedDate', 'LastModifiedDate', 'SystemModstamp'];
     const page = rows.slice(offset, offset + limit);
-    const asText = (value: Value | undefined): string | null => (value === null || value === undefined ? null : String(value));
+    const asText = (value: Value | undefined): string | null =>
+      value === null || value === undefined ? null : String(value);
     res.json({
       columns: [
         ...columns.map((c) => ({

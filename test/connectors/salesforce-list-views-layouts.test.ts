@@ -122,6 +122,20 @@ describe('Salesforce setup: list views per tier', () => {
     expect(listViewName('high_touch')).toBe('RightTouch_high_touch');
   });
 
+  it('cuts a long tier label to the 40 characters a view label takes', async () => {
+    const { org, connector } = await start();
+    const report = await connector.setup(
+      [{ value: 'high_touch', label: 'High-touch with a dedicated success manager' }],
+      {
+        layouts: false,
+      },
+    );
+    expect(report.warnings).toBeUndefined();
+    const label = org.listViews.get('Account.RightTouch_high_touch')?.md['label'];
+    expect(label).toHaveLength(40);
+    expect(label).toMatch(/^Engagement model: High-touch with a d.*…$/);
+  });
+
   it('with lists and layouts off, setup keeps only the fields', async () => {
     const { org, sandbox, connector } = await start();
     const report = await connector.setup(TIERS, { lists: false, layouts: false });

@@ -156,6 +156,11 @@ describe('fake Salesforce: list views', () => {
       }),
     ).rejects.toThrow(/permissionSet invalid/);
     expect(t.org.listViews.has('Account.RightTouch_x')).toBe(false);
+    const longLabel = await upsert(t, 'ListView', {
+      ...(view('Account.RightTouch_y', 'high_touch') as object),
+      label: `Engagement model: ${'x'.repeat(30)}`,
+    });
+    expect(longLabel.success).toBe(false);
   });
 });
 
