@@ -10,8 +10,9 @@
  * - `sharedTo` takes groups, roles, territories, queues or `allInternalUsers` — not permission
  *   sets. The views are shared with all internal users; field-level security still hides the tier
  *   from anyone without the read permission set, so they see the view but not the column.
- * - upsertMetadata replaces the whole view. A view that exists keeps its columns (an admin may
- *   have added some); its label, filter and sharing are put back when they differ.
+ * - upsertMetadata replaces the whole view. A view that exists keeps its columns and its sharing
+ *   (an admin may have added columns, or shared it with a group instead); its label and filter are
+ *   put back when they differ, and sharing with all internal users when it has none.
  * - A developer name: letters, digits and single underscores, starting with a letter, not ending
  *   with an underscore; we keep it to 40 characters and labels to 40 (forcedotcom/afv-library,
  *   skills/generating-list-view: "label … must be under 40 characters").
@@ -68,9 +69,14 @@ function filtersOf(view: Md): string {
   );
 }
 
-function sharedWithAll(view: Md): boolean {
-  const sharedTo = view['sharedTo'];
-  return isMd(sharedTo) && typeof sharedTo['allInternalUsers'] === 'string';
+/** The view's sharing when it has any (an admin may have set a group instead of all internal users). */
+function sharingOf(view: Md | undefined): Md | undefined {
+  const sharedTo = view?.['sharedTo'];
+  if (!isMd(sharedTo)) return undefined;
+  const shared = Object.values(sharedTo).some((value) =>
+    Array.isArray(value) ? value.length > 0 : typeof value === 'string',
+  );
+  return shared ? sharedTo : undefined;
 }
 
 export interface ListViewOutcome {
@@ -98,14 +104,14 @@ export async function ensureListViews(context: SalesforceContext, tiers: readonl
       filterScope: 'Everything',
       filters: [{ field: FIELDS.tier, operation: 'equals', value: tier.value }],
       columns: columns.length > 0 ? columns : [...COLUMNS[object]],
-      sharedTo: { allInternalUsers: '' },
+      sharedTo: sharingOf(have) ?? { allInternalUsers: '' },
     };
     const same =
       have !== undefined &&
       textOf(have['label']) === view['label'] &&
       textOf(have['filterScope']) === 'Everything' &&
       filtersOf(have) === filtersOf(view) &&
-      sharedWithAll(have);
+      sharingOf(have) !== undefined;
     if (!same) toSave.push(view);
   }
   const changes: string[] = [];

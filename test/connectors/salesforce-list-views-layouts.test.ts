@@ -113,6 +113,24 @@ describe('Salesforce setup: list views per tier', () => {
     expect(report.lists?.map((l) => l.tier)).not.toContain('high_touch');
   });
 
+  it('leaves the sharing an admin gave a view (a group instead of all internal users)', async () => {
+    const { org, sandbox, connector } = await start();
+    await connector.setup(TIERS, { layouts: false });
+    const view = org.listViews.get('Lead.RightTouch_mid_touch');
+    if (view === undefined) throw new Error('no view');
+    view.md['sharedTo'] = { group: 'Marketing' };
+    sandbox.resetStats();
+    expect((await connector.setup(TIERS, { layouts: false })).changes).toEqual([]);
+    expect(sandbox.stats.metadataWrites).toEqual([]);
+    expect(view.md['sharedTo']).toEqual({ group: 'Marketing' });
+    // A view whose sharing was emptied is shared with all internal users again.
+    view.md['sharedTo'] = '';
+    expect((await connector.setup(TIERS, { layouts: false })).changes).toEqual([
+      'updated list view Lead.RightTouch_mid_touch',
+    ]);
+    expect(org.listViews.get('Lead.RightTouch_mid_touch')?.md['sharedTo']).toEqual({ allInternalUsers: '' });
+  });
+
   it('gives long tier values a valid developer name of at most 40 characters', () => {
     const long = `a${'_b'.repeat(30)}`;
     const name = listViewName(long);
