@@ -4,7 +4,7 @@
  */
 export type * from './policy-types.ts';
 export { LEAF_OPERATORS } from './policy-types.ts';
-export { validatePolicy, formatProblems, TIER_VALUE_PATTERN } from './policy-schema.ts';
+export { validatePolicy, formatProblems, MANUAL_EDITS, TIER_VALUE_PATTERN } from './policy-schema.ts';
 export type { PolicyValidation } from './policy-schema.ts';
 export { checkRecord, checkPreviousTier } from './records.ts';
 export type { CanonicalRecord, PreviousTier, RecordType, Checked } from './records.ts';
