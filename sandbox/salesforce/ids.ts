@@ -16,6 +16,9 @@ export const KEY_PREFIX: Readonly<Record<string, string>> = {
   ObjectPermissions: '110',
   BulkJob: '750',
   QueryLocator: '01g',
+  AccountHistory: '017',
+  ContactHistory: '017',
+  LeadHistory: '017',
 };
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

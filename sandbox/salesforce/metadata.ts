@@ -1,6 +1,7 @@
 /**
  * Metadata API over SOAP (`POST /services/Soap/m/{version}`): create/update/upsertMetadata and
- * readMetadata for CustomField, PermissionSet and RecordType (existing ones: record-types.ts). The session comes from the SessionHeader; an
+ * readMetadata for CustomField, PermissionSet and RecordType (existing ones: record-types.ts), and
+ * CustomObject's `enableHistory` with CustomField's `trackHistory` (field-history.ts). The session comes from the SessionHeader; an
  * invalid one is an `sf:INVALID_SESSION_ID` fault with HTTP 500 (what makes jsforce refresh).
  * Component problems are `success=false` results with `errors`, never faults (jsforce returns
  * them rather than throwing). A created custom field gets no field-level security: it stays
@@ -11,6 +12,7 @@ import type { SalesforceContext } from './context.ts';
 import { param, userOf } from './context.ts';
 import { isJwtShaped } from './auth.ts';
 import { type FieldDef, type FieldType, type MdObject, type MdValue } from './model.ts';
+import { customObjectMetadata, saveCustomObject, trackHistoryProblem } from './field-history.ts';
 import { enableOnRecordTypes, saveRecordType } from './record-types.ts';
 import { fieldDef } from './schema.ts';
 import { child, escapeXml, mdToXml, parseXml, soapEnvelope, soapFault, toMd, type XmlElement } from './xml.ts';
@@ -116,6 +118,8 @@ function saveCustomField(context: SalesforceContext, md: MdObject, mode: Mode): 
       ],
     };
   }
+  const tracking = trackHistoryProblem(org, def.name, existing?.name ?? fieldName, md);
+  if (tracking !== undefined) return fail(tracking);
   let field: FieldDef = fieldDef(existing?.name ?? fieldName, label, type, {
     inlineHelpText: text(md, 'inlineHelpText') ?? null,
   });
@@ -240,6 +244,7 @@ function save(context: SalesforceContext, method: string, call: XmlElement, user
       if (type === 'CustomField') return saveCustomField(context, md, mode);
       if (type === 'PermissionSet') return savePermissionSet(context, md, mode, userId);
       if (type === 'RecordType') return saveRecordType(context.org, md);
+      if (type === 'CustomObject') return saveCustomObject(context.org, md);
       return {
         fullName,
         created: false,
@@ -262,7 +267,7 @@ function read(context: SalesforceContext, call: XmlElement): string {
   const records = call.children
     .filter((c) => c.name === 'fullNames')
     .map((c) => {
-      const md = store?.get(c.text);
+      const md = type === 'CustomObject' ? customObjectMetadata(context.org, c.text) : store?.get(c.text);
       // Unknown names read as an empty record, as Salesforce does.
       return md === undefined
         ? `<records xsi:type="${escapeXml(type)}"/>`

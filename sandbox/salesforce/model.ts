@@ -47,6 +47,8 @@ export interface FieldDef {
   restrictedPicklist: boolean;
   referenceTo: string[];
   inlineHelpText: string | null;
+  /** False for fields SOQL cannot filter on (field history's OldValue/NewValue); absent: filterable. */
+  filterable?: boolean;
 }
 
 export interface ObjectDef {
@@ -122,6 +124,8 @@ export class Org {
   readonly profileGrants = new Set<string>();
   /** CustomField metadata by full name (`Account.Engagement_Model__c`). */
   readonly customFields = new Map<string, MdObject>();
+  /** CustomObject metadata saved through the Metadata API, by object name (field-history.ts). */
+  readonly customObjects = new Map<string, MdObject>();
   /** RecordType metadata by full name (`Account.Enterprise`): per picklist, the values its records may hold. */
   readonly recordTypes = new Map<string, MdObject>();
   /** PermissionSet metadata by full name (its API name). */
