@@ -15,6 +15,7 @@ import type {
   Removal,
   SetupReport,
   TierProperties,
+  TierSetter,
   WriteResult,
 } from '../../src/sync/connector.ts';
 import { ensureChannel } from './cdc-channels.ts';
@@ -24,6 +25,7 @@ import type { SalesforceConnectorOptions } from './options.ts';
 import { preflight } from './preflight.ts';
 import { readDeals, readObjects, readRemovals } from './read.ts';
 import { FIELDS, setup } from './setup.ts';
+import { tierSetters } from './tier-history.ts';
 import { estimateWriteCalls, SALESFORCE_WRITE_LIMITS, updateRecords } from './write.ts';
 
 export { SalesforceBudgetError, CLIENT_NAME } from './context.ts';
@@ -67,7 +69,7 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
       if (options.changeEvents !== true) return report;
       // Without Customize Application the org refuses the channel: preflight says so, CDC falls back.
       const channel = await ensureChannel(context, userId).catch(() => []);
-      return { changes: [...report.changes, ...channel] };
+      return { ...report, changes: [...report.changes, ...channel] };
     },
     preflight: async (properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>): Promise<PreflightReport> =>
       preflight(context, properties, options.changeEvents === true ? (await context.userInfo()).user_id : undefined),
@@ -76,6 +78,8 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
     readDeals: (readOptions: ReadOptions): AsyncIterable<CrmDeal[]> => readDeals(context, readOptions),
     subscribeChanges: (stream: ChangeStreamOptions) => subscribeChanges(context, stream),
     readRemovals: (modifiedSince: number | undefined): AsyncIterable<Removal[]> => readRemovals(context, modifiedSince),
+    tierSetters: (type: RecordType, ids: readonly string[]): Promise<ReadonlyMap<string, TierSetter>> =>
+      tierSetters(context, type, ids),
     update: (type: RecordType, updates: readonly RecordUpdate[]): Promise<WriteResult> =>
       updateRecords(context, type, updates),
   };

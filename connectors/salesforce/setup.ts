@@ -13,6 +13,7 @@ import type { Tier } from '../../src/core/index.ts';
 import type { SetupReport } from '../../src/sync/connector.ts';
 import type { SalesforceContext } from './context.ts';
 import { enableOnRecordTypes } from './record-types.ts';
+import { trackTierHistory } from './tier-history.ts';
 
 export const FIELDS = {
   tier: 'Engagement_Model__c',
@@ -297,6 +298,9 @@ export async function setup(context: SalesforceContext, tiers: readonly Tier[], 
   if (await assign(context, EDIT_PERMISSION_SET, userId)) {
     changes.push(`assigned permission set ${EDIT_PERMISSION_SET} to the integration user`);
   }
+  // Field history of the tier, so a hand edit can be told from ours (tier-history.ts).
+  const history = await trackTierHistory(context);
+  changes.push(...history.changes);
   context.forgetFields();
-  return { changes };
+  return { changes, ...(history.warnings.length > 0 ? { warnings: history.warnings } : {}) };
 }
