@@ -12,7 +12,7 @@ export { classify, TieringRun, RunInputError } from './run.ts';
 export type { ClassifyResult, Decision, RunOptions } from './run.ts';
 export type { NextHint } from './next.ts';
 export { relativeGap } from './next.ts';
-export { formatNextHint } from './format.ts';
+export { formatNextHint, overrideReason } from './format.ts';
 export type { RunSummary, SectionSummary, Movement } from './summary.ts';
 export type { CapacityReport } from './capacity.ts';
 export { isMissing, readNumber, readBoolean } from './values.ts';
