@@ -102,4 +102,32 @@ describe('property history (propertiesWithHistory)', () => {
     // By owner id, the user id does not match.
     expect((await failure(h.client.crm.owners.ownersApi.getById(user.userId, 'id'))).code).toBe(404);
   });
+
+  it('POST /sandbox/v1/ui-edits plays a user editing a property in the UI (npm start has no other hands)', async () => {
+    const id = String(portal.objects.companies.order[5]);
+    const post = (body: unknown) =>
+      fetch(`${h.running.url}/sandbox/v1/ui-edits`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const done = await post({
+      objectType: 'companies',
+      objectId: id,
+      property: 'domain',
+      value: 'ui.example',
+      userId: user.userId,
+    });
+    expect(done.status).toBe(204);
+    const one = await h.client.crm.objects.basicApi.getById('companies', id, ['domain'], ['domain']);
+    expect(one.propertiesWithHistory?.['domain']?.[0]).toMatchObject({
+      value: 'ui.example',
+      sourceType: 'CRM_UI',
+      updatedByUserId: user.userId,
+    });
+    expect((await post({ objectType: 'companies', objectId: id, property: 'nope', value: 'x' })).status).toBe(400);
+    expect(
+      (await post({ objectType: 'companies', objectId: id, property: 'domain', value: 'x', userId: 1 })).status,
+    ).toBe(400);
+  });
 });
