@@ -15,6 +15,8 @@ export interface HubSpotSdk {
   readonly objects: Client['crm']['objects'];
   readonly properties: Client['crm']['properties'];
   readonly associations: Client['crm']['associations']['v4'];
+  /** Owners v3: the user behind a property history's `updatedByUserId` (tier-history.ts). */
+  readonly owners: Client['crm']['owners'];
 }
 
 /** What each capability (setup, read, write, …) works with. */
@@ -66,6 +68,7 @@ export function createSdk(accessToken: string, baseUrl: string): HubSpotSdk {
     objects: client.crm.objects,
     properties: client.crm.properties,
     associations: client.crm.associations.v4,
+    owners: client.crm.owners,
   };
 }
 

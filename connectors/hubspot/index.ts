@@ -15,6 +15,7 @@ import type {
   ScoreProperty,
   SetupReport,
   TierProperties,
+  TierSetter,
   WriteResult,
 } from '../../src/sync/connector.ts';
 import { createSdk, DEFAULT_BASE_URL, fetchAccountDetails, type HubSpotContext } from './client.ts';
@@ -25,6 +26,7 @@ import { readObjects } from './read.ts';
 import { readByIds, readDealsByIds } from './read-ids.ts';
 import { FROZEN_SCORE_PROPERTIES, scoreProperties } from './scores.ts';
 import { PROPERTY_NAMES, setup } from './setup.ts';
+import { tierSetters } from './tier-history.ts';
 import { HUBSPOT_WRITE_LIMITS, updateRecords } from './write.ts';
 
 export { HubSpotDailyLimitError, HubSpotError } from './errors.ts';
@@ -92,6 +94,8 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): Connec
     readDeals: (readOptions: ReadOptions): AsyncIterable<CrmDeal[]> => readDeals(context, readOptions),
     readByIds: (type, ids, properties): AsyncIterable<CrmObject[]> => readByIds(context, type, ids, properties),
     readDealsByIds: (ids, properties): AsyncIterable<CrmDeal[]> => readDealsByIds(context, ids, properties),
+    tierSetters: (type: RecordType, ids: readonly string[]): Promise<ReadonlyMap<string, TierSetter>> =>
+      tierSetters(context, type, ids),
     update: (type: RecordType, updates: readonly RecordUpdate[]): Promise<WriteResult> =>
       updateRecords(context, type, updates),
   };

@@ -16,6 +16,7 @@ import type {
   SetupOptions,
   SetupReport,
   TierProperties,
+  TierSetter,
   WriteResult,
 } from '../../src/sync/connector.ts';
 import { ensureChannel } from './cdc-channels.ts';
@@ -25,6 +26,7 @@ import type { SalesforceConnectorOptions } from './options.ts';
 import { preflight } from './preflight.ts';
 import { readDeals, readObjects, readRemovals } from './read.ts';
 import { FIELDS, setup } from './setup.ts';
+import { tierSetters } from './tier-history.ts';
 import { estimateWriteCalls, SALESFORCE_WRITE_LIMITS, updateRecords } from './write.ts';
 
 export { SalesforceBudgetError, CLIENT_NAME } from './context.ts';
@@ -77,6 +79,8 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
     readDeals: (readOptions: ReadOptions): AsyncIterable<CrmDeal[]> => readDeals(context, readOptions),
     subscribeChanges: (stream: ChangeStreamOptions) => subscribeChanges(context, stream),
     readRemovals: (modifiedSince: number | undefined): AsyncIterable<Removal[]> => readRemovals(context, modifiedSince),
+    tierSetters: (type: RecordType, ids: readonly string[]): Promise<ReadonlyMap<string, TierSetter>> =>
+      tierSetters(context, type, ids),
     update: (type: RecordType, updates: readonly RecordUpdate[]): Promise<WriteResult> =>
       updateRecords(context, type, updates),
   };

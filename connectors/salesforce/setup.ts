@@ -20,6 +20,7 @@ import { ensureListViews } from './list-views.ts';
 import { asArray, chunks, METADATA_CHUNK } from './metadata-calls.ts';
 import { enableOnRecordTypes } from './record-types.ts';
 import { EDIT_PERMISSION_SET, FIELDS, READ_PERMISSION_SET, TIERED_OBJECTS } from './setup-names.ts';
+import { trackTierHistory } from './tier-history.ts';
 
 export { EDIT_PERMISSION_SET, FIELDS, READ_PERMISSION_SET, TIERED_OBJECTS } from './setup-names.ts';
 
@@ -287,9 +288,12 @@ export async function setup(
   if (await assign(context, EDIT_PERMISSION_SET, userId)) {
     changes.push(`assigned permission set ${EDIT_PERMISSION_SET} to the integration user`);
   }
+  // Field history of the tier, so a hand edit can be told from ours (tier-history.ts).
+  const history = await trackTierHistory(context);
+  changes.push(...history.changes);
   context.forgetFields();
   // Beyond the fields, unless the installation turned them off (list-views.ts, layouts.ts).
-  const warnings: string[] = [];
+  const warnings: string[] = [...history.warnings];
   let lists: CrmList[] | undefined;
   if (options.lists !== false) {
     const views = await ensureListViews(context, tiers);

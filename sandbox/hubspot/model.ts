@@ -5,6 +5,8 @@
  * read, not stored, so they cannot drift and cost no memory.
  */
 
+import type { HistoryEntry } from './history.ts';
+
 export const OBJECT_TYPES = ['companies', 'contacts', 'deals'] as const;
 export type ObjectType = (typeof OBJECT_TYPES)[number];
 
@@ -68,6 +70,8 @@ export interface CrmRecord {
   updatedAt: number;
   /** The primary company (contacts and deals), or null. */
   companyId: string | null;
+  /** Who set each property's values, newest first (history.ts); absent until something is written. */
+  history?: Record<string, HistoryEntry[]> | undefined;
 }
 
 export interface ObjectStore {

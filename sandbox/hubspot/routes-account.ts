@@ -6,6 +6,7 @@
 import { Router } from 'express';
 import type { SandboxContext } from './context.ts';
 import { notFound } from './errors.ts';
+import { SANDBOX_APP_ID } from './history.ts';
 
 export const SANDBOX_SCOPES = [
   'oauth',
@@ -16,6 +17,7 @@ export const SANDBOX_SCOPES = [
   'crm.objects.deals.read',
   'crm.schemas.companies.write',
   'crm.schemas.contacts.write',
+  'crm.objects.owners.read',
 ];
 
 export function accountRoutes(context: SandboxContext): Router {
@@ -51,7 +53,7 @@ export function tokenInfoRoutes(context: SandboxContext): Router {
       hub_domain: `sandbox-${context.portal.portalId}.hubspot.com`,
       scopes: SANDBOX_SCOPES,
       hub_id: context.portal.portalId,
-      app_id: 1,
+      app_id: SANDBOX_APP_ID,
       expires_in: 1800,
       user_id: 1,
       token_type: 'access',

@@ -16,7 +16,8 @@ import { Router, type Request, type Response } from 'express';
 import { v3Entries, isSupportedPair } from './associations.ts';
 import type { SandboxContext } from './context.ts';
 import { notFound, shown, validationError } from './errors.ts';
-import { OBJECT_LABEL, objectTypeOf, type CrmRecord, type ObjectType, type Schema } from './model.ts';
+import { checkHistoryCount, historyOf, INTEGRATION_SOURCE, noteHistory } from './history.ts';
+import { alwaysReturned, OBJECT_LABEL, objectTypeOf, type CrmRecord, type ObjectType, type Schema } from './model.ts';
 import { parseSearch } from './search.ts';
 import {
   applyWrite,
@@ -93,6 +94,24 @@ function nextLink(req: Request, after: string): string {
   return url.toString();
 }
 
+/** The existing properties a `propertiesWithHistory` names (unknown ones are ignored, as on `properties`). */
+function historyNames(type: ObjectType, schema: Schema, raw: unknown): string[] {
+  const requested = propertyList(raw);
+  if (requested === undefined) return [];
+  return requested.filter((name) => schema.properties.has(name) || (alwaysReturned(type) as string[]).includes(name));
+}
+
+/** The public object, with `propertiesWithHistory` when history was asked for. */
+function publicObject(
+  type: ObjectType,
+  record: CrmRecord,
+  names: readonly string[],
+  withHistory: readonly string[],
+): PublicObject {
+  const object = toPublicObject(type, record, names);
+  return withHistory.length === 0 ? object : { ...object, propertiesWithHistory: historyOf(type, record, withHistory) };
+}
+
 function findRecord(context: SandboxContext, type: ObjectType, id: string): CrmRecord | undefined {
   return context.portal.objects[type].records.get(id);
 }
@@ -115,9 +134,11 @@ function list(context: SandboxContext, req: Request, res: Response): void {
   const schema = context.portal.schema[type];
   const names = responseProperties(type, schema, propertyList(req.query['properties']));
   const to = associationTypes(type, req.query['associations']);
+  const withHistory = historyNames(type, schema, req.query['propertiesWithHistory']);
+  if (withHistory.length > 0) checkHistoryCount(limit);
   const page = listPage(context.portal.objects[type], limit, rawAfter === undefined ? undefined : Number(rawAfter));
   const results = page.records.map((record) =>
-    withAssociations(context, type, record, toPublicObject(type, record, names), to),
+    withAssociations(context, type, record, publicObject(type, record, names, withHistory), to),
   );
   res.json({
     results,
@@ -129,9 +150,11 @@ function getOne(context: SandboxContext, req: Request, res: Response): void {
   const type = resolveType(param(req, 'objectType'));
   const record = lookup(context, type, param(req, 'objectId'), req.query['idProperty']);
   if (record === undefined || wantsArchived(req.query['archived'])) throw objectNotFound();
-  const names = responseProperties(type, context.portal.schema[type], propertyList(req.query['properties']));
+  const schema = context.portal.schema[type];
+  const names = responseProperties(type, schema, propertyList(req.query['properties']));
   const to = associationTypes(type, req.query['associations']);
-  res.json(withAssociations(context, type, record, toPublicObject(type, record, names), to));
+  const withHistory = historyNames(type, schema, req.query['propertiesWithHistory']);
+  res.json(withAssociations(context, type, record, publicObject(type, record, names, withHistory), to));
 }
 
 /** A record by id, or by a unique property (`idProperty`). */
@@ -185,6 +208,7 @@ function updateOne(context: SandboxContext, req: Request, res: Response): void {
   const record = lookup(context, type, param(req, 'objectId'), req.query['idProperty']);
   if (record === undefined) throw objectNotFound();
   applyWrite(type, schema, record, checked.values, context.now());
+  noteHistory(record, checked.values, context.now(), INTEGRATION_SOURCE);
   context.portal.objects[type].version++;
   res.json(toPublicObject(type, record, writtenProperties(type, schema, checked.values)));
 }
@@ -242,6 +266,8 @@ function batchRead(context: SandboxContext, req: Request, res: Response): void {
   const body = req.body as Record<string, unknown>;
   const find = finder(context, type, body['idProperty']);
   const names = responseProperties(type, context.portal.schema[type], propertyList(body['properties']));
+  const withHistory = historyNames(type, context.portal.schema[type], body['propertiesWithHistory']);
+  if (withHistory.length > 0) checkHistoryCount(inputs.length);
   const archived = wantsArchived(req.query['archived']);
   const seen = new Set<string>();
   const results: PublicObject[] = [];
@@ -252,7 +278,7 @@ function batchRead(context: SandboxContext, req: Request, res: Response): void {
     seen.add(id);
     const record = archived ? undefined : find(id);
     if (record === undefined) missing.push(id);
-    else results.push(toPublicObject(type, record, names));
+    else results.push(publicObject(type, record, names, withHistory));
   }
   const times = batchTimes(startedAt, context);
   if (missing.length === 0) {
@@ -308,6 +334,7 @@ function batchUpdate(context: SandboxContext, req: Request, res: Response): void
     const values = checked[i]?.values ?? {};
     if (record === undefined) throw new Error('unreachable: missing records were refused');
     applyWrite(type, schema, record, values, now);
+    noteHistory(record, values, now, INTEGRATION_SOURCE);
     return toPublicObject(type, record, writtenProperties(type, schema, values));
   });
   context.portal.objects[type].version++;

@@ -23,6 +23,8 @@ import { accountRoutes, tokenInfoRoutes } from './routes-account.ts';
 import { associationRoutes } from './routes-associations.ts';
 import { oauthRoutes, type SandboxOAuth, type SandboxOAuthOptions } from './routes-oauth.ts';
 import { objectRoutes } from './routes-objects.ts';
+import { ownerRoutes } from './routes-owners.ts';
+import { sandboxRoutes } from './routes-sandbox.ts';
 import { propertyRoutes } from './routes-properties.ts';
 import { SEARCH_CAP, SearchEngine } from './search.ts';
 import { counting, createStats, resetStats, type SandboxStats } from './stats.ts';
@@ -153,6 +155,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   app.use(objectRoutes(context));
   app.use(propertyRoutes(context));
   app.use(associationRoutes(context));
+  app.use(ownerRoutes());
+  app.use(sandboxRoutes(context));
   app.use(accountRoutes(context));
   app.use((req, res) => {
     sendError(res, 404, { message: `Unable to route ${req.method} ${req.path}`, category: 'OBJECT_NOT_FOUND' });

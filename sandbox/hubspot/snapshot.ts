@@ -31,6 +31,21 @@ const recordSchema = z.object({
   createdAt: z.number(),
   updatedAt: z.number(),
   companyId: z.string().nullable(),
+  history: z
+    .record(
+      z.string(),
+      z.array(
+        z.object({
+          value: z.string(),
+          timestamp: z.string(),
+          sourceType: z.string(),
+          sourceId: z.string().optional(),
+          sourceLabel: z.string().optional(),
+          updatedByUserId: z.number().optional(),
+        }),
+      ),
+    )
+    .optional(),
 });
 
 const fileSchema = z.object({

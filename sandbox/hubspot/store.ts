@@ -3,6 +3,7 @@
  * carries, the public object shape, list paging by id, and property-value validation for writes.
  */
 import { shown } from './errors.ts';
+import type { HistoryEntry } from './history.ts';
 import {
   alwaysReturned,
   DEFAULT_PROPERTIES,
@@ -20,6 +21,8 @@ export interface PublicObject {
   createdAt: string;
   updatedAt: string;
   archived: boolean;
+  /** When `propertiesWithHistory` was asked for (history.ts). */
+  propertiesWithHistory?: Record<string, readonly HistoryEntry[]>;
 }
 
 /** `properties` from a query string or body: comma-separated and/or repeated. */

@@ -19,6 +19,9 @@ export const KEY_PREFIX: Readonly<Record<string, string>> = {
   ListView: '00B',
   Layout: '00h',
   CompactLayout: '0AH',
+  AccountHistory: '017',
+  ContactHistory: '017',
+  LeadHistory: '017',
 };
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

@@ -292,7 +292,7 @@ export function seedLayouts(org: Org): void {
       fullName: object,
       compactLayoutAssignment: 'SYSTEM',
       enableFeeds: 'true',
-      enableHistory: object === 'Opportunity' ? 'false' : 'true',
+      enableHistory: 'false', // field history starts off (field-history.ts): setup turns it on
       externalSharingModel: 'Private',
       sharingModel: 'ReadWrite',
     });

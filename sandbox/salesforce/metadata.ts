@@ -2,7 +2,8 @@
  * Metadata API over SOAP (`POST /services/Soap/m/{version}`): create/update/upsertMetadata and
  * readMetadata for CustomField, PermissionSet and RecordType (existing ones: record-types.ts),
  * ListView (list-views.ts; deleteMetadata too), Layout, CompactLayout and the standard objects'
- * CustomObject settings (layouts.ts), and listMetadata of those. The session comes from the
+ * CustomObject settings (layouts.ts; with `enableHistory`, which CustomField's `trackHistory` needs:
+ * field-history.ts), and listMetadata of those. The session comes from the
  * SessionHeader; an invalid one is an `sf:INVALID_SESSION_ID` fault with HTTP 500 (what makes
  * jsforce refresh). Component problems are `success=false` results with `errors`, never faults
  * (jsforce returns them rather than throwing); an element a type does not have is a fault. A
@@ -26,6 +27,7 @@ import {
   text,
 } from './md-values.ts';
 import { formatDateTime, type FieldDef, type FieldType, type MdObject } from './model.ts';
+import { customObjectMetadata, trackHistoryProblem } from './field-history.ts';
 import { enableOnRecordTypes, saveRecordType } from './record-types.ts';
 import { fieldDef } from './schema.ts';
 import { child, escapeXml, mdToXml, parseXml, soapEnvelope, soapFault, toMd, type XmlElement } from './xml.ts';
@@ -99,6 +101,8 @@ function saveCustomField(context: SalesforceContext, md: MdObject, mode: Mode): 
       ],
     };
   }
+  const tracking = trackHistoryProblem(org, def.name, existing?.name ?? fieldName, md);
+  if (tracking !== undefined) return fail(tracking);
   let field: FieldDef = fieldDef(existing?.name ?? fieldName, label, type, {
     inlineHelpText: text(md, 'inlineHelpText') ?? null,
   });
@@ -283,7 +287,7 @@ function read(context: SalesforceContext, call: XmlElement): string {
   const records = call.children
     .filter((c) => c.name === 'fullNames')
     .map((c) => {
-      const md = store?.get(c.text);
+      const md = type === 'CustomObject' ? customObjectMetadata(context.org, c.text) : store?.get(c.text);
       // Unknown names read as an empty record, as Salesforce does.
       return md === undefined
         ? `<records xsi:type="${escapeXml(type)}"/>`

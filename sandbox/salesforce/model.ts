@@ -47,6 +47,8 @@ export interface FieldDef {
   restrictedPicklist: boolean;
   referenceTo: string[];
   inlineHelpText: string | null;
+  /** False for fields SOQL cannot filter on (field history's OldValue/NewValue); absent: filterable. */
+  filterable?: boolean;
 }
 
 export interface ObjectDef {

@@ -9,7 +9,7 @@ import { convertForUser } from './currency.ts';
 import { SfHttpError } from './errors.ts';
 import { param, type SalesforceContext, userOf } from './context.ts';
 import type { FieldDef, Value } from './model.ts';
-import { compileSoql } from './soql.ts';
+import { compileSoql, type RelationshipField } from './soql.ts';
 
 type Row = Record<string, unknown>;
 
@@ -71,6 +71,8 @@ export function queryRoutes(context: SalesforceContext): Router {
       const type = query.object.name;
       const rows = matched.map((record) => {
         const row = project(record.values, query.fields, type, version);
+        for (const rel of query.relationships)
+          row[rel.relationship] = parentField(org, rel, record.values, version, row);
         for (const field of query.converted) row[field.name] = convertForUser(org, userId, record, field);
         return row;
       });
@@ -93,6 +95,30 @@ export function queryRoutes(context: SalesforceContext): Router {
     res.json(page(match[1], cursor, Number(match[2])));
   });
   return router;
+}
+
+/** A parent's field through its relationship, nested as Salesforce returns it (merged with others of the same parent). */
+function parentField(
+  org: SalesforceContext['org'],
+  rel: RelationshipField,
+  values: Record<string, Value>,
+  version: string,
+  row: Row,
+): Row | null {
+  const parentId = values[rel.via.name];
+  const parent = typeof parentId === 'string' ? org.get(rel.parent.name, parentId) : undefined;
+  if (parent === undefined) return null;
+  const earlier = row[rel.relationship];
+  const base: Row =
+    typeof earlier === 'object' && earlier !== null
+      ? (earlier as Row)
+      : {
+          attributes: {
+            type: rel.parent.name,
+            url: `/services/data/${version}/sobjects/${rel.parent.name}/${parentId as string}`,
+          },
+        };
+  return { ...base, [rel.field.name]: parent.values[rel.field.name] ?? null };
 }
 
 function project(values: Record<string, Value>, fields: FieldDef[], type: string, version: string): Row {

@@ -3,6 +3,7 @@
  * seeded custom fields (Support_Plan__c, Prefers_Digital__c, Lead_Score__c) and the system fields
  * every record has.
  */
+import { historyObjectDefs } from './field-history.ts';
 import { KEY_PREFIX } from './ids.ts';
 import { seedLayouts } from './layouts.ts';
 import { seedListViews } from './list-views.ts';
@@ -244,7 +245,7 @@ function customFieldMetadata(objectName: string, field: FieldDef): MdObject {
  * standard page layouts, object settings and "All …" list views.
  */
 export function seedSchema(org: Org): void {
-  for (const def of seededObjects()) {
+  for (const def of [...seededObjects(), ...historyObjectDefs()]) {
     org.objects.set(def.name.toLowerCase(), def);
     org.store(def.name);
     for (const field of def.fields.values()) {

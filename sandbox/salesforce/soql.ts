@@ -21,10 +21,24 @@ export interface QueryScope {
   readonly multiCurrency?: boolean;
 }
 
+/**
+ * A parent's field selected through its relationship (`CreatedBy.Name`): the reference field
+ * (`CreatedById`: a standard relationship is its reference field's name without `Id`), the parent
+ * object and its field. Only in the SELECT list; a row carries it as `{"CreatedBy": {"attributes":
+ * …, "Name": …}}`, or `"CreatedBy": null` without a parent.
+ */
+export interface RelationshipField {
+  readonly relationship: string;
+  readonly via: FieldDef;
+  readonly parent: ObjectDef;
+  readonly field: FieldDef;
+}
+
 export interface CompiledQuery {
   readonly object: ObjectDef;
   readonly count: boolean;
   readonly fields: FieldDef[];
+  readonly relationships: readonly RelationshipField[];
   /** The fields selected through `convertCurrency()`. */
   readonly converted: ReadonlySet<FieldDef>;
   readonly limit: number | undefined;
@@ -80,9 +94,39 @@ export function compileSoql(soql: string, scope: QueryScope): CompiledQuery {
     }
     return field;
   };
+  const noSuchRelation = (ref: FieldRef, relationship: string): SfHttpError =>
+    soqlError(
+      soql,
+      ref.pos,
+      'INVALID_FIELD',
+      `Didn't understand relationship '${relationship}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.`,
+    );
+  const resolveRelationship = (ref: FieldRef): RelationshipField => {
+    const [relationship = '', name = ''] = ref.name.split('.');
+    const via = object.fields.get(`${relationship}id`.toLowerCase());
+    const parent = via?.type === 'reference' ? scope.objectDef(via.referenceTo[0] ?? '') : undefined;
+    if (via === undefined || parent === undefined || ref.name.split('.').length !== 2) {
+      throw noSuchRelation(ref, relationship);
+    }
+    const field = parent.fields.get(name.toLowerCase());
+    if (field === undefined || !scope.canRead(parent, field)) {
+      throw soqlError(
+        soql,
+        ref.pos,
+        'INVALID_FIELD',
+        `No such column '${name}' on entity '${parent.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`,
+      );
+    }
+    return { relationship: via.name.slice(0, -2), via, parent, field };
+  };
   const fields: FieldDef[] = [];
+  const relationships: RelationshipField[] = [];
   const converted = new Set<FieldDef>();
   for (const ref of parsed.fields) {
+    if (ref.name.includes('.') && ref.convert !== true) {
+      relationships.push(resolveRelationship(ref));
+      continue;
+    }
     const field = resolve(ref);
     if (fields.includes(field)) {
       throw soqlError(soql, ref.pos, 'MALFORMED_QUERY', `duplicate field selected: ${field.name}`);
@@ -139,6 +183,14 @@ export function compileSoql(soql: string, scope: QueryScope): CompiledQuery {
     }
   };
 
+  /** A field in WHERE: also one SOQL can filter on. */
+  const filterField = (ref: FieldRef): FieldDef => {
+    const field = resolve(ref);
+    if (field.filterable === false) {
+      throw soqlError(soql, ref.pos, 'INVALID_FIELD', `field '${field.name}' can not be filtered in a query call`);
+    }
+    return field;
+  };
   const build = (cond: Cond): ((record: SfRecord) => boolean) => {
     switch (cond.kind) {
       case 'and': {
@@ -154,7 +206,7 @@ export function compileSoql(soql: string, scope: QueryScope): CompiledQuery {
         return (rec) => !inner(rec);
       }
       case 'in': {
-        const field = resolve(cond.field);
+        const field = filterField(cond.field);
         const keys = cond.values.map((v) => literalKey(field, v, cond.pos));
         return (rec) => {
           const key = sortKey(field, rec.values[field.name]);
@@ -162,7 +214,7 @@ export function compileSoql(soql: string, scope: QueryScope): CompiledQuery {
         };
       }
       case 'cmp': {
-        const field = resolve(cond.field);
+        const field = filterField(cond.field);
         const want = literalKey(field, cond.value, cond.pos);
         const op = cond.op;
         return (rec) => {
@@ -190,5 +242,5 @@ export function compileSoql(soql: string, scope: QueryScope): CompiledQuery {
     }
     return 0;
   };
-  return { object, count: parsed.count, fields, converted, limit: parsed.limit, matches, compare };
+  return { object, count: parsed.count, fields, relationships, converted, limit: parsed.limit, matches, compare };
 }

@@ -5,6 +5,7 @@
  * LastModifiedDate/SystemModstamp and publishing the change event (change-events.ts).
  */
 import { recordError, type RecordError } from './errors.ts';
+import { noteFieldHistory } from './field-history.ts';
 import { isWellFormedId, to18 } from './ids.ts';
 import { enabledForRecordType } from './record-types.ts';
 import {
@@ -190,6 +191,7 @@ export function planUpdate(
 /** Writes a plan's changes and bumps the record's modification stamps (and derived fields). */
 export function applyPlan(ctx: WriteContext, plan: UpdatePlan & { ok: true }): void {
   const values = plan.record.values;
+  noteFieldHistory(ctx.org, plan.record, plan.changes, ctx.userId, ctx.now);
   Object.assign(values, plan.changes);
   if ('FirstName' in plan.changes || 'LastName' in plan.changes) {
     const first = values['FirstName'];

@@ -49,6 +49,8 @@ export const HUBSPOT_SCOPES = [
   'crm.objects.deals.read',
   'crm.schemas.companies.write',
   'crm.schemas.contacts.write',
+  // Names the person behind a hand-edited tier (connectors/hubspot/tier-history.ts); without it, "user <id>".
+  'crm.objects.owners.read',
 ] as const;
 
 export const SALESFORCE_SCOPES = ['api', 'refresh_token'] as const;

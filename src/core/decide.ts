@@ -2,7 +2,7 @@
 import { explainCondition } from './conditions.ts';
 import type { Fields } from './conditions.ts';
 import type { CompiledBound, CompiledPolicy, CompiledRule, CompiledSection } from './compile.ts';
-import { formatInputValue, formatNumber } from './format.ts';
+import { formatInputValue, formatNumber, overrideReason } from './format.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -87,7 +87,7 @@ export function decideRecord(
       `Ignored invalid override ${formatInputValue(record.override)} (not one of ${policy.tiers.map((t) => t.value).join(', ')})`,
     );
   } else if (overrideTier >= 0) {
-    reasons.push(`Manual override → ${tierLabel(policy, overrideTier)}`);
+    reasons.push(overrideReason(tierLabel(policy, overrideTier)));
     return { tier: overrideTier, reasons, overrideTier, floorTier: -1 };
   }
 

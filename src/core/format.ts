@@ -17,6 +17,11 @@ export function formatNumber(value: number): string {
 }
 
 /** A field's value as read on a record: numbers grouped, strings as written (cut when long). */
+/** The reason of a record decided by its override (spec §4 step 1), for the tier's label. */
+export function overrideReason(label: string): string {
+  return `Manual override → ${label}`;
+}
+
 export function formatFieldValue(value: unknown): string {
   if (typeof value === 'number') return formatNumber(value);
   if (typeof value === 'string') {

@@ -4,7 +4,7 @@
  */
 export type * from './policy-types.ts';
 export { LEAF_OPERATORS } from './policy-types.ts';
-export { validatePolicy, formatProblems, TIER_VALUE_PATTERN } from './policy-schema.ts';
+export { validatePolicy, formatProblems, MANUAL_EDITS, TIER_VALUE_PATTERN } from './policy-schema.ts';
 export type { PolicyValidation } from './policy-schema.ts';
 export { checkRecord, checkPreviousTier } from './records.ts';
 export type { CanonicalRecord, PreviousTier, RecordType, Checked } from './records.ts';
@@ -12,7 +12,7 @@ export { classify, TieringRun, RunInputError } from './run.ts';
 export type { ClassifyResult, Decision, RunOptions } from './run.ts';
 export type { NextHint } from './next.ts';
 export { relativeGap } from './next.ts';
-export { formatNextHint } from './format.ts';
+export { formatNextHint, overrideReason } from './format.ts';
 export type { RunSummary, SectionSummary, Movement } from './summary.ts';
 export type { CapacityReport } from './capacity.ts';
 export { isMissing, readNumber, readBoolean } from './values.ts';

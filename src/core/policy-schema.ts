@@ -8,6 +8,8 @@ import type { Capacity, Condition, Policy, PolicyProblem, Seats } from './policy
 import { describeValue, formatPath, problemsFromIssue } from './policy-problems.ts';
 
 export const TIER_VALUE_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
+/** The `manualEdits` settings: put a hand-set tier back (the default), or keep it as an override. */
+export const MANUAL_EDITS = ['revert', 'keepAsOverride'] as const;
 const MIN_TIERS = 2;
 const MAX_TIERS = 8;
 
@@ -165,6 +167,9 @@ function buildSchema(knownTiers: readonly string[]) {
   return z.strictObject({
     version: z.literal(1),
     tiers,
+    // RightTouch's extension to spec §2: what a sync does with a tier set by hand in the CRM
+    // (src/sync/phases/hand-edits.ts). No decision of the core reads it.
+    manualEdits: z.enum(MANUAL_EDITS).optional(),
     company: z
       .strictObject({
         default: tierRef.optional(),

@@ -88,6 +88,11 @@ export interface ContactSection {
 export interface Policy {
   readonly version: 1;
   readonly tiers: readonly Tier[];
+  /**
+   * RightTouch's extension to spec §2, read by the sync and never by a decision: a tier a person
+   * set by hand in the CRM is put back (`revert`, the default) or kept as the record's override.
+   */
+  readonly manualEdits?: 'revert' | 'keepAsOverride' | undefined;
   readonly company?: CompanySection | undefined;
   readonly contact?: ContactSection | undefined;
 }

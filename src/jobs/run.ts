@@ -213,10 +213,11 @@ export const SETUP_CURSOR = 'setup.policyVersion';
  * The set of properties/fields setup creates, numbered: raised whenever a release adds one, so
  * that every installation is set up again once, before its first run on the new release (1: the
  * tier, reason, updated-at and override; 2: the next-tier hint, `engagement_model_next` /
- * `Engagement_Model_Next__c`, 2026-12). Without it an upgraded Salesforce org would fail every
+ * `Engagement_Model_Next__c`, 2026-12; 3: Salesforce field history of the tier, for hand edits,
+ * 2026-12). Without it an upgraded Salesforce org would fail every
  * read of the new field until an admin ran setup by hand.
  */
-export const SETUP_FIELDS_VERSION = 2;
+export const SETUP_FIELDS_VERSION = 3;
 
 /** The setup cursor's value for a policy version: `2:<version>` (before 2026-12: `<version>` alone). */
 export function setupMark(policyVersion: number): string {

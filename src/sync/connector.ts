@@ -102,6 +102,21 @@ export interface TierProperties {
   readonly formatTime?: (epochMs: number) => string;
 }
 
+/**
+ * Who last set a record's tier property in the CRM, and when, from the CRM's own history
+ * (HubSpot's property history, Salesforce's field history). `byPerson`: a person set it by hand
+ * (what counts as that is the connector's to say, in its README); `by` names them (a user's
+ * name, else an id), or the source for anything else (an app, a workflow, an import).
+ */
+export interface TierSetter {
+  /** The value set (the tier value as written to the tier property), or null for a cleared one. */
+  readonly value: string | null;
+  /** When (epoch ms). */
+  readonly at: number;
+  readonly byPerson: boolean;
+  readonly by: string;
+}
+
 /** A record that left the CRM since a time: deleted, merged into another, or converted (a lead into a contact). */
 export interface Removal {
   readonly type: RecordType;
@@ -179,6 +194,13 @@ export interface Connector extends WriteLimits {
   readDealsByIds?(ids: readonly string[], properties: readonly string[]): AsyncIterable<CrmDeal[]>;
   /** Records deleted, merged or converted since a time (all that are still known, without one). Optional. */
   readRemovals?(modifiedSince: number | undefined): AsyncIterable<Removal[]>;
+  /**
+   * Who last set the tier property of these records and when (optional: without it, or without
+   * the CRM's history, a hand edit cannot be told from any other and is put back). Records the CRM
+   * has no history for are left out. Asked only for the few records whose CRM value is not what
+   * was last written.
+   */
+  tierSetters?(type: RecordType, ids: readonly string[]): Promise<ReadonlyMap<string, TierSetter>>;
   /** Writes properties on records, in batches; per-record failures come back, they do not throw. */
   update(type: RecordType, updates: readonly RecordUpdate[]): Promise<WriteResult>;
   /** Near-real-time changes, where the CRM offers them (optional). */

@@ -3,6 +3,8 @@
  * described in src/sync/README.md):
  *
  * 1. pull — the CRM's changes into the mirror (and what the CRM shows that was not written);
+ *    with the policy's `manualEdits: "keepAsOverride"`, the tiers people set by hand become
+ *    overrides (hand-edits.ts);
  * 2. classify — the whole installation (capacity needs every company), a decision at a time;
  * 3. diff — pure: each decision against what was last written → write, already in the CRM,
  *    unchanged, or left for the nightly run (the over-capacity-rank rule);
@@ -17,6 +19,7 @@ import { LastWrittenTable } from './last-written.ts';
 import { resolveMapping } from './lead-score.ts';
 import { classifyEach } from './phases/classify.ts';
 import { diffDecision } from './phases/diff.ts';
+import { HandEdits, keepHandEdits } from './phases/hand-edits.ts';
 import { advanceCursors, pull } from './phases/pull.ts';
 import { Recorder } from './phases/record.ts';
 import { buildReport, failRun, finishRun, Tally } from './phases/report.ts';
@@ -47,11 +50,13 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     // The properties the mapping leaves to discover (the lead-score property).
     const { mapping, leadScore } = await resolveMapping(store, connector, installationId, options.mapping);
     const properties = options.tierProperties ?? connector.tierProperties;
-    const lastWritten = await loadLastWritten(store, installationId);
+    const handEdits = new HandEdits();
+    const lastWritten = await loadLastWritten(store, installationId, handEdits);
     const base = { store, connector, installationId, mapping, properties, full, only, startedAt, checkStop };
     const reading = { ...base, overlapMs: options.overlapMs, onProgress: options.onProgress };
     const { pulled, deleted, crmValues } = await pull(reading, lastWritten);
     checkStop();
+    await keepHandEdits({ ...base, policy: options.policy, dryRun }, crmValues, lastWritten, handEdits);
     const now = clock();
     const at = now.getTime();
     const recorder = new Recorder({ store, installationId, runId: run.id, at, dryRun });
@@ -62,7 +67,9 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       options.policy,
       now,
       lastWritten.previous(),
-      (d) => {
+      (decided) => {
+        // The reason of a tier kept from a hand edit says who set it and when (hand-edits.ts).
+        const d = handEdits.handReasons(decided, options.policy);
         const before = lastWritten.get(d.type, d.id);
         tally.decision(d, before);
         return recorder.take(d, diffDecision(d, before, crmValues.get(d.type, d.id), full));
@@ -71,6 +78,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     await recorder.flush();
     lastWritten.clear();
     crmValues.clear();
+    handEdits.clear();
     // Last chance to stop before the CRM sees anything: what was recorded stays unwritten, so the
     // next run writes it (no history twice: the tier it records is the one already there).
     checkStop();
@@ -116,8 +124,11 @@ function runKind(options: SyncOptions): SyncReport['kind'] {
 }
 
 /** What was last written, to diff against; also the previous tiers of the classification (one pass for both). */
-async function loadLastWritten(store: Store, installationId: string): Promise<LastWrittenTable> {
+async function loadLastWritten(store: Store, installationId: string, handEdits: HandEdits): Promise<LastWrittenTable> {
   const table = new LastWrittenTable();
-  for await (const tier of store.storedTiers(installationId)) table.add(tier);
+  for await (const tier of store.storedTiers(installationId)) {
+    table.add(tier);
+    handEdits.noteStored(tier);
+  }
   return table;
 }

@@ -33,6 +33,7 @@ const SCOPE_USES: Record<string, [string, RegExp]> = {
   'crm.objects.deals.read': ['connectors/hubspot/deals.ts', /deals/],
   'crm.schemas.companies.write': ['connectors/hubspot/setup.ts', /groupsApi\.create|coreApi\.create/],
   'crm.schemas.contacts.write': ['connectors/hubspot/setup.ts', /groupsApi\.create|coreApi\.create/],
+  'crm.objects.owners.read': ['connectors/hubspot/tier-history.ts', /ownersApi\.getById/],
 };
 
 describe('app.json', () => {

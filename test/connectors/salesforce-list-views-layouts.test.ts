@@ -159,7 +159,9 @@ describe('Salesforce setup: list views per tier', () => {
     const report = await connector.setup(TIERS, { lists: false, layouts: false });
     expect(report.lists).toBeUndefined();
     expect([...org.listViews.keys()].some((name) => name.includes('RightTouch'))).toBe(false);
-    expect(sandbox.stats.metadataWrites.some((w) => /ListView|Layout|CustomObject/.test(w))).toBe(false);
+    expect(sandbox.stats.metadataWrites.some((w) => /ListView|Layout/.test(w))).toBe(false);
+    // The object itself is written once, for field history only: no compact layout assigned.
+    expect(org.objectSettings.get('Account')?.['compactLayoutAssignment']).toBe('SYSTEM');
   });
 });
 

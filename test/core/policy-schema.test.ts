@@ -190,4 +190,21 @@ describe('validatePolicy', () => {
     });
     expect(list[0]?.path).toBe('company.capacity["high touch"]');
   });
+
+  test('manualEdits (RightTouch extension): revert or keepAsOverride at the top level, anything else a problem', () => {
+    for (const manualEdits of ['revert', 'keepAsOverride'] as const) {
+      const result = validatePolicy({ version: 1, tiers, manualEdits });
+      expect(result.ok && result.policy.manualEdits).toBe(manualEdits);
+    }
+    expect(problems({ version: 1, tiers, manualEdits: 'keep' })).toEqual([
+      { path: 'manualEdits', message: 'expected "revert" or "keepAsOverride", got "keep"' },
+    ]);
+    expect(messageAt(problems({ version: 1, tiers, manualEdits: true }), 'manualEdits')).toBe(
+      'expected "revert" or "keepAsOverride", got true',
+    );
+    // Only at the top level: the sections stay strict.
+    expect(messageAt(problems({ version: 1, tiers, company: { manualEdits: 'revert' } }), 'company.manualEdits')).toBe(
+      'unknown key',
+    );
+  });
 });

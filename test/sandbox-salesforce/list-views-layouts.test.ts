@@ -267,7 +267,7 @@ describe('fake Salesforce: page layouts, compact layouts, object settings', () =
     ).toMatchObject({ success: true, created: true });
 
     const account = (await t.conn.metadata.read('CustomObject', 'Account')) as unknown as Record<string, unknown>;
-    expect(account).toMatchObject({ fullName: 'Account', compactLayoutAssignment: 'SYSTEM', enableHistory: true });
+    expect(account).toMatchObject({ fullName: 'Account', compactLayoutAssignment: 'SYSTEM', enableHistory: false });
     const missing = await upsert(t, 'CustomObject', { ...account, compactLayoutAssignment: 'Nope' });
     expect(missing.success).toBe(false);
     expect(await upsert(t, 'CustomObject', { ...account, compactLayoutAssignment: 'RightTouch' })).toMatchObject({
@@ -275,7 +275,7 @@ describe('fake Salesforce: page layouts, compact layouts, object settings', () =
     });
     expect(t.org.objectSettings.get('Account')).toMatchObject({
       compactLayoutAssignment: 'RightTouch',
-      enableHistory: 'true',
+      enableHistory: 'false',
     });
     // Written back without enableHistory: history is off.
     await upsert(t, 'CustomObject', { fullName: 'Account', compactLayoutAssignment: 'RightTouch' });

@@ -101,10 +101,14 @@ export function updates(
   });
 }
 
-export function reads(ids: readonly string[], properties: string[]): BatchReadInputSimplePublicObjectId {
+export function reads(
+  ids: readonly string[],
+  properties: string[],
+  propertiesWithHistory: string[] = [],
+): BatchReadInputSimplePublicObjectId {
   return model(BatchReadInputSimplePublicObjectId, {
     inputs: ids.map((id) => model(SimplePublicObjectId, { id })),
     properties,
-    propertiesWithHistory: [],
+    propertiesWithHistory,
   });
 }

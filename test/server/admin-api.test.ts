@@ -120,6 +120,20 @@ describe('admin API routes', () => {
     expect(h.syncRequests).toEqual([{ installationId: a.id, kind: 'incremental' }]);
   });
 
+  it('manualEdits: keepAsOverride is a valid policy (validate, save), anything else a problem at manualEdits', async () => {
+    const check = async (manualEdits: unknown) =>
+      (await (
+        await call('POST', `/api/installations/${a.id}/policy/validate`, keyA, { ...policy, manualEdits })
+      ).json()) as {
+        ok: boolean;
+        problems?: { path: string; message: string }[];
+      };
+    expect((await check('keepAsOverride')).ok).toBe(true);
+    expect((await check('sometimes')).problems).toEqual([
+      { path: 'manualEdits', message: 'expected "revert" or "keepAsOverride", got "sometimes"' },
+    ]);
+  });
+
   it('preview: distribution, movements with samples and the cost, from the mirror, nothing saved', async () => {
     await h.store.upsertRecords(
       a.id,

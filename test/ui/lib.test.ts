@@ -49,6 +49,7 @@ describe('draft paths', () => {
     expect(anchorOf('company.capacity.high_touch.rankBy[0]', known)).toBe('company.capacity.high_touch.rankBy[0]');
     expect(anchorOf('company.unknownKey', known)).toBe('company');
     expect(anchorOf('version', known)).toBe('(policy)');
+    expect(anchorOf('manualEdits', known)).toBe('manualEdits');
     // A tier that is not an identifier is written in brackets, as the server writes it.
     const odd = formPaths(setAt(policy, ['company', 'capacity'], { 'high-touch': { max: 1, rankBy: [] } }));
     expect(odd.has('company.capacity["high-touch"].max')).toBe(true);

@@ -18,7 +18,7 @@
 import type { CanonicalRecord, RecordType } from '../../core/index.ts';
 import { DEAL_FIELDS, mapCompany, mapContact, mapDeal, propertiesToRead } from '../../mapping/mapping.ts';
 import type { Mapping } from '../../mapping/mapping.ts';
-import type { MirrorDeal, Store } from '../../store/store.ts';
+import type { DisplayedRecord, MirrorDeal, Store } from '../../store/store.ts';
 import type { Connector, TierProperties } from '../connector.ts';
 import type { LastWrittenTable } from '../last-written.ts';
 import { tierValue } from '../tier-value.ts';
@@ -56,26 +56,38 @@ export interface Pulled {
   readonly crmValues: CrmValues;
 }
 
+/** A record whose CRM value is not what was last written: that value, and the record as mirrored. */
+export interface CrmValue {
+  readonly value: string;
+  readonly record: DisplayedRecord;
+}
+
 /**
  * The records read this run whose tier value in the CRM is not what was last written, with that
- * value. Keyed only when there is something to keep (not per record read), and asked cheaply when
- * empty (the usual case): the diff asks for every decision.
+ * value (and the record as mirrored, for the hand-edit rule: ./hand-edits.ts). Keyed only when
+ * there is something to keep (not per record read), and asked cheaply when empty (the usual case):
+ * the diff asks for every decision.
  */
 export class CrmValues {
-  private readonly values = new Map<string, string>();
+  private readonly values = new Map<string, CrmValue>();
 
   get size(): number {
     return this.values.size;
   }
 
   /** Keeps the value when it is not what was last written, forgets an earlier one otherwise. */
-  note(type: RecordType, id: string, value: string, differs: boolean): void {
-    if (differs) this.values.set(`${type}\u0000${id}`, value);
-    else if (this.values.size > 0) this.values.delete(`${type}\u0000${id}`);
+  note(record: DisplayedRecord, value: string, differs: boolean): void {
+    if (differs) this.values.set(`${record.type}\u0000${record.id}`, { value, record });
+    else if (this.values.size > 0) this.values.delete(`${record.type}\u0000${record.id}`);
   }
 
   get(type: RecordType, id: string): string | undefined {
-    return this.values.size === 0 ? undefined : this.values.get(`${type}\u0000${id}`);
+    return this.values.size === 0 ? undefined : this.values.get(`${type}\u0000${id}`)?.value;
+  }
+
+  /** Every record kept, with its value. */
+  entries(): IterableIterator<CrmValue> {
+    return this.values.values();
   }
 
   clear(): void {
@@ -128,10 +140,13 @@ export async function pull(options: PullOptions, lastWritten: LastWrittenTable):
         recordType === 'company' ? withoutDealFields(mapCompany(mapping, object)) : mapContact(mapping, object),
       );
       await store.upsertRecords(installationId, records, options.startedAt);
-      for (const object of page) {
+      for (const [i, object] of page.entries()) {
         if (full) seen[recordType].add(object.id);
         const value = tierValue(object.properties[tier], object.properties[reason], object.properties[next]);
-        crmValues.note(recordType, object.id, value, crmShowsOther(lastWritten.get(recordType, object.id), value));
+        const record = records[i];
+        if (record !== undefined) {
+          crmValues.note(record, value, crmShowsOther(lastWritten.get(recordType, object.id), value));
+        }
       }
       pulled[type] += records.length;
       options.onProgress?.({ phase: 'read', type, done: pulled[type] });

@@ -35,7 +35,7 @@ export function conditionPaths(condition: Json | undefined, path: Path, out: Set
 }
 
 export function formPaths(draft: Json | undefined): Set<string> {
-  const out = new Set<string>(['(policy)', 'tiers']);
+  const out = new Set<string>(['(policy)', 'tiers', 'manualEdits']);
   const policy = asObject(draft);
   asArray(policy?.['tiers'])?.forEach((_tier, index) => {
     for (const key of ['value', 'label']) out.add(formatPath(['tiers', index, key]));

@@ -14,6 +14,7 @@ export function PolicyFormView() {
       <TiersEditor />
       <SectionEditor name="company" />
       <SectionEditor name="contact" />
+      <ManualEditsEditor />
       <datalist id="policy-fields">
         {form.fields.map((field) => (
           <option key={field} value={field} />
@@ -464,6 +465,25 @@ function HysteresisEditor({ section }: { section: SectionName }) {
           hint="0.1: a threshold of 100,000 keeps the tier down to 90,000."
         />
       </div>
+    </section>
+  );
+}
+
+/** RightTouch's `manualEdits` setting (not the spec's): what a sync does with a tier set by hand in the CRM. */
+function ManualEditsEditor() {
+  return (
+    <section class="card" aria-labelledby="h-manual-edits" data-path="manualEdits">
+      <h2 id="h-manual-edits">Hand edits in the CRM</h2>
+      <SelectField
+        path={['manualEdits']}
+        label="A tier someone set by hand"
+        unset="Put it back (default)"
+        options={[
+          { value: 'revert', label: 'Put it back' },
+          { value: 'keepAsOverride', label: 'Keep it as the record’s override' },
+        ]}
+        hint="Changes no decision: it says whether the next sync puts RightTouch’s tier back or copies the person’s tier into the override."
+      />
     </section>
   );
 }
