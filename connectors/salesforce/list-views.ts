@@ -24,7 +24,7 @@
  */
 import type { Tier } from '../../src/core/index.ts';
 import type { CrmList } from '../../src/sync/connector.ts';
-import type { SalesforceContext } from './context.ts';
+import { type SalesforceContext, SalesforceBudgetError } from './context.ts';
 import { asArray, isMd, listComponents, type Md, readComponents, saveComponents, textOf } from './metadata-calls.ts';
 import { FIELDS, TIERED_OBJECTS } from './setup-names.ts';
 
@@ -129,7 +129,17 @@ export async function ensureListViews(context: SalesforceContext, tiers: readonl
   }
   // Views of tiers the policy no longer has: left in place, reported.
   const wantedNames = new Set(wanted.map((w) => w.fullName));
-  for (const fullName of await listComponents(context, 'ListView')) {
+  let listed: string[] = [];
+  try {
+    listed = await listComponents(context, 'ListView');
+  } catch (error) {
+    // Only the report of leftover views depends on it: say so, keep the views set up.
+    if (error instanceof SalesforceBudgetError) throw error;
+    warnings.push(
+      `could not list the org's list views to find those of dropped tiers: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  for (const fullName of listed) {
     const [object = '', name = ''] = fullName.split('.');
     if ((TIERED_OBJECTS as readonly string[]).includes(object) && name.startsWith(LIST_VIEW_PREFIX)) {
       if (!wantedNames.has(fullName)) {

@@ -15,6 +15,7 @@ import type { SalesforceContext } from './context.ts';
 import { param, userOf } from './context.ts';
 import { isJwtShaped } from './auth.ts';
 import { saveCompactLayout, saveCustomObject, saveLayout } from './layouts.ts';
+import { components, listComponents } from './metadata-components.ts';
 import { deleteListView, saveListView } from './list-views.ts';
 import {
   type ComponentError,
@@ -26,7 +27,7 @@ import {
   type SaveOutcome,
   text,
 } from './md-values.ts';
-import { formatDateTime, type FieldDef, type FieldType, type MdObject } from './model.ts';
+import { type FieldDef, type FieldType, type MdObject } from './model.ts';
 import { customObjectMetadata, trackHistoryProblem } from './field-history.ts';
 import { enableOnRecordTypes, saveRecordType } from './record-types.ts';
 import { fieldDef } from './schema.ts';
@@ -258,29 +259,6 @@ function remove(context: SalesforceContext, call: XmlElement): string {
   return `<deleteMetadataResponse>${results.map((r) => resultXml(r, false)).join('')}</deleteMetadataResponse>`;
 }
 
-/** The components of a type, by full name. */
-function components(context: SalesforceContext, type: string): Map<string, MdObject> | undefined {
-  const { org } = context;
-  switch (type) {
-    case 'CustomField':
-      return org.customFields;
-    case 'PermissionSet':
-      return org.permissionSets;
-    case 'RecordType':
-      return org.recordTypes;
-    case 'ListView':
-      return new Map([...org.listViews].map(([name, view]) => [name, view.md]));
-    case 'Layout':
-      return org.layouts;
-    case 'CompactLayout':
-      return org.compactLayouts;
-    case 'CustomObject':
-      return org.objectSettings;
-    default:
-      return undefined;
-  }
-}
-
 function read(context: SalesforceContext, call: XmlElement): string {
   const type = child(call, 'type')?.text ?? '';
   const store = components(context, type);
@@ -294,43 +272,6 @@ function read(context: SalesforceContext, call: XmlElement): string {
         : mdToXml('records', md, ` xsi:type="${escapeXml(type)}"`);
     });
   return `<readMetadataResponse><result>${records.join('')}</result></readMetadataResponse>`;
-}
-
-const FILE_SUFFIX: Record<string, string> = {
-  Layout: 'layouts/{}.layout',
-  CustomObject: 'objects/{}.object',
-  CustomField: 'objects/{}.field',
-  ListView: 'objects/{}.listView',
-  CompactLayout: 'objects/{}.compactLayout',
-  PermissionSet: 'permissionsets/{}.permissionset',
-  RecordType: 'objects/{}.recordType',
-};
-
-/** listMetadata: FileProperties of every component of the queried types. */
-function listComponents(context: SalesforceContext, call: XmlElement): string {
-  const stamp = formatDateTime(context.now());
-  const user = context.org.integrationUserId;
-  const results = call.children
-    .filter((c) => c.name === 'queries')
-    .flatMap((query) => {
-      const type = child(query, 'type')?.text ?? '';
-      return [...(components(context, type)?.keys() ?? [])].map((fullName) =>
-        mdToXml('result', {
-          createdById: user,
-          createdByName: 'Integration User',
-          createdDate: stamp,
-          fileName: (FILE_SUFFIX[type] ?? '{}').replace('{}', fullName),
-          fullName,
-          id: '',
-          lastModifiedById: user,
-          lastModifiedByName: 'Integration User',
-          lastModifiedDate: stamp,
-          manageableState: 'unmanaged',
-          type,
-        }),
-      );
-    });
-  return `<listMetadataResponse>${results.join('')}</listMetadataResponse>`;
 }
 
 function sendFault(res: Response, code: string, message: string): void {

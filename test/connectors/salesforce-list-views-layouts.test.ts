@@ -314,3 +314,52 @@ describe('Salesforce setup: a compact layout Salesforce refuses (nock)', () => {
     ]);
   });
 });
+
+describe('Salesforce setup: list views when listing them fails (nock)', () => {
+  it('keeps the views it saved and says it could not look for views of dropped tiers', async () => {
+    nock.disableNetConnect();
+    const base = 'https://example.my.salesforce.com';
+    const xml = { 'Content-Type': 'text/xml' };
+    const envelope = (body: string) =>
+      `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`;
+    const names = ['Account', 'Contact', 'Lead'].map((o) => `${o}.RightTouch_high_touch`);
+    const scope = nock(base)
+      .post('/services/Soap/m/66.0', /<readMetadata><type>ListView<\/type>/)
+      .reply(
+        200,
+        envelope('<readMetadataResponse><result><records xsi:type="ListView"/></result></readMetadataResponse>'),
+        xml,
+      )
+      .post(
+        '/services/Soap/m/66.0',
+        (body: string) =>
+          body.includes('<upsertMetadata>') &&
+          names.every((n) => body.includes(`<fullName>${n}</fullName>`)) &&
+          body.includes('<value>high_touch</value>') &&
+          body.includes('<allInternalUsers></allInternalUsers>'),
+      )
+      .reply(
+        200,
+        envelope(
+          `<upsertMetadataResponse>${names.map((n) => `<result><created>true</created><fullName>${n}</fullName><success>true</success></result>`).join('')}</upsertMetadataResponse>`,
+        ),
+        xml,
+      )
+      .post('/services/Soap/m/66.0', /<listMetadata>/)
+      .reply(
+        500,
+        '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>sf:UNKNOWN_EXCEPTION</faultcode><faultstring>UNKNOWN_EXCEPTION: An unexpected error occurred</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>',
+        xml,
+      );
+    const { ensureListViews } = await import('../../connectors/salesforce/list-views.ts');
+    const { createContext } = await import('../../connectors/salesforce/context.ts');
+    const context = createContext({ instanceUrl: base, accessToken: '00Dxx!token', version: '66.0' });
+    const outcome = await ensureListViews(context, [{ value: 'high_touch', label: 'High-touch' }]);
+    scope.done();
+    expect(outcome.changes).toEqual(names.map((n) => `created list view ${n}`));
+    expect(outcome.lists.map((l) => l.id)).toEqual(names);
+    expect(outcome.warnings).toEqual([
+      expect.stringMatching(/^could not list the org's list views .*UNKNOWN_EXCEPTION/),
+    ]);
+  });
+});
