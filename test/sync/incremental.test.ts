@@ -249,6 +249,36 @@ describe('incremental runs', () => {
     expect(quiet.decided).toBeLessThan(10);
   });
 
+  test('the state is built again under another policy, when the clock goes back, and after a company is erased', async () => {
+    const { store, options } = await world(8);
+    const all = COMPANIES + CONTACTS;
+    await sync({ ...options, full: true, stateCache: new StateCache() });
+    now += 3_600_000;
+    await sync({ ...options });
+    now += 3_600_000;
+    expect((await sync({ ...options })).decided).toBeLessThan(all);
+    const key = (await store.tieringStateMeta(options.installationId))?.key;
+    const other = {
+      ...policy,
+      company: {
+        ...policy.company,
+        capacity: { high_touch: { max: 3, rankBy: [{ field: 'dealSize', order: 'desc' as const }] } },
+      },
+    };
+    now += 60_000;
+    expect((await sync({ ...options, policy: other })).decided).toBe(all);
+    expect((await store.tieringStateMeta(options.installationId))?.key).not.toBe(key);
+    now += 60_000;
+    expect((await sync({ ...options, policy: other })).decided).toBeLessThan(all);
+    now -= DAY;
+    expect((await sync({ ...options, policy: other })).decided).toBe(all);
+    now += 2 * DAY;
+    await store.eraseRecord(options.installationId, 'company', 'co1');
+    expect(await store.tieringStateMeta(options.installationId)).toBeUndefined();
+    // Built again (the CRM still has the company: the run reads it back).
+    expect((await sync({ ...options, policy: other })).decided).toBeGreaterThanOrEqual(all - 1);
+  });
+
   test('a save from a stale version is refused: the run fails, nothing of it is saved, the next run continues', async () => {
     const { crm, store, options } = await world(6);
     await sync({ ...options, full: true, stateCache: new StateCache() });
