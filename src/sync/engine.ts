@@ -112,6 +112,7 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       policy: options.policy,
       leadScore,
       reconcile,
+      rebuilt: decided.rebuilt,
     });
     await finishRun(store, report, clock().getTime());
     return report;

@@ -96,6 +96,8 @@ export interface SyncReport {
   /** 429 answers the run met (and waited out). */
   readonly rateLimited: number;
   readonly summary: RunSummary;
+  /** Why this incremental run built the incremental state again (a full classification), if it did. */
+  readonly rebuilt?: string;
   /** A full run's comparison of the incremental state with the full classification (phases/reconcile.ts). */
   readonly reconcile?: Reconcile;
   /** The lead-score property, when the mapping discovers it (lead-score.ts): read, picked now, or none. */

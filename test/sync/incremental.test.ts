@@ -266,12 +266,16 @@ describe('incremental runs', () => {
       },
     };
     now += 60_000;
-    expect((await sync({ ...options, policy: other })).decided).toBe(all);
+    const rebuilt = await sync({ ...options, policy: other });
+    expect(rebuilt).toMatchObject({ decided: all, rebuilt: 'the policy or mapping changed' });
     expect((await store.tieringStateMeta(options.installationId))?.key).not.toBe(key);
     now += 60_000;
     expect((await sync({ ...options, policy: other })).decided).toBeLessThan(all);
     now -= DAY;
-    expect((await sync({ ...options, policy: other })).decided).toBe(all);
+    expect(await sync({ ...options, policy: other })).toMatchObject({
+      decided: all,
+      rebuilt: "the clock is before the last run's",
+    });
     now += 2 * DAY;
     await store.eraseRecord(options.installationId, 'company', 'co1');
     expect(await store.tieringStateMeta(options.installationId)).toBeUndefined();

@@ -78,6 +78,8 @@ export interface ReportParts {
   readonly policy: Policy;
   /** A full run's check of the incremental state. */
   readonly reconcile?: Reconcile | undefined;
+  /** Why an incremental run built the state again. */
+  readonly rebuilt?: string | undefined;
   readonly leadScore:
     { readonly property: string | null; readonly source: string; readonly warnings: readonly string[] } | undefined;
 }
@@ -103,6 +105,7 @@ export function buildReport(parts: ReportParts): SyncReport {
     rateLimited: tally.rateLimited,
     summary: parts.summary,
     ...(parts.reconcile === undefined ? {} : { reconcile: parts.reconcile }),
+    ...(parts.rebuilt === undefined ? {} : { rebuilt: parts.rebuilt }),
     ...(leadScore === undefined
       ? {}
       : { leadScore: { property: leadScore.property, source: leadScore.source, warnings: leadScore.warnings } }),
