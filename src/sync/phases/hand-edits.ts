@@ -28,14 +28,14 @@
 import { overrideReason } from '../../core/index.ts';
 import type { Policy, RecordType } from '../../core/index.ts';
 import type { Mapping } from '../../mapping/mapping.ts';
-import type { DisplayedRecord, Store, StoredTier } from '../../store/store.ts';
+import type { DisplayedRecord, Store } from '../../store/store.ts';
 import type { Connector } from '../connector.ts';
-import type { LastWrittenTable } from '../last-written.ts';
+import { HAND_REASON_PREFIX } from '../last-written.ts';
+import type { LastWritten, LastWrittenLookup } from '../last-written.ts';
 import type { HintedDecision } from '../next-hint.ts';
 import type { CrmValues } from './pull.ts';
 
-/** How a hand-set tier's reason starts; what tells later runs the override came from a hand edit. */
-export const HAND_REASON_PREFIX = 'Set by hand by ';
+export { HAND_REASON_PREFIX };
 
 /** A hand edit kept this run: the tier, who set it and when (epoch ms). */
 export interface HandEdit {
@@ -44,10 +44,12 @@ export interface HandEdit {
   readonly at: number;
 }
 
-/** Hand edits by record: those kept this run, and the hand-set reasons last written (earlier runs). */
+/**
+ * The hand edits kept this run, by record; those of earlier runs are known by the reasons last
+ * written (`LastWritten.handReasons`), for the records a run decides.
+ */
 export class HandEdits {
   private readonly fresh = new Map<string, HandEdit>();
-  private readonly written = new Map<string, { readonly tier: string; readonly reasons: readonly string[] }>();
 
   get kept(): number {
     return this.fresh.size;
@@ -57,19 +59,12 @@ export class HandEdits {
     this.fresh.set(`${type}\u0000${id}`, edit);
   }
 
-  /** Called with every stored tier: keeps those whose reason says they were set by hand. */
-  noteStored(stored: StoredTier): void {
-    if (stored.reasons[0]?.startsWith(HAND_REASON_PREFIX) === true) {
-      this.written.set(`${stored.type}\u0000${stored.id}`, { tier: stored.tier, reasons: stored.reasons });
-    }
-  }
-
   /**
    * The decision with its reason saying who set the tier by hand and when, when its override is
    * such a tier (kept this run, or written so before); else the decision as it is.
    */
-  handReasons(decision: HintedDecision, policy: Policy): HintedDecision {
-    if (this.fresh.size === 0 && this.written.size === 0) return decision;
+  handReasons(decision: HintedDecision, policy: Policy, before: LastWritten | undefined): HintedDecision {
+    if (this.fresh.size === 0 && before?.handReasons === undefined) return decision;
     const label = policy.tiers.find((t) => t.value === decision.tier)?.label ?? decision.tier;
     if (decision.reasons.length !== 1 || decision.reasons[0] !== overrideReason(label)) return decision;
     const key = `${decision.type}\u0000${decision.id}`;
@@ -77,13 +72,12 @@ export class HandEdits {
     if (edit !== undefined && edit.tier === decision.tier) {
       return { ...decision, reasons: [handReason(edit, label)] };
     }
-    const before = this.written.get(key);
-    return before !== undefined && before.tier === decision.tier ? { ...decision, reasons: before.reasons } : decision;
+    const written = before?.handReasons;
+    return written !== undefined && before?.tier === decision.tier ? { ...decision, reasons: written } : decision;
   }
 
   clear(): void {
     this.fresh.clear();
-    this.written.clear();
   }
 }
 
@@ -114,7 +108,7 @@ function tierOf(value: string): string {
 export async function keepHandEdits(
   options: HandEditOptions,
   crmValues: CrmValues,
-  lastWritten: LastWrittenTable,
+  lastWritten: LastWrittenLookup,
   edits: HandEdits,
 ): Promise<void> {
   const { connector, mapping, policy } = options;
