@@ -9,7 +9,11 @@
  *   captures); we take the latest by `timestamp` all the same, so the order does not matter.
  * - "By hand" is a person in HubSpot's own apps: `sourceType` `CRM_UI` (a record page or a table
  *   edit), `BATCH_UPDATE` (a person's bulk edit in an index page), `MOBILE_IOS`/`MOBILE_ANDROID`,
- *   and only with a user named (`updatedByUserId`, or `sourceId` `userId:<id>`). Apps
+ *   and only with a user named (`updatedByUserId`, or `sourceId` `userId:<id>`: "when the change
+ *   was made in the HubSpot app, the source-id … `{userId:123}`", HubSpot developer changelog "CRM
+ *   property change source will show user ID instead of owner email"). `CRM_UI` is in every
+ *   capture we found; `BATCH_UPDATE` and the mobile names are third parties' lists, not HubSpot's
+ *   documentation (assumed). Apps
  *   (`INTEGRATION`, RightTouch among them), workflows, imports, forms and the rest are not: an
  *   import or a workflow is a mass change, not a decision about one record.
  * - The user is named through owners, `GET /crm/v3/owners/{userId}?idProperty=userId` (scope

@@ -2,8 +2,9 @@
  * Hand edits (src/sync/phases/hand-edits.ts) end to end in-process, against both sandboxes with the
  * real connectors: with `manualEdits: "keepAsOverride"` a tier a person set in the CRM becomes the
  * record's override (in the CRM and the mirror), the record keeps it with a reason naming who and
- * when (also in its history), and the next run leaves it alone; a tier set by a workflow is put
- * back; with the default (`revert`) a person's tier is put back too.
+ * when (also in its history), and the next run leaves it alone; a tier set by a workflow, and a
+ * person's value that is not a tier, are put back; with the default (`revert`) a person's tier is
+ * put back too.
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -104,8 +105,22 @@ describe('hand edits on HubSpot', () => {
       sourceId: 'enrollmentId:9',
     });
 
+    // A person's value that is not a tier of the policy (an option added in HubSpot by hand).
+    const notTier = companyProps(portal, 4);
+    const notTierWritten = notTier.props['engagement_model'];
+    editByHand(portal, 'companies', notTier.id, {
+      property: 'engagement_model',
+      value: 'vip',
+      userId: dana?.userId ?? 0,
+      at: now,
+    });
+
     const report = await run(store, id, connector, 'hubspot', keep);
     expect(report.rejected).toEqual([]);
+    expect([notTier.props['engagement_model'], notTier.props['engagement_model_override'] ?? '']).toEqual([
+      notTierWritten,
+      '',
+    ]);
     const reason = `Set by hand by ${dana?.firstName} ${dana?.lastName} on 2026-12-07 → ${LABEL.get(chosen)}`;
     expect(person.props['engagement_model']).toBe(chosen);
     expect(person.props['engagement_model_override']).toBe(chosen);
