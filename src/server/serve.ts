@@ -1,9 +1,11 @@
 /**
  * `righttouch serve`: the installable app in one process — the Express server (installs,
- * webhooks, admin API, card, health, metrics), the scheduler (per installation: incremental every
- * N minutes, nightly full reconcile, each under the installation's lease in the store, so several
- * processes on one store never sync the same installation at once), the debounced webhook queue,
- * and notifications. Settings come from the environment, parsed once (src/app/env.ts, config.ts,
+ * webhooks, admin API, card, health, metrics), the run queue and the schedule that feeds it
+ * (src/jobs: per installation an incremental run every N minutes at its own offset, the nightly
+ * reconcile spread over RIGHTTOUCH_NIGHTLY_WINDOW, at most RIGHTTOUCH_CONCURRENCY runs at once, each
+ * under the installation's lease in the store), the debounced webhook queue, and notifications.
+ * Every run — scheduled, webhook, Change Data Capture, "sync now", after an install — goes through
+ * the one run queue. Settings come from the environment, parsed once (src/app/env.ts, config.ts,
  * and the README); the store is PostgreSQL when that environment's DATABASE_URL is set.
  */
 import { randomBytes } from 'node:crypto';
@@ -17,18 +19,20 @@ import { parseEnv } from '../app/env.ts';
 import { DEFAULT_DATA_FILE } from '../app/paths.ts';
 import { loadMapping } from '../app/policy.ts';
 import { openStore } from '../app/store.ts';
+import { parseNightlyWindow, DEFAULT_NIGHTLY_WINDOW } from '../app/nightly-window.ts';
 import {
-  LEASE_HELD,
+  createEmbeddedQueue,
+  DEFAULT_CONCURRENCY,
   runInstallationSync,
-  startScheduler,
+  startTicker,
   type JobDeps,
-  type RunKind,
   type RunOutcome,
+  type RunRequest,
 } from '../jobs/index.ts';
 import { UNINSTALLED_RETENTION_MS } from '../store/erase.ts';
 import { secretKey } from '../store/secrets.ts';
 import type { Installation, Store } from '../store/store.ts';
-import type { ChangedRecords, SyncReport } from '../sync/engine.ts';
+import type { SyncReport } from '../sync/engine.ts';
 import { createApp } from './app.ts';
 import { serverConfig, type ServerConfig } from '../app/config.ts';
 import { createLogger } from './logger.ts';
@@ -59,6 +63,10 @@ export interface ServeOptions {
   readonly fetch?: typeof fetch | undefined;
   /** Incremental reads start this long before the last cursor (default 5 minutes: search lags). */
   readonly overlapMs?: number | undefined;
+  /** How often the schedule looks for due runs (default 1 s). */
+  readonly tickIntervalMs?: number | undefined;
+  /** The first retry's delay of a failed run (default 30 s, doubling). */
+  readonly retryDelayMs?: number | undefined;
 }
 
 export async function serve(
@@ -83,7 +91,6 @@ export async function serve(
         { installation: installation.id, crm: installation.crm },
         'uninstalled from the CRM account: tokens dropped, data forgotten, schedules stopped',
       );
-      track(scheduler.refresh());
       if (streams !== undefined) track(streams.refresh());
     },
   });
@@ -117,8 +124,18 @@ export async function serve(
     running.add(work);
     void work.finally(() => running.delete(work));
   };
-  const runNow = async (installationId: string, kind: RunKind, only?: ChangedRecords): Promise<RunOutcome> => {
-    const outcome = await runInstallationSync(jobDeps, installationId, kind, only);
+  /** One request of the run queue: webhook removals first, the sync, erasures after. */
+  const execute = async (request: RunRequest, signal: AbortSignal): Promise<RunOutcome> => {
+    const installationId = request.installationId;
+    const { affected } = request;
+    // Removals and merges are applied to the mirror first (apply.ts); the records the webhooks
+    // named are read by id (no search, no wait for its index) when only webhooks asked.
+    if (affected !== undefined) await applyRemovalsAndMerges(store, installationId, affected);
+    const only = request.reason === 'webhook' && affected !== undefined ? changedRecords(affected) : undefined;
+    const outcome = await runInstallationSync({ ...jobDeps, signal }, installationId, request.kind, only);
+    // A run that read before a privacy deletion (HubSpot's search index lags) may have mirrored
+    // the contact again: erase once more after it.
+    for (const contactId of affected?.erasures ?? []) await store.eraseRecord(installationId, 'contact', contactId);
     if (outcome.status === 'failed') {
       const installation = await store.getInstallation(installationId);
       metrics.recordRun(installation?.crm ?? 'unknown', 'failed');
@@ -131,28 +148,36 @@ export async function serve(
     }
     return outcome;
   };
+  const runQueue = createEmbeddedQueue({
+    execute,
+    concurrency:
+      parsed.RIGHTTOUCH_CONCURRENCY === undefined ? DEFAULT_CONCURRENCY : Number(parsed.RIGHTTOUCH_CONCURRENCY),
+    retryDelayMs: options.retryDelayMs,
+    observer: metrics.queueObserver,
+  });
+  metrics.watchQueue(() => runQueue.snapshot());
+  const enqueue = (request: RunRequest): void => {
+    track(runQueue.enqueue(request));
+  };
+  // Bursts of webhook deliveries become one request (the run queue merges further while it waits).
   const queue = createDebouncedQueue({
     delayMs: options.webhookDelayMs ?? 1000,
     maxWaitMs: 4000,
-    // The records the webhooks named are read by id (no search, no wait for its index); removals
-    // and merges are applied to the mirror first (apply.ts) and, like Change Data Capture nudges
-    // (which name nothing), make an incremental run.
-    run: async (installationId, affected) => {
-      await applyRemovalsAndMerges(store, installationId, affected);
-      const outcome = await runNow(installationId, 'incremental', changedRecords(affected));
-      // A run that read before a privacy deletion (HubSpot's search index lags) may have mirrored
-      // the contact again: erase once more after it.
-      for (const contactId of affected.erasures) await store.eraseRecord(installationId, 'contact', contactId);
-      // A scheduled run has the installation: it may have read before these changes, so they wait
-      // for the next turn rather than for the next scheduled run.
-      if (outcome.status === 'skipped' && outcome.reason === LEASE_HELD) queue.push(installationId, affected);
-    },
+    run: (installationId, affected) =>
+      runQueue.enqueue({ installationId, reason: 'webhook', kind: 'incremental', affected }),
     onError: (error, installationId) => {
       logger.warn({ installation: installationId, err: String(error) }, 'webhook sync failed');
     },
   });
-  const scheduler = startScheduler(jobDeps);
-  await scheduler.refresh();
+  const nightlyWindow = parseNightlyWindow(parsed.RIGHTTOUCH_NIGHTLY_WINDOW ?? DEFAULT_NIGHTLY_WINDOW);
+  if (nightlyWindow === undefined) throw new Error('unreachable: RIGHTTOUCH_NIGHTLY_WINDOW is checked by parseEnv');
+  const ticker = startTicker({
+    store,
+    queue: runQueue,
+    nightlyWindow,
+    intervalMs: options.tickIntervalMs,
+    logger: jobDeps.logger,
+  });
   // Salesforce Change Data Capture, where the admin has enabled it for the objects (SF_CHANGE_EVENTS=on).
   const streams = config.salesforce.changeEvents
     ? new SalesforceStreams({
@@ -183,16 +208,14 @@ export async function serve(
     logger,
     mappingFor: (crm) => loadMapping(crm),
     requestSync: (installationId, kind) => {
-      track(runNow(installationId, kind));
+      enqueue({ installationId, reason: 'now', kind });
     },
+    queueSnapshot: () => runQueue.snapshot(),
     onWebhookChange: (installationId, affected) => {
       queue.push(installationId, affected);
     },
-    onSettingsChanged: () => {
-      track(scheduler.refresh());
-    },
+    // Settings are read from the store at every look of the schedule: nothing to tell it.
     onInstalled: () => {
-      track(scheduler.refresh());
       if (streams !== undefined) track(streams.refresh());
     },
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
@@ -212,7 +235,7 @@ export async function serve(
   }, 3_600_000);
   prune.unref();
   logger.info(
-    { port, publicBaseUrl: config.publicBaseUrl, installations: scheduler.tasks().length / 2 },
+    { port, publicBaseUrl: config.publicBaseUrl, installations: (await store.listInstallations()).length },
     'RightTouch server started',
   );
 
@@ -222,14 +245,18 @@ export async function serve(
     config,
     metrics,
     async idle() {
-      await queue.drain();
-      while (running.size > 0) await Promise.allSettled([...running]);
+      do {
+        await queue.drain();
+        while (running.size > 0) await Promise.allSettled([...running]);
+        await runQueue.idle();
+      } while (queue.size > 0 || running.size > 0);
     },
     async close() {
       clearInterval(prune);
       queue.stop();
       streams?.stop();
-      await scheduler.stop();
+      await ticker.stop();
+      await runQueue.stop();
       await Promise.allSettled([...running]);
       server.closeAllConnections();
       await new Promise<void>((resolve) =>
