@@ -8,10 +8,8 @@
  * the one run queue. Settings come from the environment, parsed once (src/app/env.ts, config.ts,
  * and the README); the store is PostgreSQL when that environment's DATABASE_URL is set.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { Credentials } from '../app/connectors.ts';
@@ -19,29 +17,18 @@ import { parseEnv } from '../app/env.ts';
 import { DEFAULT_DATA_FILE } from '../app/paths.ts';
 import { loadMapping } from '../app/policy.ts';
 import { openStore } from '../app/store.ts';
-import { parseNightlyWindow, DEFAULT_NIGHTLY_WINDOW } from '../app/nightly-window.ts';
-import {
-  createEmbeddedQueue,
-  DEFAULT_CONCURRENCY,
-  runInstallationSync,
-  startTicker,
-  type JobDeps,
-  type RunOutcome,
-  type RunRequest,
-} from '../jobs/index.ts';
+import type { RunRequest } from '../jobs/index.ts';
 import { UNINSTALLED_RETENTION_MS } from '../store/erase.ts';
 import { secretKey } from '../store/secrets.ts';
-import type { Installation, Store } from '../store/store.ts';
-import type { SyncReport } from '../sync/engine.ts';
+import type { Store } from '../store/store.ts';
 import { createApp } from './app.ts';
 import { serverConfig, type ServerConfig } from '../app/config.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { notify } from './notify.ts';
+import { startRunner } from './runner.ts';
 import { SalesforceStreams } from '../../connectors/salesforce/streams.ts';
 import { createDebouncedQueue } from './webhooks/debounce.ts';
-import { changedRecords, emptyAffected } from '../../connectors/hubspot/webhooks/events.ts';
-import { applyRemovalsAndMerges } from './webhooks/apply.ts';
+import { emptyAffected } from '../../connectors/hubspot/webhooks/events.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -67,6 +54,10 @@ export interface ServeOptions {
   readonly tickIntervalMs?: number | undefined;
   /** The first retry's delay of a failed run (default 30 s, doubling). */
   readonly retryDelayMs?: number | undefined;
+  /** False (`--no-worker`, PostgreSQL only): queue runs for `righttouch worker` processes, run none here. */
+  readonly worker?: boolean | undefined;
+  /** pg-boss's schema (default `pgboss`). */
+  readonly bossSchema?: string | undefined;
 }
 
 export async function serve(
@@ -94,68 +85,24 @@ export async function serve(
       if (streams !== undefined) track(streams.refresh());
     },
   });
-  const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-
-  const onReport = async (installation: Installation, report: SyncReport): Promise<void> => {
-    metrics.recordRun(installation.crm, report.rejected.length > 0 ? 'partial' : 'succeeded', report);
-    try {
-      await notify(installation, report, options.fetch);
-    } catch (error) {
-      logger.warn({ installation: installation.id, err: String(error) }, 'tier-change notification failed');
-    }
-  };
-  const jobDeps: JobDeps = {
-    store,
-    holder,
-    connectorFor: (installation) => credentials.connectorFor(installation),
-    mappingFor: (crm) => loadMapping(crm),
-    onReport,
-    logger: {
-      info: (message) => {
-        logger.info(message);
-      },
-      warn: (message) => {
-        logger.warn(message);
-      },
-    },
-  };
   const running = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>): void => {
     running.add(work);
     void work.finally(() => running.delete(work));
   };
-  /** One request of the run queue: webhook removals first, the sync, erasures after. */
-  const execute = async (request: RunRequest, signal: AbortSignal): Promise<RunOutcome> => {
-    const installationId = request.installationId;
-    const { affected } = request;
-    // Removals and merges are applied to the mirror first (apply.ts); the records the webhooks
-    // named are read by id (no search, no wait for its index) when only webhooks asked.
-    if (affected !== undefined) await applyRemovalsAndMerges(store, installationId, affected);
-    const only = request.reason === 'webhook' && affected !== undefined ? changedRecords(affected) : undefined;
-    const outcome = await runInstallationSync({ ...jobDeps, signal }, installationId, request.kind, only);
-    // A run that read before a privacy deletion (HubSpot's search index lags) may have mirrored
-    // the contact again: erase once more after it.
-    for (const contactId of affected?.erasures ?? []) await store.eraseRecord(installationId, 'contact', contactId);
-    if (outcome.status === 'failed') {
-      const installation = await store.getInstallation(installationId);
-      metrics.recordRun(installation?.crm ?? 'unknown', 'failed');
-      // The CRM refused the grant, or the tokens are gone (the run's error code, from the error's
-      // type: src/app/errors.ts): the admin must install again.
-      if (installation?.status === 'active' && outcome.code === 'needs_reconnect') {
-        await store.setInstallationStatus(installationId, 'needs_reconnect', outcome.error);
-      }
-      logger.warn({ installation: installationId, error: outcome.error }, 'sync failed');
-    }
-    return outcome;
-  };
-  const runQueue = createEmbeddedQueue({
-    execute,
-    concurrency:
-      parsed.RIGHTTOUCH_CONCURRENCY === undefined ? DEFAULT_CONCURRENCY : Number(parsed.RIGHTTOUCH_CONCURRENCY),
+  const runner = await startRunner({
+    env: parsed,
+    store,
+    credentials,
+    metrics,
+    logger,
+    work: options.worker,
+    fetch: options.fetch,
+    tickIntervalMs: options.tickIntervalMs,
     retryDelayMs: options.retryDelayMs,
-    observer: metrics.queueObserver,
+    bossSchema: options.bossSchema,
   });
-  metrics.watchQueue(() => runQueue.snapshot());
+  const runQueue = runner.queue;
   const enqueue = (request: RunRequest): void => {
     track(runQueue.enqueue(request));
   };
@@ -168,15 +115,6 @@ export async function serve(
     onError: (error, installationId) => {
       logger.warn({ installation: installationId, err: String(error) }, 'webhook sync failed');
     },
-  });
-  const nightlyWindow = parseNightlyWindow(parsed.RIGHTTOUCH_NIGHTLY_WINDOW ?? DEFAULT_NIGHTLY_WINDOW);
-  if (nightlyWindow === undefined) throw new Error('unreachable: RIGHTTOUCH_NIGHTLY_WINDOW is checked by parseEnv');
-  const ticker = startTicker({
-    store,
-    queue: runQueue,
-    nightlyWindow,
-    intervalMs: options.tickIntervalMs,
-    logger: jobDeps.logger,
   });
   // Salesforce Change Data Capture, where the admin has enabled it for the objects (SF_CHANGE_EVENTS=on).
   const streams = config.salesforce.changeEvents
@@ -255,8 +193,7 @@ export async function serve(
       clearInterval(prune);
       queue.stop();
       streams?.stop();
-      await ticker.stop();
-      await runQueue.stop();
+      await runner.stop();
       await Promise.allSettled([...running]);
       server.closeAllConnections();
       await new Promise<void>((resolve) =>
