@@ -13,8 +13,8 @@
  *   with a deterministic job `id` (a UUID from installation, reason and slot). The insert is
  *   `ON CONFLICT DO NOTHING`, and finished jobs are kept `deleteAfterSeconds` (1 hour here), so the
  *   second worker's send of the same tick returns null whether the first job waits, runs or ended.
- *   A tick whose installation had a run going at or after its slot is dropped when it comes up
- *   (coalesced: that run read what the tick would), so ticks never pile up behind a long run.
+ *   A tick whose installation had a run started after its slot, or still going at it, is dropped
+ *   when it comes up (coalesced into that run), so ticks never pile up behind a long run.
  * - **Retries with back-off**: `retryLimit` 3, `retryDelay` 30 s, `retryBackoff` (doubling, with
  *   jitter). The handler throws for a retryable failure and for a run that found the
  *   installation's lease held (a dead worker's lease, until it expires): pg-boss tries it again.
@@ -210,11 +210,14 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ru
     await boss.update(SYNC_QUEUE, toData(merged), { id: waiting.id });
   }
 
-  /** A tick is coalesced when its installation had a run going at or after the tick was due. */
+  /** A tick is coalesced when its installation had a run going at or after the tick was due (src/jobs/README.md). */
   async function coveredAlready(request: RunRequest): Promise<boolean> {
     if (request.reason !== 'tick' || request.slot === undefined || request.affected !== undefined) return false;
     const [last] = await options.store.listRuns(request.installationId, 1);
-    return last !== undefined && (last.endedAt === null || last.endedAt >= request.slot);
+    // Started after the tick was due, or ended after it (a killed worker's run never ends: not it).
+    return (
+      last !== undefined && (last.startedAt >= request.slot || (last.endedAt !== null && last.endedAt >= request.slot))
+    );
   }
 
   async function handle(job: Job<JobData>): Promise<unknown> {
