@@ -3,9 +3,8 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { parseNightlyWindow } from '../../src/app/nightly-window.ts';
 import { dueRuns, nightlyOffset, slotIn, startTicker, tickOffset } from '../../src/jobs/index.ts';
 import type { RunRequest, Ticker } from '../../src/jobs/index.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
-import type { Installation } from '../../src/store/store.ts';
-import { tempDb } from './fixtures.ts';
+import type { Installation, Store } from '../../src/store/store.ts';
+import { describeEachEngine } from '../store/engines.ts';
 
 const WINDOW = parseNightlyWindow('03:00-05:00') ?? { startMs: 0, lengthMs: 1 };
 const MIDNIGHT = Date.parse('2026-12-07T00:00:00Z');
@@ -117,8 +116,8 @@ describe('dueRuns', () => {
   });
 });
 
-describe('startTicker', () => {
-  let store: SqliteStore | undefined;
+describeEachEngine('startTicker', (engine) => {
+  let store: Store | undefined;
   let ticker: Ticker | undefined;
   afterEach(async () => {
     await ticker?.stop();
@@ -126,7 +125,7 @@ describe('startTicker', () => {
   });
 
   test('reads the store at every look: an install, a settings change and an uninstall count at once', async () => {
-    store = new SqliteStore(tempDb());
+    store = engine.open(engine.create());
     await store.migrate();
     const one = await store.upsertInstallation('hubspot', 'portal-1');
     await store.saveSettings(one.id, { syncEveryMinutes: 1 });
