@@ -25,7 +25,7 @@
  * - **Bounded**: `work()` with `localConcurrency` = RIGHTTOUCH_CONCURRENCY, batch size 1.
  */
 import { createHash } from 'node:crypto';
-import { PgBoss, type Job } from 'pg-boss';
+import { PgBoss, type JobWithMetadata } from 'pg-boss';
 import { emptyAffected, type Affected } from '../../connectors/hubspot/webhooks/events.ts';
 import { errorMessage } from '../app/errors.ts';
 import type { Store } from '../store/store.ts';
@@ -220,11 +220,12 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ru
     );
   }
 
-  async function handle(job: Job<JobData>): Promise<unknown> {
+  async function handle(job: JobWithMetadata<JobData>): Promise<unknown> {
     const request = fromData(job.data);
     if (await coveredAlready(request)) return { status: 'skipped', reason: 'coalesced into a run already going' };
     const started = Date.now();
-    options.observer?.started?.(request, Math.max(0, started - (request.slot ?? started)));
+    // Waiting since it was queued (a tick: since it was due, which is when it was queued).
+    options.observer?.started?.(request, Math.max(0, started - job.createdOn.getTime()));
     let outcome: RunOutcome;
     try {
       outcome = await options.execute(request, AbortSignal.any([job.signal, shutdown.signal]));
@@ -238,10 +239,15 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ru
   }
 
   if (options.work !== false) {
-    await boss.work<JobData>(
+    await boss.work(
       SYNC_QUEUE,
-      { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 },
-      async (jobs) => {
+      {
+        localConcurrency: concurrency,
+        batchSize: 1,
+        includeMetadata: true,
+        pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1,
+      },
+      async (jobs: JobWithMetadata<JobData>[]) => {
         const results: unknown[] = [];
         for (const job of jobs) {
           const run = handle(job);
