@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { isPostgresUrl } from '../store/index.ts';
 import { InputError } from './errors.ts';
+import { parseNightlyWindow } from './nightly-window.ts';
 
 export type RawEnv = Readonly<Record<string, string | undefined>>;
 
@@ -66,6 +67,16 @@ export const envSchema = z
     SF_API_VERSION: text,
     SF_BULK_THRESHOLD: numberIn(1, 100_000_000),
     SF_API_RESERVE: numberIn(0, 0.99),
+    /** Syncs one worker runs at once (default 4): src/jobs/queue.ts. */
+    RIGHTTOUCH_CONCURRENCY: text.refine(
+      (value) => value === undefined || (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 64),
+      'must be a whole number from 1 to 64',
+    ),
+    /** When the nightly full reconciles start, spread per installation (default 03:00-05:00, UTC). */
+    RIGHTTOUCH_NIGHTLY_WINDOW: text.refine(
+      (value) => value === undefined || parseNightlyWindow(value) !== undefined,
+      'must be a window HH:MM-HH:MM (UTC, 24-hour, e.g. 03:00-05:00)',
+    ),
   })
   .superRefine((env, context) => {
     if (env.NODE_ENV === 'production' && env.PUBLIC_BASE_URL === undefined) {

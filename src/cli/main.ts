@@ -67,7 +67,8 @@ export function buildProgram(): Command {
     )
     .option('--data <file>', 'the store file', DEFAULT_DATA_FILE)
     .option('--port <n>', 'port to listen on (default: PORT, else 3000)')
-    .action(async (options: { data: string; port?: string }) => {
+    .option('--no-worker', 'run no syncs here, only queue them for `righttouch worker` processes (PostgreSQL)')
+    .action(async (options: { data: string; port?: string; worker: boolean }) => {
       const port = options.port === undefined ? undefined : Number(options.port);
       if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
         throw new InputError(`--port must be a port number, was ${options.port ?? ''}`);
@@ -75,10 +76,29 @@ export function buildProgram(): Command {
       // Loaded here: the server and its CRM clients are not needed by the other commands.
       const { serve } = await import('../server/serve.ts');
       // A bad environment (ConfigError, SecretKeyError) is bad input: exit code 2.
-      const running = await serve({ data: options.data, port }, process.env);
+      const running = await serve({ data: options.data, port, worker: options.worker }, process.env);
       process.stdout.write(
         `RightTouch server listening on ${running.url} (public address ${running.config.publicBaseUrl})\n`,
       );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await running.close();
+    });
+
+  program
+    .command('worker')
+    .description('run syncs without an HTTP server, beside `serve --no-worker` (PostgreSQL: DATABASE_URL)')
+    .option(
+      '--data <file>',
+      'the store file (unused with DATABASE_URL; for the secret key beside it)',
+      DEFAULT_DATA_FILE,
+    )
+    .action(async (options: { data: string }) => {
+      const { startWorker } = await import('../server/worker.ts');
+      const running = await startWorker({ data: options.data }, process.env);
+      process.stdout.write(`RightTouch worker running (${running.runner.engine})\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -1,4 +1,4 @@
-/** Background jobs: per-installation syncs under a lease, and the cron scheduler that runs them. */
+/** Background jobs: per-installation syncs under a lease, the run queue that runs them, and the schedule that feeds it. */
 export {
   DEFAULT_BUDGET_MS,
   DEFAULT_LEASE_TTL_MS,
@@ -8,6 +8,27 @@ export {
   SHUTTING_DOWN,
 } from './run.ts';
 export type { JobDeps, JobLogger, RunKind, RunOutcome } from './run.ts';
-export { DEFAULT_EVERY_MINUTES, DEFAULT_NIGHTLY_FULL_AT, everyMinutesExpression, startScheduler } from './scheduler.ts';
-export type { ScheduledJob, Scheduler, SchedulerOptions } from './scheduler.ts';
+export {
+  backoffMs,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_RETRY_DELAY_MS,
+  DEFAULT_RETRY_LIMIT,
+  mergeRequests,
+  retryable,
+} from './queue.ts';
+export type { QueueEntry, QueueSnapshot, RunQueue, RunReason, RunRequest } from './queue.ts';
+export { createEmbeddedQueue } from './embedded-queue.ts';
+export type { EmbeddedQueueOptions, QueueObserver } from './embedded-queue.ts';
+export {
+  DEFAULT_EVERY_MINUTES,
+  dueRuns,
+  nightlyOffset,
+  periodOf,
+  slotIn,
+  stableFraction,
+  tickOffset,
+} from './schedule.ts';
+export type { DueRun, ScheduleOptions } from './schedule.ts';
+export { startTicker } from './ticker.ts';
+export type { Ticker, TickerOptions } from './ticker.ts';
 export { RunStoppedError } from '../sync/engine.ts';

@@ -19,6 +19,7 @@ import type {
   RunRecord,
   StoredTier,
 } from '../store/store.ts';
+import type { QueueEntry, QueueSnapshot } from '../jobs/queue.ts';
 
 export type { CapacityReport, HistoryEntry, Installation, InstallationSettings, Policy, PolicyProblem, RejectedRow };
 export type { FoundRecord, NextTierCandidate, RecordDisplay, RunRecord, StoredTier, Tier };
@@ -109,6 +110,11 @@ export interface RejectedResponse {
 export interface RunQueuedResponse {
   readonly queued: 'incremental' | 'full';
 }
+
+export type { QueueEntry };
+
+/** `GET /api/queue`: the runs queued, running and failing (of the installations this key may see). */
+export type QueueResponse = QueueSnapshot;
 
 /** `PUT /api/installations/:id/settings`: the settings now stored. */
 export interface SettingsResponse {

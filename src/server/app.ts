@@ -18,7 +18,7 @@ import type { ServerConfig } from '../app/config.ts';
 import type { Credentials } from '../app/connectors.ts';
 import type { Metrics } from './metrics.ts';
 import type { StreamHealth } from '../../connectors/salesforce/streams.ts';
-import type { PolicyVersionResponse, UiConfig } from './api-types.ts';
+import type { PolicyVersionResponse, QueueResponse, UiConfig } from './api-types.ts';
 import { adminAuth, mayAccess, scopeOf } from './auth.ts';
 import { adminRouter } from './routes/admin.ts';
 import { cardRouter } from './routes/card.ts';
@@ -41,6 +41,8 @@ export interface AppDeps {
   readonly onWebhookChange?: (installationId: string, affected: Affected) => void;
   readonly onInstalled?: (installationId: string) => void;
   readonly onSettingsChanged?: (installationId: string) => void;
+  /** The run queue's state, for `GET /api/queue`. */
+  readonly queueSnapshot?: () => Promise<QueueResponse>;
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
   /** The Salesforce change streams' state, for `/healthz` (when CDC is on). */
@@ -248,6 +250,7 @@ export function createApp(deps: AppDeps): Express {
       mappingFor: deps.mappingFor,
       requestSync: deps.requestSync,
       onSettingsChanged: deps.onSettingsChanged,
+      queueSnapshot: deps.queueSnapshot,
       ...(deps.now === undefined ? {} : { now: () => new Date((deps.now ?? Date.now)()) }),
     }),
   );

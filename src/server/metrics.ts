@@ -1,5 +1,6 @@
 /** Prometheus metrics (`GET /metrics`), one registry per app so tests and processes do not share. */
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { QueueObserver, QueueSnapshot } from '../jobs/index.ts';
 import type { SyncReport } from '../sync/engine.ts';
 import type { StreamMetrics } from '../../connectors/salesforce/streams.ts';
 
@@ -7,7 +8,14 @@ export interface Metrics extends StreamMetrics {
   readonly registry: Registry;
   recordRun(crm: string, status: string, report?: SyncReport): void;
   recordWebhook(lagSeconds: number, events: number): void;
+  /** Hears the run queue's runs: waiting time, duration, failures. */
+  readonly queueObserver: QueueObserver;
+  /** Where the queue depth gauge reads from at each scrape. */
+  watchQueue(snapshot: () => Promise<QueueSnapshot>): void;
 }
+
+/** Seconds buckets for waits and runs: a second to an hour. */
+const SECONDS_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
@@ -82,8 +90,54 @@ export function createMetrics(): Metrics {
     labelNames: ['state'],
     registers: [registry],
   });
+  let queueSnapshot: (() => Promise<QueueSnapshot>) | undefined;
+  new Gauge({
+    name: 'righttouch_queue_depth',
+    help: "Runs on this worker's queue by state (queued, retrying, running); on pg-boss queued/retrying count every worker's",
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      if (queueSnapshot === undefined) return;
+      const snapshot = await queueSnapshot();
+      this.set({ state: 'queued' }, snapshot.queued.filter((entry) => entry.state === 'queued').length);
+      this.set({ state: 'retrying' }, snapshot.queued.filter((entry) => entry.state === 'retrying').length);
+      this.set({ state: 'running' }, snapshot.running.length);
+    },
+  });
+  const waited = new Histogram({
+    name: 'righttouch_queue_wait_seconds',
+    help: 'Time from a run being queued to its start, by reason (tick, nightly, webhook, now)',
+    labelNames: ['reason'],
+    buckets: SECONDS_BUCKETS,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'righttouch_run_duration_seconds',
+    help: 'Duration of the runs of the queue, by reason and outcome (ran, skipped, failed)',
+    labelNames: ['reason', 'status'],
+    buckets: SECONDS_BUCKETS,
+    registers: [registry],
+  });
+  const failures = new Counter({
+    name: 'righttouch_run_failures_total',
+    help: 'Runs of the queue that failed, by reason and error code (each attempt of a retried run counts)',
+    labelNames: ['reason', 'code'],
+    registers: [registry],
+  });
   return {
     registry,
+    queueObserver: {
+      started(request, waitedMs) {
+        waited.observe({ reason: request.reason }, waitedMs / 1000);
+      },
+      finished(request, outcome, durationMs) {
+        duration.observe({ reason: request.reason, status: outcome.status }, durationMs / 1000);
+        if (outcome.status === 'failed') failures.inc({ reason: request.reason, code: outcome.code });
+      },
+    },
+    watchQueue(snapshot) {
+      queueSnapshot = snapshot;
+    },
     recordStreamFailure(kind) {
       streamFailures.inc({ kind });
     },

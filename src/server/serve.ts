@@ -1,15 +1,15 @@
 /**
  * `righttouch serve`: the installable app in one process — the Express server (installs,
- * webhooks, admin API, card, health, metrics), the scheduler (per installation: incremental every
- * N minutes, nightly full reconcile, each under the installation's lease in the store, so several
- * processes on one store never sync the same installation at once), the debounced webhook queue,
- * and notifications. Settings come from the environment, parsed once (src/app/env.ts, config.ts,
+ * webhooks, admin API, card, health, metrics), the run queue and the schedule that feeds it
+ * (src/jobs: per installation an incremental run every N minutes at its own offset, the nightly
+ * reconcile spread over RIGHTTOUCH_NIGHTLY_WINDOW, at most RIGHTTOUCH_CONCURRENCY runs at once, each
+ * under the installation's lease in the store), the debounced webhook queue, and notifications.
+ * Every run — scheduled, webhook, Change Data Capture, "sync now", after an install — goes through
+ * the one run queue. Settings come from the environment, parsed once (src/app/env.ts, config.ts,
  * and the README); the store is PostgreSQL when that environment's DATABASE_URL is set.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { Credentials } from '../app/connectors.ts';
@@ -17,27 +17,18 @@ import { parseEnv } from '../app/env.ts';
 import { DEFAULT_DATA_FILE } from '../app/paths.ts';
 import { loadMapping } from '../app/policy.ts';
 import { openStore } from '../app/store.ts';
-import {
-  LEASE_HELD,
-  runInstallationSync,
-  startScheduler,
-  type JobDeps,
-  type RunKind,
-  type RunOutcome,
-} from '../jobs/index.ts';
+import type { RunRequest } from '../jobs/index.ts';
 import { UNINSTALLED_RETENTION_MS } from '../store/erase.ts';
 import { secretKey } from '../store/secrets.ts';
-import type { Installation, Store } from '../store/store.ts';
-import type { ChangedRecords, SyncReport } from '../sync/engine.ts';
+import type { Store } from '../store/store.ts';
 import { createApp } from './app.ts';
 import { serverConfig, type ServerConfig } from '../app/config.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { notify } from './notify.ts';
+import { startRunner } from './runner.ts';
 import { SalesforceStreams } from '../../connectors/salesforce/streams.ts';
 import { createDebouncedQueue } from './webhooks/debounce.ts';
-import { changedRecords, emptyAffected } from '../../connectors/hubspot/webhooks/events.ts';
-import { applyRemovalsAndMerges } from './webhooks/apply.ts';
+import { emptyAffected } from '../../connectors/hubspot/webhooks/events.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -59,6 +50,14 @@ export interface ServeOptions {
   readonly fetch?: typeof fetch | undefined;
   /** Incremental reads start this long before the last cursor (default 5 minutes: search lags). */
   readonly overlapMs?: number | undefined;
+  /** How often the schedule looks for due runs (default 1 s). */
+  readonly tickIntervalMs?: number | undefined;
+  /** The first retry's delay of a failed run (default 30 s, doubling). */
+  readonly retryDelayMs?: number | undefined;
+  /** False (`--no-worker`, PostgreSQL only): queue runs for `righttouch worker` processes, run none here. */
+  readonly worker?: boolean | undefined;
+  /** pg-boss's schema (default `pgboss`). */
+  readonly bossSchema?: string | undefined;
 }
 
 export async function serve(
@@ -83,76 +82,40 @@ export async function serve(
         { installation: installation.id, crm: installation.crm },
         'uninstalled from the CRM account: tokens dropped, data forgotten, schedules stopped',
       );
-      track(scheduler.refresh());
       if (streams !== undefined) track(streams.refresh());
     },
   });
-  const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-
-  const onReport = async (installation: Installation, report: SyncReport): Promise<void> => {
-    metrics.recordRun(installation.crm, report.rejected.length > 0 ? 'partial' : 'succeeded', report);
-    try {
-      await notify(installation, report, options.fetch);
-    } catch (error) {
-      logger.warn({ installation: installation.id, err: String(error) }, 'tier-change notification failed');
-    }
-  };
-  const jobDeps: JobDeps = {
-    store,
-    holder,
-    connectorFor: (installation) => credentials.connectorFor(installation),
-    mappingFor: (crm) => loadMapping(crm),
-    onReport,
-    logger: {
-      info: (message) => {
-        logger.info(message);
-      },
-      warn: (message) => {
-        logger.warn(message);
-      },
-    },
-  };
   const running = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>): void => {
     running.add(work);
     void work.finally(() => running.delete(work));
   };
-  const runNow = async (installationId: string, kind: RunKind, only?: ChangedRecords): Promise<RunOutcome> => {
-    const outcome = await runInstallationSync(jobDeps, installationId, kind, only);
-    if (outcome.status === 'failed') {
-      const installation = await store.getInstallation(installationId);
-      metrics.recordRun(installation?.crm ?? 'unknown', 'failed');
-      // The CRM refused the grant, or the tokens are gone (the run's error code, from the error's
-      // type: src/app/errors.ts): the admin must install again.
-      if (installation?.status === 'active' && outcome.code === 'needs_reconnect') {
-        await store.setInstallationStatus(installationId, 'needs_reconnect', outcome.error);
-      }
-      logger.warn({ installation: installationId, error: outcome.error }, 'sync failed');
-    }
-    return outcome;
+  const runner = await startRunner({
+    env: parsed,
+    store,
+    credentials,
+    metrics,
+    logger,
+    work: options.worker,
+    fetch: options.fetch,
+    tickIntervalMs: options.tickIntervalMs,
+    retryDelayMs: options.retryDelayMs,
+    bossSchema: options.bossSchema,
+  });
+  const runQueue = runner.queue;
+  const enqueue = (request: RunRequest): void => {
+    track(runQueue.enqueue(request));
   };
+  // Bursts of webhook deliveries become one request (the run queue merges further while it waits).
   const queue = createDebouncedQueue({
     delayMs: options.webhookDelayMs ?? 1000,
     maxWaitMs: 4000,
-    // The records the webhooks named are read by id (no search, no wait for its index); removals
-    // and merges are applied to the mirror first (apply.ts) and, like Change Data Capture nudges
-    // (which name nothing), make an incremental run.
-    run: async (installationId, affected) => {
-      await applyRemovalsAndMerges(store, installationId, affected);
-      const outcome = await runNow(installationId, 'incremental', changedRecords(affected));
-      // A run that read before a privacy deletion (HubSpot's search index lags) may have mirrored
-      // the contact again: erase once more after it.
-      for (const contactId of affected.erasures) await store.eraseRecord(installationId, 'contact', contactId);
-      // A scheduled run has the installation: it may have read before these changes, so they wait
-      // for the next turn rather than for the next scheduled run.
-      if (outcome.status === 'skipped' && outcome.reason === LEASE_HELD) queue.push(installationId, affected);
-    },
+    run: (installationId, affected) =>
+      runQueue.enqueue({ installationId, reason: 'webhook', kind: 'incremental', affected }),
     onError: (error, installationId) => {
       logger.warn({ installation: installationId, err: String(error) }, 'webhook sync failed');
     },
   });
-  const scheduler = startScheduler(jobDeps);
-  await scheduler.refresh();
   // Salesforce Change Data Capture, where the admin has enabled it for the objects (SF_CHANGE_EVENTS=on).
   const streams = config.salesforce.changeEvents
     ? new SalesforceStreams({
@@ -183,16 +146,14 @@ export async function serve(
     logger,
     mappingFor: (crm) => loadMapping(crm),
     requestSync: (installationId, kind) => {
-      track(runNow(installationId, kind));
+      enqueue({ installationId, reason: 'now', kind });
     },
+    queueSnapshot: () => runQueue.snapshot(),
     onWebhookChange: (installationId, affected) => {
       queue.push(installationId, affected);
     },
-    onSettingsChanged: () => {
-      track(scheduler.refresh());
-    },
+    // Settings are read from the store at every look of the schedule: nothing to tell it.
     onInstalled: () => {
-      track(scheduler.refresh());
       if (streams !== undefined) track(streams.refresh());
     },
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
@@ -212,7 +173,7 @@ export async function serve(
   }, 3_600_000);
   prune.unref();
   logger.info(
-    { port, publicBaseUrl: config.publicBaseUrl, installations: scheduler.tasks().length / 2 },
+    { port, publicBaseUrl: config.publicBaseUrl, installations: (await store.listInstallations()).length },
     'RightTouch server started',
   );
 
@@ -222,14 +183,17 @@ export async function serve(
     config,
     metrics,
     async idle() {
-      await queue.drain();
-      while (running.size > 0) await Promise.allSettled([...running]);
+      do {
+        await queue.drain();
+        while (running.size > 0) await Promise.allSettled([...running]);
+        await runQueue.idle();
+      } while (queue.size > 0 || running.size > 0);
     },
     async close() {
       clearInterval(prune);
       queue.stop();
       streams?.stop();
-      await scheduler.stop();
+      await runner.stop();
       await Promise.allSettled([...running]);
       server.closeAllConnections();
       await new Promise<void>((resolve) =>

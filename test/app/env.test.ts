@@ -33,6 +33,16 @@ describe('parseEnv', () => {
     ]);
   });
 
+  test('the run queue: RIGHTTOUCH_CONCURRENCY 1–64, RIGHTTOUCH_NIGHTLY_WINDOW HH:MM-HH:MM', () => {
+    expect(problems({ RIGHTTOUCH_CONCURRENCY: '0', RIGHTTOUCH_NIGHTLY_WINDOW: '3-5' }).split('\n')).toEqual([
+      'RIGHTTOUCH_CONCURRENCY must be a whole number from 1 to 64: 0',
+      'RIGHTTOUCH_NIGHTLY_WINDOW must be a window HH:MM-HH:MM (UTC, 24-hour, e.g. 03:00-05:00): 3-5',
+    ]);
+    expect(problems({ RIGHTTOUCH_CONCURRENCY: '2.5' })).toMatch(/^RIGHTTOUCH_CONCURRENCY/);
+    const env = parseEnv({ RIGHTTOUCH_CONCURRENCY: '8', RIGHTTOUCH_NIGHTLY_WINDOW: ' 23:30-01:00 ' });
+    expect([env.RIGHTTOUCH_CONCURRENCY, env.RIGHTTOUCH_NIGHTLY_WINDOW]).toEqual(['8', '23:30-01:00']);
+  });
+
   test('the server config reports them all too (it used to stop at the first)', () => {
     expect(() => serverConfigFromEnv({ PORT: '70000', PUBLIC_BASE_URL: 'nope' })).toThrow(
       /PORT is not a port[^\n]*\nPUBLIC_BASE_URL is not a URL/,

@@ -65,4 +65,15 @@ describe('righttouch serve', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/PUBLIC_BASE_URL is not set|RIGHTTOUCH_SECRET_KEY is not set/);
   });
+
+  it('on SQLite, `serve --no-worker` and `worker` refuse to start: the syncs run in serve itself', async () => {
+    const data = join(tempDir(), 'r.db');
+    const key = { RIGHTTOUCH_SECRET_KEY: Buffer.alloc(32, 1).toString('base64') };
+    const split = await runCli(['serve', '--no-worker', '--data', data, '--port', '0'], key);
+    expect(split.code).toBe(2);
+    expect(split.stderr).toMatch(/--no-worker needs DATABASE_URL/);
+    const worker = await runCli(['worker', '--data', data], key);
+    expect(worker.code).toBe(2);
+    expect(worker.stderr).toMatch(/righttouch worker needs DATABASE_URL/);
+  });
 });

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/core/index.ts';
+import { createEmbeddedQueue } from '../../src/jobs/index.ts';
+import type { QueueResponse } from '../../src/server/api-types.ts';
 import { issueApiKey } from '../../src/server/routes/oauth.ts';
 import type { Installation } from '../../src/store/store.ts';
 import { repoRoot } from '../helpers.ts';
@@ -289,6 +291,45 @@ describe('settings changes', () => {
       expect(response.status).toBe(200);
       expect(changed).toEqual([one.id]);
     } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('run queue', () => {
+  it('GET /api/queue shows a run that keeps failing, backing off with its error, to the keys that may see it', async () => {
+    const queue = createEmbeddedQueue({
+      execute: () =>
+        Promise.resolve({ status: 'failed', error: 'HubSpot answered 502 Bad Gateway', code: 'crm_error' }),
+      retryDelayMs: 60_000,
+    });
+    const server = await startServer({}, { queueSnapshot: () => queue.snapshot() });
+    try {
+      const one = await server.store.upsertInstallation('hubspot', '1001', 'Portal A');
+      const other = await server.store.upsertInstallation('hubspot', '1002', 'Portal B');
+      const key = await issueApiKey(server.store, one.id, 'test', 1);
+      await queue.enqueue({ installationId: one.id, reason: 'tick', kind: 'incremental' });
+      await queue.enqueue({ installationId: other.id, reason: 'now', kind: 'full' });
+      await queue.idle();
+      const answer = await fetch(`${server.url}/api/queue`, { headers: bearer('admin-secret') });
+      const body = (await answer.json()) as QueueResponse;
+      expect(body).toMatchObject({ engine: 'embedded', concurrency: 4, running: [] });
+      expect(body.failing).toHaveLength(2);
+      expect(body.failing.find((entry) => entry.installationId === one.id)).toEqual(
+        expect.objectContaining({
+          installationId: one.id,
+          state: 'retrying',
+          attempts: 1,
+          lastError: 'HubSpot answered 502 Bad Gateway',
+        }),
+      );
+      expect(body.failing[0]?.retryAt).toBeGreaterThan(Date.now() + 50_000);
+      expect(body.queued.map((entry) => entry.installationId).sort()).toEqual([one.id, other.id].sort());
+      const scoped = (await (await fetch(`${server.url}/api/queue`, { headers: bearer(key) })).json()) as QueueResponse;
+      expect(scoped.failing.map((entry) => entry.installationId)).toEqual([one.id]);
+      expect((await fetch(`${server.url}/api/queue`)).status).toBe(401);
+    } finally {
+      await queue.stop();
       await server.close();
     }
   });

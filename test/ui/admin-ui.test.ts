@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
+import type { QueueResponse } from '../../src/server/api-types.ts';
 import { ADMIN_TOKEN, CHROMIUM, SCREENSHOTS, startUiEnv, type UiEnv } from './harness.ts';
 
 // Without Chromium the suite is skipped, except in CI (CI=true), where it fails and says why.
@@ -70,6 +71,49 @@ describe.skipIf(!runSuite)('the admin UI in Chromium', () => {
     await next.first().locator('a').click();
     await expect.poll(() => page.locator('[data-record] [data-next]').textContent()).toBe(sentence);
     await page.getByRole('link', { name: 'Overview' }).click();
+  });
+
+  test('the sync queue panel: idle after the sync; a failing run shows its error and next try', async () => {
+    const panel = page.locator('[data-panel="queue"]');
+    await panel.waitFor();
+    await ui.server.idle();
+    expect(await panel.textContent()).toMatch(
+      /0 syncs running, 0 queued \(in this server; at most 4 at once per worker\)/,
+    );
+    // What the server answers while a run keeps failing (the queue's own tests make it fail for real).
+    const failing: QueueResponse['failing'][number] = {
+      installationId: ui.installation.id,
+      state: 'retrying',
+      reason: 'tick',
+      kind: 'incremental',
+      since: Date.now() - 90_000,
+      attempts: 2,
+      lastError: 'HubSpot answered 502 Bad Gateway',
+      retryAt: Date.now() + 5 * 60_000,
+    };
+    const answer: QueueResponse = {
+      engine: 'embedded',
+      concurrency: 4,
+      queued: [failing],
+      running: [],
+      failing: [failing],
+    };
+    await page.route('**/api/queue', (route) => route.fulfill({ json: answer }));
+    try {
+      await page.getByRole('link', { name: 'Connections' }).click();
+      await page.getByRole('link', { name: 'Overview' }).click();
+      const row = page.locator(`[data-table="queue"] tr[data-installation="${ui.installation.id}"]`);
+      await row.waitFor();
+      expect(await row.getAttribute('data-state')).toBe('retrying');
+      const cells = await row.locator('td').allTextContents();
+      expect(cells.slice(0, 3)).toEqual(['This one', 'Retrying', 'scheduled']);
+      expect(cells[4]).toBe('2');
+      expect(cells[5]).toMatch(/^HubSpot answered 502 Bad Gateway — next try in 5 minutes$/);
+    } finally {
+      await page.unroute('**/api/queue');
+      await page.getByRole('link', { name: 'Connections' }).click();
+      await page.getByRole('link', { name: 'Overview' }).click();
+    }
   });
 
   test('an invalid threshold shows its problem next to the field, and Apply waits for a fix', async () => {

@@ -10,6 +10,8 @@
  * - `POST /api/installations/:id/preview` — a candidate policy on the mirror: distribution,
  *   movement matrix with samples, capacity, and the API calls applying it would cost
  * - `POST /api/installations/:id/runs` — run a sync now (`{"full": true}` for a full one): 202
+ * - `GET  /api/queue` — the runs queued, running and failing (retrying with their error), see
+ *   src/jobs/queue.ts
  * - `GET  /api/installations/:id/runs`, `/rejected`, `/distribution` (tier counts per run)
  * - `GET  /api/installations/:id/records?q=acme[&type=company][&limit=20]` — find records by id, or by
  *   the start of a company's name or domain or a contact's name or email (any case): a page of
@@ -38,6 +40,7 @@ import type {
   NextTierResponse,
   PolicyResponse,
   PreviewResponse,
+  QueueResponse,
   RecordResponse,
   RecordType,
   RejectedResponse,
@@ -54,10 +57,12 @@ export interface AdminDeps {
   readonly store: Store;
   readonly adminToken: string | undefined;
   readonly mappingFor: (crm: Crm) => Promise<Mapping>;
-  /** Queues a sync of the installation (the scheduler's job runner). */
+  /** Queues a sync of the installation (the run queue, src/jobs/queue.ts). */
   readonly requestSync: (installationId: string, kind: 'incremental' | 'full') => void;
-  /** After an installation's settings change (the scheduler re-reads its interval). */
+  /** After an installation's settings change (the schedule reads them from the store anyway). */
   readonly onSettingsChanged?: ((installationId: string) => void) | undefined;
+  /** The run queue's state (`GET /api/queue`; without it, an empty embedded queue). */
+  readonly queueSnapshot?: (() => Promise<QueueResponse>) | undefined;
   readonly now?: () => Date;
 }
 
@@ -106,6 +111,25 @@ export function adminRouter(deps: AdminDeps): Router {
       visible.map(async (i) => ({ ...i, lastRun: (await store.listRuns(i.id, 1))[0] ?? null })),
     );
     res.json({ installations: withRuns } satisfies InstallationsResponse);
+  });
+
+  router.get('/api/queue', async (_req, res) => {
+    const scope = scopeOf(res);
+    const snapshot: QueueResponse = (await deps.queueSnapshot?.()) ?? {
+      engine: 'embedded',
+      concurrency: 0,
+      queued: [],
+      running: [],
+      failing: [],
+    };
+    const visible = <T extends { installationId: string }>(entries: readonly T[]) =>
+      entries.filter((entry) => mayAccess(scope, entry.installationId));
+    res.json({
+      ...snapshot,
+      queued: visible(snapshot.queued),
+      running: visible(snapshot.running),
+      failing: visible(snapshot.failing),
+    } satisfies QueueResponse);
   });
 
   router.get('/api/installations/:id', async (req, res) => {

@@ -1,7 +1,7 @@
 /**
  * Overview of one installation: its tiers now and over time, capacity per capacity tier (with the
- * CSM shortfall), the companies closest to their next tier, the last runs and the rows the CRM
- * rejected; "Run now" queues a sync and waits.
+ * CSM shortfall), the companies closest to their next tier, the sync queue (queued, running,
+ * failing), the last runs and the rows the CRM rejected; "Run now" queues a sync and waits.
  */
 import { useMemo, useState } from 'preact/hooks';
 import { api, ApiError, errorMessage, installationPath } from '../api.ts';
@@ -17,6 +17,7 @@ import {
   tierColor,
 } from '../components/common.tsx';
 import { NextTierPanel } from '../components/next-tier.tsx';
+import { QueuePanel } from '../components/queue.tsx';
 import { CapacityTable, DistributionChart, tiersFor, TYPE_NAMES } from '../components/tiers.tsx';
 import { href, useLoad } from '../hooks.ts';
 import { formatAgo, formatDuration, formatNumber, formatShortTime, formatTime, plural } from '../lib/format.ts';
@@ -145,6 +146,11 @@ export function Overview({ installationId }: { installationId: string }) {
             </div>
           </>
         )}
+      </section>
+
+      <section aria-labelledby="h-queue" class="card">
+        <h2 id="h-queue">Sync queue</h2>
+        <QueuePanel installationId={installationId} />
       </section>
 
       <section aria-labelledby="h-runs" class="card">

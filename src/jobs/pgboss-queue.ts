@@ -1,0 +1,352 @@
+/**
+ * The run queue on PostgreSQL: runs are jobs of pg-boss (https://github.com/timgit/pg-boss, v12),
+ * in the same database as the store, so every worker serves every installation and a dead
+ * worker's job goes to another. What it relies on (pg-boss's types and docs, dist/types.d.ts and
+ * dist/plans.js of 12.38):
+ *
+ * - **One queue, policy `stately`, `singletonKey` = the installation**: "only allows 1 job per
+ *   state, queued and/or active" per key (unique index on name, state, singleton_key for states up
+ *   to active) — one run per installation at a time (fetch skips a key that has an active job), at
+ *   most one waiting. A `send` refused because one waits returns null; the request is then merged
+ *   into the waiting job's data with `update()` (by id, pre-active jobs only).
+ * - **One job per tick, whichever worker's clock gets there first**: a scheduled request is sent
+ *   with a deterministic job `id` (a UUID from installation, reason and slot). The insert is
+ *   `ON CONFLICT DO NOTHING`, and finished jobs are kept `deleteAfterSeconds` (1 hour here), so the
+ *   second worker's send of the same tick returns null whether the first job waits, runs or ended.
+ *   A tick whose installation had a run started after its slot, or still going at it, is dropped
+ *   when it comes up (coalesced into that run), so ticks never pile up behind a long run.
+ * - **Retries with back-off**: `retryLimit` 3, `retryDelay` 30 s, `retryBackoff` (doubling, with
+ *   jitter). The handler throws for a retryable failure and for a run that found the
+ *   installation's lease held (a dead worker's lease, until it expires): pg-boss tries it again.
+ * - **A killed worker**: jobs carry `heartbeatSeconds` (30 s; the worker refreshes it every half);
+ *   pg-boss's supervisor fails a job whose heartbeat went stale and retries it on any worker.
+ *   `expireInSeconds` (15 min) bounds a run beyond its 10-minute budget. The run's own lease
+ *   (run.ts) stays the write guard: the retried run waits for it (retry) rather than writing twice.
+ * - **Bounded**: `work()` with `localConcurrency` = RIGHTTOUCH_CONCURRENCY, batch size 1.
+ */
+import { createHash } from 'node:crypto';
+import { PgBoss, type JobWithMetadata } from 'pg-boss';
+import { emptyAffected, type Affected } from '../../connectors/hubspot/webhooks/events.ts';
+import { errorMessage } from '../app/errors.ts';
+import type { Store } from '../store/store.ts';
+import type { QueueObserver } from './embedded-queue.ts';
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_RETRY_DELAY_MS,
+  DEFAULT_RETRY_LIMIT,
+  mergeRequests,
+  retryable,
+  type QueueEntry,
+  type QueueSnapshot,
+  type RunQueue,
+  type RunReason,
+  type RunRequest,
+} from './queue.ts';
+import { LEASE_HELD, type RunKind, type RunOutcome } from './run.ts';
+
+export const SYNC_QUEUE = 'righttouch-sync';
+
+export interface PgBossQueueOptions {
+  readonly connectionString: string;
+  /** pg-boss's schema (default `pgboss`). */
+  readonly schema?: string | undefined;
+  readonly store: Pick<Store, 'listRuns'>;
+  readonly execute: (request: RunRequest, signal: AbortSignal) => Promise<RunOutcome>;
+  /** Runs at once on this worker (default 4). */
+  readonly concurrency?: number | undefined;
+  /** False: this process only queues (`serve --no-worker`). Default true. */
+  readonly work?: boolean | undefined;
+  readonly retryDelayMs?: number | undefined;
+  readonly retryLimit?: number | undefined;
+  /** A job whose worker stopped refreshing it this long is retried elsewhere (default 30 s, at least 10). */
+  readonly heartbeatSeconds?: number | undefined;
+  /** How often pg-boss's supervisor looks for such jobs (default 10 s). */
+  readonly superviseIntervalSeconds?: number | undefined;
+  /** How often an idle worker polls (default 1 s). */
+  readonly pollingIntervalSeconds?: number | undefined;
+  readonly observer?: QueueObserver | undefined;
+  readonly onError?: ((error: unknown) => void) | undefined;
+}
+
+/** A request as job data (JSON: the webhook sets and maps as arrays). */
+interface JobData {
+  readonly installationId: string;
+  readonly reason: RunReason;
+  readonly kind: RunKind;
+  readonly slot?: number;
+  readonly affected?: AffectedJson;
+}
+
+type Kinds<T> = Record<'companies' | 'contacts' | 'deals', T>;
+interface AffectedJson extends Kinds<string[]> {
+  readonly removals: Kinds<string[]>;
+  readonly merges: Kinds<[string, string][]>;
+  readonly erasures: string[];
+}
+
+const KINDS = ['companies', 'contacts', 'deals'] as const;
+
+function toJson(affected: Affected): AffectedJson {
+  const sets = <T>(pick: (kind: (typeof KINDS)[number]) => T): Kinds<T> => ({
+    companies: pick('companies'),
+    contacts: pick('contacts'),
+    deals: pick('deals'),
+  });
+  return {
+    ...sets((kind) => [...affected[kind]]),
+    removals: sets((kind) => [...affected.removals[kind]]),
+    merges: sets((kind) => [...affected.merges[kind]]),
+    erasures: [...affected.erasures],
+  };
+}
+
+/** Read leniently: whatever a job of an older release carried. */
+function fromJson(json: Partial<AffectedJson> | undefined): Affected {
+  const affected = emptyAffected();
+  for (const kind of KINDS) {
+    for (const id of json?.[kind] ?? []) affected[kind].add(id);
+    for (const id of json?.removals?.[kind] ?? []) affected.removals[kind].add(id);
+    for (const [loser, survivor] of json?.merges?.[kind] ?? []) affected.merges[kind].set(loser, survivor);
+  }
+  for (const id of json?.erasures ?? []) affected.erasures.add(id);
+  return affected;
+}
+
+function toData(request: RunRequest): JobData {
+  return {
+    installationId: request.installationId,
+    reason: request.reason,
+    kind: request.kind,
+    ...(request.slot === undefined ? {} : { slot: request.slot }),
+    ...(request.affected === undefined ? {} : { affected: toJson(request.affected) }),
+  };
+}
+
+function fromData(data: JobData): RunRequest {
+  return {
+    installationId: data.installationId,
+    reason: data.reason,
+    kind: data.kind === 'full' ? 'full' : 'incremental',
+    ...(data.slot === undefined ? {} : { slot: data.slot }),
+    ...(data.affected === undefined ? {} : { affected: fromJson(data.affected) }),
+  };
+}
+
+/** The job id of a scheduled request: a UUID (version 8, name-based on SHA-256) from its key. */
+export function tickJobId(installationId: string, reason: RunReason, slot: number): string {
+  const hex = createHash('sha256').update(`${installationId}:${reason}:${slot}`).digest('hex');
+  const variant = ((parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+interface JobRow {
+  id: string;
+  state: string;
+  installation: string;
+  data: JobData;
+  retry_count: number;
+  start_after: Date;
+  created_on: Date;
+  started_on: Date | null;
+  completed_on: Date | null;
+  error: string | null;
+}
+
+export async function createPgBossQueue(options: PgBossQueueOptions): Promise<RunQueue> {
+  const schema = options.schema ?? 'pgboss';
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const boss = new PgBoss({
+    connectionString: options.connectionString,
+    schema,
+    superviseIntervalSeconds: options.superviseIntervalSeconds ?? 10,
+    monitorIntervalSeconds: options.superviseIntervalSeconds ?? 10,
+    // The schedule is ours (ticker.ts): no cron in pg-boss.
+    schedule: false,
+    max: concurrency + 4,
+  });
+  boss.on('error', (error) => {
+    options.onError?.(error);
+  });
+  await boss.start();
+  await boss.createQueue(SYNC_QUEUE, {
+    policy: 'stately',
+    retryLimit: options.retryLimit ?? DEFAULT_RETRY_LIMIT,
+    retryDelay: Math.max(1, Math.round((options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS) / 1000)),
+    retryBackoff: true,
+    expireInSeconds: 15 * 60,
+    heartbeatSeconds: Math.max(10, options.heartbeatSeconds ?? 30),
+    deleteAfterSeconds: 3600,
+  });
+
+  const shutdown = new AbortController();
+  const active = new Set<Promise<unknown>>();
+  // One enqueue per installation at a time in this process (the merge reads, then writes).
+  const chains = new Map<string, Promise<void>>();
+
+  async function send(request: RunRequest): Promise<void> {
+    const scheduled = request.reason === 'tick' || request.reason === 'nightly';
+    const id =
+      scheduled && request.slot !== undefined
+        ? tickJobId(request.installationId, request.reason, request.slot)
+        : undefined;
+    const sent = await boss.send(SYNC_QUEUE, toData(request), {
+      singletonKey: request.installationId,
+      ...(id === undefined ? {} : { id }),
+    });
+    if (sent !== null) return;
+    // Refused: this tick's job exists already (another worker's clock), or one waits for the
+    // installation. Merge into the waiting one (a tick into a waiting run changes nothing).
+    const [waiting] = await boss.findJobs<JobData>(SYNC_QUEUE, { key: request.installationId, queued: true });
+    if (waiting === undefined) {
+      // It started meanwhile: send again, to wait behind it (a tick whose job exists stays refused).
+      await boss.send(SYNC_QUEUE, toData(request), {
+        singletonKey: request.installationId,
+        ...(id === undefined ? {} : { id }),
+      });
+      return;
+    }
+    if (waiting.id === id) return;
+    const merged = mergeRequests(fromData(waiting.data), request);
+    await boss.update(SYNC_QUEUE, toData(merged), { id: waiting.id });
+  }
+
+  /** A tick is coalesced when its installation had a run going at or after the tick was due (src/jobs/README.md). */
+  async function coveredAlready(request: RunRequest): Promise<boolean> {
+    if (request.reason !== 'tick' || request.slot === undefined || request.affected !== undefined) return false;
+    const [last] = await options.store.listRuns(request.installationId, 1);
+    // Started after the tick was due, or ended after it (a killed worker's run never ends: not it).
+    return (
+      last !== undefined && (last.startedAt >= request.slot || (last.endedAt !== null && last.endedAt >= request.slot))
+    );
+  }
+
+  async function handle(job: JobWithMetadata<JobData>): Promise<unknown> {
+    const request = fromData(job.data);
+    if (await coveredAlready(request)) return { status: 'skipped', reason: 'coalesced into a run already going' };
+    const started = Date.now();
+    // Waiting since it was queued (a tick: since it was due, which is when it was queued).
+    options.observer?.started?.(request, Math.max(0, started - job.createdOn.getTime()));
+    let outcome: RunOutcome;
+    try {
+      outcome = await options.execute(request, AbortSignal.any([job.signal, shutdown.signal]));
+    } catch (error) {
+      outcome = { status: 'failed', error: errorMessage(error), code: 'internal' };
+    }
+    options.observer?.finished?.(request, outcome, Date.now() - started);
+    if (outcome.status === 'failed' && retryable(outcome)) throw new Error(outcome.error);
+    if (outcome.status === 'skipped' && outcome.reason === LEASE_HELD) throw new Error(LEASE_HELD);
+    return outcome.status === 'ran' ? { status: 'ran', runId: outcome.report.runId } : outcome;
+  }
+
+  if (options.work !== false) {
+    await boss.work(
+      SYNC_QUEUE,
+      {
+        localConcurrency: concurrency,
+        batchSize: 1,
+        includeMetadata: true,
+        pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1,
+      },
+      async (jobs: JobWithMetadata<JobData>[]) => {
+        const results: unknown[] = [];
+        for (const job of jobs) {
+          const run = handle(job);
+          active.add(run);
+          try {
+            results.push(await run);
+          } finally {
+            active.delete(run);
+          }
+        }
+        return results;
+      },
+    );
+  }
+
+  async function rows(): Promise<JobRow[]> {
+    const table = `${escapeIdentifier(schema)}.job`;
+    const result = await boss.getDb().executeSql(
+      `SELECT id, state::text AS state, singleton_key AS installation, data, retry_count, start_after,
+              created_on, started_on, completed_on, output->>'message' AS error
+         FROM ${table}
+        WHERE name = $1 AND singleton_key IS NOT NULL
+          AND (state IN ('created', 'retry', 'active')
+               OR (state IN ('completed', 'failed') AND completed_on > now() - interval '1 hour'))
+        ORDER BY created_on`,
+      [SYNC_QUEUE],
+    );
+    return result.rows as JobRow[];
+  }
+
+  async function snapshot(): Promise<QueueSnapshot> {
+    const queued: QueueEntry[] = [];
+    const running: QueueEntry[] = [];
+    const latestFinished = new Map<string, JobRow>();
+    for (const row of await rows()) {
+      const entry = (state: QueueEntry['state'], since: Date): QueueEntry => ({
+        installationId: row.installation,
+        state,
+        reason: row.data.reason,
+        kind: row.data.kind,
+        since: since.getTime(),
+        attempts: row.retry_count,
+        ...(row.error === null ? {} : { lastError: row.error }),
+        ...(state === 'retrying' ? { retryAt: row.start_after.getTime() } : {}),
+      });
+      if (row.state === 'created') queued.push(entry('queued', row.created_on));
+      else if (row.state === 'retry') queued.push(entry('retrying', row.created_on));
+      else if (row.state === 'active') running.push(entry('running', row.started_on ?? row.created_on));
+      else latestFinished.set(row.installation, row);
+    }
+    const failing: QueueEntry[] = queued.filter((entry) => entry.state === 'retrying');
+    for (const [installationId, row] of latestFinished) {
+      if (row.state !== 'failed' || failing.some((entry) => entry.installationId === installationId)) continue;
+      failing.push({
+        installationId,
+        state: 'failed',
+        reason: row.data.reason,
+        kind: row.data.kind,
+        since: (row.completed_on ?? row.created_on).getTime(),
+        attempts: row.retry_count + 1,
+        ...(row.error === null ? {} : { lastError: row.error }),
+      });
+    }
+    return { engine: 'pg-boss', concurrency, queued, running, failing };
+  }
+
+  return {
+    snapshot,
+    enqueue(request) {
+      if (shutdown.signal.aborted) return Promise.resolve();
+      const key = request.installationId;
+      const next = (chains.get(key) ?? Promise.resolve()).then(() => send(request));
+      const settled = next.catch(() => undefined);
+      chains.set(key, settled);
+      void settled.then(() => {
+        if (chains.get(key) === settled) chains.delete(key);
+      });
+      return next;
+    },
+
+    async idle() {
+      for (;;) {
+        const current = await snapshot();
+        const now = Date.now();
+        const due = current.queued.some((entry) => entry.retryAt === undefined || entry.retryAt <= now + 1000);
+        if ((!due && current.running.length === 0) || shutdown.signal.aborted) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+
+    async stop() {
+      shutdown.abort();
+      await Promise.allSettled([...chains.values()]);
+      await boss.stop({ graceful: true, timeout: 30_000, close: true });
+      await Promise.allSettled([...active]);
+    },
+  };
+}
+
+function escapeIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
