@@ -7,6 +7,7 @@ import { Router } from 'express';
 import type { SandboxContext } from './context.ts';
 import { notFound } from './errors.ts';
 
+/** The scopes a sandbox token has unless the `scopes` option says otherwise (all the app asks for). */
 export const SANDBOX_SCOPES = [
   'oauth',
   'crm.objects.companies.read',
@@ -16,6 +17,8 @@ export const SANDBOX_SCOPES = [
   'crm.objects.deals.read',
   'crm.schemas.companies.write',
   'crm.schemas.contacts.write',
+  'crm.lists.read',
+  'crm.lists.write',
 ];
 
 export function accountRoutes(context: SandboxContext): Router {
@@ -49,7 +52,7 @@ export function tokenInfoRoutes(context: SandboxContext): Router {
       token,
       user: 'sandbox@example.com',
       hub_domain: `sandbox-${context.portal.portalId}.hubspot.com`,
-      scopes: SANDBOX_SCOPES,
+      scopes: context.scopes,
       hub_id: context.portal.portalId,
       app_id: 1,
       expires_in: 1800,
