@@ -49,6 +49,8 @@ export const HUBSPOT_SCOPES = [
   'crm.objects.deals.read',
   'crm.schemas.companies.write',
   'crm.schemas.contacts.write',
+  'crm.lists.read',
+  'crm.lists.write',
 ] as const;
 
 export const SALESFORCE_SCOPES = ['api', 'refresh_token'] as const;

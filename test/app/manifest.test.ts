@@ -33,6 +33,8 @@ const SCOPE_USES: Record<string, [string, RegExp]> = {
   'crm.objects.deals.read': ['connectors/hubspot/deals.ts', /deals/],
   'crm.schemas.companies.write': ['connectors/hubspot/setup.ts', /groupsApi\.create|coreApi\.create/],
   'crm.schemas.contacts.write': ['connectors/hubspot/setup.ts', /groupsApi\.create|coreApi\.create/],
+  'crm.lists.read': ['connectors/hubspot/lists.ts', /listsApi\.getById|listsApi\.getByName/],
+  'crm.lists.write': ['connectors/hubspot/lists.ts', /listsApi\.create|listsApi\.updateName/],
 };
 
 describe('app.json', () => {
