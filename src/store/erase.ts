@@ -6,7 +6,7 @@
  * - Erasing a record (a HubSpot `contact.privacyDeletion`, GDPR): its mirror row, its current
  *   tier, every history row and any rejected row. Nothing else names the record.
  * - Forgetting an installation (uninstalled: the CRM refused the refresh token): every record,
- *   deal, tier, history row, rejected row, cursor, run and API key of it. The installation row
+ *   deal, tier, history row, rejected row, cursor, run, API key and kept CRM list id of it. The installation row
  *   (CRM, account id, status `uninstalled`, when) and its policy versions are kept for
  *   `UNINSTALLED_RETENTION_MS`, so reinstalling within it finds the admin's policy again; then
  *   `purgeUninstalled` deletes them too. Tokens are secrets, dropped by the credentials' owner.
@@ -36,6 +36,7 @@ export const FORGET_INSTALLATION_SQL: readonly string[] = [
   'DELETE FROM cursors WHERE installation_id = ?',
   'DELETE FROM runs WHERE installation_id = ?',
   'DELETE FROM api_keys WHERE installation_id = ?',
+  'DELETE FROM crm_lists WHERE installation_id = ?',
 ];
 
 /** Parameters: uninstalled at (epoch ms), installation id. */
