@@ -17,16 +17,19 @@ import type {
   NextTierCandidate,
   RejectedRow,
   RunRecord,
+  StoredCrmList,
   StoredTier,
 } from '../store/store.ts';
 
 export type { CapacityReport, HistoryEntry, Installation, InstallationSettings, Policy, PolicyProblem, RejectedRow };
-export type { FoundRecord, NextTierCandidate, RecordDisplay, RunRecord, StoredTier, Tier };
+export type { FoundRecord, NextTierCandidate, RecordDisplay, RunRecord, StoredCrmList, StoredTier, Tier };
 
 export type RecordType = 'company' | 'contact';
 
 export interface InstallationWithRun extends Installation {
   readonly lastRun: RunRecord | null;
+  /** The lists per tier setup keeps in the CRM (empty before the first setup, or with lists off from the start). */
+  readonly lists: readonly StoredCrmList[];
 }
 
 export interface InstallationsResponse {
@@ -36,6 +39,7 @@ export interface InstallationsResponse {
 export interface InstallationResponse {
   readonly installation: Installation;
   readonly runs: readonly RunRecord[];
+  readonly lists: readonly StoredCrmList[];
 }
 
 export interface PolicyVersionInfo {

@@ -228,6 +228,39 @@ describe('admin API routes', () => {
     await call('PUT', `/api/installations/${a.id}/settings`, keyA, { syncEveryMinutes: 5, leadScoreProperty: null });
     expect(await settings()).toEqual({ syncEveryMinutes: 5 });
 
+    // Lists per tier: off and on again, each change queuing a run (which sets the CRM up again);
+    // kept when a later PUT leaves them out; a non-boolean refused.
+    const queued = h.syncRequests.length;
+    await call('PUT', `/api/installations/${a.id}/settings`, keyA, { crmLists: false });
+    expect(await settings()).toEqual({ crmLists: false });
+    expect(h.syncRequests.slice(queued)).toEqual([{ installationId: a.id, kind: 'incremental' }]);
+    await call('PUT', `/api/installations/${a.id}/settings`, keyA, { syncEveryMinutes: 5 });
+    expect(await settings()).toEqual({ syncEveryMinutes: 5, crmLists: false });
+    expect(h.syncRequests.slice(queued)).toHaveLength(1);
+    expect((await call('PUT', `/api/installations/${a.id}/settings`, keyA, { crmLists: 'no' })).status).toBe(400);
+    await call('PUT', `/api/installations/${a.id}/settings`, keyA, {
+      syncEveryMinutes: 5,
+      crmLists: true,
+      crmLayouts: false,
+    });
+    expect(await settings()).toEqual({ syncEveryMinutes: 5, crmLists: true, crmLayouts: false });
+    expect(h.syncRequests.slice(queued)).toHaveLength(2);
+    // The lists setup kept come with the installation.
+    const list = {
+      object: 'companies',
+      tier: 'high_touch',
+      name: 'Engagement model: High-touch companies',
+      id: '7',
+      url: 'https://app.hubspot.com/contacts/1/objectLists/7',
+    };
+    await h.store.saveCrmLists(a.id, [list], 1);
+    const one = (await (await call('GET', `/api/installations/${a.id}`, keyA)).json()) as { lists: unknown[] };
+    expect(one.lists).toEqual([list]);
+    const all = (await (await call('GET', '/api/installations', keyA)).json()) as {
+      installations: { lists: unknown[] }[];
+    };
+    expect(all.installations.map((i) => i.lists)).toEqual([[list]]);
+
     expect((await call('GET', `/api/installations/${a.id}/records/company/c9`, keyA)).status).toBe(404);
     await h.store.applyTierChanges(
       a.id,
