@@ -128,6 +128,8 @@ export interface ErrorResponse {
 export interface RecordResponse {
   readonly current: StoredTier | null;
   readonly history: readonly HistoryEntry[];
+  /** What people know it by (name, domain, email) from the mirror; null when not mirrored or the mapping gives none. */
+  readonly display: RecordDisplay | null;
 }
 
 /**

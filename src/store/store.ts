@@ -109,6 +109,8 @@ export interface NextTierCandidate {
   readonly hint: string;
   /** (t − v) / |t| (spec §8); null when the field has no value (such records come last). */
   readonly gap: number | null;
+  /** What people know it by (name, domain), from the mirror; null when the mapping gave nothing. */
+  readonly display: RecordDisplay | null;
 }
 
 export interface HistoryEntry {

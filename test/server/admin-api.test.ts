@@ -271,8 +271,19 @@ describe('admin API routes', () => {
     const record = (await (await call('GET', `/api/installations/${a.id}/records/company/c9`, keyA)).json()) as {
       current: { tier: string; reasons: string[] };
       history: { newTier: string }[];
+      display: unknown;
     };
     expect(record.current).toMatchObject({ tier: 'high_touch', reasons: ['Big'] });
+    expect(record.display).toBeNull(); // not mirrored: no name to show
+    await h.store.upsertRecords(
+      a.id,
+      [{ type: 'company', id: 'c9', fields: {}, display: { name: 'Nine Ltd', domain: 'nine.example', email: null } }],
+      6,
+    );
+    const named = (await (await call('GET', `/api/installations/${a.id}/records/company/c9`, keyA)).json()) as {
+      display: unknown;
+    };
+    expect(named.display).toEqual({ name: 'Nine Ltd', domain: 'nine.example', email: null });
     expect(record.history.map((e) => e.newTier)).toEqual(['high_touch']);
 
     const run = await h.store.startRun(a.id, 'full', 10);

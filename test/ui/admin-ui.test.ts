@@ -66,9 +66,15 @@ describe.skipIf(!runSuite)('the admin UI in Chromium', () => {
     expect(await next.count()).toBeLessThanOrEqual(10);
     const sentence = (await next.first().locator('td').last().textContent()) ?? '';
     expect(sentence).toMatch(/ short of | needs /);
-    // Its record view shows the same sentence under "Next tier".
+    // Each company by its name (from the mirror), linked to its record view.
+    const id = (await next.first().getAttribute('data-next-tier')) ?? '';
+    const name = ui.portal.objects.companies.records.get(id)?.properties['name'] ?? '';
+    expect(name).not.toBe('');
+    expect(await next.first().locator('a').textContent()).toBe(name);
+    // Its record view is headed by the name, and shows the same sentence under "Next tier".
     await next.first().locator('a').click();
     await expect.poll(() => page.locator('[data-record] [data-next]').textContent()).toBe(sentence);
+    expect(await page.locator('#h-record').textContent()).toBe(`${name} · Company ${id}`);
     await page.getByRole('link', { name: 'Overview' }).click();
   });
 

@@ -248,7 +248,10 @@ export function adminRouter(deps: AdminDeps): Router {
       sendErrorCode(res, 'not_found', `no ${type} ${recordId} in this installation`);
       return;
     }
-    res.json({ current: current ?? null, history } satisfies RecordResponse);
+    // The mirror's display, through the record search (an id matches exactly).
+    const { matches } = await store.findRecords(found.id, { text: recordId, type, limit: 100 });
+    const display = matches.find((match) => match.id === recordId)?.display ?? null;
+    res.json({ current: current ?? null, history, display } satisfies RecordResponse);
   });
 
   router.get('/api/installations/:id/next-tier', async (req, res) => {
