@@ -17,6 +17,8 @@ export interface HubSpotSdk {
   readonly associations: Client['crm']['associations']['v4'];
   /** Owners v3: the user behind a property history's `updatedByUserId` (tier-history.ts). */
   readonly owners: Client['crm']['owners'];
+  /** Lists API v3 (`/crm/v3/lists/…`): the lists per tier setup keeps. */
+  readonly lists: Client['crm']['lists'];
 }
 
 /** What each capability (setup, read, write, …) works with. */
@@ -69,12 +71,15 @@ export function createSdk(accessToken: string, baseUrl: string): HubSpotSdk {
     properties: client.crm.properties,
     associations: client.crm.associations.v4,
     owners: client.crm.owners,
+    lists: client.crm.lists,
   };
 }
 
 export interface AccountDetails {
   readonly portalId: string;
   readonly name: string | null;
+  /** Where the portal's pages are (`app.hubspot.com`, `app-eu1.hubspot.com`, …). */
+  readonly uiDomain: string;
 }
 
 /**
@@ -103,7 +108,12 @@ export async function fetchAccountDetails(
     throw new Error('HubSpot account details carry no portalId');
   }
   const name = fields['portalName'];
-  return { portalId: String(portalId), name: typeof name === 'string' && name !== '' ? name : null };
+  const uiDomain = fields['uiDomain'];
+  return {
+    portalId: String(portalId),
+    name: typeof name === 'string' && name !== '' ? name : null,
+    uiDomain: typeof uiDomain === 'string' && /^[a-z0-9.-]+$/i.test(uiDomain) ? uiDomain : 'app.hubspot.com',
+  };
 }
 
 /** The fields of one of the SDK's model classes, as a plain object type. */

@@ -13,6 +13,7 @@ import type {
   ReadOptions,
   RecordUpdate,
   ScoreProperty,
+  SetupOptions,
   SetupReport,
   TierProperties,
   TierSetter,
@@ -85,7 +86,8 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): Connec
       const details = await fetchAccountDetails(context, options.accessToken, baseUrl);
       return { externalId: details.portalId, name: details.name };
     },
-    setup: (tiers: readonly Tier[]): Promise<SetupReport> => setup(context, tiers),
+    setup: (tiers: readonly Tier[], setupOptions: SetupOptions = {}): Promise<SetupReport> =>
+      setup(context, tiers, setupOptions, () => fetchAccountDetails(context, options.accessToken, baseUrl)),
     preflight: (properties: Readonly<Partial<Record<ObjectType, readonly string[]>>>): Promise<PreflightReport> =>
       preflight(context, properties),
     scoreProperties: (): Promise<readonly ScoreProperty[]> => scoreProperties(context),

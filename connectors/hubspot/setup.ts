@@ -1,7 +1,8 @@
 /**
- * `setup(tiers)`: the "engagement_model" property group and the five engagement-model properties
+ * `setup(tiers, options)`: the "engagement_model" property group and the five engagement-model properties
  * on companies and contacts (tier, override, reason, next-tier hint, updated at). Idempotent: run it again with a changed policy and it merges the
- * tier options into the existing properties.
+ * tier options into the existing properties. Then, unless `options.lists` is false, the lists per
+ * tier (lists.ts).
  */
 import {
   OptionInput,
@@ -14,9 +15,10 @@ import {
   type Property,
 } from '@hubspot/api-client/lib/codegen/crm/properties/index.js';
 import type { Tier } from '../../src/core/index.ts';
-import type { SetupReport } from '../../src/sync/connector.ts';
-import { model, type Fields, type HubSpotContext } from './client.ts';
+import type { SetupOptions, SetupReport } from '../../src/sync/connector.ts';
+import { model, type AccountDetails, type Fields, type HubSpotContext } from './client.ts';
 import { HubSpotError } from './errors.ts';
+import { ensureTierLists } from './lists.ts';
 
 export const GROUP = { name: 'engagement_model', label: 'Engagement model' } as const;
 export const SETUP_OBJECTS = ['companies', 'contacts'] as const;
@@ -237,7 +239,12 @@ async function getProperty(context: HubSpotContext, type: SetupObject, name: str
   );
 }
 
-export async function setup(context: HubSpotContext, tiers: readonly Tier[]): Promise<SetupReport> {
+export async function setup(
+  context: HubSpotContext,
+  tiers: readonly Tier[],
+  options: SetupOptions,
+  account: () => Promise<AccountDetails>,
+): Promise<SetupReport> {
   const changes: string[] = [];
   const definitions = propertyDefinitions(tiers);
   for (const type of SETUP_OBJECTS) {
@@ -262,6 +269,19 @@ export async function setup(context: HubSpotContext, tiers: readonly Tier[]): Pr
       if (change !== null) changes.push(change);
     }
   }
+  if (options.lists === false) {
+    for (const change of changes) context.logger.info(`HubSpot setup: ${change}`);
+    return { changes };
+  }
+  const details = await account();
+  const lists = await ensureTierLists(context, {
+    tiers,
+    known: options.knownLists ?? [],
+    property: PROPERTY_NAMES.tier,
+    urlOf: (listId) => `https://${details.uiDomain}/contacts/${details.portalId}/objectLists/${listId}`,
+  });
+  changes.push(...lists.changes);
   for (const change of changes) context.logger.info(`HubSpot setup: ${change}`);
-  return { changes };
+  for (const warning of lists.warnings) context.logger.warn(`HubSpot setup: ${warning}`);
+  return { changes, lists: lists.lists, warnings: lists.warnings };
 }

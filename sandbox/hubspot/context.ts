@@ -13,4 +13,6 @@ export interface SandboxContext {
   readonly searchCap: number;
   /** Tokens the sandbox accepts; undefined accepts any non-empty token. */
   readonly token: string | undefined;
+  /** The scopes the app's token was granted (routes needing another answer 403 MISSING_SCOPES). */
+  readonly scopes: readonly string[];
 }

@@ -28,6 +28,7 @@ import {
   skewedIndex,
 } from '../shared/generate.ts';
 import { createRng, type Rng } from '../shared/prng.ts';
+import { emptyLists } from './lists.ts';
 import { CURRENCIES, DEAL_STAGES, LIFECYCLE_STAGES, SUPPORT_PLANS, seedSchema } from './schema.ts';
 import {
   addScoreProperties,
@@ -260,6 +261,7 @@ export function generatePortal(options: GenerateOptions): Portal {
       contacts: contactSchema,
       deals: seedSchema('deals', schemaTime),
     },
+    lists: emptyLists(),
   };
 }
 

@@ -4,6 +4,7 @@
  * (`hs_object_id`, `createdate`, the last-modified time) are derived from the record's fields when
  * read, not stored, so they cannot drift and cost no memory.
  */
+import type { ListStore } from './lists.ts';
 
 import type { HistoryEntry } from './history.ts';
 
@@ -135,6 +136,8 @@ export interface Portal {
   readonly dataHostingLocation: string;
   readonly objects: Readonly<Record<ObjectType, ObjectStore>>;
   readonly schema: Readonly<Record<ObjectType, Schema>>;
+  /** The portal's lists (Lists API v3, lists.ts). */
+  readonly lists: ListStore;
 }
 
 export function emptyStore(type: ObjectType): ObjectStore {

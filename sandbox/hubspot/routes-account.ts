@@ -8,6 +8,7 @@ import type { SandboxContext } from './context.ts';
 import { notFound } from './errors.ts';
 import { SANDBOX_APP_ID } from './history.ts';
 
+/** The scopes a sandbox token has unless the `scopes` option says otherwise (all the app asks for). */
 export const SANDBOX_SCOPES = [
   'oauth',
   'crm.objects.companies.read',
@@ -18,6 +19,8 @@ export const SANDBOX_SCOPES = [
   'crm.schemas.companies.write',
   'crm.schemas.contacts.write',
   'crm.objects.owners.read',
+  'crm.lists.read',
+  'crm.lists.write',
 ];
 
 export function accountRoutes(context: SandboxContext): Router {
@@ -51,7 +54,7 @@ export function tokenInfoRoutes(context: SandboxContext): Router {
       token,
       user: 'sandbox@example.com',
       hub_domain: `sandbox-${context.portal.portalId}.hubspot.com`,
-      scopes: SANDBOX_SCOPES,
+      scopes: context.scopes,
       hub_id: context.portal.portalId,
       app_id: SANDBOX_APP_ID,
       expires_in: 1800,

@@ -20,7 +20,6 @@
 import { randomBytes } from 'node:crypto';
 import express, { Router, type Response } from 'express';
 import type { SandboxContext } from './context.ts';
-import { SANDBOX_SCOPES } from './routes-account.ts';
 
 export interface SandboxOAuthOptions {
   readonly clientId: string;
@@ -113,7 +112,7 @@ export function oauthRoutes(
       expires_in: 1800,
       hub_id: context.portal.portalId,
       user_id: 1,
-      scopes: SANDBOX_SCOPES,
+      scopes: context.scopes,
       token_use: 'access_token',
     });
   });

@@ -1,7 +1,7 @@
 /**
  * The sandbox CRM: an Express 5 app speaking the subset of HubSpot's API the connector uses
  * (CRM objects v3, search, batch read/update, properties and groups v3, associations v4 batch
- * read, account details), with HubSpot's bodies, status codes, auth errors and rate limits, so
+ * read, account details, Lists API v3), with HubSpot's bodies, status codes, auth errors and rate limits, so
  * the real `@hubspot/api-client` pointed at it (`basePath`) works unchanged.
  *
  * ```ts
@@ -19,9 +19,10 @@ import { faultInjector, type FaultOptions, type TimerSet } from './faults.ts';
 import { generatePortal } from './generate.ts';
 import { rateLimiter, type LimitOptions } from './limits.ts';
 import type { Portal } from './model.ts';
-import { accountRoutes, tokenInfoRoutes } from './routes-account.ts';
+import { accountRoutes, SANDBOX_SCOPES, tokenInfoRoutes } from './routes-account.ts';
 import { associationRoutes } from './routes-associations.ts';
 import { oauthRoutes, type SandboxOAuth, type SandboxOAuthOptions } from './routes-oauth.ts';
+import { listRoutes } from './routes-lists.ts';
 import { objectRoutes } from './routes-objects.ts';
 import { ownerRoutes } from './routes-owners.ts';
 import { sandboxRoutes } from './routes-sandbox.ts';
@@ -41,6 +42,11 @@ export interface SandboxOptions {
   readonly seed?: number;
   /** The one access token accepted; without it any non-empty bearer token is. */
   readonly token?: string;
+  /**
+   * The scopes the token was granted (default `SANDBOX_SCOPES`: all RightTouch asks for). Routes
+   * that need another answer 403 `MISSING_SCOPES` (the Lists API; the others do not check).
+   */
+  readonly scopes?: readonly string[];
   /** Rate limits (HubSpot's public-app ones by default); `false` turns them off. */
   readonly limits?: LimitOptions | false;
   /** Fault injection; off unless given. */
@@ -132,6 +138,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     now,
     searchCap: options.searchCap ?? SEARCH_CAP,
     token: options.token,
+    scopes: options.scopes ?? SANDBOX_SCOPES,
   };
 
   const app = createSandboxApp();
@@ -157,6 +164,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   app.use(associationRoutes(context));
   app.use(ownerRoutes());
   app.use(sandboxRoutes(context));
+  app.use(listRoutes(context));
   app.use(accountRoutes(context));
   app.use((req, res) => {
     sendError(res, 404, { message: `Unable to route ${req.method} ${req.path}`, category: 'OBJECT_NOT_FOUND' });

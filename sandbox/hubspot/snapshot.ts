@@ -1,10 +1,12 @@
 /**
  * The sandbox portal on disk, so `npm start` picks up where it stopped: the records (with the
- * tiers RightTouch wrote into them), the properties and groups `setup` created, the portal id.
+ * tiers RightTouch wrote into them), the properties and groups `setup` created, its lists, the
+ * portal id. A snapshot from before lists existed loads with none.
  * Written to a temporary file and renamed, so a crash never leaves half a snapshot.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { emptyLists, type SandboxList } from './lists.ts';
 import {
   OBJECT_TYPES,
   type CrmRecord,
@@ -20,9 +22,10 @@ const FORMAT = 1;
 
 interface SnapshotFile {
   readonly format: number;
-  readonly portal: Omit<Portal, 'objects' | 'schema'>;
+  readonly portal: Omit<Portal, 'objects' | 'schema' | 'lists'>;
   readonly objects: Record<ObjectType, CrmRecord[]>;
   readonly schema: Record<ObjectType, { properties: PropertyDefinition[]; groups: PropertyGroup[] }>;
+  readonly lists: { readonly nextId: number; readonly lists: SandboxList[] };
 }
 
 const recordSchema = z.object({
@@ -67,10 +70,12 @@ const fileSchema = z.object({
     z.enum(OBJECT_TYPES),
     z.object({ properties: z.array(z.looseObject({ name: z.string() })), groups: z.array(z.looseObject({})) }),
   ),
+  // Written by this module only, like the definitions.
+  lists: z.object({ nextId: z.number().int(), lists: z.array(z.looseObject({ listId: z.string() })) }).optional(),
 });
 
 export function toSnapshot(portal: Portal): string {
-  const { objects, schema, ...rest } = portal;
+  const { objects, schema, lists, ...rest } = portal;
   const file: SnapshotFile = {
     format: FORMAT,
     portal: rest,
@@ -84,6 +89,7 @@ export function toSnapshot(portal: Portal): string {
       contacts: plainSchema(schema.contacts),
       deals: plainSchema(schema.deals),
     },
+    lists: { nextId: lists.nextId, lists: [...lists.lists.values()] },
   };
   return JSON.stringify(file);
 }
@@ -109,7 +115,12 @@ export function fromSnapshot(text: string): Portal {
       groups: new Map(plain.groups.map((g) => [(g as { name: string }).name, g as unknown as PropertyGroup])),
     };
   }
-  return { ...file.portal, objects, schema };
+  const lists = emptyLists();
+  if (file.lists !== undefined) {
+    lists.nextId = file.lists.nextId;
+    for (const list of file.lists.lists) lists.lists.set(list.listId, list as unknown as SandboxList);
+  }
+  return { ...file.portal, objects, schema, lists };
 }
 
 export async function saveSnapshot(portal: Portal, path: string): Promise<void> {

@@ -51,6 +51,8 @@ export const HUBSPOT_SCOPES = [
   'crm.schemas.contacts.write',
   // Names the person behind a hand-edited tier (connectors/hubspot/tier-history.ts); without it, "user <id>".
   'crm.objects.owners.read',
+  'crm.lists.read',
+  'crm.lists.write',
 ] as const;
 
 export const SALESFORCE_SCOPES = ['api', 'refresh_token'] as const;

@@ -139,6 +139,8 @@ export function buildProgram(): Command {
     .option('--data <file>', 'the store file', DEFAULT_DATA_FILE)
     .option('--json', 'machine-readable output')
     .option('--lead-score <property>', 'read the lead score from this contact property (stored for the account)')
+    .option('--lists <on|off>', 'keep a list per tier in the CRM (stored for the account; default on)')
+    .option('--layouts <on|off>', 'Salesforce: put the fields on the page layouts (stored for the account; default on)')
     .action(
       async (options: {
         crm: string;
@@ -147,6 +149,8 @@ export function buildProgram(): Command {
         data: string;
         json?: boolean;
         leadScore?: string;
+        lists?: string;
+        layouts?: string;
       }) => {
         await runSetup(options, { stdout: process.stdout, env: process.env });
       },

@@ -7,7 +7,9 @@
 import type { Writable } from 'node:stream';
 import { connectorFromEnv } from '../app/connectors.ts';
 import { DEFAULT_DATA_FILE } from '../app/paths.ts';
+import { InputError } from '../app/errors.ts';
 import { activePolicy, loadMapping, loadPolicy } from '../app/policy.ts';
+import { setUpCrm } from '../app/setup.ts';
 import { openStore } from '../app/store.ts';
 import type { Policy } from '../core/index.ts';
 import type { Crm, Installation, Store } from '../store/store.ts';
@@ -86,12 +88,40 @@ async function withCrm<T>(
   }
 }
 
+/** `--lists on|off` (and `--layouts`) stored as the installation's settings before setup runs. */
+async function withSetupSettings(
+  store: Store,
+  installation: Installation,
+  options: { readonly lists?: string | undefined; readonly layouts?: string | undefined },
+): Promise<Installation> {
+  const flag = (name: string, value: string | undefined): boolean | undefined => {
+    if (value === undefined) return undefined;
+    if (value === 'on' || value === 'off') return value === 'on';
+    throw new InputError(`--${name} must be on or off, not ${value}`);
+  };
+  const lists = flag('lists', options.lists);
+  const layouts = flag('layouts', options.layouts);
+  if (lists === undefined && layouts === undefined) return installation;
+  const settings = {
+    ...installation.settings,
+    ...(lists === undefined ? {} : { crmLists: lists }),
+    ...(layouts === undefined ? {} : { crmLayouts: layouts }),
+  };
+  await store.saveSettings(installation.id, settings);
+  return { ...installation, settings };
+}
+
 export async function runSetup(
-  options: CrmCommandOptions & { readonly leadScore?: string | undefined },
+  options: CrmCommandOptions & {
+    readonly leadScore?: string | undefined;
+    readonly lists?: string | undefined;
+    readonly layouts?: string | undefined;
+  },
   io: CrmIo,
 ): Promise<void> {
-  await withCrm(options, io, async ({ crm, connector, mapping, store, installation, policy }) => {
-    const report = await connector.setup(policy.tiers);
+  await withCrm(options, io, async ({ crm, connector, mapping, store, installation: before, policy }) => {
+    const installation = await withSetupSettings(store, before, options);
+    const report = await setUpCrm(store, connector, installation, policy.tiers);
     const chosen = options.leadScore?.trim();
     if (chosen !== undefined && chosen !== '') {
       await store.saveSettings(installation.id, { ...installation.settings, leadScoreProperty: chosen });
@@ -104,7 +134,8 @@ export async function runSetup(
     });
     if (options.json === true) {
       const leadScore = resolved.leadScore ?? null;
-      io.stdout.write(`${JSON.stringify({ installation, changes: report.changes, preflight, leadScore })}\n`);
+      const { changes, lists = [], warnings = [] } = report;
+      io.stdout.write(`${JSON.stringify({ installation, changes, lists, warnings, preflight, leadScore })}\n`);
       return;
     }
     const lines = [
@@ -112,6 +143,13 @@ export async function runSetup(
       report.changes.length === 0 ? 'Properties already set up: nothing to change.' : 'Set up:',
       ...report.changes.map((change) => `  - ${change}`),
     ];
+    if (report.lists !== undefined && report.lists.length > 0) {
+      lines.push(
+        'Lists per tier:',
+        ...report.lists.map((list) => `  - ${list.name}${list.url === undefined ? '' : ` ${list.url}`}`),
+      );
+    }
+    for (const warning of report.warnings ?? []) lines.push(`Warning: ${warning}`);
     if (resolved.leadScore !== undefined) lines.push(...leadScoreLines(resolved.leadScore, installation.id, crm));
     const missing = Object.entries(preflight.missingProperties).filter(([, names]) => names.length > 0);
     for (const [type, names] of missing) {

@@ -11,9 +11,10 @@ import { randomUUID } from 'node:crypto';
 import { classifyError, errorMessage, type AppErrorCode } from '../app/errors.ts';
 import { DEFAULT_POLICY_FILE } from '../app/paths.ts';
 import { activePolicy, loadMapping } from '../app/policy.ts';
+import { setUpCrm, setupOptionsOf } from '../app/setup.ts';
 import type { Policy } from '../core/index.ts';
 import type { Mapping } from '../mapping/mapping.ts';
-import type { Crm, Installation, Store } from '../store/store.ts';
+import type { Crm, Installation, InstallationSettings, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
 import { RunStoppedError, sync, type ChangedRecords } from '../sync/engine.ts';
 import type { SyncReport } from '../sync/engine.ts';
@@ -160,7 +161,7 @@ async function syncUnderLease(
       connector: await deps.connectorFor(installation),
       full: kind === 'full' || firstRun,
     };
-    await ensureSetUp(store, installation.id, prepared.connector, prepared.policy);
+    await ensureSetUp(store, installation, prepared.connector, prepared.policy);
   } catch (error) {
     // The engine records its own runs; a run that could not even start is recorded here, so
     // that the runs list shows every attempt.
@@ -203,17 +204,23 @@ async function syncUnderLease(
 
 /**
  * Runs the connector's (idempotent) setup when the CRM has not been set up for the active policy
- * version yet: after an install whose setup failed, and after a policy change that adds tiers
- * (their picklist options must exist before a tier can be written).
+ * version and settings yet: after an install whose setup failed, after a policy change that adds
+ * tiers (their picklist options must exist before a tier can be written; their lists are created),
+ * and after an admin turned the lists per tier or the layouts on or off.
  */
-async function ensureSetUp(store: Store, installationId: string, connector: Connector, policy: Policy): Promise<void> {
-  const mark = setupMark((await store.activePolicy(installationId))?.version ?? 0);
-  if ((await store.getCursor(installationId, SETUP_CURSOR)) === mark) return;
-  await connector.setup(policy.tiers);
-  await store.setCursor(installationId, SETUP_CURSOR, mark);
+async function ensureSetUp(
+  store: Store,
+  installation: Installation,
+  connector: Connector,
+  policy: Policy,
+): Promise<void> {
+  const mark = setupMark((await store.activePolicy(installation.id))?.version ?? 0, installation.settings);
+  if ((await store.getCursor(installation.id, SETUP_CURSOR)) === mark) return;
+  await setUpCrm(store, connector, installation, policy.tiers);
+  await store.setCursor(installation.id, SETUP_CURSOR, mark);
 }
 
-/** What the CRM's properties/fields were last set up for: `setupMark(policy version)`. */
+/** What the CRM's properties/fields were last set up for: `setupMark(policy version, settings)`. */
 export const SETUP_CURSOR = 'setup.policyVersion';
 
 /**
@@ -221,14 +228,20 @@ export const SETUP_CURSOR = 'setup.policyVersion';
  * that every installation is set up again once, before its first run on the new release (1: the
  * tier, reason, updated-at and override; 2: the next-tier hint, `engagement_model_next` /
  * `Engagement_Model_Next__c`, 2026-12; 3: Salesforce field history of the tier, for hand edits,
- * 2026-12). Without it an upgraded Salesforce org would fail every
+ * the lists per tier and the Salesforce layouts, 2026-12). Without it an upgraded Salesforce org would fail every
  * read of the new field until an admin ran setup by hand.
  */
 export const SETUP_FIELDS_VERSION = 3;
 
-/** The setup cursor's value for a policy version: `2:<version>` (before 2026-12: `<version>` alone). */
-export function setupMark(policyVersion: number): string {
-  return `${SETUP_FIELDS_VERSION}:${policyVersion}`;
+/**
+ * The setup cursor's value for a policy version and the installation's setup settings:
+ * `3:<version>`, with `;lists=off` / `;layouts=off` when those are turned off, so turning one
+ * on or off sets the CRM up again (before 2026-12: `<version>` alone, then `2:<version>`).
+ */
+export function setupMark(policyVersion: number, settings: InstallationSettings = {}): string {
+  const options = setupOptionsOf(settings);
+  const off = [options.lists ? '' : ';lists=off', options.layouts ? '' : ';layouts=off'].join('');
+  return `${SETUP_FIELDS_VERSION}:${policyVersion}${off}`;
 }
 
 async function recordFailedRun(store: Store, installationId: string, kind: RunKind, error: string, at: number) {

@@ -17,17 +17,20 @@ import type {
   NextTierCandidate,
   RejectedRow,
   RunRecord,
+  StoredCrmList,
   StoredTier,
 } from '../store/store.ts';
 import type { QueueEntry, QueueSnapshot } from '../jobs/queue.ts';
 
 export type { CapacityReport, HistoryEntry, Installation, InstallationSettings, Policy, PolicyProblem, RejectedRow };
-export type { FoundRecord, NextTierCandidate, RecordDisplay, RunRecord, StoredTier, Tier };
+export type { FoundRecord, NextTierCandidate, RecordDisplay, RunRecord, StoredCrmList, StoredTier, Tier };
 
 export type RecordType = 'company' | 'contact';
 
 export interface InstallationWithRun extends Installation {
   readonly lastRun: RunRecord | null;
+  /** The lists per tier setup keeps in the CRM (empty before the first setup, or with lists off from the start). */
+  readonly lists: readonly StoredCrmList[];
 }
 
 export interface InstallationsResponse {
@@ -37,6 +40,7 @@ export interface InstallationsResponse {
 export interface InstallationResponse {
   readonly installation: Installation;
   readonly runs: readonly RunRecord[];
+  readonly lists: readonly StoredCrmList[];
 }
 
 export interface PolicyVersionInfo {
@@ -130,6 +134,8 @@ export interface ErrorResponse {
 export interface RecordResponse {
   readonly current: StoredTier | null;
   readonly history: readonly HistoryEntry[];
+  /** What people know it by (name, domain, email) from the mirror; null when not mirrored or the mapping gives none. */
+  readonly display: RecordDisplay | null;
 }
 
 /**

@@ -10,7 +10,7 @@
  *   seat may go to another company: the next run builds the state again from a full
  *   classification), a contact does not (no other record's decision reads a contact).
  * - Forgetting an installation (uninstalled: the CRM refused the refresh token): every record,
- *   deal, tier, history row, rejected row, cursor, run, API key and incremental state of it. The installation row
+ *   deal, tier, history row, rejected row, cursor, run, API key, incremental state and kept CRM list id of it. The installation row
  *   (CRM, account id, status `uninstalled`, when) and its policy versions are kept for
  *   `UNINSTALLED_RETENTION_MS`, so reinstalling within it finds the admin's policy again; then
  *   `purgeUninstalled` deletes them too. Tokens are secrets, dropped by the credentials' owner.
@@ -48,6 +48,7 @@ export const FORGET_INSTALLATION_SQL: readonly string[] = [
   'DELETE FROM api_keys WHERE installation_id = ?',
   'DELETE FROM tiering_state WHERE installation_id = ?',
   'DELETE FROM tiering_state_meta WHERE installation_id = ?',
+  'DELETE FROM crm_lists WHERE installation_id = ?',
 ];
 
 /** Parameters: uninstalled at (epoch ms), installation id. */

@@ -237,4 +237,24 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX mirror_deals_close_time ON mirror_deals (installation_id, close_time)`,
     ],
   },
+  {
+    version: 10,
+    name: 'crm lists',
+    statements: [
+      // The lists per tier setup keeps in the CRM (HubSpot lists, Salesforce list views): the
+      // CRM's id, so the next setup finds a list again by id however it was renamed, and the name
+      // and URL the admin UI shows. One row per object and tier, replaced whole after each setup.
+      `CREATE TABLE crm_lists (
+        installation_id TEXT NOT NULL,
+        object TEXT NOT NULL,
+        tier TEXT NOT NULL,
+        list_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        url TEXT,
+        position INTEGER NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (installation_id, object, tier)
+      )`,
+    ],
+  },
 ];

@@ -42,6 +42,17 @@ export interface InstallationSettings {
   readonly crmLayouts?: boolean;
 }
 
+/** A list per tier setup keeps in the CRM (the shape of the sync layer's `CrmList`). */
+export interface StoredCrmList {
+  /** `companies`/`contacts` (HubSpot), `Account`/`Contact`/`Lead` (Salesforce). */
+  readonly object: string;
+  readonly tier: string;
+  readonly name: string;
+  /** The CRM's id (HubSpot listId, Salesforce list view id). */
+  readonly id: string;
+  readonly url?: string;
+}
+
 export interface ApiKey {
   readonly id: string;
   /** The one installation the key may touch; null: every installation (a self-hosted admin). */
@@ -98,6 +109,8 @@ export interface NextTierCandidate {
   readonly hint: string;
   /** (t − v) / |t| (spec §8); null when the field has no value (such records come last). */
   readonly gap: number | null;
+  /** What people know it by (name, domain), from the mirror; null when the mapping gave nothing. */
+  readonly display: RecordDisplay | null;
 }
 
 export interface HistoryEntry {
@@ -209,6 +222,10 @@ export interface Store {
 
   setInstallationStatus(id: string, status: InstallationStatus, detail: string | null): Promise<void>;
   saveSettings(id: string, settings: InstallationSettings): Promise<void>;
+  /** The lists per tier the last setup kept in the CRM, in the order it reported them. */
+  crmLists(installationId: string): Promise<StoredCrmList[]>;
+  /** Replaces them with what a setup reported. */
+  saveCrmLists(installationId: string, lists: readonly StoredCrmList[], at: number): Promise<void>;
 
   /**
    * Takes (or renews) the lease `name` for `holder` until now + ttlMs, unless another holder has

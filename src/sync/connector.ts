@@ -70,6 +70,11 @@ export interface SetupOptions {
   readonly lists?: boolean;
   /** Salesforce: put the fields on the page layouts and the tier on the compact layouts. */
   readonly layouts?: boolean;
+  /**
+   * The lists a previous setup reported (`SetupReport.lists`, kept by the caller): found again by
+   * id, so a list someone renamed in the CRM is still the same list.
+   */
+  readonly knownLists?: readonly CrmList[];
 }
 
 export interface PreflightReport {

@@ -34,6 +34,8 @@ const SCOPE_USES: Record<string, [string, RegExp]> = {
   'crm.schemas.companies.write': ['connectors/hubspot/setup.ts', /groupsApi\.create|coreApi\.create/],
   'crm.schemas.contacts.write': ['connectors/hubspot/setup.ts', /groupsApi\.create|coreApi\.create/],
   'crm.objects.owners.read': ['connectors/hubspot/tier-history.ts', /ownersApi\.getById/],
+  'crm.lists.read': ['connectors/hubspot/lists.ts', /listsApi\.getById|listsApi\.getByName/],
+  'crm.lists.write': ['connectors/hubspot/lists.ts', /listsApi\.create|listsApi\.updateName/],
 };
 
 describe('app.json', () => {

@@ -9,6 +9,8 @@ import { InputError } from '../../src/cli/errors.ts';
 import { DEFAULT_POLICY_FILE } from '../../src/app/paths.ts';
 import { loadPolicy } from '../../src/app/policy.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
+import type { Tier } from '../../src/core/index.ts';
+import type { SetupOptions } from '../../src/sync/connector.ts';
 import { FakeCrm } from '../sync/fake-connector.ts';
 
 function output(): { stream: PassThrough; text: () => string } {
@@ -80,6 +82,28 @@ describe('righttouch sync / setup', () => {
     await runSetup({ crm: 'hubspot', data }, { stdout: out.stream, env: {}, connectorFor: () => seededCrm(() => 0) });
     expect(out.text()).toContain('hubspot account portal-1 (Fake portal)');
     expect(out.text()).toContain('  - option high_touch');
+  });
+
+  test('setup --lists off stores the setting and sets up without lists; a bad value is refused', async () => {
+    const data = join(mkdtempSync(join(tmpdir(), 'righttouch-setup-lists-')), 'righttouch.db');
+    const seen: unknown[] = [];
+    class Recording extends FakeCrm {
+      override setup(tiers: readonly Tier[], options?: SetupOptions) {
+        seen.push(options);
+        return super.setup(tiers);
+      }
+    }
+    const io = { stdout: output().stream, env: {}, connectorFor: () => new Recording(() => 0) };
+    await runSetup({ crm: 'hubspot', data, lists: 'off' }, io);
+    expect(seen).toEqual([{ lists: false, layouts: true, knownLists: [] }]);
+    const store = new SqliteStore(data);
+    try {
+      const [installation] = await store.listInstallations();
+      expect(installation?.settings).toEqual({ crmLists: false });
+    } finally {
+      await store.close();
+    }
+    await expect(runSetup({ crm: 'hubspot', data, lists: 'maybe' }, io)).rejects.toThrow(/--lists must be on or off/);
   });
 
   test('without a token, a clear error', async () => {

@@ -173,7 +173,7 @@ describe('setup', () => {
       }
     }
     const { connector } = harness();
-    const report = await connector.setup(tiers);
+    const report = await connector.setup(tiers, { lists: false }); // lists: hubspot-lists.test.ts
     expect(report.changes).toEqual(
       ['companies', 'contacts'].flatMap((type) => [
         `created property group engagement_model on ${type}`,
@@ -226,7 +226,7 @@ describe('setup', () => {
       .get('/crm/v3/properties/contacts')
       .reply(200, listing(upToDate));
     const { connector } = harness();
-    const report = await connector.setup(tiers);
+    const report = await connector.setup(tiers, { lists: false }); // lists: hubspot-lists.test.ts
     expect(report.changes).toEqual([
       'updated options of property engagement_model on companies (added high; relabelled tech)',
     ]);

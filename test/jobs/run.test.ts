@@ -6,6 +6,8 @@ import type { JobDeps, RunOutcome } from '../../src/jobs/index.ts';
 import { SETUP_CURSOR, setupMark } from '../../src/jobs/run.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { Installation } from '../../src/store/store.ts';
+import type { Tier } from '../../src/core/index.ts';
+import type { SetupOptions } from '../../src/sync/connector.ts';
 import type { SyncReport } from '../../src/sync/engine.ts';
 import { gate, mapping, policy, tempDb, TestCrm } from './fixtures.ts';
 
@@ -285,6 +287,43 @@ describe('setup before a run', () => {
     }
   }
 
+  test('passes the installation’s settings and kept lists to setup, keeps the lists it reports, and runs again when lists are turned off', async () => {
+    const seen: SetupOptions[] = [];
+    class ListingCrm extends TestCrm {
+      override setup(tiers: readonly Tier[], options: SetupOptions = {}) {
+        seen.push(options);
+        const lists =
+          options.lists === false
+            ? undefined
+            : tiers.map((tier, i) => ({
+                object: 'companies',
+                tier: tier.value,
+                name: `Engagement model: ${tier.label} companies`,
+                id: String(100 + i),
+              }));
+        return Promise.resolve({ changes: [], ...(lists === undefined ? {} : { lists }) });
+      }
+    }
+    const listing = new ListingCrm(() => now);
+    const withSetup: JobDeps = { ...deps, connectorFor: () => Promise.resolve(listing) };
+    ran(await runInstallationSync(withSetup, installation.id, 'incremental'));
+    expect(seen).toEqual([{ lists: true, layouts: true, knownLists: [] }]);
+    const kept = await store.crmLists(installation.id);
+    expect(kept.map((list) => list.id)).toEqual(policy.tiers.map((_, i) => String(100 + i)));
+
+    // Turned off by the admin: the next run sets the CRM up again, without lists; the kept ones stay.
+    await store.saveSettings(installation.id, { crmLists: false });
+    now += MINUTE;
+    ran(await runInstallationSync(withSetup, installation.id, 'incremental'));
+    expect(seen).toHaveLength(2);
+    expect(seen[1]).toEqual({ lists: false, layouts: true, knownLists: kept });
+    expect(await store.crmLists(installation.id)).toEqual(kept);
+    expect(await store.getCursor(installation.id, SETUP_CURSOR)).toBe(setupMark(1, { crmLists: false }));
+    now += MINUTE;
+    ran(await runInstallationSync(withSetup, installation.id, 'incremental'));
+    expect(seen).toHaveLength(2);
+  });
+
   test('runs once per policy version, and once more after a release adds a property (old cursor value)', async () => {
     const counting = new CountingCrm(() => now);
     const withSetup: JobDeps = { ...deps, connectorFor: () => Promise.resolve(counting) };
@@ -294,8 +333,8 @@ describe('setup before a run', () => {
     expect(counting.setups).toBe(1);
     expect(await store.getCursor(installation.id, SETUP_CURSOR)).toBe(setupMark(1));
 
-    // An installation set up by the release before the hint property: its cursor holds the bare
-    // policy version. The next run sets the CRM up again (creating the new property) first.
+    // An installation set up by an earlier release: its cursor holds the bare policy version (or
+    // `2:<version>`, before the lists). The next run sets the CRM up again (creating what is new) first.
     await store.setCursor(installation.id, SETUP_CURSOR, '1');
     now += MINUTE;
     ran(await runInstallationSync(withSetup, installation.id, 'incremental'));

@@ -56,8 +56,9 @@ describe('the HubSpot connector against the sandbox', () => {
     expect(portal.schema.companies.properties.get('engagement_model')?.options.map((o) => o.value)).toEqual(
       TIERS.map((t) => t.value),
     );
+    expect(first.lists?.map((list) => list.name)).toContain('Engagement model: Mid touch contacts');
     // What the sandbox returns must read back as identical: nothing to change the second time.
-    expect((await connector.setup(TIERS)).changes).toEqual([]);
+    expect((await connector.setup(TIERS, { knownLists: first.lists ?? [] })).changes).toEqual([]);
     const after = await connector.preflight({
       companies: [...COMPANY_PROPERTIES, 'no_such'],
       contacts: ['lifecyclestage'],

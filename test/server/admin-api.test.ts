@@ -244,6 +244,39 @@ describe('admin API routes', () => {
     await call('PUT', `/api/installations/${a.id}/settings`, keyA, { syncEveryMinutes: 5, leadScoreProperty: null });
     expect(await settings()).toEqual({ syncEveryMinutes: 5 });
 
+    // Lists per tier: off and on again, each change queuing a run (which sets the CRM up again);
+    // kept when a later PUT leaves them out; a non-boolean refused.
+    const queued = h.syncRequests.length;
+    await call('PUT', `/api/installations/${a.id}/settings`, keyA, { crmLists: false });
+    expect(await settings()).toEqual({ crmLists: false });
+    expect(h.syncRequests.slice(queued)).toEqual([{ installationId: a.id, kind: 'incremental' }]);
+    await call('PUT', `/api/installations/${a.id}/settings`, keyA, { syncEveryMinutes: 5 });
+    expect(await settings()).toEqual({ syncEveryMinutes: 5, crmLists: false });
+    expect(h.syncRequests.slice(queued)).toHaveLength(1);
+    expect((await call('PUT', `/api/installations/${a.id}/settings`, keyA, { crmLists: 'no' })).status).toBe(400);
+    await call('PUT', `/api/installations/${a.id}/settings`, keyA, {
+      syncEveryMinutes: 5,
+      crmLists: true,
+      crmLayouts: false,
+    });
+    expect(await settings()).toEqual({ syncEveryMinutes: 5, crmLists: true, crmLayouts: false });
+    expect(h.syncRequests.slice(queued)).toHaveLength(2);
+    // The lists setup kept come with the installation.
+    const list = {
+      object: 'companies',
+      tier: 'high_touch',
+      name: 'Engagement model: High-touch companies',
+      id: '7',
+      url: 'https://app.hubspot.com/contacts/1/objectLists/7',
+    };
+    await h.store.saveCrmLists(a.id, [list], 1);
+    const one = (await (await call('GET', `/api/installations/${a.id}`, keyA)).json()) as { lists: unknown[] };
+    expect(one.lists).toEqual([list]);
+    const all = (await (await call('GET', '/api/installations', keyA)).json()) as {
+      installations: { lists: unknown[] }[];
+    };
+    expect(all.installations.map((i) => i.lists)).toEqual([[list]]);
+
     expect((await call('GET', `/api/installations/${a.id}/records/company/c9`, keyA)).status).toBe(404);
     await h.store.applyTierChanges(
       a.id,
@@ -254,8 +287,19 @@ describe('admin API routes', () => {
     const record = (await (await call('GET', `/api/installations/${a.id}/records/company/c9`, keyA)).json()) as {
       current: { tier: string; reasons: string[] };
       history: { newTier: string }[];
+      display: unknown;
     };
     expect(record.current).toMatchObject({ tier: 'high_touch', reasons: ['Big'] });
+    expect(record.display).toBeNull(); // not mirrored: no name to show
+    await h.store.upsertRecords(
+      a.id,
+      [{ type: 'company', id: 'c9', fields: {}, display: { name: 'Nine Ltd', domain: 'nine.example', email: null } }],
+      6,
+    );
+    const named = (await (await call('GET', `/api/installations/${a.id}/records/company/c9`, keyA)).json()) as {
+      display: unknown;
+    };
+    expect(named.display).toEqual({ name: 'Nine Ltd', domain: 'nine.example', email: null });
     expect(record.history.map((e) => e.newTier)).toEqual(['high_touch']);
 
     const run = await h.store.startRun(a.id, 'full', 10);

@@ -36,7 +36,9 @@ describe('HubSpot install', () => {
     expect(authorize.origin + authorize.pathname).toBe('https://app.hubspot.com/oauth/authorize');
     expect(authorize.searchParams.get('client_id')).toBe('cid');
     expect(authorize.searchParams.get('redirect_uri')).toBe('https://rt.example.com/oauth/hubspot/callback');
-    expect(authorize.searchParams.get('scope')?.split(' ')).toContain('crm.schemas.companies.write');
+    expect(authorize.searchParams.get('scope')?.split(' ')).toEqual(
+      expect.arrayContaining(['crm.schemas.companies.write', 'crm.lists.read', 'crm.lists.write']),
+    );
     const state = authorize.searchParams.get('state') ?? '';
 
     const page = await fetch(`${h.url}/oauth/hubspot/callback?code=the-code&state=${state}`);
@@ -56,6 +58,11 @@ describe('HubSpot install', () => {
     const [installation] = await h.store.listInstallations();
     expect(installation).toMatchObject({ crm: 'hubspot', externalId: String(portal.portalId), status: 'active' });
     expect(h.syncRequests).toEqual([{ installationId: installation?.id, kind: 'full' }]);
+    // Setup kept a list per tier and object in the portal, and the store has their ids.
+    expect(html).toContain('created list &#34;Engagement model: High-touch companies&#34;');
+    const lists = await h.store.crmLists(installation?.id ?? '');
+    expect(lists.map((list) => list.name)).toContain('Engagement model: High-touch contacts');
+    expect(lists.map((list) => list.id).sort()).toEqual([...portal.lists.lists.keys()].sort());
     expect(readFileSync(h.dbPath).includes('RT-1')).toBe(false);
     expect((await h.credentials.load(installation?.id ?? ''))?.refreshToken).toBe('RT-1');
     expect(h.logLines.join('')).not.toContain('the-code');

@@ -53,7 +53,12 @@ describeEachEngine('the next-tier hint in the store', (engine) => {
   test('closest to the next tier: smallest gap first, no value last, only mirrored records with a hint', async () => {
     await store.upsertRecords(
       portal.id,
-      ['far', 'near', 'none', 'missing', 'gone', 'exact'].map((id) => ({ type: 'company' as const, id, fields: {} })),
+      ['far', 'near', 'none', 'missing', 'gone', 'exact'].map((id) => ({
+        type: 'company' as const,
+        id,
+        fields: {},
+        ...(id === 'near' ? { display: { name: 'Near Corp', domain: 'near.example', email: null } } : {}),
+      })),
       500,
     );
     await store.applyTierChanges(
@@ -78,7 +83,16 @@ describeEachEngine('the next-tier hint in the store', (engine) => {
       ['far', 0.9],
       ['missing', null],
     ]);
-    expect(closest[1]).toEqual({ type: 'company', id: 'near', tier: 'mid_touch', hint: 'near hint', gap: 0.05 });
+    // With what people know it by, from the mirror (null without a display).
+    expect(closest[1]).toEqual({
+      type: 'company',
+      id: 'near',
+      tier: 'mid_touch',
+      hint: 'near hint',
+      gap: 0.05,
+      display: { name: 'Near Corp', domain: 'near.example', email: null },
+    });
+    expect(closest[0]?.display).toBeNull();
     expect((await store.closestToNextTier(portal.id, 'company', 2)).map((c) => c.id)).toEqual(['exact', 'near']);
     expect(await store.closestToNextTier(portal.id, 'contact', 10)).toEqual([]);
   });

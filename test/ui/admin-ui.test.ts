@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { QueueResponse } from '../../src/server/api-types.ts';
-import { ADMIN_TOKEN, CHROMIUM, SCREENSHOTS, startUiEnv, type UiEnv } from './harness.ts';
+import { ADMIN_TOKEN, CHROMIUM, SCREENSHOTS, startingPolicy, startUiEnv, type UiEnv } from './harness.ts';
 
 // Without Chromium the suite is skipped, except in CI (CI=true), where it fails and says why.
 const hasChromium = existsSync(CHROMIUM);
@@ -67,9 +67,15 @@ describe.skipIf(!runSuite)('the admin UI in Chromium', () => {
     expect(await next.count()).toBeLessThanOrEqual(10);
     const sentence = (await next.first().locator('td').last().textContent()) ?? '';
     expect(sentence).toMatch(/ short of | needs /);
-    // Its record view shows the same sentence under "Next tier".
+    // Each company by its name (from the mirror), linked to its record view.
+    const id = (await next.first().getAttribute('data-next-tier')) ?? '';
+    const name = ui.portal.objects.companies.records.get(id)?.properties['name'] ?? '';
+    expect(name).not.toBe('');
+    expect(await next.first().locator('a').textContent()).toBe(name);
+    // Its record view is headed by the name, and shows the same sentence under "Next tier".
     await next.first().locator('a').click();
     await expect.poll(() => page.locator('[data-record] [data-next]').textContent()).toBe(sentence);
+    expect(await page.locator('#h-record').textContent()).toBe(`${name} · Company ${id}`);
     await page.getByRole('link', { name: 'Overview' }).click();
   });
 
@@ -309,13 +315,44 @@ describe.skipIf(!runSuite)('the admin UI in Chromium', () => {
     await page.getByLabel('Notification webhook').fill('https://hooks.example.com/righttouch');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await expect.poll(() => page.locator('.notice.success').textContent()).toMatch(/Settings saved/);
-    // Saving the schedule and the webhook keeps the lead-score choice.
+    // Saving the schedule and the webhook keeps the lead-score choice; lists stay on.
     expect((await ui.server.store.getInstallation(ui.installation.id))?.settings).toEqual({
       leadScoreProperty: 'inbound_lead_score',
       syncEveryMinutes: 30,
       notifyUrl: 'https://hooks.example.com/righttouch',
+      crmLists: true,
     });
     await page.screenshot({ path: join(SCREENSHOTS, 'connections.png'), fullPage: true });
+  });
+
+  test('connections: the lists per tier link to the sandbox portal’s lists; turning lists off says they are left', async () => {
+    await page.getByRole('link', { name: 'Connections' }).click();
+    // The first run set the portal up, lists included: one companies and one contacts list per tier.
+    const rows = page.locator('[data-table="crm-lists"] tbody tr');
+    await rows.first().waitFor();
+    const live = [...ui.portal.lists.lists.values()].filter((list) => list.deletedAt === undefined);
+    expect(await rows.count()).toBe(live.length);
+    expect(live.length).toBe(2 * startingPolicy().tiers.length);
+    const high = page.locator('[data-table="crm-lists"] tr[data-tier="high_touch"][data-object="companies"] a');
+    expect(await high.textContent()).toBe('Engagement model: High-touch companies');
+    const id = live.find((list) => list.name === 'Engagement model: High-touch companies')?.listId ?? '';
+    expect(await high.getAttribute('href')).toBe(
+      `https://app.hubspot.com/contacts/${ui.portal.portalId}/objectLists/${id}`,
+    );
+
+    await page.getByLabel('Keep a list per tier in HubSpot').uncheck();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(() => page.locator('[data-lists]').getAttribute('data-lists')).toBe('off');
+    expect(await page.locator('#h-lists + .hint').textContent()).toMatch(/left in HubSpot/);
+    expect((await ui.server.store.getInstallation(ui.installation.id))?.settings).toMatchObject({ crmLists: false });
+    // The run the change queued sets the CRM up without lists: none deleted, none added.
+    await ui.server.idle();
+    expect([...ui.portal.lists.lists.values()].filter((list) => list.deletedAt === undefined)).toHaveLength(
+      live.length,
+    );
+    await page.getByLabel('Keep a list per tier in HubSpot').check();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(() => page.locator('[data-lists]').getAttribute('data-lists')).toBe('on');
   });
 
   test('without a key the UI asks for one, and refuses a wrong one', async () => {

@@ -80,6 +80,10 @@ const settingsSchema = z.strictObject({
     .regex(/^[a-z][a-z0-9_]{0,99}$/, { error: 'a HubSpot property internal name' })
     .nullable()
     .optional(),
+  /** Setup keeps a list per tier in the CRM (default true). */
+  crmLists: z.boolean().optional(),
+  /** Salesforce: setup puts the fields on the layouts (default true). */
+  crmLayouts: z.boolean().optional(),
 });
 
 function problemsOf(body: unknown) {
@@ -108,7 +112,11 @@ export function adminRouter(deps: AdminDeps): Router {
     const all = await store.listInstallations();
     const visible = all.filter((i) => mayAccess(scope, i.id));
     const withRuns = await Promise.all(
-      visible.map(async (i) => ({ ...i, lastRun: (await store.listRuns(i.id, 1))[0] ?? null })),
+      visible.map(async (i) => ({
+        ...i,
+        lastRun: (await store.listRuns(i.id, 1))[0] ?? null,
+        lists: await store.crmLists(i.id),
+      })),
     );
     res.json({ installations: withRuns } satisfies InstallationsResponse);
   });
@@ -135,7 +143,11 @@ export function adminRouter(deps: AdminDeps): Router {
   router.get('/api/installations/:id', async (req, res) => {
     const found = await installation(req, res);
     if (found === undefined) return;
-    res.json({ installation: found, runs: await store.listRuns(found.id, 10) } satisfies InstallationResponse);
+    res.json({
+      installation: found,
+      runs: await store.listRuns(found.id, 10),
+      lists: await store.crmLists(found.id),
+    } satisfies InstallationResponse);
   });
 
   router.get('/api/installations/:id/policy', async (req, res) => {
@@ -260,7 +272,10 @@ export function adminRouter(deps: AdminDeps): Router {
       sendErrorCode(res, 'not_found', `no ${type} ${recordId} in this installation`);
       return;
     }
-    res.json({ current: current ?? null, history } satisfies RecordResponse);
+    // The mirror's display, through the record search (an id matches exactly).
+    const { matches } = await store.findRecords(found.id, { text: recordId, type, limit: 100 });
+    const display = matches.find((match) => match.id === recordId)?.display ?? null;
+    res.json({ current: current ?? null, history, display } satisfies RecordResponse);
   });
 
   router.get('/api/installations/:id/next-tier', async (req, res) => {
@@ -289,12 +304,21 @@ export function adminRouter(deps: AdminDeps): Router {
       });
       return;
     }
-    // The lead-score choice stays unless named: it is not re-picked because the schedule changed.
-    const kept = found.settings.leadScoreProperty;
-    const given = { ...(kept === undefined ? {} : { leadScoreProperty: kept }), ...parsed.data };
+    // The lead-score choice and what setup may do beyond the fields stay unless named: they are
+    // not reset because the schedule changed.
+    const { leadScoreProperty, crmLists, crmLayouts } = found.settings;
+    const kept = { leadScoreProperty, crmLists, crmLayouts };
+    const given = { ...kept, ...parsed.data };
     const settings = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined && v !== null));
     await store.saveSettings(found.id, settings);
     deps.onSettingsChanged?.(found.id);
+    // Lists or layouts turned on or off: the next run sets the CRM up again (its setup mark
+    // includes them); run it now rather than at the next scheduled time.
+    if (parsed.data.crmLists !== undefined && parsed.data.crmLists !== (crmLists ?? true)) {
+      deps.requestSync(found.id, 'incremental');
+    } else if (parsed.data.crmLayouts !== undefined && parsed.data.crmLayouts !== (crmLayouts ?? true)) {
+      deps.requestSync(found.id, 'incremental');
+    }
     res.json({ settings } satisfies SettingsResponse);
   });
 

@@ -12,6 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Credentials } from '../../app/connectors.ts';
 import { activePolicy } from '../../app/policy.ts';
+import { setUpCrm } from '../../app/setup.ts';
 import { SETUP_CURSOR, setupMark } from '../../jobs/run.ts';
 import type { Logger } from 'pino';
 import type { Crm, Installation, Store } from '../../store/store.ts';
@@ -85,14 +86,19 @@ async function completeInstall(
   let setupChanges: readonly string[] | undefined;
   try {
     const connector = await deps.credentials.connectorFor(installation);
-    const report = await connector.setup((await activePolicy(deps.store, installation.id)).tiers);
+    const tiers = (await activePolicy(deps.store, installation.id)).tiers;
+    const report = await setUpCrm(deps.store, connector, installation, tiers, deps.now);
     const version = (await deps.store.activePolicy(installation.id))?.version ?? 0;
-    await deps.store.setCursor(installation.id, SETUP_CURSOR, setupMark(version));
+    await deps.store.setCursor(installation.id, SETUP_CURSOR, setupMark(version, installation.settings));
     setupChanges = report.changes;
     setupLines =
       report.changes.length === 0
         ? '<p>The engagement-model properties were already set up.</p>'
         : `<p>Set up:</p><ul>${report.changes.map((c) => `<li>${escape(c)}</li>`).join('')}</ul>`;
+    const warnings = report.warnings ?? [];
+    if (warnings.length > 0) {
+      setupLines += `<p>Left for you:</p><ul>${warnings.map((w) => `<li>${escape(w)}</li>`).join('')}</ul>`;
+    }
   } catch (error) {
     setupLines = `<p><strong>Setup did not finish:</strong> ${escape(error instanceof Error ? error.message : String(error))}. It is retried before the first sync.</p>`;
   }

@@ -25,12 +25,14 @@ import type {
   RunRecord,
   RunStatus,
   Store,
+  StoredCrmList,
   StoredTier,
   TierChange,
   TieringStateMeta,
   TieringStateSave,
 } from '../store.ts';
 import type { SqlDriver } from './driver.ts';
+import * as crmLists from './crm-lists.ts';
 import * as find from './find.ts';
 import * as installations from './installations.ts';
 import { applyMigrations } from './migrate.ts';
@@ -87,6 +89,12 @@ export abstract class SqlStore implements Store {
   }
   saveSettings(id: string, settings: InstallationSettings): Promise<void> {
     return installations.saveSettings(this.db, id, settings);
+  }
+  crmLists(installationId: string): Promise<StoredCrmList[]> {
+    return crmLists.crmLists(this.db, installationId);
+  }
+  saveCrmLists(installationId: string, lists: readonly StoredCrmList[], at: number): Promise<void> {
+    return crmLists.saveCrmLists(this.db, installationId, lists, at);
   }
   acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
     return installations.acquireLease(this.db, name, holder, ttlMs, now);

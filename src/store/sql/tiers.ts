@@ -3,10 +3,10 @@
  * the single-row statements the SQLite bulk paths repeat (PostgreSQL sends arrays: ../postgres.ts).
  */
 import type { PreviousTier, RecordType } from '../../core/index.ts';
-import type { HistoryEntry, NextTierCandidate, StoredTier, TierChange } from '../store.ts';
+import type { HistoryEntry, NextTierCandidate, RecordDisplay, StoredTier, TierChange } from '../store.ts';
 import type { SqlQueries } from './driver.ts';
 import { PAGE } from './mirror.ts';
-import { json, num, optNum, optStr, str } from './row.ts';
+import { json, num, optJson, optNum, optStr, str } from './row.ts';
 import type { Row } from './row.ts';
 
 /** Parameters: installation id, type, id. */
@@ -155,7 +155,7 @@ export async function closestToNextTier(
 ): Promise<NextTierCandidate[]> {
   // Only records still mirrored: a deleted record's tier stays for its history.
   const rows = await db.query(
-    `SELECT t.id, t.tier, t.hint, t.hint_gap FROM tiers t
+    `SELECT t.id, t.tier, t.hint, t.hint_gap, m.display FROM tiers t
      JOIN mirror_records m ON m.installation_id = t.installation_id AND m.type = t.type AND m.id = t.id
      WHERE t.installation_id = ? AND t.type = ? AND t.hint IS NOT NULL AND t.hint <> ''
      ORDER BY CASE WHEN t.hint_gap IS NULL THEN 1 ELSE 0 END, t.hint_gap, t.id
@@ -168,5 +168,6 @@ export async function closestToNextTier(
     tier: str(row, 'tier'),
     hint: str(row, 'hint'),
     gap: optNum(row, 'hint_gap'),
+    display: (optJson(row, 'display') as RecordDisplay | null) ?? null,
   }));
 }

@@ -1,7 +1,7 @@
 /**
  * The overview's "Closest to the next tier": the companies whose next-tier hint (spec §8) has the
  * smallest relative gap `(t − v) / |t|`, those whose field has no value last, with the hint
- * sentence the CRM record shows. Read from the tiers the syncs stored (`GET …/next-tier`), so
+ * sentence the CRM record shows, each by its name (its id without one) linked to its record view. Read from the tiers the syncs stored (`GET …/next-tier`), so
  * loading the overview classifies nothing.
  */
 import { api, installationPath } from '../api.ts';
@@ -47,7 +47,9 @@ export function NextTierPanel({ installationId, tiers }: { installationId: strin
           {companies.map((company) => (
             <tr key={company.id} data-next-tier={company.id}>
               <td>
-                <a href={href('records', { type: 'company', id: company.id })}>{company.id}</a>
+                <a href={href('records', { type: 'company', id: company.id })}>
+                  {company.display?.name ?? company.display?.domain ?? company.id}
+                </a>
               </td>
               <td>
                 <TierBadge tiers={tiers} value={company.tier} />

@@ -1,6 +1,7 @@
 /**
  * Connections: install RightTouch on HubSpot or Salesforce, each installation's status (reconnect
- * when the CRM revoked access), and the installation's schedule and notification webhook.
+ * when the CRM revoked access), the installation's schedule, notification webhook and what setup
+ * may do beyond the fields (lists per tier, Salesforce layouts), and links to its lists per tier.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, errorMessage, installationPath } from '../api.ts';
@@ -8,6 +9,7 @@ import { crmName, Empty, ErrorBox, InstallationStatusBadge, Loading, Notice } fr
 import { useLoad } from '../hooks.ts';
 import { formatAgo, formatTime } from '../lib/format.ts';
 import type { InstallationWithRun, PolicyProblem, UiConfig } from '../types.ts';
+import { CrmListsCard } from './crm-lists.tsx';
 
 export function ConnectionsPage({
   installations,
@@ -93,6 +95,7 @@ export function ConnectionsPage({
         )}
       </section>
 
+      {selected === undefined ? null : <CrmListsCard installation={selected} />}
       {selected === undefined ? null : <SettingsForm key={selected.id} installation={selected} onSaved={onChanged} />}
     </div>
   );
@@ -132,13 +135,22 @@ function InstallButton({
 function SettingsForm({ installation, onSaved }: { installation: InstallationWithRun; onSaved: () => void }) {
   const [every, setEvery] = useState(String(installation.settings.syncEveryMinutes ?? ''));
   const [notifyUrl, setNotifyUrl] = useState(installation.settings.notifyUrl ?? '');
+  const [lists, setLists] = useState(installation.settings.crmLists !== false);
+  const [layouts, setLayouts] = useState(installation.settings.crmLayouts !== false);
   const [saving, setSaving] = useState(false);
   const [problems, setProblems] = useState<readonly PolicyProblem[]>([]);
   const [result, setResult] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   useEffect(() => {
     setEvery(String(installation.settings.syncEveryMinutes ?? ''));
     setNotifyUrl(installation.settings.notifyUrl ?? '');
-  }, [installation.settings.syncEveryMinutes, installation.settings.notifyUrl]);
+    setLists(installation.settings.crmLists !== false);
+    setLayouts(installation.settings.crmLayouts !== false);
+  }, [
+    installation.settings.syncEveryMinutes,
+    installation.settings.notifyUrl,
+    installation.settings.crmLists,
+    installation.settings.crmLayouts,
+  ]);
   const problemFor = (path: string): string | undefined =>
     problems
       .filter((problem) => problem.path === path)
@@ -154,6 +166,8 @@ function SettingsForm({ installation, onSaved }: { installation: InstallationWit
     if (every.trim() !== '')
       body['syncEveryMinutes'] = /^\d+$/.test(every.trim()) ? Number(every.trim()) : every.trim();
     if (notifyUrl.trim() !== '') body['notifyUrl'] = notifyUrl.trim();
+    body['crmLists'] = lists;
+    if (installation.crm === 'salesforce') body['crmLayouts'] = layouts;
     try {
       await api(installationPath(installation.id, '/settings'), { method: 'PUT', body });
       setProblems([]);
@@ -227,6 +241,39 @@ function SettingsForm({ installation, onSaved }: { installation: InstallationWit
             </ul>
           )}
         </div>
+        <div class="field checkbox">
+          <input
+            id="crm-lists"
+            type="checkbox"
+            checked={lists}
+            aria-describedby="crm-lists-hint"
+            onChange={(event) => {
+              setLists(event.currentTarget.checked);
+            }}
+          />
+          <label for="crm-lists">Keep a list per tier in {crmName(installation.crm)}</label>
+          <p class="hint" id="crm-lists-hint">
+            {installation.crm === 'hubspot' ? 'Active lists' : 'List views'} of the records in each engagement model,
+            for marketers. Turned off, the lists are left as they are (not deleted) and no longer kept up to date.
+          </p>
+        </div>
+        {installation.crm !== 'salesforce' ? null : (
+          <div class="field checkbox">
+            <input
+              id="crm-layouts"
+              type="checkbox"
+              checked={layouts}
+              aria-describedby="crm-layouts-hint"
+              onChange={(event) => {
+                setLayouts(event.currentTarget.checked);
+              }}
+            />
+            <label for="crm-layouts">Put the engagement-model fields on the page layouts</label>
+            <p class="hint" id="crm-layouts-hint">
+              Setup adds the fields to the page layouts and the tier to the compact layouts.
+            </p>
+          </div>
+        )}
         {other.length === 0 ? null : (
           <ul class="problems">
             {other.map((problem, index) => (

@@ -137,12 +137,23 @@ function RecordResult({
     }
     return <ErrorBox error={record.error} title="The record could not be loaded." onRetry={record.reload} />;
   }
-  const { current, history } = record.data;
+  const { current, history, display } = record.data;
+  const known = display?.name ?? display?.domain ?? display?.email ?? null;
+  const noun = type === 'company' ? 'Company' : 'Contact';
   const now = Date.now();
   return (
     <section class="card record" aria-labelledby="h-record" data-record={`${type}:${id}`}>
       <h2 id="h-record">
-        {type === 'company' ? 'Company' : 'Contact'} {id}
+        {known === null ? (
+          `${noun} ${id}`
+        ) : (
+          <>
+            {known}{' '}
+            <span class="muted">
+              · {noun} {id}
+            </span>
+          </>
+        )}
       </h2>
       {current === null ? (
         <p class="empty">This record has no current tier (it was removed or merged); its history is below.</p>
