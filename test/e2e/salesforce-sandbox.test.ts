@@ -148,7 +148,8 @@ describe('Salesforce end to end against the fake org', () => {
     expect(full).toMatchObject({ changed: 0, written: 0 });
     const db = readFileSync(data);
     expect(db.includes(refreshToken)).toBe(false);
-    expect(db.includes('RightTouch')).toBe(false); // nothing of the org's metadata either
+    // Nothing of the org's metadata either (the list views setup keeps are named in crm_lists, by design).
+    expect(db.includes('RightTouch_Engagement_Model')).toBe(false);
 
     // A lead converts into a contact: the contact carries the lead's tier history.
     const lead = live('Lead').find((record) => record.values['Engagement_Model__c'] === 'low_touch') ?? live('Lead')[0];
