@@ -4,6 +4,10 @@
  * two runs is re-decided without anyone touching it. Entries are never updated in place: a record
  * whose expiry changes gets a new entry, and the old one is recognised as stale when popped.
  */
+import { keyOf } from './incremental-rows.ts';
+import type { Entry } from './incremental-rows.ts';
+
+const DAY_MS = 86_400_000;
 
 export interface Expiry {
   /** Epoch milliseconds from which the hold no longer applies. */
@@ -66,4 +70,25 @@ export class ExpiryHeap {
     }
     items[i] = last;
   }
+}
+
+/**
+ * Notes when the record's `minDaysInTier` hold can end. `decideRecord` holds while
+ * `now − since < minDays · 1 day`; with whole milliseconds that is `now < since + ⌈minDays · 1 day⌉`.
+ * Every record still inside its window is noted, held or not: a run re-decides it then, at worst
+ * for nothing. Clears the record's pending flag (it was just decided).
+ */
+export function scheduleHold(holds: ExpiryHeap, entry: Entry, minDaysInTier: number, nowMs: number): void {
+  entry.pending = false;
+  if (minDaysInTier > 0 && entry.tier >= 0 && Number.isFinite(entry.sinceMs)) {
+    const at = entry.sinceMs + Math.ceil(minDaysInTier * DAY_MS);
+    if (nowMs < at) {
+      if (entry.holdUntil !== at) {
+        entry.holdUntil = at;
+        holds.push({ at, key: keyOf(entry.type, entry.id) });
+      }
+      return;
+    }
+  }
+  entry.holdUntil = undefined;
 }

@@ -18,7 +18,7 @@ import type { CompiledPolicy } from './compile.ts';
 import type { KnownPrevious } from './decide.ts';
 import type { Seat, SeatedCompany } from './incremental-seating.ts';
 import type { NextHint } from './next.ts';
-import type { CanonicalRecord, RecordType } from './records.ts';
+import type { CanonicalRecord, PreviousTier, RecordType } from './records.ts';
 
 export interface CompanySeatRow {
   /** The tier after steps 1–5 (before capacity). */
@@ -164,6 +164,21 @@ export function companyEntryOf(policy: CompiledPolicy, row: IncrementalRow): Com
     company,
   };
   return company;
+}
+
+/** The previous tiers given to a full classification, by key (a retired tier is ignored, §7). */
+export function givenPrevious(
+  policy: CompiledPolicy,
+  previous: Iterable<PreviousTier> | undefined,
+): Map<string, KnownPrevious> {
+  const given = new Map<string, KnownPrevious>();
+  for (const entry of previous ?? []) {
+    const rank = policy.rankOf.get(entry.tier);
+    if (rank === undefined) continue;
+    const sinceMs = entry.sinceMs ?? Date.parse(entry.since);
+    given.set(keyOf(entry.type, entry.id), { rank, sinceMs: Number.isNaN(sinceMs) ? -Infinity : sinceMs });
+  }
+  return given;
 }
 
 /** A record not decided yet, with the previous tier given for it (a full classification's input), if any. */

@@ -32,8 +32,10 @@ import { rankValuesOf } from './capacity.ts';
 import type { CapacityReport } from './capacity.ts';
 import { decideRecord } from './decide.ts';
 import type { KnownPrevious } from './decide.ts';
-import { ExpiryHeap } from './incremental-heap.ts';
-import { decisionOf, hintOf, sameHint, sameList } from './incremental-decisions.ts';
+import { DeltaTracker } from './incremental-delta.ts';
+import type { IncrementalDelta } from './incremental-delta.ts';
+import { ExpiryHeap, scheduleHold } from './incremental-heap.ts';
+import { decisionOf, hintOf, sameHint, sameList, summaryOfState } from './incremental-decisions.ts';
 import {
   companyEntryOf,
   ContactsByCompany,
@@ -45,6 +47,7 @@ import {
   rowOf,
 } from './incremental-rows.ts';
 import type { CompanyEntry, Entry, IncrementalRow } from './incremental-rows.ts';
+import { givenPrevious } from './incremental-rows.ts';
 import { Seating } from './incremental-seating.ts';
 import type { SeatedCompany } from './incremental-seating.ts';
 import type { Policy } from './policy-types.ts';
@@ -52,8 +55,7 @@ import type { CanonicalRecord, PreviousTier, RecordType } from './records.ts';
 import { RunInputError } from './run.ts';
 import type { Decision } from './run.ts';
 import type { NextHint } from './next.ts';
-
-const DAY_MS = 86_400_000;
+import type { RunSummary } from './summary.ts';
 
 export interface RecordRef {
   readonly type: RecordType;
@@ -102,6 +104,8 @@ export class IncrementalTiering {
   private lastNowMs: number | undefined;
   /** Records decided through steps 1–5 in the current run. */
   private decided = 0;
+  /** The rows changed since the caller last took them (`takeChanges`). */
+  private readonly delta = new DeltaTracker();
 
   constructor(policy: Policy) {
     this.compiled = compilePolicy(policy);
@@ -119,13 +123,7 @@ export class IncrementalTiering {
   ): Decision[] {
     const nowMs = timeOf(now);
     this.reset();
-    const given = new Map<string, KnownPrevious>();
-    for (const entry of previous ?? []) {
-      const rank = this.compiled.rankOf.get(entry.tier);
-      if (rank === undefined) continue; // a retired tier is ignored (§7)
-      const sinceMs = entry.sinceMs ?? Date.parse(entry.since);
-      given.set(keyOf(entry.type, entry.id), { rank, sinceMs: Number.isNaN(sinceMs) ? -Infinity : sinceMs });
-    }
+    const given = givenPrevious(this.compiled, previous);
     const ops: Record<RecordType, Map<string, Op>> = { company: new Map(), contact: new Map() };
     for (const record of records) {
       const forType = ops[record.type];
@@ -134,6 +132,7 @@ export class IncrementalTiering {
       forType.set(record.id, { drop: false, record, previous: given.get(keyOf(record.type, record.id)) });
     }
     this.run(nowMs, ops.company, ops.contact);
+    this.delta.reset(true);
     return records.map((record) => this.decisionOf(record.type, record.id));
   }
 
@@ -162,7 +161,8 @@ export class IncrementalTiering {
     }
     for (const key of this.pending) this.opForKey(key, opFor);
     for (const due of this.holds.popDue(nowMs)) {
-      const entry = this.entryForKey(due.key);
+      const { type, id } = refOf(due.key);
+      const entry = this.entryOf(type, id);
       if (entry?.holdUntil === due.at) this.opForKey(due.key, opFor);
     }
     const changed = this.run(nowMs, ops.company, ops.contact);
@@ -179,9 +179,42 @@ export class IncrementalTiering {
 
   /** The current decision of one record, or undefined when there is no such record. */
   decision(type: RecordType, id: string): Decision | undefined {
-    const entry = type === 'company' ? this.companies.get(id) : this.contacts.get(id);
+    const entry = this.entryOf(type, id);
     if (entry === undefined) return undefined;
     return decisionOf(this.compiled, type, id, entry.tier, entry.reasons, entry.next);
+  }
+
+  /** A record as last given, or undefined when there is no such record. */
+  record(type: RecordType, id: string): CanonicalRecord | undefined {
+    return this.entryOf(type, id)?.record;
+  }
+
+  /** The records the state holds. */
+  get size(): number {
+    return this.companies.size + this.contacts.size;
+  }
+
+  /**
+   * The summary of §6 for the current state: every record's tier, with its tier before the run
+   * as `before` says (undefined: the same as now), and the capacity reports.
+   */
+  summary(before: (type: RecordType, id: string) => string | null | undefined): RunSummary {
+    const entries = [...this.companies.values(), ...this.contacts.values()];
+    return summaryOfState(this.compiled, this.seating.reports(), entries, before);
+  }
+
+  /**
+   * The rows changed since the last call (or since `fullClassify`, when every row is new, or
+   * `load`): what a run saves (incremental-delta.ts).
+   */
+  takeChanges(): IncrementalDelta {
+    return this.delta.take(
+      () => this.rows(),
+      (type, id) => {
+        const entry = this.entryOf(type, id);
+        return entry === undefined ? undefined : rowOf(this.compiled, entry);
+      },
+    );
   }
 
   /** The capacity reports of §6 for the current state. */
@@ -211,6 +244,7 @@ export class IncrementalTiering {
         this.track(entry);
       }
     }
+    this.delta.reset(false);
   }
 
   private reset(): void {
@@ -236,8 +270,7 @@ export class IncrementalTiering {
     return decision;
   }
 
-  private entryForKey(key: string): Entry | undefined {
-    const { type, id } = refOf(key);
+  private entryOf(type: RecordType, id: string): Entry | undefined {
     return type === 'company' ? this.companies.get(id) : this.contacts.get(id);
   }
 
@@ -262,6 +295,7 @@ export class IncrementalTiering {
       if (entry !== undefined) this.seating.remove(entry);
       if (entry !== undefined && op.drop) {
         this.companies.delete(id);
+        this.delta.remove('company', id);
         inheritanceChanged.add(id);
         entry = undefined;
       }
@@ -275,6 +309,7 @@ export class IncrementalTiering {
         }
       }
       if (entry === undefined) continue;
+      this.delta.write('company', id);
       this.decideCompany(entry, nowMs);
       this.seating.place(entry);
       touched.add(entry);
@@ -283,6 +318,7 @@ export class IncrementalTiering {
     this.seating.settle(touched);
     for (const seated of touched) {
       const entry = seated as CompanyEntry;
+      this.delta.write('company', entry.id);
       const reasons = [...entry.stepReasons, ...this.seating.reasonsOf(entry)];
       // Before `settle`: the previous tier is still the one the company was (last) decided with.
       const next =
@@ -307,6 +343,7 @@ export class IncrementalTiering {
     if (entry !== undefined && (op.drop || op.record !== undefined)) this.contactsOf.remove(entry);
     if (entry !== undefined && op.drop) {
       this.contacts.delete(id);
+      this.delta.remove('contact', id);
       entry = undefined;
     }
     if (op.record !== undefined) {
@@ -319,6 +356,7 @@ export class IncrementalTiering {
       this.contactsOf.add(entry);
     }
     if (entry === undefined) return;
+    this.delta.write('contact', id);
     const section = this.compiled.contact;
     const { companyId } = entry.record;
     const company = section.inheritCompany && typeof companyId === 'string' ? this.companies.get(companyId) : undefined;
@@ -350,25 +388,8 @@ export class IncrementalTiering {
     this.decided++;
   }
 
-  /**
-   * Notes when the record's `minDaysInTier` hold can end. `decideRecord` holds while
-   * `now − since < minDays · 1 day`; with whole milliseconds that is `now < since + ⌈minDays · 1 day⌉`.
-   * Every record still inside its window is noted, held or not: a run re-decides it then, at worst
-   * for nothing.
-   */
   private scheduleHold(entry: Entry, section: CompiledSection, nowMs: number): void {
-    entry.pending = false;
-    if (section.minDaysInTier > 0 && entry.tier >= 0 && Number.isFinite(entry.sinceMs)) {
-      const at = entry.sinceMs + Math.ceil(section.minDaysInTier * DAY_MS);
-      if (nowMs < at) {
-        if (entry.holdUntil !== at) {
-          entry.holdUntil = at;
-          this.holds.push({ at, key: keyOf(entry.type, entry.id) });
-        }
-        return;
-      }
-    }
-    entry.holdUntil = undefined;
+    scheduleHold(this.holds, entry, section.minDaysInTier, nowMs);
   }
 
   /**

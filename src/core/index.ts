@@ -21,3 +21,4 @@ export { formatPath, problemsFromIssue } from './policy-problems.ts';
 export { createIncremental, IncrementalTiering } from './incremental.ts';
 export type { IncrementalChanges, IncrementalResult, RecordRef } from './incremental.ts';
 export type { IncrementalRow, CompanySeatRow } from './incremental-rows.ts';
+export type { IncrementalDelta } from './incremental-delta.ts';

@@ -116,6 +116,13 @@ export async function runInstallationSync(
       `${report.pulled.contacts} contacts, ${report.pulled.deals} deals; ${report.written} written, ` +
       `${report.rejected.length} refused`,
   );
+  const reconcile = report.reconcile;
+  if (reconcile !== undefined && reconcile.differences > 0) {
+    log?.warn(
+      `sync of ${label(installation)}: the full run found ${reconcile.differences} record(s) the incremental ` +
+        `runs decided otherwise (corrected; righttouch_reconcile_differences_total), e.g. ${reconcile.examples.join('; ')}`,
+    );
+  }
   if (report.leadScore?.source === 'picked' || (report.leadScore?.warnings.length ?? 0) > 0) {
     const { property, source, warnings } = report.leadScore ?? { property: null, source: '', warnings: [] };
     log?.info(

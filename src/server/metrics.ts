@@ -47,6 +47,14 @@ export function createMetrics(): Metrics {
     labelNames: ['crm'],
     registers: [registry],
   });
+  // The nightly full run's check of the incremental state (src/sync/phases/reconcile.ts): records
+  // whose incremental decision was not the full classification's (should stay 0; each one corrected).
+  const reconcileDifferences = new Counter({
+    name: 'righttouch_reconcile_differences_total',
+    help: 'Records the full reconcile found decided otherwise by incremental runs (corrected)',
+    labelNames: ['crm'],
+    registers: [registry],
+  });
   const webhookEvents = new Counter({
     name: 'righttouch_webhook_events_total',
     help: 'Webhook events taken',
@@ -94,6 +102,7 @@ export function createMetrics(): Metrics {
       apiCalls.inc({ crm }, report.apiCalls);
       rejected.inc({ crm }, report.rejected.length);
       limited.inc({ crm }, report.rateLimited);
+      if (report.reconcile?.compared === true) reconcileDifferences.inc({ crm }, report.reconcile.differences);
     },
     recordWebhook(lagSeconds, events) {
       webhookEvents.inc(events);

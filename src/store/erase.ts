@@ -4,9 +4,13 @@
  * one copy of the rule for both engines.
  *
  * - Erasing a record (a HubSpot `contact.privacyDeletion`, GDPR): its mirror row, its current
- *   tier, every history row and any rejected row. Nothing else names the record.
+ *   tier, every history row, any rejected row and its row of the incremental tiering state (which
+ *   holds its fields). Nothing else names the record. The state's version moves up, so no worker
+ *   goes on from a copy it holds in memory; a company erased also drops the state's meta row (its
+ *   seat may go to another company: the next run builds the state again from a full
+ *   classification), a contact does not (no other record's decision reads a contact).
  * - Forgetting an installation (uninstalled: the CRM refused the refresh token): every record,
- *   deal, tier, history row, rejected row, cursor, run and API key of it. The installation row
+ *   deal, tier, history row, rejected row, cursor, run, API key and incremental state of it. The installation row
  *   (CRM, account id, status `uninstalled`, when) and its policy versions are kept for
  *   `UNINSTALLED_RETENTION_MS`, so reinstalling within it finds the admin's policy again; then
  *   `purgeUninstalled` deletes them too. Tokens are secrets, dropped by the credentials' owner.
@@ -24,7 +28,13 @@ export const ERASE_RECORD_SQL: readonly string[] = [
   'DELETE FROM tiers WHERE installation_id = ? AND type = ? AND id = ?',
   'DELETE FROM tier_history WHERE installation_id = ? AND type = ? AND record_id = ?',
   'DELETE FROM rejected_rows WHERE installation_id = ? AND type = ? AND record_id = ?',
+  'DELETE FROM tiering_state WHERE installation_id = ? AND type = ? AND id = ?',
 ];
+
+/** Parameter: installation id. After erasing a contact: the state changed under any copy held. */
+export const BUMP_STATE_VERSION_SQL = 'UPDATE tiering_state_meta SET version = version + 1 WHERE installation_id = ?';
+/** Parameter: installation id. After erasing a company: the next run builds the state again. */
+export const DROP_STATE_META_SQL = 'DELETE FROM tiering_state_meta WHERE installation_id = ?';
 
 /** Parameter: installation id. */
 export const FORGET_INSTALLATION_SQL: readonly string[] = [
@@ -36,6 +46,8 @@ export const FORGET_INSTALLATION_SQL: readonly string[] = [
   'DELETE FROM cursors WHERE installation_id = ?',
   'DELETE FROM runs WHERE installation_id = ?',
   'DELETE FROM api_keys WHERE installation_id = ?',
+  'DELETE FROM tiering_state WHERE installation_id = ?',
+  'DELETE FROM tiering_state_meta WHERE installation_id = ?',
 ];
 
 /** Parameters: uninstalled at (epoch ms), installation id. */
@@ -57,6 +69,7 @@ export function eraseRecord(db: SqlDriver, installationId: string, type: string,
   return db.transaction(async (tx) => {
     let deleted = 0;
     for (const sql of ERASE_RECORD_SQL) deleted += await tx.run(sql, [installationId, type, id]);
+    await tx.run(type === 'company' ? DROP_STATE_META_SQL : BUMP_STATE_VERSION_SQL, [installationId]);
     return deleted;
   });
 }

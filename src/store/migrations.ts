@@ -202,4 +202,39 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE tiers ADD COLUMN hint_gap DOUBLE PRECISION`,
     ],
   },
+  {
+    version: 8,
+    name: 'incremental tiering state',
+    statements: [
+      // The state incremental runs continue from (src/core/incremental-rows.ts: one row per record,
+      // as JSON), so that any worker can run an installation's next run (sql/tiering-state.ts).
+      // Beside the row: the contact's company, when its minDaysInTier hold can end and whether its
+      // tier changed in the last run, for queries that need not parse the JSON.
+      `CREATE TABLE tiering_state (
+        installation_id TEXT NOT NULL REFERENCES installations (id),
+        type TEXT NOT NULL,
+        id TEXT NOT NULL,
+        company_id TEXT,
+        hold_until BIGINT,
+        pending INTEGER NOT NULL,
+        row TEXT NOT NULL,
+        PRIMARY KEY (installation_id, type, id)
+      )`,
+      `CREATE INDEX tiering_state_company ON tiering_state (installation_id, company_id)`,
+      `CREATE INDEX tiering_state_hold ON tiering_state (installation_id, hold_until) WHERE hold_until IS NOT NULL`,
+      // One per installation: `version` goes up with every save (a save names the version it
+      // loaded: optimistic, two workers never both save); `state_key` identifies the policy and
+      // mapping the rows were built under; `now_ms` is the last run's clock.
+      `CREATE TABLE tiering_state_meta (
+        installation_id TEXT PRIMARY KEY REFERENCES installations (id),
+        version BIGINT NOT NULL,
+        state_key TEXT NOT NULL,
+        now_ms BIGINT NOT NULL,
+        row_count BIGINT NOT NULL,
+        saved_at BIGINT NOT NULL
+      )`,
+      // Deals crossing the deal-size window's edge between two runs are found by close time.
+      `CREATE INDEX mirror_deals_close_time ON mirror_deals (installation_id, close_time)`,
+    ],
+  },
 ];

@@ -4,7 +4,7 @@
  * (`postgres.ts`, when DATABASE_URL is set: see `createStore` in index.ts), which add only their
  * connection and bulk writes (README.md); every method is async so that both fit.
  */
-import type { CanonicalRecord, Policy, PreviousTier, RecordType } from '../core/index.ts';
+import type { CanonicalRecord, IncrementalRow, Policy, PreviousTier, RecordRef, RecordType } from '../core/index.ts';
 import type { DisplayedRecord, RecordDisplay } from '../mapping/display.ts';
 
 export type { DisplayedRecord, RecordDisplay };
@@ -158,6 +158,47 @@ export interface RejectedRow {
   readonly updatedAt: number;
 }
 
+/** The meta row of an installation's incremental state (sql/tiering-state.ts). */
+export interface TieringStateMeta {
+  /** Moves up with every save. */
+  readonly version: number;
+  /** What the rows were built under (policy, mapping, row format): the sync's state key. */
+  readonly key: string;
+  /** The clock of the run that saved it (epoch ms). */
+  readonly nowMs: number;
+  /** The rows the state has. */
+  readonly rows: number;
+  readonly savedAt: number;
+}
+
+/** What a run saves of the incremental state. */
+export interface TieringStateSave {
+  /** The version the run loaded; null when there was no state. */
+  readonly expectedVersion: number | null;
+  readonly key: string;
+  readonly nowMs: number;
+  /** The state's rows after the save. */
+  readonly rowCount: number;
+  /** Rows added or replaced. */
+  readonly rows: readonly IncrementalRow[];
+  /** Rows removed (ignored with `replace`). */
+  readonly deletes: readonly RecordRef[];
+  /** Every row not in `rows` goes: the state after a full classification. */
+  readonly replace?: boolean;
+}
+
+/** Another worker saved the incremental state since this run loaded it: nothing was saved. */
+export class StaleTieringStateError extends Error {
+  override readonly name = 'StaleTieringStateError';
+
+  constructor(installationId: string, expectedVersion: number | null) {
+    super(
+      `the tiering state of installation ${installationId} is no longer at version ${expectedVersion ?? 'none'}` +
+        ' (another run saved first): nothing saved, the next run continues from the newer state',
+    );
+  }
+}
+
 export interface Store {
   migrate(): Promise<number>;
   close(): Promise<void>;
@@ -249,6 +290,28 @@ export interface Store {
    * last, then by id), at most `limit`: from the stored tiers, no classification.
    */
   closestToNextTier(installationId: string, type: RecordType, limit: number): Promise<NextTierCandidate[]>;
+
+  /** The incremental state's meta row, undefined when there is no state. */
+  tieringStateMeta(installationId: string): Promise<TieringStateMeta | undefined>;
+  /** The incremental state's rows, in pages. */
+  tieringStateRows(installationId: string, pageSize?: number): AsyncIterable<IncrementalRow[]>;
+  /**
+   * Saves a run's rows, removals and meta in one transaction, only when the state is still at
+   * `expectedVersion`; otherwise saves nothing and throws `StaleTieringStateError`. The new meta.
+   */
+  saveTieringState(installationId: string, save: TieringStateSave, at: number): Promise<TieringStateMeta>;
+  /** Forgets the incremental state (the next run builds it again from a full classification). */
+  clearTieringState(installationId: string): Promise<void>;
+  /** Mirrored records of a type by id (those not mirrored are left out). */
+  recordsByIds(installationId: string, type: RecordType, ids: readonly string[]): Promise<CanonicalRecord[]>;
+  /** The mirrored deals of these companies. */
+  dealsOfCompanies(installationId: string, companyIds: readonly string[]): Promise<MirrorDeal[]>;
+  /** The companies these deals are mirrored under. */
+  companiesOfDeals(installationId: string, dealIds: readonly string[]): Promise<string[]>;
+  /** The companies with a won deal closed in `(after, upTo]` (epoch ms). */
+  companiesWithWonDealsClosedIn(installationId: string, after: number, upTo: number): Promise<string[]>;
+  /** The current tiers of these records of one type. */
+  storedTiersOf(installationId: string, type: RecordType, ids: readonly string[]): Promise<StoredTier[]>;
 
   /** Starts a run; a run of the installation still marked running (its process died) ends as failed, "interrupted". */
   startRun(installationId: string, kind: string, at: number): Promise<RunRecord>;

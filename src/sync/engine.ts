@@ -3,7 +3,10 @@
  * described in src/sync/README.md):
  *
  * 1. pull — the CRM's changes into the mirror (and what the CRM shows that was not written);
- * 2. classify — the whole installation (capacity needs every company), a decision at a time;
+ * 2. decide — an incremental or change-event run: what its changes can affect, from the stored
+ *    incremental state (phases/incremental.ts, phases/state.ts); a full run: the whole
+ *    installation (capacity needs every company), a decision at a time, then the state built
+ *    afresh and compared with the stored one (phases/reconcile.ts);
  * 3. diff — pure: each decision against what was last written → write, already in the CRM,
  *    unchanged, or left for the nightly run (the over-capacity-rank rule);
  * 4. record — the changed tiers and their history into the store as they come, a chunk at a time;
@@ -11,22 +14,33 @@
  *    a crash never skips a change (the next run re-reads the overlap and re-writes anything not
  *    marked written);
  * 6. report — the run's report and its row in the store.
+ *
+ * The state is saved after the record phase (what a crash between them loses is re-read and
+ * decided again: the cursors have not moved) and before the writes; a dry run saves nothing.
  */
 import type { Store } from '../store/store.ts';
-import { LastWrittenTable } from './last-written.ts';
+import { LastWrittenByIds, LastWrittenTable } from './last-written.ts';
+import type { LastWritten } from './last-written.ts';
 import { resolveMapping } from './lead-score.ts';
 import { classifyEach } from './phases/classify.ts';
 import { diffDecision } from './phases/diff.ts';
+import { decideChanges } from './phases/incremental.ts';
+import type { Decided, DecideContext, OnDecision } from './phases/incremental.ts';
 import { advanceCursors, pull } from './phases/pull.ts';
+import { reconcileState } from './phases/reconcile.ts';
+import type { Reconcile } from './phases/reconcile.ts';
+import { processStateCache, stateKey } from './phases/state.ts';
 import { Recorder } from './phases/record.ts';
 import { buildReport, failRun, finishRun, Tally } from './phases/report.ts';
 import { estimateWriteCalls, writeBack, type WriteBack } from './phases/write-back.ts';
 import { RunStoppedError, type SyncOptions, type SyncReport } from './types.ts';
+import type { HintedDecision } from './next-hint.ts';
 
 export { classifyEach, classifyInstallation } from './phases/classify.ts';
 export { textHash, withoutRank } from './tier-value.ts';
 export type { TierProperties } from './connector.ts';
 export { RunStoppedError } from './types.ts';
+export { StateCache } from './phases/state.ts';
 export type { ChangedRecords, SyncOptions, SyncProgress, SyncReport, TierMove } from './types.ts';
 
 const NO_WRITES: WriteBack = { written: 0, rejected: [] };
@@ -47,30 +61,31 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
     // The properties the mapping leaves to discover (the lead-score property).
     const { mapping, leadScore } = await resolveMapping(store, connector, installationId, options.mapping);
     const properties = options.tierProperties ?? connector.tierProperties;
-    const lastWritten = await loadLastWritten(store, installationId);
+    // A full run diffs everything against what was last written; the others read it by id.
+    const lastWritten = full
+      ? await loadLastWritten(store, installationId)
+      : new LastWrittenByIds(store, installationId);
     const base = { store, connector, installationId, mapping, properties, full, only, startedAt, checkStop };
     const reading = { ...base, overlapMs: options.overlapMs, onProgress: options.onProgress };
-    const { pulled, deleted, crmValues } = await pull(reading, lastWritten);
+    const { pulled, deleted, crmValues, changed: pulledChanges } = await pull(reading, lastWritten);
     checkStop();
     const now = clock();
     const at = now.getTime();
     const recorder = new Recorder({ store, installationId, runId: run.id, at, dryRun });
-    const summary = await classifyEach(
-      store,
-      installationId,
-      mapping,
-      options.policy,
-      now,
-      lastWritten.previous(),
-      (d) => {
-        const before = lastWritten.get(d.type, d.id);
-        tally.decision(d, before);
-        return recorder.take(d, diffDecision(d, before, crmValues.get(d.type, d.id), full));
-      },
-    );
+    const onDecision = (d: HintedDecision, before: LastWritten | undefined): Promise<void> | undefined => {
+      tally.decision(d, before);
+      return recorder.take(d, diffDecision(d, before, crmValues.get(d.type, d.id), full));
+    };
+    const cache = options.stateCache ?? processStateCache;
+    const key = stateKey(options.policy, mapping);
+    const context: DecideContext = { ...base, policy: options.policy, now, key, dryRun, cache };
+    const { decided, reconcile } =
+      lastWritten instanceof LastWrittenTable
+        ? await classifyAll(context, lastWritten, tally, onDecision)
+        : { decided: await decideChanges(context, pulledChanges, crmValues, onDecision), reconcile: undefined };
     await recorder.flush();
-    lastWritten.clear();
     crmValues.clear();
+    await decided.save();
     // Last chance to stop before the CRM sees anything: what was recorded stays unwritten, so the
     // next run writes it (no history twice: the tier it records is the one already there).
     checkStop();
@@ -92,9 +107,12 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
       changed,
       writes,
       writeCalls,
-      summary,
+      summary: decided.summary,
+      decided: decided.decided,
       policy: options.policy,
       leadScore,
+      reconcile,
+      rebuilt: decided.rebuilt,
     });
     await finishRun(store, report, clock().getTime());
     return report;
@@ -113,6 +131,26 @@ function runKind(options: SyncOptions): SyncReport['kind'] {
     throw new Error(`the ${connector.crm} connector cannot read records by id: run an incremental sync instead`);
   }
   return 'changes';
+}
+
+/**
+ * A full run: every record classified and diffed as it comes, then the state built afresh and
+ * compared with the stored one (phases/reconcile.ts).
+ */
+async function classifyAll(
+  context: DecideContext,
+  lastWritten: LastWrittenTable,
+  tally: Tally,
+  onDecision: OnDecision,
+): Promise<{ decided: Decided; reconcile: Reconcile }> {
+  const { store, installationId, mapping, policy, now } = context;
+  const previous = lastWritten.previous();
+  const summary = await classifyEach(store, installationId, mapping, policy, now, previous, (d) =>
+    onDecision(d, lastWritten.get(d.type, d.id)),
+  );
+  const { reconcile, save } = await reconcileState(context, lastWritten.previous());
+  lastWritten.clear();
+  return { decided: { summary, decided: tally.decided, rebuilt: undefined, save }, reconcile };
 }
 
 /** What was last written, to diff against; also the previous tiers of the classification (one pass for both). */

@@ -3,9 +3,12 @@
  * decisions and to hand the previous tiers to the tiering run: one pass over the stored tiers,
  * kept compact (a map from id to a slot, the rest in typed arrays), since there is one entry per
  * record: half a million records would otherwise be half a million objects with their strings.
+ *
+ * An incremental run reads only what it needs (`LastWrittenByIds`): the stored tiers of the records
+ * of each page it reads, and of the records it decided, by id.
  */
 import type { PreviousTier, RecordType } from '../core/index.ts';
-import type { StoredTier } from '../store/store.ts';
+import type { Store, StoredTier } from '../store/store.ts';
 import { reasonText, textHash, tierValue, withoutRank } from './tier-value.ts';
 
 /** What was last written for one record. */
@@ -19,11 +22,62 @@ export interface LastWritten {
   readonly written: boolean;
 }
 
+/** What the pull phase and the diff ask of what was last written. */
+export interface LastWrittenLookup {
+  /** Reads the entries of these records first, when the lookup reads on demand. */
+  load?(type: RecordType, ids: readonly string[]): Promise<void>;
+  get(type: RecordType, id: string): LastWritten | undefined;
+  /** A record became another (as the store's `carryOver`). */
+  carryOver(type: RecordType, fromId: string, toId: string): void;
+}
+
+/** The entry of one stored tier. */
+export function lastWrittenOf(stored: StoredTier): LastWritten {
+  const value = tierValue(stored.tier, reasonText(stored.reasons), stored.hint);
+  return {
+    tier: stored.tier,
+    hash: textHash(value),
+    ranklessHash: textHash(withoutRank(value)),
+    written: stored.writtenAt !== null,
+  };
+}
+
+/** What was last written for the records asked for, read from the store by id as they are asked. */
+export class LastWrittenByIds implements LastWrittenLookup {
+  private readonly entries = new Map<string, LastWritten | undefined>();
+  private readonly store: Pick<Store, 'storedTiersOf'>;
+  private readonly installationId: string;
+
+  constructor(store: Pick<Store, 'storedTiersOf'>, installationId: string) {
+    this.store = store;
+    this.installationId = installationId;
+  }
+
+  async load(type: RecordType, ids: readonly string[]): Promise<void> {
+    const missing = ids.filter((id) => !this.entries.has(`${type}\u0000${id}`));
+    if (missing.length === 0) return;
+    for (const id of missing) this.entries.set(`${type}\u0000${id}`, undefined);
+    for (const stored of await this.store.storedTiersOf(this.installationId, type, missing)) {
+      this.entries.set(`${type}\u0000${stored.id}`, lastWrittenOf(stored));
+    }
+  }
+
+  get(type: RecordType, id: string): LastWritten | undefined {
+    return this.entries.get(`${type}\u0000${id}`);
+  }
+
+  /** Both records are read again from the store (which carried the tier over) when next asked. */
+  carryOver(type: RecordType, fromId: string, toId: string): void {
+    this.entries.delete(`${type}\u0000${fromId}`);
+    this.entries.delete(`${type}\u0000${toId}`);
+  }
+}
+
 const INITIAL = 1 << 10;
 /** `types` of a slot whose record was carried over to one that had its own tier. */
 const REMOVED = 2;
 
-export class LastWrittenTable {
+export class LastWrittenTable implements LastWrittenLookup {
   private readonly slots: Record<RecordType, Map<string, number>> = { company: new Map(), contact: new Map() };
   /** Slot → type (0 company, 1 contact), for going through the table in order. */
   private types = new Uint8Array(INITIAL);

@@ -6,6 +6,8 @@ import type { Mapping } from '../mapping/mapping.ts';
 import type { Policy, RecordType, RunSummary } from '../core/index.ts';
 import type { Store } from '../store/store.ts';
 import type { Connector, TierProperties } from './connector.ts';
+import type { Reconcile } from './phases/reconcile.ts';
+import type { StateCache } from './phases/state.ts';
 
 export interface SyncOptions {
   readonly store: Store;
@@ -41,6 +43,11 @@ export interface SyncOptions {
    * the run finishes.
    */
   readonly shouldStop?: (() => boolean) | undefined;
+  /**
+   * Where this worker keeps incremental states between runs (default: one per process,
+   * phases/state.ts). A fresh cache is a worker that holds nothing: it loads the state from the store.
+   */
+  readonly stateCache?: StateCache | undefined;
 }
 
 /** Records a change event named, by object type (CRM ids). */
@@ -72,6 +79,7 @@ export interface SyncReport {
   readonly classifiedAt: number;
   readonly pulled: { readonly companies: number; readonly contacts: number; readonly deals: number };
   readonly deleted: number;
+  /** Records decided: all on a full run (or when the incremental state is built again), else what the changes affect. */
   readonly decided: number;
   /** Records whose tier or reason differ from what was last written (or were never written). */
   readonly changed: number;
@@ -88,6 +96,10 @@ export interface SyncReport {
   /** 429 answers the run met (and waited out). */
   readonly rateLimited: number;
   readonly summary: RunSummary;
+  /** Why this incremental run built the incremental state again (a full classification), if it did. */
+  readonly rebuilt?: string;
+  /** A full run's comparison of the incremental state with the full classification (phases/reconcile.ts). */
+  readonly reconcile?: Reconcile;
   /** The lead-score property, when the mapping discovers it (lead-score.ts): read, picked now, or none. */
   readonly leadScore?: {
     readonly property: string | null;

@@ -8,6 +8,11 @@
  * moving only when the tier changes), tiers, reasons and next-tier hints (`next`, spec §8) alike,
  * and so must the state's capacity reports.
  *
+ * What a run saves is checked too: a copy of the saved rows (every row after the full
+ * classification, then each run's `takeChanges` applied to it as a store would: rows replaced,
+ * deleted keys removed) must be the live state's rows, and a state loaded from it must decide as
+ * the live one. Workers hand over through that copy, as through the store.
+ *
  * The one exemption, documented in src/core/incremental.ts: in a reason of the form
  * "Over <tier> capacity (<n> seats; ranked <k> by …) → <tier>", the rank `<k>` is not compared (a
  * company moved down keeps its rank text while its own standing does not change). Everything else
@@ -307,11 +312,24 @@ function nextPrevious(previous: Map<string, PreviousTier>, decisions: readonly D
   return next;
 }
 
-function handOff(state: IncrementalTiering, policy: Policy): IncrementalTiering {
-  const rows = JSON.parse(JSON.stringify([...state.rows()])) as IncrementalRow[];
+/** A state loaded from rows as a store gives them back (JSON). */
+function loaded(rows: Iterable<IncrementalRow>, policy: Policy): IncrementalTiering {
   const next = createIncremental(policy);
-  next.load(rows);
+  next.load(JSON.parse(JSON.stringify([...rows])) as IncrementalRow[]);
   return next;
+}
+
+/** Applies what the state changed since the last take to the saved copy, as a store does. */
+function save(saved: Map<string, IncrementalRow>, state: IncrementalTiering): void {
+  const delta = state.takeChanges();
+  if (delta.all) saved.clear();
+  for (const { type, id } of delta.deletes) saved.delete(keyOf(type, id));
+  for (const row of delta.rows) saved.set(keyOf(row.type, row.id), JSON.parse(JSON.stringify(row)) as IncrementalRow);
+}
+
+/** The rows as sorted JSON lines, to compare a saved copy with the live state. */
+function rowLines(rows: Iterable<IncrementalRow>): string[] {
+  return [...rows].map((row) => JSON.stringify(row)).sort();
 }
 
 const scenarioArb = fc.record({
@@ -341,6 +359,9 @@ describe('incremental runs equal a full classify after every run', () => {
         const expected0 = classify(policy, initial, previous.values(), now0);
         expectSame(lines(first), lines(expected0.decisions), 'first run');
         const view = new Map(first.map((d) => [keyOf(d.type, d.id), d]));
+        const saved = new Map<string, IncrementalRow>();
+        save(saved, state);
+        expectSame(rowLines(saved.values()), rowLines(state.rows()), 'saved after the full classification');
         previous = nextPrevious(previous, expected0.decisions, now0);
 
         steps.forEach((step, n) => {
@@ -350,14 +371,17 @@ describe('incremental runs equal a full classify after every run', () => {
           // A record deleted in this run loses its previous tier, even when re-created in it.
           for (const key of deleted) previous.delete(key);
           const expected = classify(policy, [...world.values()], previous.values(), now);
-          if (step.handOff && step.days >= 0) state = handOff(state, policy);
+          if (step.handOff && step.days >= 0) state = loaded(saved.values(), policy);
           const { changed } = state.apply({ upserts, deletes, now });
+          save(saved, state);
           for (const key of deleted) view.delete(key);
           for (const d of changed) view.set(keyOf(d.type, d.id), d);
           const context = `after step ${n + 1}`;
           const want = lines(expected.decisions);
           expectSame(lines(view.values()), want, `${context}: the decisions a consumer holds`);
           expectSame(lines(state.decisions()), want, `${context}: the state's decisions`);
+          expectSame(rowLines(saved.values()), rowLines(state.rows()), `${context}: the saved rows`);
+          expectSame(lines(loaded(saved.values(), policy).decisions()), want, `${context}: a state loaded from them`);
           const reports = state.capacityReports();
           if (JSON.stringify(reports) !== JSON.stringify(expected.summary.capacity)) {
             expect(reports, context).toEqual(expected.summary.capacity);

@@ -6,7 +6,7 @@
  * statement repeated in one transaction on SQLite; many rows per statement from arrays on
  * PostgreSQL).
  */
-import type { CanonicalRecord, Policy, PreviousTier, RecordType } from '../../core/index.ts';
+import type { CanonicalRecord, IncrementalRow, Policy, PreviousTier, RecordType } from '../../core/index.ts';
 import * as erase from '../erase.ts';
 import type {
   ApiKey,
@@ -27,6 +27,8 @@ import type {
   Store,
   StoredTier,
   TierChange,
+  TieringStateMeta,
+  TieringStateSave,
 } from '../store.ts';
 import type { SqlDriver } from './driver.ts';
 import * as find from './find.ts';
@@ -36,6 +38,7 @@ import * as mirror from './mirror.ts';
 import * as policies from './policies.ts';
 import * as runs from './runs.ts';
 import * as secrets from './secrets.ts';
+import * as state from './tiering-state.ts';
 import * as tiers from './tiers.ts';
 
 export type RejectInput = readonly { type: RecordType; recordId: string; error: string; payload?: unknown }[];
@@ -170,6 +173,34 @@ export abstract class SqlStore implements Store {
   }
   closestToNextTier(installationId: string, type: RecordType, limit: number): Promise<NextTierCandidate[]> {
     return tiers.closestToNextTier(this.db, installationId, type, limit);
+  }
+
+  tieringStateMeta(installationId: string): Promise<TieringStateMeta | undefined> {
+    return state.tieringStateMeta(this.db, installationId);
+  }
+  tieringStateRows(installationId: string, pageSize?: number): AsyncIterable<IncrementalRow[]> {
+    return state.tieringStateRows(this.db, installationId, pageSize);
+  }
+  saveTieringState(installationId: string, save: TieringStateSave, at: number): Promise<TieringStateMeta> {
+    return state.saveTieringState(this.db, installationId, save, at);
+  }
+  clearTieringState(installationId: string): Promise<void> {
+    return state.clearTieringState(this.db, installationId);
+  }
+  recordsByIds(installationId: string, type: RecordType, ids: readonly string[]): Promise<CanonicalRecord[]> {
+    return state.recordsByIds(this.db, installationId, type, ids);
+  }
+  dealsOfCompanies(installationId: string, companyIds: readonly string[]): Promise<MirrorDeal[]> {
+    return state.dealsOfCompanies(this.db, installationId, companyIds);
+  }
+  companiesOfDeals(installationId: string, dealIds: readonly string[]): Promise<string[]> {
+    return state.companiesOfDeals(this.db, installationId, dealIds);
+  }
+  companiesWithWonDealsClosedIn(installationId: string, after: number, upTo: number): Promise<string[]> {
+    return state.companiesWithWonDealsClosedIn(this.db, installationId, after, upTo);
+  }
+  storedTiersOf(installationId: string, type: RecordType, ids: readonly string[]): Promise<StoredTier[]> {
+    return state.storedTiersOf(this.db, installationId, type, ids);
   }
 
   startRun(installationId: string, kind: string, at: number): Promise<RunRecord> {

@@ -6,8 +6,9 @@
  * next-tier hint as a sentence over the record's values (../next-hint.ts).
  */
 import { TieringRun } from '../../core/index.ts';
-import type { Policy, PreviousTier, RunSummary } from '../../core/index.ts';
+import type { CanonicalRecord, Policy, PreviousTier, RunSummary } from '../../core/index.ts';
 import { dealTotals } from '../../mapping/mapping.ts';
+import type { DealTotals } from '../../mapping/mapping.ts';
 import type { Mapping } from '../../mapping/mapping.ts';
 import type { MirrorDeal, Store } from '../../store/store.ts';
 import { conditionFields, pick, withHint } from '../next-hint.ts';
@@ -15,6 +16,44 @@ import type { HintedDecision } from '../next-hint.ts';
 
 /** Records read from the store at a time. */
 const PAGE = 500;
+
+/** The deal-size window of the mapping (days). */
+export function windowDaysOf(mapping: Mapping): number {
+  return mapping.company.deals?.dealSize?.windowDays ?? 365;
+}
+
+/** A mirrored company as classified: with its deal totals, as the mapping asks for them. */
+export function withDealTotals<T extends CanonicalRecord>(
+  record: T,
+  total: DealTotals | undefined,
+  mapping: Mapping,
+): T {
+  const dealsConfig = mapping.company.deals;
+  const fields = { ...record.fields };
+  if (dealsConfig?.dealSize !== undefined) fields['dealSize'] = total?.dealSize ?? 0;
+  if (dealsConfig?.openDealAmount === true) fields['openDealAmount'] = total?.openDealAmount ?? 0;
+  return { ...record, fields };
+}
+
+/** Every mirrored record as classified at `now` (companies with their deal totals): a full classification's input. */
+export async function mirroredForClassifying(
+  store: Store,
+  installationId: string,
+  mapping: Mapping,
+  now: Date,
+): Promise<CanonicalRecord[]> {
+  const deals: MirrorDeal[] = [];
+  for await (const deal of store.deals(installationId)) deals.push(deal);
+  const totals = dealTotals(deals, now.getTime(), windowDaysOf(mapping));
+  deals.length = 0;
+  const records: CanonicalRecord[] = [];
+  for await (const page of store.records(installationId, PAGE)) {
+    for (const record of page) {
+      records.push(record.type === 'company' ? withDealTotals(record, totals.get(record.id), mapping) : record);
+    }
+  }
+  return records;
+}
 
 /** Classifies every mirrored record with the deal totals and previous tiers from the store. */
 export async function classifyInstallation(
@@ -48,7 +87,7 @@ export async function classifyEach(
   previous: Iterable<PreviousTier> | undefined,
   onDecision: (decision: HintedDecision) => Promise<void> | undefined,
 ): Promise<RunSummary> {
-  const windowDays = mapping.company.deals?.dealSize?.windowDays ?? 365;
+  const windowDays = windowDaysOf(mapping);
   const deals: MirrorDeal[] = [];
   for await (const deal of store.deals(installationId)) deals.push(deal);
   const totals = dealTotals(deals, now.getTime(), windowDays);
@@ -59,16 +98,12 @@ export async function classifyEach(
   // Each company's values its hint can be about, until its final decision (after capacity).
   const hintFields = conditionFields(policy);
   const companyValues: Record<string, unknown>[] = [];
-  const dealsConfig = mapping.company.deals;
   for await (const page of store.records(installationId, PAGE)) {
     for (const record of page) {
       if (record.type === 'contact') continue;
-      const fields = { ...record.fields };
-      const total = totals.get(record.id);
-      if (dealsConfig?.dealSize !== undefined) fields['dealSize'] = total?.dealSize ?? 0;
-      if (dealsConfig?.openDealAmount === true) fields['openDealAmount'] = total?.openDealAmount ?? 0;
-      run.addCompany({ ...record, fields });
-      companyValues.push(pick(fields, hintFields));
+      const company = withDealTotals(record, totals.get(record.id), mapping);
+      run.addCompany(company);
+      companyValues.push(pick(company.fields, hintFields));
       companies++;
     }
   }

@@ -14,13 +14,17 @@
  *
  * While reading, each record's tier value in the CRM is checked against what was last written
  * (`crmShowsOther`): the records showing something else are kept in `CrmValues` for the diff.
+ *
+ * What changed is reported for incremental runs (`Changed`): the companies and contacts read or
+ * removed (a carried-over record's successor too), and the companies whose deal totals may have
+ * changed — a deal read names its company now and, when it moved, the one it was mirrored under.
  */
 import type { CanonicalRecord, RecordType } from '../../core/index.ts';
 import { DEAL_FIELDS, mapCompany, mapContact, mapDeal, propertiesToRead } from '../../mapping/mapping.ts';
 import type { Mapping } from '../../mapping/mapping.ts';
 import type { MirrorDeal, Store } from '../../store/store.ts';
 import type { Connector, TierProperties } from '../connector.ts';
-import type { LastWrittenTable } from '../last-written.ts';
+import type { LastWrittenLookup } from '../last-written.ts';
 import { tierValue } from '../tier-value.ts';
 import type { ChangedRecords, SyncProgress } from '../types.ts';
 import { crmShowsOther } from './diff.ts';
@@ -54,6 +58,15 @@ export interface Pulled {
   /** Records removed from the mirror (deleted, merged, converted; unseen by a full run). */
   readonly deleted: number;
   readonly crmValues: CrmValues;
+  /** What changed, for an incremental run (not kept on a full run, which decides everything). */
+  readonly changed: Changed;
+}
+
+/** Ids of records read or removed, and of companies whose deals changed. */
+export interface Changed {
+  readonly company: Set<string>;
+  readonly contact: Set<string>;
+  readonly dealCompanies: Set<string>;
 }
 
 /**
@@ -76,6 +89,14 @@ export class CrmValues {
 
   get(type: RecordType, id: string): string | undefined {
     return this.values.size === 0 ? undefined : this.values.get(`${type}\u0000${id}`);
+  }
+
+  /** The records kept. */
+  *refs(): Iterable<{ readonly type: RecordType; readonly id: string }> {
+    for (const key of this.values.keys()) {
+      const at = key.indexOf('\u0000');
+      yield { type: key.slice(0, at) as RecordType, id: key.slice(at + 1) };
+    }
   }
 
   clear(): void {
@@ -106,13 +127,17 @@ export async function advanceCursors(store: Store, installationId: string, start
 }
 
 /** Pulls into the mirror; `lastWritten` follows the removals (a successor takes the tier over). */
-export async function pull(options: PullOptions, lastWritten: LastWrittenTable): Promise<Pulled> {
+export async function pull(options: PullOptions, lastWritten: LastWrittenLookup): Promise<Pulled> {
   const { store, connector, installationId, mapping, full, only } = options;
   const cursors = await readCursors(store, installationId, full || only !== undefined, options.overlapMs);
   const pulled = { companies: 0, contacts: 0, deals: 0 };
   // Ids read, for a full sync to drop the mirrored records the CRM no longer has.
   const seen = { company: new Set<string>(), contact: new Set<string>(), deal: new Set<string>() };
   const crmValues = new CrmValues();
+  const changed: Changed = { company: new Set(), contact: new Set(), dealCompanies: new Set() };
+  const note = (set: Set<string>, id: string): void => {
+    if (!full) set.add(id);
+  };
   for (const [index, type] of (['companies', 'contacts'] as const).entries()) {
     const recordType = type === 'companies' ? 'company' : 'contact';
     const { tier, reason, next } = options.properties;
@@ -128,8 +153,13 @@ export async function pull(options: PullOptions, lastWritten: LastWrittenTable):
         recordType === 'company' ? withoutDealFields(mapCompany(mapping, object)) : mapContact(mapping, object),
       );
       await store.upsertRecords(installationId, records, options.startedAt);
+      await lastWritten.load?.(
+        recordType,
+        page.map((object) => object.id),
+      );
       for (const object of page) {
         if (full) seen[recordType].add(object.id);
+        note(changed[recordType], object.id);
         const value = tierValue(object.properties[tier], object.properties[reason], object.properties[next]);
         crmValues.note(recordType, object.id, value, crmShowsOther(lastWritten.get(recordType, object.id), value));
       }
@@ -149,10 +179,18 @@ export async function pull(options: PullOptions, lastWritten: LastWrittenTable):
     for await (const page of pages) {
       const deals: MirrorDeal[] = [];
       const orphans: string[] = [];
+      if (!full) {
+        const before = await store.companiesOfDeals(
+          installationId,
+          page.map((object) => object.id),
+        );
+        for (const companyId of before) changed.dealCompanies.add(companyId);
+      }
       for (const object of page) {
         if (full) seen.deal.add(object.id);
         if (object.companyId === null) orphans.push(object.id);
         else deals.push({ id: object.id, ...mapDeal(mapping, object, object.companyId) });
+        if (object.companyId !== null) note(changed.dealCompanies, object.companyId);
       }
       await store.upsertDeals(installationId, deals);
       await store.deleteDeals(installationId, orphans);
@@ -166,7 +204,9 @@ export async function pull(options: PullOptions, lastWritten: LastWrittenTable):
     // Before dropping the unseen: a converted lead's history goes to its contact, not away.
     for await (const page of connector.readRemovals(cursors[0])) {
       for (const removal of page) {
+        note(changed[removal.type], removal.id);
         if (removal.successorId !== null) {
+          note(changed[removal.type], removal.successorId);
           await store.carryOver(installationId, removal.type, removal.id, removal.successorId);
           lastWritten.carryOver(removal.type, removal.id, removal.successorId);
         } else {
@@ -180,7 +220,7 @@ export async function pull(options: PullOptions, lastWritten: LastWrittenTable):
   }
   if (full) deleted += await dropUnseen(store, installationId, seen);
   for (const ids of Object.values(seen)) ids.clear();
-  return { pulled, deleted, crmValues };
+  return { pulled, deleted, crmValues, changed };
 }
 
 /** Deal totals are worked out at classification time from the mirrored deals, not stored. */

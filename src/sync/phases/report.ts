@@ -11,6 +11,7 @@ import type { Connector } from '../connector.ts';
 import type { LastWritten } from '../last-written.ts';
 import type { SyncReport, TierMove } from '../types.ts';
 import { isMove } from './diff.ts';
+import type { Reconcile } from './reconcile.ts';
 import type { WriteBack } from './write-back.ts';
 
 /** Tier moves a report lists (it counts them all). */
@@ -72,7 +73,13 @@ export interface ReportParts {
   readonly writes: WriteBack;
   readonly writeCalls: number;
   readonly summary: RunSummary;
+  /** Records decided (steps 1–5): all of them on a full run, what the changes affect otherwise. */
+  readonly decided: number;
   readonly policy: Policy;
+  /** A full run's check of the incremental state. */
+  readonly reconcile?: Reconcile | undefined;
+  /** Why an incremental run built the state again. */
+  readonly rebuilt?: string | undefined;
   readonly leadScore:
     { readonly property: string | null; readonly source: string; readonly warnings: readonly string[] } | undefined;
 }
@@ -86,7 +93,7 @@ export function buildReport(parts: ReportParts): SyncReport {
     classifiedAt: parts.classifiedAt,
     pulled: parts.pulled,
     deleted: parts.deleted,
-    decided: tally.decided,
+    decided: parts.decided,
     changed: parts.changed,
     moves: tally.moves,
     moved: tally.moved,
@@ -97,6 +104,8 @@ export function buildReport(parts: ReportParts): SyncReport {
     apiCalls: tally.apiCalls,
     rateLimited: tally.rateLimited,
     summary: parts.summary,
+    ...(parts.reconcile === undefined ? {} : { reconcile: parts.reconcile }),
+    ...(parts.rebuilt === undefined ? {} : { rebuilt: parts.rebuilt }),
     ...(leadScore === undefined
       ? {}
       : { leadScore: { property: leadScore.property, source: leadScore.source, warnings: leadScore.warnings } }),
@@ -120,6 +129,7 @@ export async function finishRun(store: Store, report: SyncReport, finishedAt: nu
         written: report.written,
         rejected: rejected.length,
         apiCalls: report.apiCalls,
+        ...(report.reconcile?.compared === true ? { 'reconcile.differences': report.reconcile.differences } : {}),
         // The tier mix after the run, for "distribution over time".
         ...Object.fromEntries(
           (['company', 'contact'] as const).flatMap((type) =>

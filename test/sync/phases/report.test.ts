@@ -36,6 +36,7 @@ test('a tally counts decisions and moves (listing the first ones) and the API ca
   const run = await w.store.startRun(w.installationId, 'incremental', 1000);
   const report = buildReport({
     ...{ runId: run.id, kind: 'incremental', dryRun: false, classifiedAt: 1000, summary, policy, tally },
+    decided: tally.decided,
     ...{ pulled: { companies: 2, contacts: 1, deals: 0 }, deleted: 0, changed: 3, writeCalls: 2, leadScore: undefined },
     writes: { written: 2, rejected: [{ type: 'company', id: 'b', error: 'OBJECT_NOT_FOUND' }] },
   });

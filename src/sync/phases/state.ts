@@ -1,0 +1,141 @@
+/**
+ * The incremental tiering state of an installation (src/core/incremental*.ts), where runs find it:
+ * in the store (src/store/sql/tiering-state.ts: one JSON row per record and a meta row), so any
+ * worker can run any installation's next run, and — to save loading half a million rows for a run
+ * after 100 changes — in the worker's memory between its runs (`StateCache`), used only while the
+ * store's version is still the one it holds.
+ *
+ * A stored state is used when its key — a hash of the row format, the policy and the mapping with
+ * its discovered properties (the deal-size window, the lead-score property …) — is this run's, and
+ * the run's clock is not before the last run's (the rows do not carry the clock; the core's answer
+ * to a clock going back is deciding everything again). Otherwise the run builds it again from a
+ * full classification.
+ *
+ * A run saves what it changed (`takeChanges`) from the version it loaded: when another worker saved
+ * first the save throws `StaleTieringStateError`, the run fails, nothing of the state is half
+ * saved, and the next run continues from the newer state (tiers it recorded are written by then:
+ * the record phase comes first). Saved, the state goes (back) into the cache.
+ */
+import { createHash } from 'node:crypto';
+import { createIncremental } from '../../core/index.ts';
+import type { IncrementalRow, IncrementalTiering, Policy } from '../../core/index.ts';
+import type { Mapping } from '../../mapping/mapping.ts';
+import type { Store, TieringStateMeta } from '../../store/store.ts';
+
+/** The rows' format: bump when `IncrementalRow` changes meaning (every state is then built again). */
+export const STATE_FORMAT = 1;
+
+/** Records a worker keeps in memory over all its installations by default. */
+export const DEFAULT_CACHE_RECORDS = 1_000_000;
+
+/** The key of the policy and mapping a state is built under. */
+export function stateKey(policy: Policy, mapping: Mapping): string {
+  const text = JSON.stringify({ format: STATE_FORMAT, policy, mapping });
+  return createHash('sha256').update(text).digest('hex');
+}
+
+interface Held {
+  /** The meta it is the state of: version, when saved (a state forgotten and built again starts at version 1 again) and key. */
+  readonly stamp: string;
+  readonly tiering: IncrementalTiering;
+}
+
+function stampOf(meta: TieringStateMeta): string {
+  return `${meta.version}:${meta.savedAt}:${meta.key}`;
+}
+
+/**
+ * States a worker holds between runs, by installation, least recently used first out, bounded by
+ * the records they hold together. A run takes its state out (so a failed run leaves nothing
+ * half-applied behind) and puts it back once saved.
+ */
+export class StateCache {
+  private readonly held = new Map<string, Held>();
+  private readonly maxRecords: number;
+
+  constructor(maxRecords = DEFAULT_CACHE_RECORDS) {
+    this.maxRecords = maxRecords;
+  }
+
+  /** The state held for the installation at exactly this meta, taken out; else undefined. */
+  take(installationId: string, meta: TieringStateMeta): IncrementalTiering | undefined {
+    const held = this.held.get(installationId);
+    this.held.delete(installationId);
+    return held?.stamp === stampOf(meta) ? held.tiering : undefined;
+  }
+
+  put(installationId: string, meta: TieringStateMeta, tiering: IncrementalTiering): void {
+    this.held.delete(installationId);
+    if (tiering.size > this.maxRecords) return;
+    this.held.set(installationId, { stamp: stampOf(meta), tiering });
+    let total = 0;
+    for (const held of this.held.values()) total += held.tiering.size;
+    for (const [id, held] of this.held) {
+      if (total <= this.maxRecords) break;
+      this.held.delete(id);
+      total -= held.tiering.size;
+    }
+  }
+
+  /** The installations held (most recently used last). */
+  installations(): string[] {
+    return [...this.held.keys()];
+  }
+}
+
+/** The cache of this process's runs (`SyncOptions.stateCache` replaces it). */
+export const processStateCache = new StateCache();
+
+/** Why a stored state cannot be used by this run, or undefined when it can. */
+export function unusable(meta: TieringStateMeta | undefined, key: string, nowMs: number): string | undefined {
+  if (meta === undefined) return 'no state yet';
+  if (meta.key !== key) return 'the policy or mapping changed';
+  if (nowMs < meta.nowMs) return "the clock is before the last run's";
+  return undefined;
+}
+
+/** The stored state at `meta`'s version: from the cache when it holds that version, else from the store. */
+export async function loadState(
+  store: Store,
+  installationId: string,
+  policy: Policy,
+  meta: TieringStateMeta,
+  cache: StateCache | undefined,
+): Promise<IncrementalTiering> {
+  const held = cache?.take(installationId, meta);
+  if (held !== undefined) return held;
+  const rows: IncrementalRow[] = [];
+  for await (const page of store.tieringStateRows(installationId)) rows.push(...page);
+  const tiering = createIncremental(policy);
+  tiering.load(rows);
+  return tiering;
+}
+
+/** Saves what the run changed (all rows after a full classification) from `loaded`, and caches it. */
+export async function saveState(
+  store: Store,
+  installationId: string,
+  tiering: IncrementalTiering,
+  loaded: number | null,
+  key: string,
+  nowMs: number,
+  cache: StateCache | undefined,
+  at: number,
+): Promise<TieringStateMeta> {
+  const delta = tiering.takeChanges();
+  const meta = await store.saveTieringState(
+    installationId,
+    {
+      expectedVersion: loaded,
+      key,
+      nowMs,
+      rowCount: tiering.size,
+      rows: delta.rows,
+      deletes: delta.deletes,
+      replace: delta.all,
+    },
+    at,
+  );
+  cache?.put(installationId, meta, tiering);
+  return meta;
+}
