@@ -139,6 +139,9 @@ export function renderIncrementalSync(r: IncrementalSyncResults): string {
     line(cells[0] ?? []),
     ...cells.slice(1).map(line),
     '',
+    ...r.rounds
+      .filter((run) => run.counts.rebuilt !== null)
+      .map((run) => `  ${run.case} ${run.round} built the incremental state again: ${run.counts.rebuilt ?? ''}`),
     `  tiers in the store vs a full classification: ${count.format(r.agreement.differing)} of ${count.format(r.agreement.compared)} differ`,
     ...r.agreement.examples.map((example) => `    ${example}`),
     '',

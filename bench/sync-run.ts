@@ -42,6 +42,8 @@ export interface RunCounts {
   readonly written: number;
   readonly deleted: number;
   readonly apiCalls: number;
+  /** Why the run built the incremental state again (a full classification), or null when it did not. */
+  readonly rebuilt: string | null;
 }
 
 export interface MeasuredSync {
@@ -92,6 +94,7 @@ export function countsOf(report: SyncReport): RunCounts {
     written: report.written,
     deleted: report.deleted,
     apiCalls: report.apiCalls,
+    rebuilt: report.rebuilt ?? null,
   };
 }
 
