@@ -1,7 +1,7 @@
 /**
  * Starts a sandbox CRM (HubSpot's or the fake Salesforce org) in a child process
  * (sandbox-process.ts) and talks to it: its URL and token, its request statistics, its clock
- * (moved ahead instead of waiting), and changes to its records.
+ * (moved ahead instead of waiting), and changes to its records (HubSpot: deletions too).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -23,10 +23,12 @@ export type SandboxRequest =
   | {
       readonly id: number;
       readonly kind: 'mutate';
-      /** How many of each type to change (HubSpot: deals, contacts; Salesforce: opportunities, contacts, leads). */
+      /** How many of each type to change (HubSpot: deals, contacts, companies; Salesforce: opportunities, contacts, leads). */
       readonly changes: Readonly<Record<string, number>>;
       readonly seed: number;
-    };
+    }
+  /** HubSpot: deletes a record, as a user would, without a webhook. */
+  | { readonly id: number; readonly kind: 'remove'; readonly type: string; readonly recordId: string };
 
 export type SandboxResponse =
   | {
@@ -38,7 +40,8 @@ export type SandboxResponse =
     }
   | { readonly id: number; readonly kind: 'stats'; readonly stats: unknown }
   | { readonly id: number; readonly kind: 'advanced'; readonly now: number }
-  | { readonly id: number; readonly kind: 'mutated'; readonly result: Record<string, string[]> };
+  | { readonly id: number; readonly kind: 'mutated'; readonly result: Record<string, string[]> }
+  | { readonly id: number; readonly kind: 'removed'; readonly found: boolean };
 
 type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never;
 
@@ -53,6 +56,8 @@ export interface SandboxProcess {
   advance(ms: number): Promise<number>;
   /** Changes that many records of each type; resolves with the changed ids by type. */
   mutate(changes: Readonly<Record<string, number>>, seed: number): Promise<Record<string, string[]>>;
+  /** HubSpot: deletes a record (`companies`, `contacts`, `deals`); resolves false when there was none. */
+  remove(type: string, recordId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -104,6 +109,11 @@ export async function startSandboxProcess(spec: SandboxSpec): Promise<SandboxPro
       const answer = await ask({ kind: 'mutate', changes, seed });
       if (answer.kind !== 'mutated') throw new Error(`unexpected answer ${answer.kind}`);
       return answer.result;
+    },
+    async remove(type, recordId) {
+      const answer = await ask({ kind: 'remove', type, recordId });
+      if (answer.kind !== 'removed') throw new Error(`unexpected answer ${answer.kind}`);
+      return answer.found;
     },
     async close() {
       if (child.exitCode !== null) return;

@@ -4,7 +4,9 @@
  * by `startSandboxProcess` (sandbox-client.ts) through `fork`, with the spec as its argument; it
  * answers messages on the IPC channel and exits when the channel closes.
  */
+import { removeRecord } from '../sandbox/hubspot/crm-actions.ts';
 import { generatePortal, mutate } from '../sandbox/hubspot/generate.ts';
+import { objectTypeOf } from '../sandbox/hubspot/model.ts';
 import { generateOrg, mutateOrg } from '../sandbox/salesforce/generate.ts';
 import { createSalesforceSandbox } from '../sandbox/salesforce/server.ts';
 import { createSandbox } from '../sandbox/hubspot/server.ts';
@@ -24,6 +26,8 @@ interface Served {
   readonly accessToken: string;
   stats(): unknown;
   mutate(changes: Readonly<Record<string, number>>, seed: number): Record<string, string[]>;
+  /** Deletes a record (no webhook is sent); false when there is none (or the CRM is not HubSpot). */
+  remove(type: string, id: string): boolean;
   close(): Promise<void>;
 }
 
@@ -45,10 +49,15 @@ async function serve(): Promise<Served> {
         ...mutate(portal, {
           deals: counts(changes, 'deals'),
           contacts: counts(changes, 'contacts'),
+          companies: counts(changes, 'companies'),
           seed,
           now: now(),
         }),
       }),
+      remove: (type, id) => {
+        const objectType = objectTypeOf(type);
+        return objectType !== undefined && removeRecord(portal, objectType, id) !== undefined;
+      },
       close: () => running.close(),
     };
   }
@@ -68,6 +77,7 @@ async function serve(): Promise<Served> {
         now: now(),
       }),
     }),
+    remove: () => false,
     close: () => running.close(),
   };
 }
@@ -85,6 +95,9 @@ process.on('message', (raw) => {
       return;
     case 'mutate':
       send({ id: request.id, kind: 'mutated', result: served.mutate(request.changes, request.seed) });
+      return;
+    case 'remove':
+      send({ id: request.id, kind: 'removed', found: served.remove(request.type, request.recordId) });
       return;
   }
 });

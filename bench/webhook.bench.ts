@@ -3,14 +3,25 @@
  * debounced queue, jobs) runs against the sandbox with HubSpot's public-app rate limits; 200 deal
  * changes arrive as signed webhooks at random intervals (50–600 ms), each making its company's
  * tier change. Latency per change = from the change in the CRM to the moment the sandbox shows the
- * company's new engagement model. Reports p50/p95/max (target p95 ≤ 10 s). Always exits 0.
- * Options: --changes N (default 200).
+ * company's new engagement model. Reports p50/p95/max (target p95 ≤ 10 s on the default portal,
+ * ≤ 3 s on the large one: issue 15). Always exits 0 unless something broke.
+ *
+ * The installation's first full sync is not measured: it runs through the server's job runner
+ * against a second sandbox server without rate limits over the same portal (the same records in
+ * memory), so that a large portal is seeded in minutes rather than the quarter of an hour
+ * HubSpot's limits take; the webhook runs then meet the limits on a fresh window.
+ *
+ * Options: --changes N (default 200); --companies N (default 2,000), --contacts N (default 4×
+ * companies), --deals N (default 1.5× companies); --large: issue 15's installation of 500,000
+ * records (100,000 companies, 300,000 contacts, 100,000 deals; `npm run bench:webhook:large`).
+ * Writes bench/out/webhook.json (--large: webhook-large.json; --out FILE: there).
  */
 import { createServer } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createHubSpotConnector } from '../connectors/hubspot/index.ts';
 import { generatePortal } from '../sandbox/hubspot/generate.ts';
 import { createRng } from '../sandbox/shared/prng.ts';
 import { createSandbox } from '../sandbox/hubspot/server.ts';
@@ -20,9 +31,35 @@ import { createLogger } from '../src/server/logger.ts';
 import { serve } from '../src/server/serve.ts';
 import { secretKey } from '../src/store/secrets.ts';
 
-const { values } = parseArgs({ options: { changes: { type: 'string' } } });
-const CHANGES = Number(values.changes ?? 200);
-const TARGET_P95_MS = 10_000;
+const { values } = parseArgs({
+  options: {
+    changes: { type: 'string' },
+    companies: { type: 'string' },
+    contacts: { type: 'string' },
+    deals: { type: 'string' },
+    large: { type: 'boolean' },
+    out: { type: 'string' },
+  },
+});
+function positiveInt(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name}: expected a positive whole number, got ${value}`);
+  return n;
+}
+const LARGE = { companies: 100_000, contacts: 300_000, deals: 100_000 };
+const large = values.large === true;
+const CHANGES = positiveInt(values.changes, 200, 'changes');
+const companyCount = large ? LARGE.companies : positiveInt(values.companies, 2000, 'companies');
+const size = {
+  companies: companyCount,
+  contacts: large ? LARGE.contacts : positiveInt(values.contacts, companyCount * 4, 'contacts'),
+  deals: large ? LARGE.deals : positiveInt(values.deals, Math.round(companyCount * 1.5), 'deals'),
+};
+/** Issue 15's target on its installation of 500,000 records; the foundation's on the default portal. */
+const TARGET_P95_MS = large ? 3_000 : 10_000;
+const outFile = values.out ?? join(import.meta.dirname, 'out', large ? 'webhook-large.json' : 'webhook.json');
+const count = new Intl.NumberFormat('en-US');
 const log = (text: string): void => void process.stderr.write(`${text}\n`);
 
 async function freePort(): Promise<number> {
@@ -43,7 +80,12 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const port = await freePort();
-const portal = generatePortal({ seed: 42, companies: 2000, contacts: 8000, deals: 3000 });
+const loadAtStart = loadavg()[0] ?? 0;
+const startedAt = Date.now();
+log(
+  `generating a portal of ${count.format(size.companies)} companies, ${count.format(size.contacts)} contacts, ${count.format(size.deals)} deals …`,
+);
+const portal = generatePortal({ seed: 42, ...size });
 const sandbox = createSandbox({
   portal,
   token: 'AT',
@@ -55,6 +97,8 @@ const sandbox = createSandbox({
   },
 });
 const crm = await sandbox.listen(0);
+// The same portal without rate limits or webhooks, for the first full sync alone.
+const seeding = await createSandbox({ portal, token: 'AT', limits: false }).listen(0);
 const emitter = sandbox.webhooks;
 if (emitter === undefined) throw new Error('the sandbox was started without webhooks');
 const dir = await mkdtemp(join(tmpdir(), 'righttouch-webhook-bench-'));
@@ -80,18 +124,29 @@ try {
       scopes: [],
     },
   );
-  log('first full sync of the 2,000-company portal (HubSpot limits) …');
+  log('first full sync (not measured; no rate limits) …');
   const { runInstallationSync } = await import('../src/jobs/index.ts');
-  await runInstallationSync(
+  const seeded = await runInstallationSync(
     {
       store: server.store,
       holder: 'bench',
-      connectorFor: (i) =>
-        new Credentials({ store: server.store, key: secretKey(env, dir), config: server.config }).connectorFor(i),
+      connectorFor: () =>
+        Promise.resolve(
+          createHubSpotConnector({
+            accessToken: 'AT',
+            baseUrl: seeding.url,
+            limits: { requestsPerWindow: 1_000_000, searchPerSecond: 100_000 },
+          }),
+        ),
+      budgetMs: 60 * 60_000,
+      // Classifying a large portal holds the event loop long enough, on a loaded machine, for the
+      // default 2-minute lease to lapse (seen at 500,000 records): this unmeasured run keeps its lease.
+      leaseTtlMs: 60 * 60_000,
     },
     installation.id,
     'full',
   );
+  if (seeded.status !== 'ran') throw new Error(`the first full sync did not succeed: ${JSON.stringify(seeded)}`);
 
   // Tech-touch companies with a deal, each moved to Mid-touch by a 30,000 won deal (Mid-touch has
   // no capacity, so every change moves its company), each company once.
@@ -132,13 +187,36 @@ try {
   const kinds = new Map<string, number>();
   for (const run of runs) kinds.set(run.kind, (kinds.get(run.kind) ?? 0) + 1);
   const calls = runs.map((run) => run.counts?.['apiCalls'] ?? 0).sort((a, b) => a - b);
+  const loadAtEnd = loadavg()[0] ?? 0;
+  await mkdir(dirname(outFile), { recursive: true });
+  await writeFile(
+    outFile,
+    `${JSON.stringify(
+      {
+        node: process.version,
+        cpus: availableParallelism(),
+        load: { start: loadAtStart, end: loadAtEnd },
+        startedAt: new Date(startedAt).toISOString(),
+        portal: size,
+        changes: sorted.length,
+        latencyMs: { p50, p95, max: sorted.at(-1) ?? 0 },
+        runs: Object.fromEntries(kinds),
+        apiCallsPerRun: { median: percentile(calls, 50), max: calls.at(-1) ?? 0 },
+        target: { p95Ms: TARGET_P95_MS, pass: p95 <= TARGET_P95_MS },
+      },
+      null,
+      2,
+    )}\n`,
+  );
   process.stdout.write(
     [
       '',
-      `webhook → tier on the record, ${sorted.length} changes (server defaults: 1 s of quiet, at most 4 s; HubSpot limits on the sandbox)`,
+      `webhook → tier on the record, ${sorted.length} changes on a portal of ${count.format(size.companies)} companies, ${count.format(size.contacts)} contacts, ${count.format(size.deals)} deals`,
+      `  (node ${process.version}, ${availableParallelism()} CPUs, load ${loadAtStart.toFixed(1)} → ${loadAtEnd.toFixed(1)}; server defaults: 1 s of quiet, at most 4 s; HubSpot limits on the sandbox)`,
       `  p50 ${(p50 / 1000).toFixed(2)} s   p95 ${(p95 / 1000).toFixed(2)} s   max ${((sorted.at(-1) ?? 0) / 1000).toFixed(2)} s`,
       `  runs after the full sync: ${[...kinds].map(([kind, n]) => `${n} ${kind}`).join(', ')}; API calls per run: median ${percentile(calls, 50)}, max ${calls.at(-1) ?? 0}`,
       `  p95 ≤ ${TARGET_P95_MS / 1000} s: ${p95 <= TARGET_P95_MS ? 'PASS' : 'FAIL'}`,
+      `results: ${outFile}`,
       '',
     ].join('\n'),
   );
@@ -149,5 +227,6 @@ try {
   await sandbox.webhooks?.close();
   await server.close();
   await crm.close();
+  await seeding.close();
   await rm(dir, { recursive: true, force: true });
 }

@@ -25,8 +25,8 @@ function setCompany(type: ObjectType, record: CrmRecord, companyId: string | nul
   if (type === 'contacts') record.properties['associatedcompanyid'] = companyId ?? '';
 }
 
-/** Removes a record from its store (list order included); associations to it are dropped. */
-function remove(portal: Portal, type: ObjectType, id: string): CrmRecord | undefined {
+/** Removes a record from its store (list order included); associations to it are dropped. No event: the `…AndEmit` actions below send it. */
+export function removeRecord(portal: Portal, type: ObjectType, id: string): CrmRecord | undefined {
   const store = portal.objects[type];
   const record = store.records.get(id);
   if (record === undefined) return undefined;
@@ -58,7 +58,7 @@ export function deleteAndEmit(
   now: number,
 ): void {
   must(portal, type, id);
-  remove(portal, type, id);
+  removeRecord(portal, type, id);
   emitter.emit({
     subscriptionType: `${singular(type)}.deletion`,
     objectId: id,
@@ -71,7 +71,7 @@ export function deleteAndEmit(
 /** A contact's data is deleted on their request (GDPR): `contact.privacyDeletion`; the contact is gone. */
 export function privacyDeleteAndEmit(emitter: WebhookEmitter, portal: Portal, contactId: string, now: number): void {
   must(portal, 'contacts', contactId);
-  remove(portal, 'contacts', contactId);
+  removeRecord(portal, 'contacts', contactId);
   emitter.emit({
     subscriptionType: 'contact.privacyDeletion',
     objectId: contactId,
@@ -113,7 +113,7 @@ export function mergeAndEmit(
   }
   primary.updatedAt = now;
   // Removing the loser bumps the store's version: cached search orders see the primary's changes too.
-  remove(portal, type, loserId);
+  removeRecord(portal, type, loserId);
   emitter.emit({
     subscriptionType: `${singular(type)}.merge`,
     objectId: primaryId,

@@ -4,8 +4,8 @@
  * plans; contacts mostly tied to a company; every deal with one primary company), the same for
  * the same options; with `currencies`, a multi-currency portal. Lead scores are today's (scoring.ts): the frozen `hubspotscore` and, by
  * default, a combined score of the lead-scoring tool. `mutate` changes some deal amounts/close
- * states and lead scores (the tool's, never the frozen one), as a live portal would between two
- * syncs.
+ * states, lead scores (the tool's, never the frozen one) and company fields (revenue, headcount,
+ * support plan), as a live portal would between two syncs.
  */
 import {
   EXCHANGE_RATE,
@@ -270,6 +270,8 @@ export interface MutateOptions {
   readonly deals?: number;
   /** How many contacts get a new lead score. */
   readonly contacts?: number;
+  /** How many companies get a field edited (annual revenue, employees or support plan). Default 0. */
+  readonly companies?: number;
   readonly seed: number;
   /** The modification time (epoch ms). Default: the current time. */
   readonly now?: number;
@@ -278,6 +280,7 @@ export interface MutateOptions {
 export interface MutateResult {
   readonly deals: string[];
   readonly contacts: string[];
+  readonly companies: string[];
 }
 
 /** `count` distinct records of a store, in random order. */
@@ -316,6 +319,23 @@ function mutateDeal(rng: Rng, deal: CrmRecord, now: number): void {
   p['amount'] = String(amount);
 }
 
+/** An admin edits one of the company's tiering fields: revenue or headcount scaled, or the support plan switched. */
+function mutateCompany(rng: Rng, company: CrmRecord): void {
+  const p = company.properties;
+  const field = rng.pick(['annualrevenue', 'numberofemployees', 'support_plan'] as const);
+  if (field === 'support_plan') {
+    p[field] = rng.pick(['', ...SUPPORT_PLANS].filter((plan) => plan !== (p[field] ?? '')));
+    return;
+  }
+  // The edit is typed in plainly, whatever odd format the value had ("1,234", "$5", "").
+  const before = Number((p[field] ?? '').replace(/[$,]/g, ''));
+  const base = Number.isFinite(before) && before > 0 ? before : field === 'annualrevenue' ? 1_000_000 : 50;
+  let value: number;
+  do value = Math.max(1, Math.round(base * (0.3 + rng.next() * 3)));
+  while (String(value) === p[field]);
+  p[field] = String(value);
+}
+
 function touch(store: ObjectStore, records: readonly CrmRecord[], now: number): string[] {
   for (const record of records) record.updatedAt = Math.max(now, record.createdAt);
   if (records.length > 0) store.version++;
@@ -323,8 +343,8 @@ function touch(store: ObjectStore, records: readonly CrmRecord[], now: number): 
 }
 
 /**
- * Changes `deals` deal amounts/close states and `contacts` lead scores, bumping their modified
- * time. A score recalculation is assumed to bump the contact's `lastmodifieddate` like any other
+ * Changes `deals` deal amounts/close states, `contacts` lead scores and `companies` company fields,
+ * bumping their modified time. A score recalculation is assumed to bump the contact's `lastmodifieddate` like any other
  * property change (HubSpot documents no exception for calculated properties); a portal without
  * the lead-scoring tool has no live score to change, and its contacts are left alone.
  */
@@ -336,7 +356,14 @@ export function mutate(portal: Portal, options: MutateOptions): MutateResult {
   const names = portalScoreNames(portal.schema.contacts);
   const contacts = names === undefined ? [] : sample(rng, portal.objects.contacts, options.contacts ?? 0);
   if (names !== undefined) for (const contact of contacts) rescoreContact(rng, names, contact);
-  return { deals: touch(portal.objects.deals, deals, now), contacts: touch(portal.objects.contacts, contacts, now) };
+  // Drawn last, so that a seed changes the same deals and contacts as before companies could change.
+  const companies = sample(rng, portal.objects.companies, options.companies ?? 0);
+  for (const company of companies) mutateCompany(rng, company);
+  return {
+    deals: touch(portal.objects.deals, deals, now),
+    contacts: touch(portal.objects.contacts, contacts, now),
+    companies: touch(portal.objects.companies, companies, now),
+  };
 }
 
 /** Every object type's record count (for logs). */

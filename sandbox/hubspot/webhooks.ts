@@ -15,7 +15,9 @@
  * ```
  *
  * What is emitted:
- * - `deal.propertyChange` (amount, dealstage, closedate) for deals `mutate()` changed — call
+ * - `deal.propertyChange` (amount, dealstage, closedate) for deals `mutate()` changed, and
+ *   `company.propertyChange` (annualrevenue, numberofemployees, support_plan: properties the
+ *   app's webhooks-hsmeta.json subscribes to) for companies it edited — call
  *   `emitMutations` with its result (and, for exactness, a `snapshotWatched` taken before), or
  *   `mutateAndEmit`. These are user edits: `changeSource: "CRM_UI"`, `sourceId: "userId:1"`.
  *   The lead scores `mutate()` recalculates send nothing: a score property is the portal's own
@@ -234,9 +236,10 @@ export function createWebhookEmitter(options: WebhookEmitterOptions & { readonly
 export const WATCHED: Readonly<Partial<Record<ObjectType, readonly string[]>>> = {
   deals: ['amount', 'dealstage', 'closedate'],
   contacts: [], // lead scores: no subscription can name them (see the top of this file)
+  companies: ['annualrevenue', 'numberofemployees', 'support_plan'],
 };
 
-/** The watched values of every deal and contact (id → property → value), taken before a mutate. */
+/** The watched values of every deal, contact and company (id → property → value), taken before a mutate. */
 export type WatchedSnapshot = Partial<Record<ObjectType, Map<string, Readonly<Record<string, string>>>>>;
 
 export function snapshotWatched(portal: Portal): WatchedSnapshot {
@@ -266,8 +269,8 @@ export function emitMutations(
   before?: WatchedSnapshot,
 ): number {
   let count = 0;
-  const changedIds: Readonly<Record<'deals' | 'contacts', readonly string[]>> = changed;
-  for (const type of ['deals', 'contacts'] as const) {
+  const changedIds: Readonly<Record<ObjectType, readonly string[]>> = changed;
+  for (const type of ['deals', 'contacts', 'companies'] as const) {
     for (const id of changedIds[type]) {
       const record = portal.objects[type].records.get(id);
       if (record === undefined) continue;
@@ -320,7 +323,7 @@ export function winDealAndEmit(
   });
   deal.updatedAt = now;
   portal.objects.deals.version++;
-  emitMutations(emitter, portal, { deals: [deal.id], contacts: [] }, before);
+  emitMutations(emitter, portal, { deals: [deal.id], contacts: [], companies: [] }, before);
 }
 
 function keysOf(value: unknown): string[] {
