@@ -5,8 +5,10 @@
  * components and prop values listed here are known: anything else throws, so the preview cannot
  * silently drift from the card (a new component or variant needs a stand-in here first).
  *
- * The spacing names are the ones the package types (`Flex` gap: flush … extra-large, 0.17.0
- * `shared.synced/types/components`); the pixel values are our approximation, not HubSpot's.
+ * The prop values are the ones the package types (0.17.0, `dist/shared.synced/types/`: `Flex`
+ * direction and gap, `AllDistances` with its short aliases, in `components/layouts.synced.d.ts` and
+ * `shared.synced.d.ts`; `Tag` variant in `tag.synced.d.ts`; `Text` format in `text.synced.d.ts`);
+ * the pixel values and colours are our approximation, not HubSpot's.
  */
 import {
   RenderedNodeType,
@@ -27,15 +29,20 @@ const GAPS: Record<string, string> = {
   medium: '16px',
   large: '24px',
   'extra-large': '32px',
+  xs: '4px',
+  sm: '8px',
+  md: '16px',
+  lg: '24px',
+  xl: '32px',
 };
 
-/** Tag fills and borders by variant (approximations of Canvas tags). */
-const TAG_COLOURS: Record<string, [string, string]> = {
-  default: ['#eaf0f6', '#cbd6e2'],
-  success: ['#e5f8f6', '#00bda5'],
-  warning: ['#fef8f0', '#f5c26b'],
-  error: ['#fde8e9', '#f2545b'],
-  info: ['#e5f5f8', '#7fd1de'],
+/** Tag fill and border by variant (approximations of Canvas tags). */
+const TAG_STYLES: Record<string, string> = {
+  default: 'background:#eaf0f6;border-color:#cbd6e2',
+  success: 'background:#e5f8f6;border-color:#00bda5',
+  warning: 'background:#fef8f0;border-color:#f5c26b',
+  error: 'background:#fde8e9;border-color:#f2545b',
+  info: 'background:#e5f5f8;border-color:#7fd1de',
 };
 
 export function escapeHtml(text: string): string {
@@ -73,18 +80,8 @@ const STAND_INS: Record<string, { readonly props: readonly string[]; readonly dr
   Heading: { props: [], draw: (_props, children) => `<h2 class="hs-heading">${children}</h2>` },
   Tag: {
     props: ['variant'],
-    draw: (props, children) => {
-      const [fill, border] = TAG_COLOURS[
-        pick(
-          'Tag',
-          props,
-          'variant',
-          { default: 'default', success: 'success', warning: 'warning', error: 'error', info: 'info' },
-          'default',
-        )
-      ] ?? ['', ''];
-      return `<span class="hs-tag" style="background:${fill};border-color:${border}">${children}</span>`;
-    },
+    draw: (props, children) =>
+      `<span class="hs-tag" style="${pick('Tag', props, 'variant', TAG_STYLES, 'default')}">${children}</span>`,
   },
   Text: {
     props: ['format'],
