@@ -65,9 +65,13 @@ async function importCard(
   }
 }
 
+function defaultPolicy(): Policy {
+  return JSON.parse(readFileSync(join(root, 'policies', 'default.json'), 'utf8')) as Policy;
+}
+
 /** The card's CRM properties as a sync writes them for the preview's company (default policy). */
 function syncedProperties(): Record<string, string> {
-  const policy = JSON.parse(readFileSync(join(root, 'policies', 'default.json'), 'utf8')) as Policy;
+  const policy = defaultPolicy();
   const [decision] = classify(policy, [COMPANY], undefined, new Date('2026-11-18T06:00:00Z')).decisions;
   if (decision === undefined) throw new Error('card preview: no decision');
   const hinted = withHint(decision, COMPANY.fields, policy);
@@ -85,6 +89,8 @@ export async function renderCardPreview(source = readFileSync(CARD_FILE, 'utf8')
   const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'righttouch-card-preview-')), 'r.db'));
   await store.migrate();
   const installation = await store.upsertInstallation('hubspot', String(PORTAL), 'Northwind');
+  // The card route answers the active policy's tier labels with the history.
+  await store.savePolicy(installation.id, defaultPolicy());
   const change = (tier: string, reasons: string[]) => [{ type: COMPANY.type, id: COMPANY.id, tier, reasons }];
   const now = Date.parse('2026-11-18T06:00:00Z');
   await store.applyTierChanges(installation.id, 'r1', change('low_touch', ['Deal size 8,000 ≥ 5,000']), now - 75 * DAY);

@@ -23,16 +23,16 @@ describe('the record card preview', () => {
   it('draws the tier, its reason, the next-tier hint and the recent changes from the card route', async () => {
     const { body, page } = await renderCardPreview();
     // The properties a sync writes for the preview's company under the default policy.
-    expect(body).toMatch(/<span class="hs-tag" style="background:#e5f8f6;[^"]*">mid_touch<\/span>/);
+    expect(body).toMatch(/<span class="hs-tag" style="background:#e5f8f6;[^"]*">Mid-touch<\/span>/);
     expect(body).toContain('<p class="hs-text" style="font-weight:400">Deal size 62,000 ≥ 25,000 → Mid-touch</p>');
     expect(body).toContain(
       'font-style:italic">Next tier: Deal size 62,000 is 38,000 short of High-touch (≥ 100,000)</p>',
     );
-    // The history, newest first, as the card route answered it.
-    const changes = [...body.matchAll(/>([^<>]*: (?:none|\w+_touch) → \w+_touch)</g)].map((m) => m[1]);
+    // The history, newest first, as the card route answered it, in the policy's tier labels.
+    const changes = [...body.matchAll(/>([^<>]*: (?:none|[A-Z][\w-]*) → [A-Z][\w-]*)</g)].map((m) => m[1]);
     expect(changes).toEqual([
-      `${new Date('2026-11-18T06:00:00Z').toLocaleDateString()}: low_touch → mid_touch`,
-      `${new Date(Date.parse('2026-11-18T06:00:00Z') - 75 * 86_400_000).toLocaleDateString()}: none → low_touch`,
+      `${new Date('2026-11-18T06:00:00Z').toLocaleDateString()}: Low-touch → Mid-touch`,
+      `${new Date(Date.parse('2026-11-18T06:00:00Z') - 75 * 86_400_000).toLocaleDateString()}: none → Low-touch`,
     ]);
     expect(body).not.toContain('unavailable');
     expect(page).toContain('<div class="hs-card-title">Engagement model</div>');
