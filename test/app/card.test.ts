@@ -78,6 +78,15 @@ describe('the record card, rendered', () => {
     h = await startServer({ HUBSPOT_CLIENT_ID: 'cid', HUBSPOT_CLIENT_SECRET: 'card-secret', PUBLIC_BASE_URL: PUBLIC });
     const a = await h.store.upsertInstallation('hubspot', '111');
     const b = await h.store.upsertInstallation('hubspot', '222');
+    // Portal 111's policy names its tiers; the card shows those labels, not the values.
+    await h.store.savePolicy(a.id, {
+      version: 1,
+      tiers: [
+        { value: 'low_touch', label: 'Low-touch' },
+        { value: 'mid_touch', label: 'Mid-touch' },
+        { value: 'high_touch', label: 'High-touch' },
+      ],
+    });
     await h.store.applyTierChanges(a.id, 'r1', [{ type: 'company', id: '9', tier: 'mid_touch', reasons: ['A'] }], 1);
     await h.store.applyTierChanges(b.id, 'r2', [{ type: 'company', id: '9', tier: 'high_touch', reasons: ['B'] }], 1);
   });
@@ -117,7 +126,7 @@ describe('the record card, rendered', () => {
             .findAll(Text)
             .map((t) => t.text)
             .join('\n'),
-        ).toContain('none → mid_touch');
+        ).toContain('none → Mid-touch');
       });
       // The next-tier hint property, read with the others (the test renderer fills each with a value).
       expect(

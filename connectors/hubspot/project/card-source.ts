@@ -88,13 +88,19 @@ export function EngagementModelCard({ context }: { context: CrmContext }) {
   ]);
   const [history, setHistory] = useState<Change[] | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
+  // The policy's tier labels ("High-touch"), from RightTouch's answer: the property holds values.
+  const [labels, setLabels] = useState<Record<string, string>>({});
+  const label = (value: string): string => labels[value] ?? value;
   const url = historyRequestUrl(context);
   useEffect(() => {
     if (url === undefined) return;
     hubspot
       .fetch(url, { method: 'GET' })
       .then((response) => (response.ok ? response.json() : Promise.reject(new Error(String(response.status)))))
-      .then((body: { history: Change[] }) => setHistory(body.history.slice(-5).reverse()))
+      .then((body: { history: Change[]; labels?: Record<string, string> }) => {
+        setHistory(body.history.slice(-5).reverse());
+        setLabels(body.labels ?? {});
+      })
       .catch((reason: unknown) => setError(String(reason)));
   }, [url]);
 
@@ -107,7 +113,7 @@ export function EngagementModelCard({ context }: { context: CrmContext }) {
   return (
     <Flex direction="column" gap="small">
       <Heading>
-        <Tag variant="success">{properties.engagement_model}</Tag>
+        <Tag variant="success">{label(properties.engagement_model)}</Tag>
       </Heading>
       <Text>{properties.engagement_model_reason}</Text>
       {properties.engagement_model_next && (
@@ -119,7 +125,8 @@ export function EngagementModelCard({ context }: { context: CrmContext }) {
       {history?.length === 0 && <Text>No changes yet.</Text>}
       {history?.map((change) => (
         <Text key={change.at}>
-          {new Date(change.at).toLocaleDateString()}: {change.oldTier ?? 'none'} → {change.newTier}
+          {new Date(change.at).toLocaleDateString()}: {change.oldTier === null ? 'none' : label(change.oldTier)} →{' '}
+          {label(change.newTier)}
         </Text>
       ))}
     </Flex>

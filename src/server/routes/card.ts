@@ -4,7 +4,8 @@
  * `hubspot.fetch` signs the request (signature v3 with the app's client secret, over the full
  * URL) and may append its own `portalId` too; the signature is checked before the portal id is
  * trusted. A parameter that arrives more than once is taken if every copy agrees, refused if not.
- * Answers the record's recent tier changes in that portal's installation only.
+ * Answers the record's recent tier changes in that portal's installation only, with the active
+ * policy's tier labels (`labels`: value → label), so the card shows "High-touch", not `high_touch`.
  */
 import express, { type Request, type Response, type Router } from 'express';
 import type { Store } from '../../store/store.ts';
@@ -53,7 +54,9 @@ export function cardRouter(options: {
       return;
     }
     const history = await options.store.history(installation.id, type, id);
-    res.json({ history });
+    const policy = (await options.store.activePolicy(installation.id))?.policy;
+    const labels = Object.fromEntries((policy?.tiers ?? []).map((tier) => [tier.value, tier.label]));
+    res.json({ history, labels });
   });
   return router;
 }
