@@ -146,6 +146,13 @@ describe('Salesforce install', () => {
     // The install's setup keeps the list views per tier and the record page's section too.
     expect(org.listViews.has('Lead.RightTouch_high_touch')).toBe(true);
     expect(JSON.stringify(org.layouts.get('Account-Account Layout'))).toContain('"label":"RightTouch"');
+    // …and keeps them for the Connections page's links, with their Lightning URL.
+    const lists = await h.store.crmLists(installation?.id ?? '');
+    expect(lists.find((list) => list.id === 'Lead.RightTouch_high_touch')).toMatchObject({
+      object: 'Lead',
+      tier: 'high_touch',
+    });
+    expect(lists.find((list) => list.object === 'Account')?.url).toMatch(/\/lightning\/o\/Account\/list\?filterName=/);
   });
 });
 
