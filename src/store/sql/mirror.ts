@@ -12,6 +12,7 @@ import type { DisplayedRecord } from '../../mapping/display.ts';
 import type { MirrorDeal } from '../store.ts';
 import type { SqlDriver, SqlQueries } from './driver.ts';
 import { json, num, optNum, optStr, str } from './row.ts';
+import type { Row } from './row.ts';
 
 /** Rows per page in the paged reads. */
 export const PAGE = 5000;
@@ -56,6 +57,29 @@ export const DELETE_DEAL_SQL = 'DELETE FROM mirror_deals WHERE installation_id =
 export const overrideOf = (record: CanonicalRecord): string | null =>
   typeof record.override === 'string' ? record.override : null;
 
+/** A mirror_records row as a canonical record of `type`. */
+export function recordOf(type: RecordType, row: Row): CanonicalRecord {
+  return {
+    type,
+    id: str(row, 'id'),
+    companyId: optStr(row, 'company_id'),
+    override: optStr(row, 'override'),
+    fields: json(row, 'fields') as Record<string, unknown>,
+  };
+}
+
+/** A mirror_deals row as a mirrored deal. */
+export function dealOf(row: Row): MirrorDeal {
+  return {
+    id: str(row, 'id'),
+    companyId: str(row, 'company_id'),
+    amount: optNum(row, 'amount'),
+    closedWon: num(row, 'closed_won') === 1,
+    closed: num(row, 'closed') === 1,
+    closeTime: optNum(row, 'close_time'),
+  };
+}
+
 export async function* records(
   db: SqlQueries,
   installationId: string,
@@ -71,13 +95,7 @@ export async function* records(
       );
       const last = rows[rows.length - 1];
       if (last === undefined) break;
-      yield rows.map((row) => ({
-        type,
-        id: str(row, 'id'),
-        companyId: optStr(row, 'company_id'),
-        override: optStr(row, 'override'),
-        fields: json(row, 'fields') as Record<string, unknown>,
-      }));
+      yield rows.map((row) => recordOf(type, row));
       after = str(last, 'id');
     }
   }
@@ -93,16 +111,7 @@ export async function* deals(db: SqlQueries, installationId: string): AsyncItera
     ]);
     const last = rows[rows.length - 1];
     if (last === undefined) break;
-    for (const row of rows) {
-      yield {
-        id: str(row, 'id'),
-        companyId: str(row, 'company_id'),
-        amount: optNum(row, 'amount'),
-        closedWon: num(row, 'closed_won') === 1,
-        closed: num(row, 'closed') === 1,
-        closeTime: optNum(row, 'close_time'),
-      };
-    }
+    for (const row of rows) yield dealOf(row);
     after = str(last, 'id');
   }
 }

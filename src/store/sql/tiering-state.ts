@@ -20,8 +20,8 @@ import type { CanonicalRecord, IncrementalRow, RecordRef, RecordType } from '../
 import { StaleTieringStateError } from '../store.ts';
 import type { MirrorDeal, StoredTier, TieringStateMeta, TieringStateSave } from '../store.ts';
 import type { SqlDriver, SqlQueries } from './driver.ts';
-import { PAGE } from './mirror.ts';
-import { json, num, optNum, optStr, str } from './row.ts';
+import { dealOf, PAGE, recordOf } from './mirror.ts';
+import { json, num, str } from './row.ts';
 import type { Row, SqlValue } from './row.ts';
 import { tierOf } from './tiers.ts';
 
@@ -180,24 +180,7 @@ export async function recordsByIds(
     [installationId, type],
     ids,
   );
-  return rows.map((row) => ({
-    type,
-    id: str(row, 'id'),
-    companyId: optStr(row, 'company_id'),
-    override: optStr(row, 'override'),
-    fields: json(row, 'fields') as Record<string, unknown>,
-  }));
-}
-
-function dealOf(row: Row): MirrorDeal {
-  return {
-    id: str(row, 'id'),
-    companyId: str(row, 'company_id'),
-    amount: optNum(row, 'amount'),
-    closedWon: num(row, 'closed_won') === 1,
-    closed: num(row, 'closed') === 1,
-    closeTime: optNum(row, 'close_time'),
-  };
+  return rows.map((row) => recordOf(type, row));
 }
 
 /** The mirrored deals of these companies. */
