@@ -21,6 +21,7 @@
  */
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Store } from '../../store/store.ts';
+import { sendError } from '../errors.ts';
 import {
   affectedBy,
   eventKey,
@@ -198,7 +199,10 @@ export function hubspotWebhookRouter(options: HubSpotWebhookRouterOptions): Rout
         else fail(res, 400, `could not read the request body: ${err.message}`);
         return;
       }
-      fail(res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+      // As every route answers an internal error (src/server/errors.ts): its message may name
+      // files, hosts or worse, so it goes to the log and the body says "internal error".
+      onError(err);
+      sendError(res, err);
     },
   );
   return router;

@@ -405,4 +405,19 @@ describe('POST /webhooks/hubspot', () => {
     expect(res.status).toBe(500);
     expect((res.body as { error: string }).error).toContain('before any body parser');
   });
+
+  test('a store failure answers 500 "internal error": its message (which may name hosts or files) goes to onError, not to HubSpot', async () => {
+    const errors: unknown[] = [];
+    await start({
+      store: {
+        listInstallations: () => Promise.reject(new Error('connect ECONNREFUSED db.internal.example:5432')),
+        recordWebhookEvent: (id, at) => store.recordWebhookEvent(id, at),
+        eraseRecord: (installationId, type, id) => store.eraseRecord(installationId, type, id),
+      },
+      onError: (error) => errors.push(error),
+    });
+    const res = await post([event({ subscriptionType: 'contact.creation', objectId: 1 })]);
+    expect(res).toEqual({ status: 500, body: { error: 'internal error' } });
+    expect(String(errors[0])).toContain('ECONNREFUSED db.internal.example');
+  });
 });
