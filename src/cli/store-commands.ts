@@ -97,7 +97,7 @@ export async function runPreview(
     const installation = await findInstallation(store, options);
     const mapping = await loadMapping(installation.crm, options.mapping);
     const now = io.clock?.() ?? new Date();
-    const { summary, movements, changed, apiCalls } = await previewPolicy(
+    const { summary, movements, changed, rewritten, apiCalls } = await previewPolicy(
       store,
       installation.id,
       mapping,
@@ -111,6 +111,7 @@ export async function runPreview(
           summary,
           movements: movements.map(({ type, from, to, count }) => ({ type, from, to, count })),
           changed,
+          rewritten,
           apiCalls,
         })}\n`,
       );
@@ -120,7 +121,9 @@ export async function runPreview(
     for (const { type, from, to, count } of movements) rows.push([type, from, to, String(count)]);
     io.stdout.write(
       `${renderSummary(summary)}\nMovements (current tier → tier under this policy)\n${table(rows)}\n\n` +
-        `Applying it would change ${changed} record${changed === 1 ? '' : 's'}: about ${apiCalls} update call${apiCalls === 1 ? '' : 's'} (nothing was written).\n`,
+        `Applying it would move ${changed} record${changed === 1 ? '' : 's'} to another tier` +
+        (rewritten === 0 ? '' : ` and give ${rewritten} more a new reason or next-tier hint`) +
+        `: about ${apiCalls} update call${apiCalls === 1 ? '' : 's'} (nothing was written).\n`,
     );
   } finally {
     await store.close();

@@ -88,7 +88,11 @@ export interface PreviewResponse {
     readonly capacity: readonly CapacityReport[];
   };
   readonly movements: readonly PreviewMovement[];
+  /** Records whose tier would change. */
   readonly changed: number;
+  /** Records keeping their tier whose reason or next-tier hint would change (written too). */
+  readonly rewritten: number;
+  /** Update calls the next sync would make to write both. */
   readonly apiCalls: number;
 }
 

@@ -110,15 +110,21 @@ describe('righttouch preview', () => {
     const preview = JSON.parse(result.stdout) as {
       movements: { type: string; from: string; to: string; count: number }[];
       changed: number;
+      rewritten: number;
       apiCalls: number;
     };
     expect(preview.movements).toContainEqual({ type: 'company', from: 'high_touch', to: 'mid_touch', count: 1 });
     expect(preview.movements).toContainEqual({ type: 'contact', from: 'high_touch', to: 'mid_touch', count: 1 });
     expect(preview.changed).toBe(2);
+    // "mid" (30,000) stays where it is, but its next-tier hint names the new 200,000 threshold: the
+    // next sync writes it too (one batched call per type either way).
+    expect(preview.rewritten).toBe(1);
     expect(preview.apiCalls).toBe(2);
     // Nothing was written: the stored tier is unchanged.
     expect(run(['history', '--crm', 'hubspot', '--id', 'big', '--data', data]).stdout).toContain('high_touch since');
     const text = run(previewArgs);
-    expect(text.stdout).toContain('Applying it would change 2 records: about 2 update calls (nothing was written).');
+    expect(text.stdout).toContain(
+      'Applying it would move 2 records to another tier and give 1 more a new reason or next-tier hint: about 2 update calls (nothing was written).',
+    );
   });
 });

@@ -157,6 +157,7 @@ describe('admin API routes', () => {
     const preview = (await response.json()) as {
       movements: { type: string; from: string; to: string; count: number; samples: { id: string }[] }[];
       changed: number;
+      rewritten: number;
       apiCalls: number;
       summary: { company: { tiers: Record<string, number> } };
     };
@@ -170,6 +171,8 @@ describe('admin API routes', () => {
       }),
     );
     expect(preview.changed).toBe(3);
+    // Every record here moves or is new: none keeps its tier with a new reason only.
+    expect(preview.rewritten).toBe(0);
     expect(preview.apiCalls).toBe(2);
     expect(preview.summary.company.tiers['mid_touch']).toBe(1);
     expect((await h.store.storedTier(a.id, 'company', 'c1'))?.tier).toBe('tech_touch');

@@ -43,11 +43,16 @@ export function PreviewResult({ result, policy }: { result: PreviewResponse; pol
     <div class="preview-result" data-preview>
       <dl class="stats big">
         <div>
-          <dt>Would change</dt>
+          <dt>Would change tier</dt>
           <dd data-stat="changed">{plural(result.changed, 'record')}</dd>
           <dd class="muted">
             {plural(matrices.company.changed, 'company', 'companies')}, {plural(matrices.contact.changed, 'contact')}
           </dd>
+          {result.rewritten === 0 ? null : (
+            <dd class="muted" data-stat="rewritten">
+              and {plural(result.rewritten, 'record')} keeping their tier get a new reason or hint
+            </dd>
+          )}
         </div>
         <div>
           <dt>Applying costs</dt>
