@@ -6,15 +6,12 @@
  * refusals (RFC 6749 §5.2 `invalid_grant`, HubSpot's and Salesforce's token endpoints alike,
  * src/server/oauth-token.ts) and missing tokens mean "needs reconnect"; a token endpoint that does
  * not answer is "rate limited / try later"; a CRM's daily allocation spent is "budget exhausted".
+ *
+ * The other layers' error types are known here by their class `name` (each sets it on every
+ * instance), not imported: importing them would load both connectors — jsforce and the HubSpot
+ * client — into every command that can fail, `classify` included (about 0.7 s of CPU at each start;
+ * README, Benchmark). test/app/errors.test.ts holds the names to the real classes.
  */
-import { HubSpotDailyLimitError, HubSpotError } from '../../connectors/hubspot/errors.ts';
-import { SalesforceBudgetError } from '../../connectors/salesforce/context.ts';
-import { SalesforceConfigError } from '../../connectors/salesforce/options.ts';
-import { TokenEndpointUnavailableError, TokenRequestError } from '../../connectors/hubspot/oauth.ts';
-import { OAuthGrantError } from '../../connectors/oauth-token.ts';
-import { SecretKeyError } from '../store/secrets.ts';
-import { RunStoppedError } from '../sync/engine.ts';
-
 export const APP_ERROR_CODES = [
   /** Input the user or admin can fix: a bad file, option, setting or environment variable. */
   'bad_input',
@@ -71,15 +68,28 @@ export function classifyError(error: unknown): AppErrorCode {
   return 'internal';
 }
 
+/**
+ * Codes of errors thrown outside the application layer, by class name: the connectors' (OAuth
+ * grants, token endpoints, daily limits, configuration), the engine's `RunStoppedError` and the
+ * store's `SecretKeyError`. `HubSpotError` (and its `HubSpotDailyLimitError`) is checked apart:
+ * its code depends on its status.
+ */
+const CODE_OF_NAME: Readonly<Record<string, AppErrorCode>> = {
+  OAuthGrantError: 'needs_reconnect',
+  RunStoppedError: 'stopped',
+  TokenEndpointUnavailableError: 'rate_limited',
+  TokenRequestError: 'crm_error',
+  HubSpotDailyLimitError: 'budget_exhausted',
+  SalesforceBudgetError: 'budget_exhausted',
+  SalesforceConfigError: 'bad_input',
+  SecretKeyError: 'bad_input',
+};
+
 function codeOf(error: Error): AppErrorCode | undefined {
   if (error instanceof AppError) return error.code;
-  if (error instanceof OAuthGrantError) return 'needs_reconnect';
-  if (error instanceof RunStoppedError) return 'stopped';
-  if (error instanceof TokenEndpointUnavailableError) return 'rate_limited';
-  if (error instanceof TokenRequestError) return 'crm_error';
-  if (error instanceof HubSpotDailyLimitError || error instanceof SalesforceBudgetError) return 'budget_exhausted';
-  if (error instanceof HubSpotError) return error.status === 429 ? 'rate_limited' : 'crm_error';
-  if (error instanceof SalesforceConfigError || error instanceof SecretKeyError) return 'bad_input';
+  const { name } = error;
+  if (Object.hasOwn(CODE_OF_NAME, name)) return CODE_OF_NAME[name];
+  if (name === 'HubSpotError') return (error as { status?: unknown }).status === 429 ? 'rate_limited' : 'crm_error';
   return undefined;
 }
 

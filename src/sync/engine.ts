@@ -7,8 +7,8 @@
  *    overrides (hand-edits.ts);
  * 2. decide — an incremental or change-event run: what its changes can affect, from the stored
  *    incremental state (phases/incremental.ts, phases/state.ts); a full run: the whole
- *    installation (capacity needs every company), a decision at a time, then the state built
- *    afresh and compared with the stored one (phases/reconcile.ts);
+ *    installation classified once (capacity needs every company), which gives both its decisions
+ *    and the state afresh, compared with the stored one (phases/reconcile.ts);
  * 3. diff — pure: each decision against what was last written → write, already in the CRM,
  *    unchanged, or left for the nightly run (the over-capacity-rank rule);
  * 4. record — the changed tiers and their history into the store as they come, a chunk at a time;
@@ -24,13 +24,12 @@ import type { Store } from '../store/store.ts';
 import { LastWrittenByIds, LastWrittenTable } from './last-written.ts';
 import type { LastWritten } from './last-written.ts';
 import { resolveMapping } from './lead-score.ts';
-import { classifyEach } from './phases/classify.ts';
 import { diffDecision } from './phases/diff.ts';
 import { HandEdits, keepHandEdits } from './phases/hand-edits.ts';
 import { decideChanges } from './phases/incremental.ts';
 import type { Decided, DecideContext, OnDecision } from './phases/incremental.ts';
 import { advanceCursors, pull } from './phases/pull.ts';
-import { reconcileState } from './phases/reconcile.ts';
+import { classifyAndReconcile } from './phases/reconcile.ts';
 import type { Reconcile } from './phases/reconcile.ts';
 import { processStateCache, stateKey } from './phases/state.ts';
 import { Recorder } from './phases/record.ts';
@@ -142,8 +141,8 @@ function runKind(options: SyncOptions): SyncReport['kind'] {
 }
 
 /**
- * A full run: every record classified and diffed as it comes, then the state built afresh and
- * compared with the stored one (phases/reconcile.ts).
+ * A full run: every record classified once — its decisions diffed and recorded, and the state built
+ * afresh from the same classification and compared with the stored one (phases/reconcile.ts).
  */
 async function classifyAll(
   context: DecideContext,
@@ -151,12 +150,7 @@ async function classifyAll(
   tally: Tally,
   onDecision: OnDecision,
 ): Promise<{ decided: Decided; reconcile: Reconcile }> {
-  const { store, installationId, mapping, policy, now } = context;
-  const previous = lastWritten.previous();
-  const summary = await classifyEach(store, installationId, mapping, policy, now, previous, (d) =>
-    onDecision(d, lastWritten.get(d.type, d.id)),
-  );
-  const { reconcile, save } = await reconcileState(context, lastWritten.previous());
+  const { summary, reconcile, save } = await classifyAndReconcile(context, lastWritten, onDecision);
   lastWritten.clear();
   return { decided: { summary, decided: tally.decided, rebuilt: undefined, save }, reconcile };
 }

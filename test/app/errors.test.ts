@@ -2,6 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { HubSpotDailyLimitError, HubSpotError, type Failure } from '../../connectors/hubspot/errors.ts';
 import { SalesforceBudgetError } from '../../connectors/salesforce/context.ts';
+import { SalesforceConfigError } from '../../connectors/salesforce/options.ts';
 import { AppError, APP_ERROR_CODES, classifyError, InputError, NeedsReconnectError } from '../../src/app/errors.ts';
 import { EXIT_CODES, exitCodeOf } from '../../src/cli/errors.ts';
 import { TokenEndpointUnavailableError, TokenRequestError } from '../../connectors/hubspot/oauth.ts';
@@ -28,9 +29,18 @@ describe('classifyError', () => {
     expect(classifyError(new SalesforceBudgetError('reserve reached'))).toBe('budget_exhausted');
     expect(classifyError(new HubSpotDailyLimitError('read', failure(429, 'daily')))).toBe('budget_exhausted');
     expect(classifyError(new HubSpotError('write', failure(400, 'bad')))).toBe('crm_error');
+    expect(classifyError(new HubSpotError('read', failure(429, 'slow down')))).toBe('rate_limited');
+    expect(classifyError(new SalesforceConfigError('SALESFORCE_API_VERSION: expected 60.0'))).toBe('bad_input');
     expect(classifyError(new RunStoppedError())).toBe('stopped');
     expect(classifyError(new SecretKeyError('RIGHTTOUCH_SECRET_KEY is not set'))).toBe('bad_input');
     expect(classifyError('a string')).toBe('internal');
+  });
+
+  test("knows the other layers' errors by class name (it does not import them): an unknown name is internal", () => {
+    const renamed = new HubSpotError('write', failure(400, 'bad'));
+    renamed.name = 'SomethingElse';
+    expect(classifyError(renamed)).toBe('internal');
+    expect(classifyError(Object.assign(new Error('x'), { name: 'toString' }))).toBe('internal');
   });
 
   test('follows the cause chain', () => {
