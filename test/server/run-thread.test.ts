@@ -6,6 +6,7 @@
  * and started again, and runs on. A `:memory:` store keeps the runs on the server's thread.
  */
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { Writable } from 'node:stream';
 import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -109,6 +110,41 @@ describe('serve on a SQLite file: the runs thread', () => {
       }),
     ]);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  }, 60_000);
+
+  test('while the runs thread waits in a synchronous SQLite call, /healthz answers; the queue view waits for the thread', async () => {
+    const dataFile = join(tempDir(), 'righttouch.db');
+    server = await serve({ data: dataFile, port: 0, logger: capture().logger }, env);
+    const installation = await server.store.upsertInstallation('hubspot', '7003');
+    // Another connection holds the file's write lock: the run's lease write waits in node:sqlite's
+    // busy timeout (a synchronous call), holding up its thread's event loop.
+    const lock = new DatabaseSync(dataFile);
+    lock.exec('BEGIN IMMEDIATE');
+    let queueAnswered = false;
+    let queueView: Promise<Response> | undefined;
+    try {
+      const asked = await fetch(`${server.url}/api/installations/${installation.id}/runs`, {
+        method: 'POST',
+        headers: admin,
+        body: '{}',
+      });
+      expect(asked.status).toBe(202);
+      // The thread takes its messages in order: the run (now stuck), then this call.
+      queueView = fetch(`${server.url}/api/queue`, { headers: admin }).then((answer) => {
+        queueAnswered = true;
+        return answer;
+      });
+      const health = await fetch(`${server.url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(queueAnswered).toBe(false);
+    } finally {
+      lock.exec('ROLLBACK');
+      lock.close();
+    }
+    expect((await queueView).status).toBe(200);
+    await server.idle();
+    // Once the lock was let go, the run went on (and failed for want of tokens).
+    expect(await server.store.getInstallation(installation.id)).toMatchObject({ status: 'needs_reconnect' });
   }, 60_000);
 
   test('a :memory: store keeps the runs on the server’s thread', async () => {
