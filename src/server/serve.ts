@@ -5,7 +5,8 @@
  * reconcile spread over RIGHTTOUCH_NIGHTLY_WINDOW, at most RIGHTTOUCH_CONCURRENCY runs at once, each
  * under the installation's lease in the store), the debounced webhook queue, and notifications.
  * Every run — scheduled, webhook, Change Data Capture, "sync now", after an install — goes through
- * the one run queue. Settings come from the environment, parsed once (src/app/env.ts, config.ts,
+ * the one run queue; on a SQLite file the queue, its schedule and its runs live on a thread of their
+ * own (run-thread.ts), off the HTTP thread's event loop. Settings come from the environment, parsed once (src/app/env.ts, config.ts,
  * and the README); the store is PostgreSQL when that environment's DATABASE_URL is set.
  */
 import { createServer, type Server } from 'node:http';
