@@ -21,10 +21,13 @@ import {
 } from './queue.ts';
 import { LEASE_HELD, type RunOutcome } from './run.ts';
 
+/** What an observer hears of a run's outcome: a RunOutcome, or its status without the report. */
+export type ObservedOutcome = Exclude<RunOutcome, { status: 'ran' }> | { readonly status: 'ran' };
+
 /** Hears each run start and end (Prometheus metrics: src/server/metrics.ts). */
 export interface QueueObserver {
   started?(request: RunRequest, waitedMs: number): void;
-  finished?(request: RunRequest, outcome: RunOutcome, durationMs: number): void;
+  finished?(request: RunRequest, outcome: ObservedOutcome, durationMs: number): void;
 }
 
 export interface EmbeddedQueueOptions {
@@ -56,8 +59,8 @@ interface Waiting {
 interface Slot {
   waiting: Waiting | undefined;
   running: { readonly request: RunRequest; readonly since: number; readonly attempts: number } | undefined;
-  /** The last failure, until a run succeeds. */
-  failed: { attempts: number; error: string; at: number } | undefined;
+  /** The last failure (and the request that failed), until a run succeeds. */
+  failed: { attempts: number; error: string; at: number; request: RunRequest } | undefined;
 }
 
 export function createEmbeddedQueue(options: EmbeddedQueueOptions): RunQueue {
@@ -135,7 +138,7 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): RunQueue {
     };
     if (outcome.status === 'failed') {
       const attempts = waiting.attempts + 1;
-      slot.failed = { attempts, error: outcome.error, at: now() };
+      slot.failed = { attempts, error: outcome.error, at: now(), request };
       if (retryable(outcome) && attempts <= retryLimit) {
         again(attempts, outcome.error, backoffMs(attempts, retryDelayMs));
         return;
@@ -215,12 +218,12 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): RunQueue {
           });
         }
         if (slot.failed !== undefined) {
-          const request = w?.request ?? slot.running?.request;
+          const request = w?.request ?? slot.running?.request ?? slot.failed.request;
           failing.push({
             installationId: id,
             state: w?.timer !== undefined ? 'retrying' : 'failed',
-            reason: request?.reason ?? 'tick',
-            kind: request?.kind ?? 'incremental',
+            reason: request.reason,
+            kind: request.kind,
             since: slot.failed.at,
             attempts: slot.failed.attempts,
             lastError: slot.failed.error,

@@ -13,7 +13,7 @@ export {
 } from './queue.ts';
 export type { QueueEntry, QueueSnapshot, RunQueue, RunReason, RunRequest } from './queue.ts';
 export { createEmbeddedQueue } from './embedded-queue.ts';
-export type { EmbeddedQueueOptions, QueueObserver } from './embedded-queue.ts';
+export type { EmbeddedQueueOptions, ObservedOutcome, QueueObserver } from './embedded-queue.ts';
 export {
   DEFAULT_EVERY_MINUTES,
   dueRuns,

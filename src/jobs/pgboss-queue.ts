@@ -8,7 +8,8 @@
  *   state, queued and/or active" per key (unique index on name, state, singleton_key for states up
  *   to active) — one run per installation at a time (fetch skips a key that has an active job), at
  *   most one waiting. A `send` refused because one waits returns null; the request is then merged
- *   into the waiting job's data with `update()` (by id, pre-active jobs only).
+ *   into the waiting job's data, atomically across processes (pgboss-jobs.ts: `findJobs` and
+ *   `update()` in one transaction under an advisory lock on the installation).
  * - **One job per tick, whichever worker's clock gets there first**: a scheduled request is sent
  *   with a deterministic job `id` (a UUID from installation, reason and slot). The insert is
  *   `ON CONFLICT DO NOTHING`, and finished jobs are kept `deleteAfterSeconds` (1 hour here), so the
@@ -23,13 +24,17 @@
  *   `expireInSeconds` (15 min) bounds a run beyond its 10-minute budget. The run's own lease
  *   (run.ts) stays the write guard: the retried run waits for it (retry) rather than writing twice.
  * - **Bounded**: `work()` with `localConcurrency` = RIGHTTOUCH_CONCURRENCY, batch size 1.
+ * - **The queue view** (`snapshot`, `GET /api/queue`): waiting jobs by pg-boss's `findJobs`, running
+ *   and finished ones by the one statement that reads pg-boss's table (pgboss-jobs.ts).
  */
 import { createHash } from 'node:crypto';
+import { Pool } from 'pg';
 import { PgBoss, type JobWithMetadata } from 'pg-boss';
 import { emptyAffected, type Affected } from '../../connectors/hubspot/webhooks/events.ts';
 import { errorMessage } from '../app/errors.ts';
 import type { Store } from '../store/store.ts';
 import type { QueueObserver } from './embedded-queue.ts';
+import { mergeIntoWaiting, queueJobs, type JobView } from './pgboss-jobs.ts';
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_RETRY_DELAY_MS,
@@ -139,19 +144,6 @@ export function tickJobId(installationId: string, reason: RunReason, slot: numbe
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-interface JobRow {
-  id: string;
-  state: string;
-  installation: string;
-  data: JobData;
-  retry_count: number;
-  start_after: Date;
-  created_on: Date;
-  started_on: Date | null;
-  completed_on: Date | null;
-  error: string | null;
-}
-
 export async function createPgBossQueue(options: PgBossQueueOptions): Promise<RunQueue> {
   const schema = options.schema ?? 'pgboss';
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
@@ -180,8 +172,13 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ru
 
   const shutdown = new AbortController();
   const active = new Set<Promise<unknown>>();
-  // One enqueue per installation at a time in this process (the merge reads, then writes).
+  // One enqueue per installation at a time in this process (across processes: the merge's lock).
   const chains = new Map<string, Promise<void>>();
+  // Our own connections, for the merges' and the queue view's transactions (pgboss-jobs.ts).
+  const pool = new Pool({ connectionString: options.connectionString, max: 3 });
+  pool.on('error', (error) => {
+    options.onError?.(error);
+  });
 
   async function send(request: RunRequest): Promise<void> {
     const scheduled = request.reason === 'tick' || request.reason === 'nightly';
@@ -196,18 +193,15 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ru
     if (sent !== null) return;
     // Refused: this tick's job exists already (another worker's clock), or one waits for the
     // installation. Merge into the waiting one (a tick into a waiting run changes nothing).
-    const [waiting] = await boss.findJobs<JobData>(SYNC_QUEUE, { key: request.installationId, queued: true });
-    if (waiting === undefined) {
-      // It started meanwhile: send again, to wait behind it (a tick whose job exists stays refused).
-      await boss.send(SYNC_QUEUE, toData(request), {
-        singletonKey: request.installationId,
-        ...(id === undefined ? {} : { id }),
-      });
-      return;
-    }
-    if (waiting.id === id) return;
-    const merged = mergeRequests(fromData(waiting.data), request);
-    await boss.update(SYNC_QUEUE, toData(merged), { id: waiting.id });
+    const merged = await mergeIntoWaiting<JobData>(boss, pool, SYNC_QUEUE, request.installationId, (waiting, jobId) =>
+      jobId === id ? undefined : toData(mergeRequests(fromData(waiting), request)),
+    );
+    if (merged) return;
+    // It started meanwhile: send again, to wait behind it (a tick whose job exists stays refused).
+    await boss.send(SYNC_QUEUE, toData(request), {
+      singletonKey: request.installationId,
+      ...(id === undefined ? {} : { id }),
+    });
   }
 
   /** A tick is coalesced when its installation had a run going at or after the tick was due (src/jobs/README.md). */
@@ -263,55 +257,29 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ru
     );
   }
 
-  async function rows(): Promise<JobRow[]> {
-    const table = `${escapeIdentifier(schema)}.job`;
-    const result = await boss.getDb().executeSql(
-      `SELECT id, state::text AS state, singleton_key AS installation, data, retry_count, start_after,
-              created_on, started_on, completed_on, output->>'message' AS error
-         FROM ${table}
-        WHERE name = $1 AND singleton_key IS NOT NULL
-          AND (state IN ('created', 'retry', 'active')
-               OR (state IN ('completed', 'failed') AND completed_on > now() - interval '1 hour'))
-        ORDER BY created_on`,
-      [SYNC_QUEUE],
-    );
-    return result.rows as JobRow[];
-  }
-
   async function snapshot(): Promise<QueueSnapshot> {
-    const queued: QueueEntry[] = [];
+    const entry = (job: JobView<JobData>, state: QueueEntry['state'], since: Date): QueueEntry => ({
+      installationId: job.installationId,
+      state,
+      reason: job.data.reason,
+      kind: job.data.kind,
+      since: since.getTime(),
+      attempts: job.retryCount,
+      ...(job.error === null ? {} : { lastError: job.error }),
+      ...(state === 'retrying' ? { retryAt: job.startAfter.getTime() } : {}),
+    });
+    const { waiting, others } = await queueJobs<JobData>(boss, pool, schema, SYNC_QUEUE);
+    const queued = waiting.map((job) => entry(job, job.state === 'retry' ? 'retrying' : 'queued', job.createdOn));
     const running: QueueEntry[] = [];
-    const latestFinished = new Map<string, JobRow>();
-    for (const row of await rows()) {
-      const entry = (state: QueueEntry['state'], since: Date): QueueEntry => ({
-        installationId: row.installation,
-        state,
-        reason: row.data.reason,
-        kind: row.data.kind,
-        since: since.getTime(),
-        attempts: row.retry_count,
-        ...(row.error === null ? {} : { lastError: row.error }),
-        ...(state === 'retrying' ? { retryAt: row.start_after.getTime() } : {}),
-      });
-      if (row.state === 'created') queued.push(entry('queued', row.created_on));
-      else if (row.state === 'retry') queued.push(entry('retrying', row.created_on));
-      else if (row.state === 'active') running.push(entry('running', row.started_on ?? row.created_on));
-      else latestFinished.set(row.installation, row);
+    const failing: QueueEntry[] = queued.filter((e) => e.state === 'retrying');
+    for (const job of others) {
+      if (job.state === 'active') running.push(entry(job, 'running', job.startedOn ?? job.createdOn));
+      else if (job.state === 'failed' && !failing.some((e) => e.installationId === job.installationId)) {
+        failing.push({ ...entry(job, 'failed', job.completedOn ?? job.createdOn), attempts: job.retryCount + 1 });
+      }
     }
-    const failing: QueueEntry[] = queued.filter((entry) => entry.state === 'retrying');
-    for (const [installationId, row] of latestFinished) {
-      if (row.state !== 'failed' || failing.some((entry) => entry.installationId === installationId)) continue;
-      failing.push({
-        installationId,
-        state: 'failed',
-        reason: row.data.reason,
-        kind: row.data.kind,
-        since: (row.completed_on ?? row.created_on).getTime(),
-        attempts: row.retry_count + 1,
-        ...(row.error === null ? {} : { lastError: row.error }),
-      });
-    }
-    return { engine: 'pg-boss', concurrency, queued, running, failing };
+    const bySince = (a: QueueEntry, b: QueueEntry) => a.since - b.since;
+    return { engine: 'pg-boss', concurrency, queued, running: running.sort(bySince), failing };
   }
 
   return {
@@ -343,10 +311,7 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ru
       await Promise.allSettled([...chains.values()]);
       await boss.stop({ graceful: true, timeout: 30_000, close: true });
       await Promise.allSettled([...active]);
+      await pool.end();
     },
   };
-}
-
-function escapeIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }

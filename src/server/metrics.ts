@@ -1,17 +1,47 @@
 /** Prometheus metrics (`GET /metrics`), one registry per app so tests and processes do not share. */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { QueueObserver, QueueSnapshot } from '../jobs/index.ts';
-import type { SyncReport } from '../sync/engine.ts';
 import type { StreamMetrics } from '../../connectors/salesforce/streams.ts';
 
-export interface Metrics extends StreamMetrics {
-  readonly registry: Registry;
-  recordRun(crm: string, status: string, report?: SyncReport): void;
-  recordWebhook(lagSeconds: number, events: number): void;
+/**
+ * What a run's metrics read of its report: a SyncReport, or its figures as the runs' thread sends
+ * them (run-thread.ts: `runFigures`).
+ */
+export interface RunFigures {
+  readonly decided: number;
+  readonly written: number;
+  readonly apiCalls: number;
+  readonly rateLimited: number;
+  readonly rejected: { readonly length: number };
+  readonly reconcile?: { readonly compared: boolean; readonly differences: number } | undefined;
+}
+
+/** What the runs record (runner.ts), wherever they run: the server's metrics or the runs' thread's messages. */
+export interface RunMetrics {
+  recordRun(crm: string, status: string, report?: RunFigures): void;
   /** Hears the run queue's runs: waiting time, duration, failures. */
   readonly queueObserver: QueueObserver;
   /** Where the queue depth gauge reads from at each scrape. */
   watchQueue(snapshot: () => Promise<QueueSnapshot>): void;
+}
+
+export interface Metrics extends StreamMetrics, RunMetrics {
+  readonly registry: Registry;
+  recordWebhook(lagSeconds: number, events: number): void;
+}
+
+/** The figures of a report that the metrics read, as plain data (to post between threads). */
+export function runFigures(report: RunFigures): RunFigures {
+  return {
+    decided: report.decided,
+    written: report.written,
+    apiCalls: report.apiCalls,
+    rateLimited: report.rateLimited,
+    rejected: { length: report.rejected.length },
+    ...(report.reconcile === undefined
+      ? {}
+      : { reconcile: { compared: report.reconcile.compared, differences: report.reconcile.differences } }),
+  };
 }
 
 /** Seconds buckets for waits and runs: a second to an hour. */

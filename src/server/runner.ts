@@ -30,7 +30,7 @@ import { createPgBossQueue } from '../jobs/pgboss-queue.ts';
 import type { Installation, Store } from '../store/store.ts';
 import type { SyncReport } from '../sync/engine.ts';
 import { changedRecords } from '../../connectors/hubspot/webhooks/events.ts';
-import type { Metrics } from './metrics.ts';
+import type { RunMetrics } from './metrics.ts';
 import { notify } from './notify.ts';
 import { applyRemovalsAndMerges } from './webhooks/apply.ts';
 
@@ -38,7 +38,7 @@ export interface RunnerOptions {
   readonly env: Env;
   readonly store: Store;
   readonly credentials: Credentials;
-  readonly metrics: Metrics;
+  readonly metrics: RunMetrics;
   readonly logger: Logger;
   /** Run syncs here (default true); false: only queue them (PostgreSQL). */
   readonly work?: boolean | undefined;

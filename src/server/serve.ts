@@ -5,7 +5,8 @@
  * reconcile spread over RIGHTTOUCH_NIGHTLY_WINDOW, at most RIGHTTOUCH_CONCURRENCY runs at once, each
  * under the installation's lease in the store), the debounced webhook queue, and notifications.
  * Every run — scheduled, webhook, Change Data Capture, "sync now", after an install — goes through
- * the one run queue. Settings come from the environment, parsed once (src/app/env.ts, config.ts,
+ * the one run queue; on a SQLite file the queue, its schedule and its runs live on a thread of their
+ * own (run-thread.ts), off the HTTP thread's event loop. Settings come from the environment, parsed once (src/app/env.ts, config.ts,
  * and the README); the store is PostgreSQL when that environment's DATABASE_URL is set.
  */
 import { createServer, type Server } from 'node:http';
@@ -20,11 +21,12 @@ import { openStore } from '../app/store.ts';
 import type { RunRequest } from '../jobs/index.ts';
 import { UNINSTALLED_RETENTION_MS } from '../store/erase.ts';
 import { secretKey } from '../store/secrets.ts';
-import type { Store } from '../store/store.ts';
+import type { Installation, Store } from '../store/store.ts';
 import { createApp } from './app.ts';
 import { serverConfig, type ServerConfig } from '../app/config.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { startRunThread } from './run-thread.ts';
 import { startRunner } from './runner.ts';
 import { SalesforceStreams } from '../../connectors/salesforce/streams.ts';
 import { createDebouncedQueue } from './webhooks/debounce.ts';
@@ -78,30 +80,51 @@ export async function serve(
     config,
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     onUninstalled: (installation) => {
-      logger.info(
-        { installation: installation.id, crm: installation.crm },
-        'uninstalled from the CRM account: tokens dropped, data forgotten, schedules stopped',
-      );
-      if (streams !== undefined) track(streams.refresh());
+      logUninstalled(installation);
     },
   });
+  const logUninstalled = (installation: Installation): void => {
+    logger.info(
+      { installation: installation.id, crm: installation.crm },
+      'uninstalled from the CRM account: tokens dropped, data forgotten, schedules stopped',
+    );
+    if (streams !== undefined) track(streams.refresh());
+  };
   const running = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>): void => {
     running.add(work);
     void work.finally(() => running.delete(work));
   };
-  const runner = await startRunner({
-    env: parsed,
-    store,
-    credentials,
-    metrics,
-    logger,
-    work: options.worker,
-    fetch: options.fetch,
-    tickIntervalMs: options.tickIntervalMs,
-    retryDelayMs: options.retryDelayMs,
-    bossSchema: options.bossSchema,
-  });
+  // On a SQLite file the runs go to a thread of their own (run-thread.ts): off the HTTP event loop.
+  const runner =
+    parsed.DATABASE_URL === undefined &&
+    options.worker !== false &&
+    dataFile !== ':memory:' &&
+    options.fetch === undefined
+      ? await startRunThread({
+          env,
+          dataFile,
+          key,
+          logger,
+          metrics,
+          onUninstalled: (installation) => {
+            logUninstalled(installation);
+          },
+          tickIntervalMs: options.tickIntervalMs,
+          retryDelayMs: options.retryDelayMs,
+        })
+      : await startRunner({
+          env: parsed,
+          store,
+          credentials,
+          metrics,
+          logger,
+          work: options.worker,
+          fetch: options.fetch,
+          tickIntervalMs: options.tickIntervalMs,
+          retryDelayMs: options.retryDelayMs,
+          bossSchema: options.bossSchema,
+        });
   const runQueue = runner.queue;
   const enqueue = (request: RunRequest): void => {
     track(runQueue.enqueue(request));

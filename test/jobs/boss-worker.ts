@@ -3,9 +3,10 @@
  * PostgreSQL store (a schema of its own), syncing with runInstallationSync against its own fake
  * CRM — what `righttouch worker` runs, without the real CRMs.
  *
- * argv[2] is JSON: { store, bossSchema, holder, everyMinutes, leaseTtlMs, hang? }.
+ * argv[2] is JSON: { store, bossSchema, holder, everyMinutes, leaseTtlMs, hang?, failing? }.
  * Prints `ready` once it works, then one JSON line per run it finished; with `hang`, its first
- * page read prints `reading` and never completes (the test kills it). SIGTERM stops it.
+ * page read prints `reading` and never completes (the test kills it); the installations in
+ * `failing` have a CRM that answers 502 to everything. SIGTERM stops it.
  */
 import { parseNightlyWindow } from '../../src/app/nightly-window.ts';
 import { createPgBossQueue } from '../../src/jobs/pgboss-queue.ts';
@@ -23,6 +24,7 @@ interface Args {
   readonly everyMinutes: number;
   readonly leaseTtlMs: number;
   readonly hang?: boolean;
+  readonly failing?: readonly string[];
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -37,7 +39,10 @@ if (args.hang === true) {
 }
 const deps: JobDeps = {
   store,
-  connectorFor: () => Promise.resolve(crm),
+  connectorFor: (installation) =>
+    args.failing?.includes(installation.id) === true
+      ? Promise.reject(new Error('HubSpot answered 502 Bad Gateway'))
+      : Promise.resolve(crm),
   holder: args.holder,
   leaseTtlMs: args.leaseTtlMs,
   mappingFor: () => Promise.resolve(mapping),

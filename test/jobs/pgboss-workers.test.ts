@@ -2,12 +2,16 @@
  * Worker processes on one PostgreSQL (test/jobs/boss-worker.ts: the pg-boss run queue and the
  * schedule, as `righttouch worker` runs them): installations added to the store are shared by
  * every worker, each tick runs once, an uninstall reaches every worker, and a worker killed with
- * SIGKILL mid-run has its run finished by another — once.
+ * SIGKILL mid-run has its run finished by another — once. Beside a `serve --no-worker` process
+ * (test/jobs/serve-process.ts, process A): a settings change made through A's admin API reaches
+ * worker B's schedule without a restart, and B's failing runs show in A's queue view with their
+ * error, retried with back-off.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, test } from 'vitest';
+import { tickOffset } from '../../src/jobs/index.ts';
 import { createPgBossQueue } from '../../src/jobs/pgboss-queue.ts';
 import type { Store } from '../../src/store/store.ts';
 import { openStoreSpec } from '../store/store-spec.ts';
@@ -16,6 +20,8 @@ import { policy, sleep } from './fixtures.ts';
 const url = inject('databaseUrl');
 const describePg = url === '' ? describe.skip : describe;
 const WORKER = fileURLToPath(new URL('./boss-worker.ts', import.meta.url));
+const SERVE = fileURLToPath(new URL('./serve-process.ts', import.meta.url));
+const ADMIN = 'admin-token-of-process-a';
 
 interface Line {
   readonly holder: string;
@@ -30,8 +36,8 @@ class Worker {
   readonly child: ChildProcess;
   readonly lines: string[] = [];
   stderr = '';
-  constructor(args: Record<string, unknown>) {
-    this.child = spawn(process.execPath, ['--no-warnings', WORKER, JSON.stringify(args)], {
+  constructor(args: Record<string, unknown>, script = WORKER) {
+    this.child = spawn(process.execPath, ['--no-warnings', script, JSON.stringify(args)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let buffered = '';
@@ -46,10 +52,16 @@ class Worker {
     });
   }
   async waitFor(line: string, timeoutMs = 20_000): Promise<void> {
+    await this.waitForStart(line, timeoutMs);
+  }
+  /** The first line that starts with `start`, once printed. */
+  async waitForStart(start: string, timeoutMs = 20_000): Promise<string> {
     const until = Date.now() + timeoutMs;
-    while (!this.lines.includes(line)) {
+    for (;;) {
+      const found = this.lines.find((line) => line.startsWith(start));
+      if (found !== undefined) return found;
       if (this.child.exitCode !== null || Date.now() > until) {
-        throw new Error(`worker did not print "${line}" (exit ${String(this.child.exitCode)}):\n${this.stderr}`);
+        throw new Error(`process did not print "${start}" (exit ${String(this.child.exitCode)}):\n${this.stderr}`);
       }
       await sleep(50);
     }
@@ -72,6 +84,29 @@ async function setUp(): Promise<{ store: Store; args: Record<string, unknown> }>
   stores.push(store);
   await store.migrate();
   return { store, args: { store: spec, bossSchema: `boss_${randomBytes(6).toString('hex')}`, leaseTtlMs: 3000 } };
+}
+
+/** Process A: `serve --no-worker` over the same store (its schema by the URL's search_path) and pg-boss schema. */
+async function startServe(args: Record<string, unknown>): Promise<string> {
+  const spec = args['store'] as { url: string; schema: string };
+  const databaseUrl = new URL(spec.url);
+  databaseUrl.searchParams.set('options', `-c search_path=${spec.schema}`);
+  const front = new Worker(
+    { databaseUrl: databaseUrl.toString(), bossSchema: args['bossSchema'], adminToken: ADMIN },
+    SERVE,
+  );
+  workers.push(front);
+  return (await front.waitForStart('ready ', 60_000)).slice('ready '.length);
+}
+
+async function admin<T>(url: string, path: string, method = 'GET', body?: unknown): Promise<T> {
+  const answer = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!answer.ok) throw new Error(`${method} ${path}: ${answer.status} ${await answer.text()}`);
+  return (await answer.json()) as T;
 }
 
 async function install(store: Store, count: number): Promise<string[]> {
@@ -166,4 +201,62 @@ describePg('pg-boss workers in several processes', () => {
       await producer.stop();
     }
   }, 60_000);
+
+  test('a settings change made through process A’s admin API reaches worker B’s schedule, without a restart', async () => {
+    const { store, args } = await setUp();
+    const [id = ''] = await install(store, 1);
+    // Once a day: no tick of it falls in this test, unless the change reaches B.
+    await store.saveSettings(id, { syncEveryMinutes: 1440 });
+    const url = await startServe(args);
+    const b = new Worker({ ...args, holder: 'worker-b', everyMinutes: 60 });
+    workers.push(b);
+    await b.waitFor('ready');
+    await sleep(1500);
+    expect(b.outcomes().filter((line) => line.installationId === id)).toEqual([]);
+
+    const changedAt = Date.now();
+    await admin(url, `/api/installations/${id}/settings`, 'PUT', { syncEveryMinutes: 1 });
+    // Its next tick at the 1-minute cadence falls within a minute, at its own offset.
+    const installation = await store.getInstallation(id);
+    const offset = installation === undefined ? -1 : tickOffset(installation, 60_000);
+    let tick: Line | undefined;
+    while (tick === undefined && Date.now() - changedAt < 75_000) {
+      await sleep(250);
+      tick = b.outcomes().find((line) => line.installationId === id && line.reason === 'tick');
+    }
+    expect(tick).toMatchObject({ holder: 'worker-b', status: 'ran' });
+    expect(tick?.slot).toBeGreaterThan(changedAt - 60_000);
+    expect((tick?.slot ?? 0) % 60_000).toBe(offset);
+  }, 120_000);
+
+  test('a run that keeps failing on worker B backs off and shows in process A’s admin API with its error', async () => {
+    const { store, args } = await setUp();
+    const [id = ''] = await install(store, 1);
+    const url = await startServe(args);
+    const b = new Worker({ ...args, holder: 'worker-b', everyMinutes: 60, failing: [id] });
+    workers.push(b);
+    await b.waitFor('ready');
+    await admin(url, `/api/installations/${id}/runs`, 'POST', {});
+
+    type Queue = {
+      engine: string;
+      failing: { installationId: string; state: string; attempts: number; lastError?: string; retryAt?: number }[];
+    };
+    const seen: Queue['failing'] = [];
+    const startedAt = Date.now();
+    for (;;) {
+      const queue = await admin<Queue>(url, '/api/queue');
+      expect(queue.engine).toBe('pg-boss');
+      seen.push(...queue.failing.filter((entry) => entry.installationId === id));
+      if (seen.at(-1)?.state === 'failed' || Date.now() - startedAt > 60_000) break;
+      await sleep(200);
+    }
+    // Retried (with its next try shown) before it was given up, every time for the CRM's error.
+    const retrying = seen.find((entry) => entry.state === 'retrying');
+    expect(retrying?.lastError).toBe('HubSpot answered 502 Bad Gateway');
+    expect(retrying?.retryAt).toBeTypeOf('number');
+    expect(seen.at(-1)).toMatchObject({ state: 'failed', attempts: 4, lastError: 'HubSpot answered 502 Bad Gateway' });
+    const attempts = b.outcomes().filter((line) => line.installationId === id);
+    expect(attempts.map((line) => [line.reason, line.status])).toEqual(Array(4).fill(['now', 'failed']));
+  }, 90_000);
 });
