@@ -84,6 +84,7 @@ const runner = await startRunner({
   work: true,
   tickIntervalMs: data.tickIntervalMs,
   retryDelayMs: data.retryDelayMs,
+  leaseTtlMs: data.leaseTtlMs,
 });
 
 port.on('message', (message: ToThread) => {

@@ -22,6 +22,7 @@ export interface RunThreadData {
   readonly level: string;
   readonly tickIntervalMs?: number | undefined;
   readonly retryDelayMs?: number | undefined;
+  readonly leaseTtlMs?: number | undefined;
 }
 
 /** A call of the HTTP thread's RunQueue, answered by an `answer` of the same id. */

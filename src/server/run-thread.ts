@@ -49,6 +49,8 @@ export interface RunThreadOptions {
   readonly onUninstalled?: ((installation: Installation) => void) | undefined;
   readonly tickIntervalMs?: number | undefined;
   readonly retryDelayMs?: number | undefined;
+  /** How long a run's lease outlives a thread that died with it (default 2 minutes; tests). */
+  readonly leaseTtlMs?: number | undefined;
   /** The first restart's delay after a crash (default 1 s). */
   readonly restartDelayMs?: number | undefined;
 }
@@ -107,6 +109,7 @@ export async function startRunThread(options: RunThreadOptions): Promise<RunThre
     level: logger.level,
     tickIntervalMs: options.tickIntervalMs,
     retryDelayMs: options.retryDelayMs,
+    leaseTtlMs: options.leaseTtlMs,
   };
   const baseDelayMs = options.restartDelayMs ?? 1000;
   const pending = new Map<number, Pending>();

@@ -47,6 +47,8 @@ export interface RunnerOptions {
   readonly retryDelayMs?: number | undefined;
   /** pg-boss's schema (default `pgboss`). */
   readonly bossSchema?: string | undefined;
+  /** How long an installation's lease outlives a run that stopped renewing it (default 2 minutes; tests). */
+  readonly leaseTtlMs?: number | undefined;
 }
 
 export interface Runner {
@@ -76,6 +78,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
   const jobDeps: JobDeps = {
     store,
     holder,
+    ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
     connectorFor: (installation) => credentials.connectorFor(installation),
     mappingFor: (crm) => loadMapping(crm),
     onReport,

@@ -3,20 +3,29 @@
  * run asked for through the admin API runs on another thread than the HTTP server's (its log
  * lines, written by the server's logger, carry that thread's id), its metrics reach the server's
  * `/metrics`, and `GET /api/queue` lists it failing with its error. A crashed runs thread is logged
- * and started again, and runs on. A `:memory:` store keeps the runs on the server's thread.
+ * and started again, and runs on; after one that died mid-run, the next thread runs the installation
+ * once the dead run's lease expires, each record written once. A `:memory:` store keeps the runs on the server's thread.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Writable } from 'node:stream';
 import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, test } from 'vitest';
+import { generatePortal } from '../../sandbox/hubspot/generate.ts';
+import { createSandbox, type RunningSandbox } from '../../sandbox/hubspot/server.ts';
+import { serverConfig } from '../../src/app/config.ts';
+import { Credentials } from '../../src/app/connectors.ts';
+import { parseEnv } from '../../src/app/env.ts';
+import { LEASE_HELD } from '../../src/jobs/index.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { startRunThread, type RunThread } from '../../src/server/run-thread.ts';
 import { serve, type RunningServer } from '../../src/server/serve.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { tempDir } from '../e2e/helpers.ts';
-import { sleep } from '../jobs/fixtures.ts';
+import { policy, sleep } from '../jobs/fixtures.ts';
 
 const ADMIN = 'admin-token-for-run-thread';
 const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
@@ -197,6 +206,99 @@ describe('the runs thread', () => {
       await store.close();
     }
   }, 60_000);
+
+  test('a thread that dies mid-run: the next one runs the installation once the lease expires, writing each record once', async () => {
+    const portal = generatePortal({ seed: 19, companies: 12, contacts: 20, deals: 15 });
+    const crm: RunningSandbox = await createSandbox({ portal, token: 'AT-sandbox' }).listen(0);
+    // In front of the sandbox: holds every request while `hold` is on (the run hangs at its first
+    // call, holding the installation's lease); forwards them after, noting the tier writes.
+    let hold = true;
+    let reached = (): void => undefined;
+    const reachedCrm = new Promise<void>((done) => (reached = done));
+    const written: string[] = [];
+    const proxy = createServer((req, res) => {
+      if (hold) {
+        reached();
+        return;
+      }
+      void (async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        const body = Buffer.concat(chunks);
+        if (req.method === 'POST' && req.url?.startsWith('/crm/v3/objects/companies/batch/update') === true) {
+          for (const input of (JSON.parse(body.toString()) as { inputs: { id: string }[] }).inputs)
+            written.push(input.id);
+        }
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).filter(
+            (entry): entry is [string, string] =>
+              typeof entry[1] === 'string' && !['host', 'connection', 'content-length'].includes(entry[0]),
+          ),
+        );
+        const answer = await fetch(`${crm.url}${req.url ?? '/'}`, {
+          method: req.method ?? 'GET',
+          headers,
+          ...(body.length === 0 ? {} : { body }),
+        });
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+        res.end(Buffer.from(await answer.arrayBuffer()));
+      })();
+    });
+    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+    const crmEnv = { ...env, HUBSPOT_API_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` };
+
+    const dataFile = join(tempDir(), 'righttouch.db');
+    const store = new SqliteStore(dataFile);
+    await store.migrate();
+    const installation = await store.upsertInstallation('hubspot', String(portal.portalId));
+    await store.savePolicy(installation.id, policy);
+    await new Credentials({ store, key: KEY, config: serverConfig(parseEnv(crmEnv)) }).save(installation.id, {
+      crm: 'hubspot',
+      accessToken: 'AT-sandbox',
+      refreshToken: 'RT-sandbox',
+      expiresAt: Date.now() + 3_600_000,
+      scopes: [],
+    });
+    const { logger, lines } = capture();
+    try {
+      thread = await startRunThread({
+        env: crmEnv,
+        dataFile,
+        key: KEY,
+        logger,
+        metrics: createMetrics(),
+        restartDelayMs: 100,
+        leaseTtlMs: 15_000,
+      });
+      await thread.queue.enqueue({ installationId: installation.id, reason: 'now', kind: 'full' });
+      await reachedCrm;
+      const before = thread.threadId;
+      await thread.crash();
+      for (let i = 0; i < 300 && (thread.threadId === undefined || thread.threadId === before); i++) await sleep(50);
+      hold = false;
+      // The dead thread's "sync now" went with it: asked again, it waits for the dead run's lease.
+      await thread.queue.enqueue({ installationId: installation.id, reason: 'now', kind: 'full' });
+      let runs = await store.listRuns(installation.id);
+      for (let i = 0; i < 600 && !runs.some((run) => run.status === 'succeeded'); i++) {
+        await sleep(100);
+        runs = await store.listRuns(installation.id);
+      }
+      // Held at its first call, the dead run had recorded nothing; its lease held the next one off
+      // until it expired (no renewal from a dead thread), then that one ran, once.
+      expect(runs.map((run) => [run.kind, run.status])).toEqual([['full', 'succeeded']]);
+      const after = thread.threadId;
+      expect(lines.some((line) => line.thread === after && line.msg.endsWith(`skipped: ${LEASE_HELD}`))).toBe(true);
+      expect(written.length).toBeGreaterThan(0);
+      expect(new Set(written).size).toBe(written.length);
+    } finally {
+      await thread?.stop();
+      thread = undefined;
+      await store.close();
+      proxy.closeAllConnections();
+      await new Promise((done) => proxy.close(done));
+      await crm.close();
+    }
+  }, 90_000);
 
   test('a thread that cannot start fails the start, with its reason', async () => {
     const { logger } = capture();
