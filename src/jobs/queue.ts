@@ -17,10 +17,10 @@
  *   its error meanwhile (the admin API's `GET /api/queue`).
  */
 import { copyAffected, mergeAffected, type Affected } from '../../connectors/hubspot/webhooks/events.ts';
-import type { RunKind, RunOutcome } from './run.ts';
+import type { RunOutcome } from './run.ts';
+import type { QueueSnapshot, RunKind, RunReason } from './queue-view.ts';
 
-/** Why a run was asked for. */
-export type RunReason = 'tick' | 'nightly' | 'webhook' | 'now';
+export type { QueueEntry, QueueSnapshot, RunReason } from './queue-view.ts';
 
 export interface RunRequest {
   readonly installationId: string;
@@ -34,32 +34,6 @@ export interface RunRequest {
 
 /** Runs one request (for `serve`: applies webhook removals, syncs, records metrics). Never throws. */
 export type RunExecutor = (request: RunRequest) => Promise<RunOutcome>;
-
-/** What the queue holds for an installation, for the admin API and metrics. */
-export interface QueueEntry {
-  readonly installationId: string;
-  /** `failed`: retries used up, waiting for the next tick (in `failing` only). */
-  readonly state: 'queued' | 'running' | 'retrying' | 'failed';
-  readonly reason: RunReason;
-  readonly kind: RunKind;
-  /** Epoch ms: when it was queued (queued, retrying) or started (running). */
-  readonly since: number;
-  /** Failed attempts so far (retrying). */
-  readonly attempts: number;
-  /** The last attempt's error (retrying, or failing for good). */
-  readonly lastError?: string | undefined;
-  /** Epoch ms of the next attempt (retrying). */
-  readonly retryAt?: number | undefined;
-}
-
-export interface QueueSnapshot {
-  readonly engine: 'embedded' | 'pg-boss';
-  readonly concurrency: number;
-  readonly queued: readonly QueueEntry[];
-  readonly running: readonly QueueEntry[];
-  /** Installations whose last run failed: retrying, or given up until the next tick. */
-  readonly failing: readonly QueueEntry[];
-}
 
 export interface RunQueue {
   /** Puts a request on the queue (merged, coalesced or dropped as above); resolves once it is recorded. */

@@ -54,7 +54,9 @@ export interface JobDeps {
   readonly signal?: AbortSignal | undefined;
 }
 
-export type RunKind = 'incremental' | 'full';
+import type { RunKind } from './queue-view.ts';
+
+export type { RunKind };
 
 export type RunOutcome =
   | { readonly status: 'ran'; readonly report: SyncReport }

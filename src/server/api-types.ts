@@ -20,7 +20,7 @@ import type {
   StoredCrmList,
   StoredTier,
 } from '../store/store.ts';
-import type { QueueEntry, QueueSnapshot } from '../jobs/queue.ts';
+import type { QueueEntry, QueueSnapshot } from '../jobs/queue-view.ts';
 
 export type { CapacityReport, HistoryEntry, Installation, InstallationSettings, Policy, PolicyProblem, RejectedRow };
 export type { FoundRecord, NextTierCandidate, RecordDisplay, RunRecord, StoredCrmList, StoredTier, Tier };
