@@ -243,7 +243,7 @@ export function measure(o: Observed): ConfigResult {
 export function render(r: ConfigResult): string {
   const lines = [
     `${r.name}: ${r.installations} installations`,
-    `  installs (OAuth, 8 at a time)  ${r.installSeconds.toFixed(1)} s`,
+    `  installs through OAuth         ${r.installSeconds.toFixed(1)} s`,
     `  first sync of all              ${r.firstSyncSeconds === null ? 'not reached' : `${r.firstSyncSeconds.toFixed(1)} s after the first install began`}`,
     `  ticks due in the window        ${r.ticks.due}: ${r.ticks.covered} covered (${r.ticks.coalesced} by a run going at the tick), ${r.ticks.missed} missed`,
     `  tick → run end lag             p50 ${ms(r.lagMs.p50)}, p95 ${ms(r.lagMs.p95)}, max ${ms(r.lagMs.max)}`,

@@ -2,7 +2,7 @@
  * One configuration of `npm run bench:installations`: RightTouch's own processes (`righttouch serve`,
  * and on PostgreSQL `serve --no-worker` beside `righttouch worker` processes) against a sandbox
  * HubSpot hosting N small portals (portal-host-process.ts). Every portal is installed through the
- * OAuth flow by a simulated admin (oauth-install.ts, 8 at a time) and set to sync every minute
+ * OAuth flow by a simulated admin (oauth-install.ts, 8 at a time by default) and set to sync every minute
  * through the admin API with its own install key; then the schedule runs for `minutes` while the
  * bench times `/healthz` every `pollMs`; then the runs are read from the store and the workers'
  * logs (which worker ran which run), and the processes stopped. Measuring is installations-report.ts.

@@ -35,6 +35,7 @@ const { values } = parseArgs({
     configs: { type: 'string', default: CONFIGS.join(',') },
     'poll-ms': { type: 'string', default: '50' },
     'grace-s': { type: 'string', default: '60' },
+    'install-concurrency': { type: 'string', default: '8' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -109,7 +110,7 @@ try {
       dir,
       pollMs: Number(values['poll-ms']),
       graceMs: Number(values['grace-s']) * 1000,
-      installConcurrency: 8,
+      installConcurrency: Number(values['install-concurrency']),
       log,
       label: name,
     });
