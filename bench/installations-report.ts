@@ -33,6 +33,7 @@ export interface ConfigResult {
   readonly name: string;
   readonly installations: number;
   readonly installSeconds: number;
+  readonly failedInstalls: number;
   /** From the first install's start until every installation had a finished run. */
   readonly firstSyncSeconds: number | null;
   readonly ticks: {
@@ -220,6 +221,7 @@ export function measure(o: Observed): ConfigResult {
     name: o.spec.name,
     installations: o.installedAt.size,
     installSeconds: (o.installEnd - o.installStart) / 1000,
+    failedInstalls: o.failedInstalls,
     firstSyncSeconds: o.firstSyncAllAt === undefined ? null : (o.firstSyncAllAt - o.installStart) / 1000,
     ticks: { due: ticks.due, covered: ticks.covered, coalesced: ticks.coalesced, missed: ticks.missed },
     lagMs,
@@ -243,7 +245,7 @@ export function measure(o: Observed): ConfigResult {
 export function render(r: ConfigResult): string {
   const lines = [
     `${r.name}: ${r.installations} installations`,
-    `  installs through OAuth         ${r.installSeconds.toFixed(1)} s`,
+    `  installs through OAuth         ${r.installSeconds.toFixed(1)} s${r.failedInstalls > 0 ? ` (${r.failedInstalls} failed)` : ''}`,
     `  first sync of all              ${r.firstSyncSeconds === null ? 'not reached' : `${r.firstSyncSeconds.toFixed(1)} s after the first install began`}`,
     `  ticks due in the window        ${r.ticks.due}: ${r.ticks.covered} covered (${r.ticks.coalesced} by a run going at the tick), ${r.ticks.missed} missed`,
     `  tick → run end lag             p50 ${ms(r.lagMs.p50)}, p95 ${ms(r.lagMs.p95)}, max ${ms(r.lagMs.max)}`,

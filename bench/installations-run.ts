@@ -54,6 +54,7 @@ export interface Observed {
   readonly spec: ConfigSpec;
   readonly installStart: number;
   readonly installEnd: number;
+  readonly failedInstalls: number;
   /** Installation id → when its settings said "every minute" (epoch ms). */
   readonly installedAt: ReadonlyMap<string, number>;
   /** When every installation had a finished run (epoch ms), if it happened. */
@@ -304,15 +305,23 @@ export async function runConfiguration(spec: ConfigSpec, options: RunOptions): P
       if (installedAt.size % 100 === 0)
         log(`    ${installedAt.size} installed (${((Date.now() - installStart) / 1000).toFixed(0)} s)`);
     };
+    let failedInstalls = 0;
     await Promise.all(
       Array.from({ length: options.installConcurrency }, async () => {
-        for (let portalId = pending.shift(); portalId !== undefined; portalId = pending.shift())
-          await installOne(portalId);
+        for (let portalId = pending.shift(); portalId !== undefined; portalId = pending.shift()) {
+          try {
+            await installOne(portalId);
+          } catch (error) {
+            // An admin whose install failed: counted (the first-sync figure then says "not reached").
+            failedInstalls++;
+            log(`    portal ${portalId}: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }
       }),
     );
     const installEnd = Date.now();
     log(
-      `  ${spec.name}: ${installedAt.size} installed in ${((installEnd - installStart) / 1000).toFixed(1)} s; schedule runs for ${options.minutes} min`,
+      `  ${spec.name}: ${installedAt.size} installed (${failedInstalls} failed) in ${((installEnd - installStart) / 1000).toFixed(1)} s; schedule runs for ${options.minutes} min`,
     );
 
     let firstSyncAllAt: number | undefined;
@@ -350,6 +359,7 @@ export async function runConfiguration(spec: ConfigSpec, options: RunOptions): P
       spec,
       installStart,
       installEnd,
+      failedInstalls,
       installedAt,
       firstSyncAllAt,
       windowStart,

@@ -103,17 +103,24 @@ try {
             workers: name === 'pg2' ? 2 : 1,
             databaseUrl: await freshDatabase(server?.url ?? '', `rt_bench_${name}`),
           };
-    const observed = await runConfiguration(spec, {
-      portals,
-      minutes,
-      root,
-      dir,
-      pollMs: Number(values['poll-ms']),
-      graceMs: Number(values['grace-s']) * 1000,
-      installConcurrency: Number(values['install-concurrency']),
-      log,
-      label: name,
-    });
+    let observed;
+    try {
+      observed = await runConfiguration(spec, {
+        portals,
+        minutes,
+        root,
+        dir,
+        pollMs: Number(values['poll-ms']),
+        graceMs: Number(values['grace-s']) * 1000,
+        installConcurrency: Number(values['install-concurrency']),
+        log,
+        label: name,
+      });
+    } catch (error) {
+      // One configuration's failure (e.g. a process that died) does not lose the others' figures.
+      log(`  ${name} FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      continue;
+    }
     const result = measure(observed);
     results.push(result);
     process.stdout.write(`\n${render(result)}\n`);
