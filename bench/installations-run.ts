@@ -37,6 +37,8 @@ export interface RunOptions {
   readonly graceMs: number;
   readonly installConcurrency: number;
   readonly log: (line: string) => void;
+  /** RIGHTTOUCH_CONCURRENCY for the processes that sync (undefined: their default). */
+  readonly concurrency?: string | undefined;
   /** Names the configuration's log files (`<label>-serve.log`, `<label>-worker-1.log`). */
   readonly label: string;
 }
@@ -255,6 +257,8 @@ export async function runConfiguration(spec: ConfigSpec, options: RunOptions): P
   delete env['DATABASE_URL'];
   delete env['NODE_ENV'];
   if (spec.databaseUrl !== undefined) env['DATABASE_URL'] = spec.databaseUrl;
+  if (options.concurrency !== undefined) env['RIGHTTOUCH_CONCURRENCY'] = options.concurrency;
+  else delete env['RIGHTTOUCH_CONCURRENCY'];
   const procs: Proc[] = [];
   const reader = await storeReader(spec, dataFile);
   try {

@@ -11,6 +11,7 @@
  * ```sh
  * npm run bench:installations                                   # 1,000 portals, 5 minutes, all three (≥ 25 min)
  * npm run bench:installations -- --portals 50 --minutes 2 --configs sqlite
+ * npm run bench:installations -- --configs pg1 --concurrency 16            # RIGHTTOUCH_CONCURRENCY
  * ```
  * PostgreSQL: DATABASE_URL (a database per configuration is created there: it needs CREATEDB), else a
  * throwaway server from scripts/postgres.sh. Each configuration gets a fresh portal host and store.
@@ -36,6 +37,8 @@ const { values } = parseArgs({
     'poll-ms': { type: 'string', default: '50' },
     'grace-s': { type: 'string', default: '60' },
     'install-concurrency': { type: 'string', default: '8' },
+    /** RIGHTTOUCH_CONCURRENCY for the workers (default: theirs, 4). */
+    concurrency: { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -115,6 +118,7 @@ try {
         installConcurrency: Number(values['install-concurrency']),
         log,
         label: name,
+        concurrency: values.concurrency,
       });
     } catch (error) {
       // One configuration's failure (e.g. a process that died) does not lose the others' figures.
