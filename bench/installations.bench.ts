@@ -9,7 +9,7 @@
  * minute, with the targets met or not (installations-report.ts), and writes bench/out/installations.json.
  *
  * ```sh
- * npm run bench:installations                                   # 1,000 portals, 5 minutes, all three (≥ 25 min)
+ * npm run bench:installations                                   # 1,000 portals, 5 minutes, all three (~50 min)
  * npm run bench:installations -- --portals 50 --minutes 2 --configs sqlite
  * npm run bench:installations -- --configs pg1 --concurrency 16            # RIGHTTOUCH_CONCURRENCY
  * ```
