@@ -14,8 +14,15 @@
  * - a wrong client id or secret: 400 `invalid_client` (RFC 6749 allows 400 or 401; which one
  *   HubSpot sends is not documented — RightTouch treats both alike);
  * - another grant type: 400 `unsupported_grant_type`.
+ * - a code used with another `redirect_uri` than the authorize step's: 400 `invalid_grant` (RFC 6749
+ *   §4.1.3: the two must be identical).
  * `failNext` scripts the unpleasant answers ahead of those: a 429 with or without Retry-After, a
  * 5xx, or a dropped connection.
+ *
+ * Every code and refresh token belongs to one portal (HubSpot: the account the installing user chose
+ * on the authorize page; the token answer's `hub_id`). The single-portal sandbox has one, and
+ * answers its configured access token; the host of many portals (host.ts) passes a `GrantTarget`
+ * that issues a new access token per grant, which then selects the portal on every API call.
  */
 import { randomBytes } from 'node:crypto';
 import express, { Router, type Response } from 'express';
@@ -24,9 +31,32 @@ import type { SandboxContext } from './context.ts';
 export interface SandboxOAuthOptions {
   readonly clientId: string;
   readonly clientSecret: string;
-  /** Refresh tokens valid from the start (e.g. one a test stored as if installed before). */
+  /** Refresh tokens valid from the start (e.g. one a test stored as if installed before), for the default portal. */
   readonly refreshTokens?: readonly string[];
+  /** The app's redirect URLs (routes-authorize.ts refuses others); default: any. */
+  readonly redirectUris?: readonly string[];
+  /** The app's required scopes (routes-authorize.ts refuses an authorize URL asking for others); default: any. */
+  readonly requiredScopes?: readonly string[];
 }
+
+/** What one grant is for: the portal the user chose and the scopes it granted. */
+export interface Grant {
+  readonly portalId: number;
+  readonly scopes: readonly string[];
+}
+
+/** Where the token endpoint's grants go: the portal codes are for by default, and the access tokens. */
+export interface GrantTarget {
+  /** The portal `issueCode()` and `refreshTokens` are for when none is named (the single-portal sandbox's). */
+  readonly defaultPortalId: number | undefined;
+  /** The scopes of a grant that names none. */
+  readonly scopes: readonly string[];
+  /** An access token for this grant, valid for `expiresInS` seconds. */
+  accessToken(grant: Grant, expiresInS: number): string;
+}
+
+/** HubSpot's access tokens live 30 minutes (reference §5.1). */
+export const ACCESS_TOKEN_SECONDS = 1800;
 
 export type ScriptedTokenAnswer =
   | { readonly status: 429; readonly retryAfter?: string }
@@ -34,8 +64,11 @@ export type ScriptedTokenAnswer =
   | { readonly status: 'drop' };
 
 export interface SandboxOAuth {
-  /** An authorization code for the next install (single use). */
-  issueCode(): string;
+  /**
+   * An authorization code for the next install (single use), for this portal (default: the
+   * sandbox's), with these scopes (default: all), to be used with this redirect URI (default: any).
+   */
+  issueCode(portalId?: number, scopes?: readonly string[], redirectUri?: string): string;
   /** The app was uninstalled from the portal: its refresh tokens stop working. */
   revoke(refreshToken: string): void;
   /** Answers for the next token requests, in order, before the normal ones. */
@@ -50,12 +83,29 @@ function refuse(res: Response, error: string, description: string, extra: Record
   res.status(400).json({ error, error_description: description, ...extra });
 }
 
+/** The single-portal sandbox's grants: its portal, its scopes, its configured token (else a random one). */
+export function portalGrants(context: SandboxContext): GrantTarget {
+  return {
+    defaultPortalId: context.portal.portalId,
+    scopes: context.scopes,
+    accessToken: () => context.token ?? random(),
+  };
+}
+
+interface IssuedCode extends Grant {
+  readonly redirectUri: string | undefined;
+}
+
 export function oauthRoutes(
-  context: SandboxContext,
+  target: GrantTarget,
   options: SandboxOAuthOptions,
 ): { router: Router; oauth: SandboxOAuth } {
-  const codes = new Set<string>();
-  const refreshTokens = new Set(options.refreshTokens ?? []);
+  const codes = new Map<string, IssuedCode>();
+  const defaultGrant = (): Grant => {
+    if (target.defaultPortalId === undefined) throw new Error('this sandbox hosts many portals: name the portal');
+    return { portalId: target.defaultPortalId, scopes: target.scopes };
+  };
+  const refreshTokens = new Map<string, Grant>((options.refreshTokens ?? []).map((token) => [token, defaultGrant()]));
   const script: ScriptedTokenAnswer[] = [];
   const requests: string[] = [];
   const router = Router();
@@ -83,18 +133,27 @@ export function oauthRoutes(
       refuse(res, 'invalid_client', 'client authentication failed');
       return;
     }
-    const grant = field('grant_type');
+    const grantType = field('grant_type');
     let refreshToken: string;
-    if (grant === 'authorization_code') {
-      if (!codes.delete(field('code'))) {
+    let grant: Grant | undefined;
+    if (grantType === 'authorization_code') {
+      const issued = codes.get(field('code'));
+      codes.delete(field('code'));
+      if (issued === undefined) {
         refuse(res, 'invalid_grant', 'authorization code is invalid, expired or already used');
         return;
       }
+      if (issued.redirectUri !== undefined && issued.redirectUri !== field('redirect_uri')) {
+        refuse(res, 'invalid_grant', 'redirect_uri does not match the one of the authorization request');
+        return;
+      }
+      grant = { portalId: issued.portalId, scopes: issued.scopes };
       refreshToken = random();
-      refreshTokens.add(refreshToken);
-    } else if (grant === 'refresh_token') {
+      refreshTokens.set(refreshToken, grant);
+    } else if (grantType === 'refresh_token') {
       refreshToken = field('refresh_token');
-      if (!refreshTokens.has(refreshToken)) {
+      grant = refreshTokens.get(refreshToken);
+      if (grant === undefined) {
         refuse(res, 'invalid_grant', 'refresh token is invalid, expired or revoked', {
           status: 'BAD_REFRESH_TOKEN',
           message: 'missing or invalid refresh token',
@@ -102,24 +161,29 @@ export function oauthRoutes(
         return;
       }
     } else {
-      refuse(res, 'unsupported_grant_type', `grant_type ${grant || '(none)'} is not supported`);
+      refuse(res, 'unsupported_grant_type', `grant_type ${grantType || '(none)'} is not supported`);
       return;
     }
     res.json({
       token_type: 'bearer',
-      access_token: context.token ?? random(),
+      access_token: target.accessToken(grant, ACCESS_TOKEN_SECONDS),
       refresh_token: refreshToken,
-      expires_in: 1800,
-      hub_id: context.portal.portalId,
+      expires_in: ACCESS_TOKEN_SECONDS,
+      hub_id: grant.portalId,
       user_id: 1,
-      scopes: context.scopes,
+      scopes: grant.scopes,
       token_use: 'access_token',
     });
   });
   const oauth: SandboxOAuth = {
-    issueCode: () => {
+    issueCode: (portalId, scopes, redirectUri) => {
       const code = random();
-      codes.add(code);
+      const fallback = portalId === undefined ? defaultGrant() : undefined;
+      codes.set(code, {
+        portalId: portalId ?? fallback?.portalId ?? 0,
+        scopes: scopes ?? target.scopes,
+        redirectUri,
+      });
       return code;
     },
     revoke: (token) => {

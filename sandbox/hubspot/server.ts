@@ -21,7 +21,8 @@ import { rateLimiter, type LimitOptions } from './limits.ts';
 import type { Portal } from './model.ts';
 import { accountRoutes, SANDBOX_SCOPES, tokenInfoRoutes } from './routes-account.ts';
 import { associationRoutes } from './routes-associations.ts';
-import { oauthRoutes, type SandboxOAuth, type SandboxOAuthOptions } from './routes-oauth.ts';
+import { authorizeRoutes } from './routes-authorize.ts';
+import { oauthRoutes, portalGrants, type SandboxOAuth, type SandboxOAuthOptions } from './routes-oauth.ts';
 import { listRoutes } from './routes-lists.ts';
 import { objectRoutes } from './routes-objects.ts';
 import { ownerRoutes } from './routes-owners.ts';
@@ -59,11 +60,16 @@ export interface SandboxOptions {
   readonly log?: (line: string) => void;
   /** Signed webhook deliveries of property changes to a receiver (see webhooks.ts); off unless given. */
   readonly webhooks?: WebhookEmitterOptions;
-  /** The app's OAuth token endpoint (routes-oauth.ts); off unless given. */
+  /** The app's OAuth token endpoint (routes-oauth.ts) and authorize step (routes-authorize.ts); off unless given. */
   readonly oauth?: SandboxOAuthOptions;
 }
 
 export type RunningSandbox = RunningServer;
+
+/** Answers a request that carries no bearer token (server.ts, host.ts): HubSpot's 401. */
+export function missingAuth(res: Response): void {
+  sendError(res, 401, { message: MISSING_AUTH, category: 'INVALID_AUTHENTICATION' });
+}
 
 export interface Sandbox {
   readonly app: Express;
@@ -82,7 +88,7 @@ export interface Sandbox {
 const MISSING_AUTH =
   'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview';
 
-function correlation(_req: Request, res: Response, next: NextFunction): void {
+export function correlation(_req: Request, res: Response, next: NextFunction): void {
   const id = newCorrelationId();
   res.locals['correlationId'] = id;
   res.setHeader('X-HubSpot-Correlation-Id', id);
@@ -95,7 +101,7 @@ function bearerAuth(expected: string | undefined): (req: Request, res: Response,
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const token = match?.[1];
     if (token === undefined) {
-      sendError(res, 401, { message: MISSING_AUTH, category: 'INVALID_AUTHENTICATION' });
+      missingAuth(res);
       return;
     }
     if (expected !== undefined && token !== expected) {
@@ -111,7 +117,7 @@ function bearerAuth(expected: string | undefined): (req: Request, res: Response,
 }
 
 /** HubSpot's error bodies (errors.ts): its own errors, `VALIDATION_ERROR` for bad JSON (413 when too large). */
-const hubspotErrors = errorHandler({
+export const hubspotErrors = errorHandler({
   known: (err, res) => {
     if (!(err instanceof HubSpotHttpError)) return false;
     sendError(res, err.status, err.fields);
@@ -147,8 +153,11 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   app.use(counting(stats));
   app.use(express.json({ limit: '10mb' }));
   app.use(tokenInfoRoutes(context));
-  const oauth = options.oauth === undefined ? undefined : oauthRoutes(context, options.oauth);
-  if (oauth !== undefined) app.use(oauth.router);
+  const oauth = options.oauth === undefined ? undefined : oauthRoutes(portalGrants(context), options.oauth);
+  if (oauth !== undefined && options.oauth !== undefined) {
+    app.use(oauth.router);
+    app.use(authorizeRoutes(() => [portal.portalId], oauth.oauth, options.oauth));
+  }
   // Bearer auth, faults and rate limits guard the API paths; the token-info route has none.
   const apiPaths = ['/crm', '/account-info'];
   app.use(apiPaths, bearerAuth(options.token));

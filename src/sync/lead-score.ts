@@ -91,7 +91,10 @@ export async function resolveMapping(
     const warnings = ['the portal has no score property on contacts: leadScore reads as missing'];
     return { mapping, leadScore: { property: null, source: 'none', candidates, warnings } };
   }
-  await store.saveSettings(installationId, { ...settings, leadScoreProperty: picked.name });
+  // Read the settings again: listing the candidates asked the CRM, and an admin may have changed
+  // the settings meanwhile (e.g. the cadence, right after installing); those must not be lost.
+  const current = (await store.getInstallation(installationId))?.settings ?? settings;
+  await store.saveSettings(installationId, { ...current, leadScoreProperty: picked.name });
   const choice: LeadScoreChoice = {
     property: picked.name,
     source: 'picked',

@@ -104,4 +104,22 @@ describe('the lead score: a frozen score property is the connector’s to name',
     const resolved = await resolveMapping(store, plain, second.id, discovering);
     expect(resolved.leadScore).toMatchObject({ property: 'hubspotscore', source: 'picked', warnings: [] });
   });
+
+  test('the pick keeps a settings change made while the score properties were listed (an admin setting the cadence after install)', async () => {
+    const store = new SqliteStore(':memory:');
+    await store.migrate();
+    const installation = await store.upsertInstallation('hubspot', 'portal-2');
+    const slow = Object.assign(new FakeCrm(() => START), {
+      scoreProperties: async () => {
+        // The admin API's PUT settings lands while the first run asks the CRM.
+        await store.saveSettings(installation.id, { syncEveryMinutes: 1 });
+        return [legacy];
+      },
+    });
+    await resolveMapping(store, slow, installation.id, discovering);
+    expect((await store.getInstallation(installation.id))?.settings).toEqual({
+      syncEveryMinutes: 1,
+      leadScoreProperty: 'hubspotscore',
+    });
+  });
 });
