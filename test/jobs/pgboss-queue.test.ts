@@ -103,6 +103,31 @@ describePg('pg-boss run queue', () => {
     expect([...(merged?.affected?.removals.deals ?? [])]).toEqual(['d9']);
   });
 
+  test('a worker starts waiting jobs as they come and back to back, not one per polling interval a slot', async () => {
+    const schema = newSchema();
+    const ran: string[] = [];
+    // Polling every 20 s: without NOTIFY a one-slot worker would start one job per 20 s at best.
+    const busy = await worker(
+      schema,
+      async (request) => {
+        ran.push(request.installationId);
+        await sleep(20);
+        return RAN;
+      },
+      { concurrency: 1, pollingIntervalSeconds: 20 },
+    );
+    const producer = await worker(schema, () => Promise.resolve(RAN), { work: false });
+    await sleep(500); // the worker's first (empty) fetch is behind it: it now waits for its next poll
+    const started = Date.now();
+    for (const id of ['i1', 'i2', 'i3', 'i4', 'i5', 'i6']) {
+      await producer.enqueue({ installationId: id, reason: 'now', kind: 'incremental' });
+    }
+    while (ran.length < 6 && Date.now() - started < 15_000) await sleep(50);
+    expect(ran.sort()).toEqual(['i1', 'i2', 'i3', 'i4', 'i5', 'i6']);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    await busy.idle();
+  });
+
   test('a run that keeps failing is retried with back-off and shows with its error', async () => {
     const schema = newSchema();
     const attempts: number[] = [];
