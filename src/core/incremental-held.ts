@@ -19,7 +19,7 @@ import { decisionOf } from './incremental-decisions.ts';
 import { DeltaTracker } from './incremental-delta.ts';
 import type { IncrementalDelta } from './incremental-delta.ts';
 import { ExpiryHeap } from './incremental-heap.ts';
-import { companyEntryOf, ContactsByCompany, contactEntryOf, keyOf, rowOf } from './incremental-rows.ts';
+import { companyEntryOf, ContactsByCompany, contactEntryOf, Interner, keyOf, rowOf } from './incremental-rows.ts';
 import type { CompanyEntry, Entry, IncrementalRow } from './incremental-rows.ts';
 import { Seating } from './incremental-seating.ts';
 import type { CanonicalRecord, RecordType } from './records.ts';
@@ -50,6 +50,8 @@ export class HeldState {
   protected lastNowMs: number | undefined;
   /** The rows changed since the caller last took them (`takeChanges`). */
   protected readonly delta = new DeltaTracker();
+  /** What the rows loaded since the last reset or drop repeat, held once. */
+  protected strings = new Interner();
 
   constructor(compiled: CompiledPolicy) {
     this.compiled = compiled;
@@ -64,7 +66,7 @@ export class HeldState {
   addContacts(rows: Iterable<IncrementalRow>): void {
     for (const row of rows) {
       if (row.type !== 'contact' || this.contacts.has(row.id)) continue;
-      this.holdContact(contactEntryOf(this.compiled, row));
+      this.holdContact(contactEntryOf(this.compiled, row, this.strings));
     }
   }
 
@@ -77,6 +79,7 @@ export class HeldState {
     this.contactsOf = new ContactsByCompany();
     this.contactHolds = new ExpiryHeap();
     this.pendingContacts = new Set();
+    this.strings = new Interner();
     this.everyContactHeld = false;
   }
 
@@ -163,8 +166,8 @@ export class HeldState {
   load(rows: Iterable<IncrementalRow>): void {
     this.reset();
     for (const row of rows) {
-      if (row.type === 'company') this.holdCompany(companyEntryOf(this.compiled, row));
-      else this.holdContact(contactEntryOf(this.compiled, row));
+      if (row.type === 'company') this.holdCompany(companyEntryOf(this.compiled, row, this.strings));
+      else this.holdContact(contactEntryOf(this.compiled, row, this.strings));
       this.counts.add(row.type, this.entryOf(row.type, row.id)?.tier ?? -1, 1);
     }
     this.delta.reset(false);
@@ -172,19 +175,25 @@ export class HeldState {
 
   /**
    * Replaces the state with every company's row and the stored counts (`tierCounts`), loading
-   * contacts on demand: a run adds those it needs (`addContacts`, `applyCompanies`).
+   * contacts on demand: a run adds those it needs (`addContacts`, `applyCompanies`). The rows may
+   * also come in pages, by `addCompanies`, before the first run.
    */
   loadCompanies(rows: Iterable<IncrementalRow>, counts: TierCounts): void {
     this.reset();
     this.everyContactHeld = false;
+    this.counts.restore('contact', counts.contact);
+    this.addCompanies(rows);
+    this.delta.reset(false);
+  }
+
+  /** More company rows of a state being loaded by `loadCompanies` (a company already held is ignored). */
+  addCompanies(rows: Iterable<IncrementalRow>): void {
     for (const row of rows) {
-      if (row.type !== 'company') continue;
-      const entry = companyEntryOf(this.compiled, row);
+      if (row.type !== 'company' || this.companies.has(row.id)) continue;
+      const entry = companyEntryOf(this.compiled, row, this.strings);
       this.holdCompany(entry);
       this.counts.add('company', entry.tier, 1);
     }
-    this.counts.restore('contact', counts.contact);
-    this.delta.reset(false);
   }
 
   protected holdCompany(entry: CompanyEntry): void {
@@ -211,6 +220,7 @@ export class HeldState {
     this.counts = new TierCounter(this.compiled);
     this.everyContactHeld = true;
     this.lastNowMs = undefined;
+    this.strings = new Interner();
   }
 
   /** Re-registers a loaded entry's hold and pending flag. */

@@ -133,10 +133,10 @@ export async function loadCompanies(
   const held = cache?.take(installationId, meta);
   if (held !== undefined) return held;
   if (meta.tierCounts === null) throw new Error('the state was saved without tier counts');
-  const rows: IncrementalRow[] = [];
-  for await (const page of store.tieringStateRows(installationId, undefined, 'company')) rows.push(...page);
   const tiering = createIncremental(policy);
-  tiering.loadCompanies(rows, meta.tierCounts);
+  // Page by page: a page's parsed rows go once their entries are built.
+  tiering.loadCompanies([], meta.tierCounts);
+  for await (const page of store.tieringStateRows(installationId, undefined, 'company')) tiering.addCompanies(page);
   return tiering;
 }
 
