@@ -284,6 +284,13 @@ describe('incremental runs', () => {
     now += 60_000;
     const quiet = await sync({ ...options, stateCache: cache });
     expect(quiet.decided).toBeLessThan(10);
+    // What the worker keeps between runs is the companies: the contacts it loaded are dropped.
+    const saved = await store.tieringStateMeta(options.installationId);
+    if (saved === undefined) throw new Error('no state saved');
+    const kept = cache.take(options.installationId, saved);
+    expect(kept?.held).toBe(COMPANIES);
+    expect(kept?.size).toBe(COMPANIES + CONTACTS);
+    expect(kept?.holdsEveryContact).toBe(false);
   });
 
   test('the state is built again under another policy, when the clock goes back, and after a company is erased', async () => {
