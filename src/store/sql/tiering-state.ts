@@ -85,37 +85,21 @@ export async function tieringStateContacts(
   query: TieringStateContactQuery,
 ): Promise<IncrementalRow[]> {
   const before: SqlValue[] = [installationId];
-  const found: Row[] = [
-    ...(await byIds(
-      db,
-      "SELECT id, row FROM tiering_state WHERE installation_id = ? AND type = 'contact' AND id IN ({ids})",
-      before,
-      query.ids ?? [],
-    )),
-    ...(await byIds(
-      db,
-      "SELECT id, row FROM tiering_state WHERE installation_id = ? AND type = 'contact' AND company_id IN ({ids})",
-      before,
-      query.companyIds ?? [],
-    )),
-  ];
-  if (query.dueBy !== undefined) {
-    found.push(
-      ...(await db.query(
-        "SELECT id, row FROM tiering_state WHERE installation_id = ? AND type = 'contact' AND pending = 1",
-        [installationId],
-      )),
-      ...(await db.query(
-        `SELECT id, row FROM tiering_state
-         WHERE installation_id = ? AND hold_until IS NOT NULL AND hold_until <= ? AND type = 'contact'`,
-        [installationId, query.dueBy],
-      )),
-    );
-  }
   const rows = new Map<string, IncrementalRow>();
-  for (const row of found) {
-    const id = str(row, 'id');
-    if (!rows.has(id)) rows.set(id, json(row, 'row') as IncrementalRow);
+  // Row by row into one map: after a full classification every contact can be pending (no spread
+  // of hundreds of thousands of rows into one call's arguments).
+  const add = (found: readonly Row[]): void => {
+    for (const row of found) {
+      const id = str(row, 'id');
+      if (!rows.has(id)) rows.set(id, json(row, 'row') as IncrementalRow);
+    }
+  };
+  const sql = "SELECT id, row FROM tiering_state WHERE installation_id = ? AND type = 'contact'";
+  add(await byIds(db, `${sql} AND id IN ({ids})`, before, query.ids ?? []));
+  add(await byIds(db, `${sql} AND company_id IN ({ids})`, before, query.companyIds ?? []));
+  if (query.dueBy !== undefined) {
+    add(await db.query(`${sql} AND pending = 1`, [installationId]));
+    add(await db.query(`${sql} AND hold_until IS NOT NULL AND hold_until <= ?`, [installationId, query.dueBy]));
   }
   return [...rows.values()];
 }
