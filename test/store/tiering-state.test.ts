@@ -6,6 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { IncrementalRow } from '../../src/core/index.ts';
+import type { SqlQueries } from '../../src/store/sql/driver.ts';
+import { tieringStateContacts } from '../../src/store/sql/tiering-state.ts';
 import { StaleTieringStateError } from '../../src/store/store.ts';
 import type { Installation, Store, TieringStateSave } from '../../src/store/store.ts';
 import { collect, describeEachEngine } from './engines.ts';
@@ -301,5 +303,18 @@ describeEachEngine('the incremental tiering state', (engine) => {
       expect(stored).toHaveLength(700);
       expect(stored[0]?.tier).toBe('low');
     });
+  });
+});
+
+describe('the contacts a run needs, when they are many', () => {
+  test('300,000 pending contacts (after a full classification) come back, each once', async () => {
+    const pending = Array.from({ length: 300_000 }, (_, i) => ({ id: `c${i}`, row: `{"id":"c${i}"}` }));
+    const db = {
+      query: (sql: string) => Promise.resolve(sql.includes('pending = 1') ? pending : pending.slice(0, 10)),
+      run: () => Promise.resolve(0),
+    } as unknown as SqlQueries;
+    const rows = await tieringStateContacts(db, 'portal', { dueBy: 1 });
+    expect(rows).toHaveLength(300_000);
+    expect(rows[299_999]).toEqual({ id: 'c299999' });
   });
 });
