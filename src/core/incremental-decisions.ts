@@ -17,10 +17,6 @@ import type { CompiledPolicy } from './compile.ts';
 import type { KnownPrevious } from './decide.ts';
 import type { CanonicalRecord, RecordType } from './records.ts';
 import type { Decision } from './run.ts';
-import type { CapacityReport } from './capacity.ts';
-import type { Entry } from './incremental-rows.ts';
-import { SummaryBuilder } from './summary.ts';
-import type { RunSummary } from './summary.ts';
 import { findLevers, hintFor } from './next.ts';
 import type { NextHint } from './next.ts';
 
@@ -70,24 +66,4 @@ export function decisionOf(
 
 export function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
-}
-
-/**
- * The summary of §6 for a state's entries: each one's tier, with its tier before the run as
- * `before` says (undefined: the same as now; null: none), and the capacity reports.
- */
-export function summaryOfState(
-  policy: CompiledPolicy,
-  capacity: readonly CapacityReport[],
-  entries: Iterable<Entry>,
-  before: (type: RecordType, id: string) => string | null | undefined,
-): RunSummary {
-  const builder = new SummaryBuilder(policy.tiers, true);
-  builder.setCapacity(capacity);
-  for (const entry of entries) {
-    const was = before(entry.type, entry.id);
-    const rank = was === undefined ? entry.tier : was === null ? -1 : (policy.rankOf.get(was) ?? -1);
-    builder.add(entry.type, rank, entry.tier);
-  }
-  return builder.build();
 }

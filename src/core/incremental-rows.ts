@@ -90,11 +90,13 @@ function tierValue(policy: CompiledPolicy, rank: number): string | null {
   return rank < 0 ? null : (policy.tiers[rank]?.value ?? null);
 }
 
-function tierRank(policy: CompiledPolicy, value: string | null, what: string): number {
+/** A row's tier as a rank; `row` and `what` name it when it is not a tier of the policy. */
+function tierRank(policy: CompiledPolicy, value: string | null, row: IncrementalRow, what = 'tier'): number {
   if (value === null) return -1;
   const rank = policy.rankOf.get(value);
   if (rank === undefined) {
-    throw new RangeError(`${what}: ${JSON.stringify(value)} is not a tier of this policy (classify in full)`);
+    const where = `${row.type} ${row.id} ${what}`;
+    throw new RangeError(`${where}: ${JSON.stringify(value)} is not a tier of this policy (classify in full)`);
   }
   return rank;
 }
@@ -125,45 +127,101 @@ export function rowOf(policy: CompiledPolicy, entry: Entry | CompanyEntry): Incr
   };
 }
 
-function entryOf(policy: CompiledPolicy, row: IncrementalRow): Entry {
+/**
+ * One copy of what loaded rows repeat: rows parsed from JSON carry their own copy of every reason
+ * list, hint and text field value, while most companies share a few ("No rule matched → …"). A
+ * state loading 100,000 companies keeps one of each (lists and hints are never changed in place:
+ * a run replaces them).
+ */
+export class Interner {
+  private readonly texts = new Map<string, string>();
+  private readonly lists = new Map<string, readonly string[]>();
+  private readonly hints = new Map<string, NextHint>();
+
+  text(value: string): string {
+    if (value.length > 64) return value;
+    const known = this.texts.get(value);
+    if (known !== undefined) return known;
+    this.texts.set(value, value);
+    return value;
+  }
+
+  list(values: readonly string[]): readonly string[] {
+    const key = values.length === 1 ? (values[0] ?? '') : values.join('\u0000');
+    const known = this.lists.get(key);
+    if (known !== undefined) return known;
+    const list = values.map((value) => this.text(value));
+    this.lists.set(key, list);
+    return list;
+  }
+
+  hint(next: NextHint | undefined): NextHint | undefined {
+    if (next === undefined) return undefined;
+    const key = `${next.tier}\u0000${next.field}\u0000${next.op}\u0000${next.value}`;
+    const known = this.hints.get(key);
+    if (known !== undefined) return known;
+    this.hints.set(key, next);
+    return next;
+  }
+
+  /**
+   * The record with its id given once and its text values shared. The parsed row's record is
+   * changed in place — each text for an equal one: nothing a reader can tell.
+   */
+  record(record: CanonicalRecord, id: string): CanonicalRecord {
+    const writable = record as { id: string; companyId?: unknown; fields: Record<string, unknown> };
+    const { fields } = writable;
+    for (const name in fields) {
+      const value = fields[name];
+      if (typeof value === 'string') fields[name] = this.text(value);
+    }
+    writable.id = id;
+    if (typeof writable.companyId === 'string') writable.companyId = this.text(writable.companyId);
+    return record;
+  }
+}
+
+function entryOf(policy: CompiledPolicy, row: IncrementalRow, strings: Interner): Entry {
   return {
     type: row.type,
     id: row.id,
-    record: row.record,
-    tier: tierRank(policy, row.tier, `${row.type} ${row.id} tier`),
+    record: strings.record(row.record, row.id),
+    tier: tierRank(policy, row.tier, row),
     sinceMs: row.sinceMs ?? -Infinity,
-    reasons: row.reasons,
-    next: row.next,
+    reasons: strings.list(row.reasons),
+    next: strings.hint(row.next),
     holdUntil: row.holdUntilMs ?? undefined,
     pending: row.pending,
   };
 }
 
-export function contactEntryOf(policy: CompiledPolicy, row: IncrementalRow): Entry {
-  return entryOf(policy, row);
+export function contactEntryOf(policy: CompiledPolicy, row: IncrementalRow, strings: Interner): Entry {
+  return entryOf(policy, row, strings);
 }
 
-export function companyEntryOf(policy: CompiledPolicy, row: IncrementalRow): CompanyEntry {
+export function companyEntryOf(policy: CompiledPolicy, row: IncrementalRow, strings: Interner): CompanyEntry {
   const seat = row.seat;
   if (seat === undefined) throw new RangeError(`company ${row.id}: the row has no seat`);
-  const what = `company ${row.id}`;
-  const entry = entryOf(policy, row);
+  const entry = entryOf(policy, row, strings);
   // The seat points back at its company: the company first, then its seat.
-  const company = {
-    ...entry,
-    stepTier: tierRank(policy, seat.stepTier, `${what} stepTier`),
-    stepReasons: seat.stepReasons,
-    overrideTier: tierRank(policy, seat.overrideTier, `${what} overrideTier`),
-    floorTier: tierRank(policy, seat.floorTier, `${what} floorTier`),
-    final: entry.tier,
-  } as CompanyEntry;
+  const company = entry as CompanyEntry;
+  company.stepTier = tierRank(policy, seat.stepTier, row, 'stepTier');
+  // Most companies' reasons are their steps 1–5 reasons (no capacity sentence): one list for both.
+  company.stepReasons = sameList(seat.stepReasons, entry.reasons) ? entry.reasons : strings.list(seat.stepReasons);
+  company.overrideTier = tierRank(policy, seat.overrideTier, row, 'overrideTier');
+  company.floorTier = tierRank(policy, seat.floorTier, row, 'floorTier');
+  company.final = entry.tier;
   company.seat = {
     id: row.id,
-    previousRank: tierRank(policy, seat.rankedWithPrevious, `${what} rankedWithPrevious`),
+    previousRank: tierRank(policy, seat.rankedWithPrevious, row, 'rankedWithPrevious'),
     rankValues: seat.rankKeys.map((value) => value ?? undefined),
     company,
   };
   return company;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
 }
 
 /** The previous tiers given to a full classification, by key (a retired tier is ignored, §7). */

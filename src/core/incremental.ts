@@ -23,39 +23,34 @@
  * when companies entering or leaving above it shift its rank; any run that touches it writes its
  * current rank. Everything else, reasons included, is what `classify` gives.
  *
+ * A run has two phases, so that a state need not hold every contact (incremental-held.ts): the
+ * companies phase (`applyCompanies`) applies the changes, decides the companies and settles
+ * capacity, and says which contacts it needs besides the changed ones — those of the companies whose
+ * tier changed, appeared or went, and those pending or whose hold ends by now; the caller loads
+ * them (`addContacts`) and the contacts phase (`applyContacts`) decides them. `apply` runs both on
+ * a state that holds every contact. Whatever the state holds, a run decides the same records.
+ *
  * `now` must not go backwards between runs of one state; when it does, the run decides everything
- * again (correct, not incremental). The module is pure: no I/O, no clock.
+ * again (correct, not incremental; a state that does not hold every contact refuses). The module
+ * is pure: no I/O, no clock.
  */
 import { compilePolicy } from './compile.ts';
-import type { CompiledPolicy, CompiledSection } from './compile.ts';
+import type { CompiledSection } from './compile.ts';
 import { rankValuesOf } from './capacity.ts';
-import type { CapacityReport } from './capacity.ts';
 import { decideRecord } from './decide.ts';
 import type { KnownPrevious } from './decide.ts';
-import { DeltaTracker } from './incremental-delta.ts';
-import type { IncrementalDelta } from './incremental-delta.ts';
-import { ExpiryHeap, scheduleHold } from './incremental-heap.ts';
-import { decisionOf, hintOf, sameHint, sameList, summaryOfState } from './incremental-decisions.ts';
-import {
-  companyEntryOf,
-  ContactsByCompany,
-  contactEntryOf,
-  keyOf,
-  newCompany,
-  newEntry,
-  refOf,
-  rowOf,
-} from './incremental-rows.ts';
-import type { CompanyEntry, Entry, IncrementalRow } from './incremental-rows.ts';
-import { givenPrevious } from './incremental-rows.ts';
-import { Seating } from './incremental-seating.ts';
+import { scheduleHold } from './incremental-heap.ts';
+import type { ExpiryHeap } from './incremental-heap.ts';
+import { decisionOf, hintOf, sameHint, sameList } from './incremental-decisions.ts';
+import { HeldState } from './incremental-held.ts';
+import { givenPrevious, keyOf, newCompany, newEntry, refOf } from './incremental-rows.ts';
+import type { CompanyEntry, Entry } from './incremental-rows.ts';
 import type { SeatedCompany } from './incremental-seating.ts';
 import type { Policy } from './policy-types.ts';
 import type { CanonicalRecord, PreviousTier, RecordType } from './records.ts';
 import { RunInputError } from './run.ts';
 import type { Decision } from './run.ts';
 import type { NextHint } from './next.ts';
-import type { RunSummary } from './summary.ts';
 
 export interface RecordRef {
   readonly type: RecordType;
@@ -86,30 +81,61 @@ interface Op {
   previous?: KnownPrevious | undefined;
 }
 
+/** The ids of the entries whose hold ended by `nowMs` (a popped expiry no longer the entry's is stale). */
+function dueIds(holds: ExpiryHeap, nowMs: number, entryOf: (key: string) => Entry | undefined): string[] {
+  const ids: string[] = [];
+  for (const due of holds.popDue(nowMs)) {
+    const entry = entryOf(due.key);
+    if (entry?.holdUntil === due.at) ids.push(entry.id);
+  }
+  return ids;
+}
+
 function timeOf(now: Date): number {
   const ms = now.getTime();
   if (Number.isNaN(ms)) throw new RangeError('the run needs a valid "now"');
   return ms;
 }
 
-export class IncrementalTiering {
-  readonly compiled: CompiledPolicy;
-  private companies = new Map<string, CompanyEntry>();
-  private contacts = new Map<string, Entry>();
-  /** Which contacts to decide again when a company changes tier, appears or goes. */
-  private contactsOf = new ContactsByCompany();
-  private seating: Seating;
-  private holds = new ExpiryHeap();
-  private pending = new Set<string>();
-  private lastNowMs: number | undefined;
+/** A run between its companies phase and its contacts phase (`applyCompanies` → `applyContacts`). */
+interface Running {
+  readonly nowMs: number;
+  readonly contactOps: Map<string, Op>;
+  readonly changed: Decision[];
+  /** Companies whose contacts inherit something new: tier changed, created or deleted. */
+  readonly inheritanceChanged: Set<string>;
+  /** The clock went back: every contact is decided again. */
+  readonly everyContact: boolean;
+}
+
+/**
+ * What a state whose contacts are loaded on demand needs before a run's contacts phase: the
+ * contacts (stored rows) of these companies, and those pending or whose hold ends by `dueBy`
+ * (`tiering_state`: `company_id`, `pending`, `hold_until`). Nothing when the state holds every contact.
+ */
+export interface ContactsToLoad {
+  readonly companyIds: readonly string[];
+  /** Load the pending contacts and those whose hold ends by then (epoch ms); undefined: none. */
+  readonly dueBy: number | undefined;
+}
+
+export class IncrementalTiering extends HeldState {
+  private running: Running | undefined;
   /** Records decided through steps 1–5 in the current run. */
   private decided = 0;
-  /** The rows changed since the caller last took them (`takeChanges`). */
-  private readonly delta = new DeltaTracker();
 
   constructor(policy: Policy) {
-    this.compiled = compilePolicy(policy);
-    this.seating = new Seating(this.compiled);
+    super(compilePolicy(policy));
+  }
+
+  override dropContacts(): void {
+    if (this.running !== undefined) throw new Error('a run is under way');
+    super.dropContacts();
+  }
+
+  protected override reset(): void {
+    super.reset();
+    this.running = undefined;
   }
 
   /**
@@ -131,14 +157,38 @@ export class IncrementalTiering {
         throw new RunInputError(`${record.type} id ${JSON.stringify(record.id)} appears twice`);
       forType.set(record.id, { drop: false, record, previous: given.get(keyOf(record.type, record.id)) });
     }
-    this.run(nowMs, ops.company, ops.contact);
+    this.runCompanies(nowMs, ops.company, ops.contact, false);
+    this.runContacts();
     this.delta.reset(true);
     return records.map((record) => this.decisionOf(record.type, record.id));
   }
 
-  /** One incremental run: applies the changes and decides what they (and the clock) can affect. */
+  /**
+   * One incremental run: applies the changes and decides what they (and the clock) can affect.
+   * The state must hold every contact (`fullClassify`, `load`); a state whose contacts are loaded
+   * on demand runs in two phases, `applyCompanies` and `applyContacts`, loading between them.
+   */
   apply(changes: IncrementalChanges): IncrementalResult {
+    if (!this.everyContactHeld) {
+      throw new Error('the state holds some contacts only: run applyCompanies, load what it asks, applyContacts');
+    }
+    this.applyCompanies(changes);
+    return this.applyContacts();
+  }
+
+  /**
+   * A run's first phase: applies the changes, decides the companies they and the clock affect
+   * and settles capacity. Contacts are decided by `applyContacts`; before it, a state whose contacts
+   * are loaded on demand must be given (`addContacts`) the changed and deleted contacts — best
+   * before this call, so that a caller can compare them with what it read — and what this returns.
+   */
+  applyCompanies(changes: IncrementalChanges): ContactsToLoad {
+    if (this.running !== undefined) throw new Error('a run is under way: applyContacts first');
     const nowMs = timeOf(changes.now);
+    const backwards = this.lastNowMs !== undefined && nowMs < this.lastNowMs;
+    if (backwards && !this.everyContactHeld) {
+      throw new RangeError('the clock went back: a state that holds some contacts only cannot run (classify in full)');
+    }
     const ops: Record<RecordType, Map<string, Op>> = { company: new Map(), contact: new Map() };
     const opFor = (type: RecordType, id: string): Op => {
       let op = ops[type].get(id);
@@ -154,138 +204,48 @@ export class IncrementalTiering {
       op.record = undefined;
     }
     for (const record of changes.upserts ?? []) opFor(record.type, record.id).record = record;
-    const backwards = this.lastNowMs !== undefined && nowMs < this.lastNowMs;
-    if (backwards) {
-      for (const id of this.companies.keys()) opFor('company', id);
-      for (const id of this.contacts.keys()) opFor('contact', id);
+    if (backwards) for (const id of this.companies.keys()) opFor('company', id);
+    for (const id of this.pendingCompanies) opFor('company', id);
+    this.pendingCompanies = new Set();
+    for (const id of dueIds(this.companyHolds, nowMs, (key) => this.entryOf('company', refOf(key).id))) {
+      opFor('company', id);
     }
-    for (const key of this.pending) this.opForKey(key, opFor);
-    for (const due of this.holds.popDue(nowMs)) {
-      const { type, id } = refOf(due.key);
-      const entry = this.entryOf(type, id);
-      if (entry?.holdUntil === due.at) this.opForKey(due.key, opFor);
-    }
-    const changed = this.run(nowMs, ops.company, ops.contact);
+    const inheritanceChanged = this.runCompanies(nowMs, ops.company, ops.contact, backwards);
+    if (this.everyContactHeld) return { companyIds: [], dueBy: undefined };
+    return { companyIds: this.compiled.contact.inheritCompany ? [...inheritanceChanged] : [], dueBy: nowMs };
+  }
+
+  /** A run's second phase: decides the contacts the changes, the companies and the clock affect. */
+  applyContacts(): IncrementalResult {
+    const running = this.running;
+    if (running === undefined) throw new Error('no run under way: applyCompanies first');
+    const { nowMs, contactOps } = running;
+    const opFor = (id: string): void => {
+      if (!contactOps.has(id)) contactOps.set(id, { drop: false, record: undefined });
+    };
+    if (running.everyContact) for (const id of this.contacts.keys()) opFor(id);
+    for (const id of this.pendingContacts) opFor(id);
+    this.pendingContacts = new Set();
+    for (const id of dueIds(this.contactHolds, nowMs, (key) => this.entryOf('contact', refOf(key).id))) opFor(id);
+    const changed = this.runContacts();
     return { changed, decided: this.decided };
   }
 
-  /** The current decision of every record (companies, then contacts). */
-  decisions(): Decision[] {
-    return [
-      ...[...this.companies.keys()].map((id) => this.decisionOf('company', id)),
-      ...[...this.contacts.keys()].map((id) => this.decisionOf('contact', id)),
-    ];
-  }
-
-  /** The current decision of one record, or undefined when there is no such record. */
-  decision(type: RecordType, id: string): Decision | undefined {
-    const entry = this.entryOf(type, id);
-    if (entry === undefined) return undefined;
-    return decisionOf(this.compiled, type, id, entry.tier, entry.reasons, entry.next);
-  }
-
-  /** A record as last given, or undefined when there is no such record. */
-  record(type: RecordType, id: string): CanonicalRecord | undefined {
-    return this.entryOf(type, id)?.record;
-  }
-
-  /** The records the state holds. */
-  get size(): number {
-    return this.companies.size + this.contacts.size;
-  }
-
   /**
-   * The summary of §6 for the current state: every record's tier, with its tier before the run
-   * as `before` says (undefined: the same as now), and the capacity reports.
+   * Decides the companies of `companyOps` and settles capacity; the contacts of `contactOps` and
+   * of the companies whose inheritance changed are decided by `runContacts`. Returns those companies.
    */
-  summary(before: (type: RecordType, id: string) => string | null | undefined): RunSummary {
-    const entries = [...this.companies.values(), ...this.contacts.values()];
-    return summaryOfState(this.compiled, this.seating.reports(), entries, before);
-  }
-
-  /**
-   * The rows changed since the last call (or since `fullClassify`, when every row is new, or
-   * `load`): what a run saves (incremental-delta.ts).
-   */
-  takeChanges(): IncrementalDelta {
-    return this.delta.take(
-      () => this.rows(),
-      (type, id) => {
-        const entry = this.entryOf(type, id);
-        return entry === undefined ? undefined : rowOf(this.compiled, entry);
-      },
-    );
-  }
-
-  /** The capacity reports of §6 for the current state. */
-  capacityReports(): CapacityReport[] {
-    return this.seating.reports();
-  }
-
-  /** The state as rows (plain JSON), one per record. */
-  *rows(): IterableIterator<IncrementalRow> {
-    for (const entry of this.companies.values()) yield rowOf(this.compiled, entry);
-    for (const entry of this.contacts.values()) yield rowOf(this.compiled, entry);
-  }
-
-  /** Replaces the state with rows written by `rows()` under the same policy. */
-  load(rows: Iterable<IncrementalRow>): void {
-    this.reset();
-    for (const row of rows) {
-      if (row.type === 'company') {
-        const entry = companyEntryOf(this.compiled, row);
-        this.companies.set(entry.id, entry);
-        this.seating.restore(entry);
-        this.track(entry);
-      } else {
-        const entry = contactEntryOf(this.compiled, row);
-        this.contacts.set(entry.id, entry);
-        this.contactsOf.add(entry);
-        this.track(entry);
-      }
-    }
-    this.delta.reset(false);
-  }
-
-  private reset(): void {
-    this.companies = new Map();
-    this.contacts = new Map();
-    this.contactsOf = new ContactsByCompany();
-    this.seating = new Seating(this.compiled);
-    this.holds = new ExpiryHeap();
-    this.pending = new Set();
-    this.lastNowMs = undefined;
-  }
-
-  /** Re-registers a loaded entry's hold and pending flag. */
-  private track(entry: Entry): void {
-    const key = keyOf(entry.type, entry.id);
-    if (entry.holdUntil !== undefined) this.holds.push({ at: entry.holdUntil, key });
-    if (entry.pending) this.pending.add(key);
-  }
-
-  private decisionOf(type: RecordType, id: string): Decision {
-    const decision = this.decision(type, id);
-    if (decision === undefined) throw new Error(`no ${type} ${id} in the state`);
-    return decision;
-  }
-
-  private entryOf(type: RecordType, id: string): Entry | undefined {
-    return type === 'company' ? this.companies.get(id) : this.contacts.get(id);
-  }
-
-  private opForKey(key: string, opFor: (type: RecordType, id: string) => Op): void {
-    const { type, id } = refOf(key);
-    opFor(type, id);
-  }
-
-  private run(nowMs: number, companyOps: Map<string, Op>, contactOps: Map<string, Op>): Decision[] {
+  private runCompanies(
+    nowMs: number,
+    companyOps: Map<string, Op>,
+    contactOps: Map<string, Op>,
+    everyContact: boolean,
+  ): Set<string> {
     this.lastNowMs = nowMs;
-    this.pending = new Set();
     this.decided = 0;
     const changed: Decision[] = [];
-    /** Companies whose contacts inherit something new: tier changed, created or deleted. */
     const inheritanceChanged = new Set<string>();
+    this.running = { nowMs, contactOps, changed, inheritanceChanged, everyContact };
     this.seating.begin();
     const touched = new Set<SeatedCompany>();
     /** Companies decided again (steps 1–5); the others keep their hint unless capacity moves them. */
@@ -295,6 +255,7 @@ export class IncrementalTiering {
       if (entry !== undefined) this.seating.remove(entry);
       if (entry !== undefined && op.drop) {
         this.companies.delete(id);
+        this.counts.add('company', entry.tier, -1);
         this.delta.remove('company', id);
         inheritanceChanged.add(id);
         entry = undefined;
@@ -303,6 +264,7 @@ export class IncrementalTiering {
         if (entry === undefined) {
           entry = newCompany(op.record, op.previous);
           this.companies.set(id, entry);
+          this.counts.add('company', entry.tier, 1);
           inheritanceChanged.add(id);
         } else {
           entry.record = op.record;
@@ -327,14 +289,23 @@ export class IncrementalTiering {
           : entry.next;
       if (this.settle(entry, entry.final, reasons, next, nowMs, changed)) inheritanceChanged.add(entry.id);
     }
+    return inheritanceChanged;
+  }
+
+  /** Decides the run's contacts (`runCompanies` first); the decisions the run changed. */
+  private runContacts(): Decision[] {
+    const running = this.running;
+    if (running === undefined) throw new Error('no run under way');
+    const { nowMs, contactOps, changed } = running;
     if (this.compiled.contact.inheritCompany) {
-      for (const companyId of inheritanceChanged) {
+      for (const companyId of running.inheritanceChanged) {
         for (const id of this.contactsOf.of(companyId)) {
           if (!contactOps.has(id)) contactOps.set(id, { drop: false, record: undefined });
         }
       }
     }
     for (const [id, op] of contactOps) this.runContact(id, op, nowMs, changed);
+    this.running = undefined;
     return changed;
   }
 
@@ -343,6 +314,7 @@ export class IncrementalTiering {
     if (entry !== undefined && (op.drop || op.record !== undefined)) this.contactsOf.remove(entry);
     if (entry !== undefined && op.drop) {
       this.contacts.delete(id);
+      this.counts.add('contact', entry.tier, -1);
       this.delta.remove('contact', id);
       entry = undefined;
     }
@@ -350,6 +322,7 @@ export class IncrementalTiering {
       if (entry === undefined) {
         entry = newEntry(op.record, op.previous);
         this.contacts.set(id, entry);
+        this.counts.add('contact', entry.tier, 1);
       } else {
         entry.record = op.record;
       }
@@ -389,7 +362,7 @@ export class IncrementalTiering {
   }
 
   private scheduleHold(entry: Entry, section: CompiledSection, nowMs: number): void {
-    scheduleHold(this.holds, entry, section.minDaysInTier, nowMs);
+    scheduleHold(this.holdsOf(entry.type), entry, section.minDaysInTier, nowMs);
   }
 
   /**
@@ -412,10 +385,12 @@ export class IncrementalTiering {
     entry.reasons = reasons;
     entry.next = next;
     if (tierChanged) {
+      this.counts.add(entry.type, entry.tier, -1);
+      this.counts.add(entry.type, tier, 1);
       entry.tier = tier;
       entry.sinceMs = nowMs;
       entry.pending = true;
-      this.pending.add(keyOf(entry.type, entry.id));
+      (entry.type === 'company' ? this.pendingCompanies : this.pendingContacts).add(entry.id);
     }
     return tierChanged;
   }

@@ -19,6 +19,7 @@ export { isMissing, readNumber, readBoolean } from './values.ts';
 export { seatCount } from './compile.ts';
 export { formatPath, problemsFromIssue } from './policy-problems.ts';
 export { createIncremental, IncrementalTiering } from './incremental.ts';
-export type { IncrementalChanges, IncrementalResult, RecordRef } from './incremental.ts';
+export type { ContactsToLoad, IncrementalChanges, IncrementalResult, RecordRef } from './incremental.ts';
+export type { TierCounts } from './incremental-counts.ts';
 export type { IncrementalRow, CompanySeatRow } from './incremental-rows.ts';
 export type { IncrementalDelta } from './incremental-delta.ts';

@@ -43,8 +43,18 @@ class SectionCounter {
   }
 
   add(previousRank: number, finalRank: number): void {
-    this.total++;
-    this.tierCounts[finalRank] = (this.tierCounts[finalRank] ?? 0) + 1;
+    this.count(finalRank, 1);
+    this.move(previousRank, finalRank);
+  }
+
+  /** `n` records ended in the tier of rank `finalRank` (the tier mix only). */
+  count(finalRank: number, n: number): void {
+    this.total += n;
+    this.tierCounts[finalRank] = (this.tierCounts[finalRank] ?? 0) + n;
+  }
+
+  /** A record moved from `previousRank` (-1: none) to `finalRank` (the movements only). */
+  move(previousRank: number, finalRank: number): void {
     if (previousRank !== finalRank) this.changed++;
     const key = (previousRank + 1) * this.tiers.length + finalRank;
     this.moves.set(key, (this.moves.get(key) ?? 0) + 1);
@@ -84,6 +94,16 @@ export class SummaryBuilder {
 
   add(type: RecordType, previousRank: number, finalRank: number): void {
     this.sections[type].add(previousRank, finalRank);
+  }
+
+  /** Counts `n` records in a tier without a movement (a state's tier mix, from its counts). */
+  count(type: RecordType, finalRank: number, n: number): void {
+    this.sections[type].count(finalRank, n);
+  }
+
+  /** A movement without counting the record in the tier mix (counted by `count`). */
+  move(type: RecordType, previousRank: number, finalRank: number): void {
+    this.sections[type].move(previousRank, finalRank);
   }
 
   setCapacity(reports: readonly CapacityReport[]): void {

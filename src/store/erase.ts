@@ -8,7 +8,8 @@
  *   holds its fields). Nothing else names the record. The state's version moves up, so no worker
  *   goes on from a copy it holds in memory; a company erased also drops the state's meta row (its
  *   seat may go to another company: the next run builds the state again from a full
- *   classification), a contact does not (no other record's decision reads a contact).
+ *   classification), a contact does not (no other record's decision reads a contact): it leaves
+ *   the meta row's row and tier counts.
  * - Forgetting an installation (uninstalled: the CRM refused the refresh token): every record,
  *   deal, tier, history row, rejected row, cursor, run, API key, incremental state and kept CRM list id of it. The installation row
  *   (CRM, account id, status `uninstalled`, when) and its policy versions are kept for
@@ -18,6 +19,7 @@
 
 import type { SqlDriver } from './sql/driver.ts';
 import { str } from './sql/row.ts';
+import { uncountContact } from './sql/tiering-state.ts';
 
 /** How long an uninstalled installation's row and policies are kept: 30 days. */
 export const UNINSTALLED_RETENTION_MS = 30 * 86_400_000;
@@ -69,6 +71,7 @@ export const PURGE_INSTALLATION_SQL: readonly string[] = [
 export function eraseRecord(db: SqlDriver, installationId: string, type: string, id: string): Promise<number> {
   return db.transaction(async (tx) => {
     let deleted = 0;
+    if (type === 'contact') await uncountContact(tx, installationId, id);
     for (const sql of ERASE_RECORD_SQL) deleted += await tx.run(sql, [installationId, type, id]);
     await tx.run(type === 'company' ? DROP_STATE_META_SQL : BUMP_STATE_VERSION_SQL, [installationId]);
     return deleted;

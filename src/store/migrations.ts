@@ -257,4 +257,18 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 11,
+    name: 'tiering state loaded on demand',
+    statements: [
+      // A worker loads an installation's companies and, per run, only the contacts it needs
+      // (sql/tiering-state.ts): by id, by company (company_id), pending, or hold ending (hold_until).
+      // Pending rows are few (the records whose tier changed in the last run): a partial index.
+      `CREATE INDEX tiering_state_pending ON tiering_state (installation_id, type) WHERE pending = 1`,
+      // How many records of each type are in each tier (JSON: {"company": {"tier": n}, …}), kept
+      // by every save, so that a run's summary does not need every row. NULL: a state saved before
+      // this migration, built again by its next run.
+      `ALTER TABLE tiering_state_meta ADD COLUMN tier_counts TEXT`,
+    ],
+  },
 ];

@@ -4,7 +4,15 @@
  * (`postgres.ts`, when DATABASE_URL is set: see `createStore` in index.ts), which add only their
  * connection and bulk writes (README.md); every method is async so that both fit.
  */
-import type { CanonicalRecord, IncrementalRow, Policy, PreviousTier, RecordRef, RecordType } from '../core/index.ts';
+import type {
+  CanonicalRecord,
+  IncrementalRow,
+  Policy,
+  PreviousTier,
+  RecordRef,
+  RecordType,
+  TierCounts,
+} from '../core/index.ts';
 import type { DisplayedRecord, RecordDisplay } from '../mapping/display.ts';
 
 export type { DisplayedRecord, RecordDisplay };
@@ -181,7 +189,19 @@ export interface TieringStateMeta {
   readonly nowMs: number;
   /** The rows the state has. */
   readonly rows: number;
+  /** How many records of each type are in each tier; null for a state saved before they were kept. */
+  readonly tierCounts: TierCounts | null;
   readonly savedAt: number;
+}
+
+/**
+ * Which contact rows a run loads (any of): by id, by the company their record names, and — with
+ * `dueBy` — those pending (tier changed in the last run) or whose hold ends by then (epoch ms).
+ */
+export interface TieringStateContactQuery {
+  readonly ids?: readonly string[];
+  readonly companyIds?: readonly string[];
+  readonly dueBy?: number | undefined;
 }
 
 /** What a run saves of the incremental state. */
@@ -192,6 +212,8 @@ export interface TieringStateSave {
   readonly nowMs: number;
   /** The state's rows after the save. */
   readonly rowCount: number;
+  /** The state's tier counts after the save. */
+  readonly tierCounts: TierCounts;
   /** Rows added or replaced. */
   readonly rows: readonly IncrementalRow[];
   /** Rows removed (ignored with `replace`). */
@@ -310,8 +332,10 @@ export interface Store {
 
   /** The incremental state's meta row, undefined when there is no state. */
   tieringStateMeta(installationId: string): Promise<TieringStateMeta | undefined>;
-  /** The incremental state's rows, in pages. */
-  tieringStateRows(installationId: string, pageSize?: number): AsyncIterable<IncrementalRow[]>;
+  /** The incremental state's rows (of one type when given: companies to load contacts on demand), in pages. */
+  tieringStateRows(installationId: string, pageSize?: number, type?: RecordType): AsyncIterable<IncrementalRow[]>;
+  /** The incremental state's contact rows a run needs (each once, in no particular order). */
+  tieringStateContacts(installationId: string, query: TieringStateContactQuery): Promise<IncrementalRow[]>;
   /**
    * Saves a run's rows, removals and meta in one transaction, only when the state is still at
    * `expectedVersion`; otherwise saves nothing and throws `StaleTieringStateError`. The new meta.

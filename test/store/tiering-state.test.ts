@@ -6,6 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { IncrementalRow } from '../../src/core/index.ts';
+import type { SqlQueries } from '../../src/store/sql/driver.ts';
+import { tieringStateContacts } from '../../src/store/sql/tiering-state.ts';
 import { StaleTieringStateError } from '../../src/store/store.ts';
 import type { Installation, Store, TieringStateSave } from '../../src/store/store.ts';
 import { collect, describeEachEngine } from './engines.ts';
@@ -46,6 +48,7 @@ const save = (expectedVersion: number | null, rows: IncrementalRow[], extra: Par
   key: 'key-1',
   nowMs: 5000,
   rowCount: rows.length,
+  tierCounts: { company: { t1: rows.filter((r) => r.type === 'company').length }, contact: {} },
   rows,
   deletes: [],
   ...extra,
@@ -79,13 +82,62 @@ describeEachEngine('the incremental tiering state', (engine) => {
       row('company', 'b'),
     ];
     const meta = await store.saveTieringState(portal.id, save(null, rows), 7000);
-    expect(meta).toEqual({ version: 1, key: 'key-1', nowMs: 5000, rows: 3, savedAt: 7000 });
+    expect(meta).toEqual({
+      version: 1,
+      key: 'key-1',
+      nowMs: 5000,
+      rows: 3,
+      tierCounts: { company: { t1: 2 }, contact: {} },
+      savedAt: 7000,
+    });
     expect(await store.tieringStateMeta(portal.id)).toEqual(meta);
     const pages = await collect(store.tieringStateRows(portal.id, 2));
     expect(pages.map((page) => page.length)).toEqual([2, 1]);
     expect(pages.flat()).toEqual([rows[1], rows[2], rows[0]]);
     expect(await store.tieringStateMeta(other.id)).toBeUndefined();
     expect(await allRows(store, other.id)).toEqual([]);
+  });
+
+  test('a run loads the companies alone, and the contacts it needs: by id, by company, pending or hold ending', async () => {
+    const contact = (id: string, companyId: string | null, extra: Partial<IncrementalRow> = {}): IncrementalRow => {
+      const base = row('contact', id, 't0', extra);
+      return { ...base, record: { type: 'contact', id, fields: {}, ...(companyId === null ? {} : { companyId }) } };
+    };
+    const rows = [
+      row('company', 'a'),
+      row('company', 'b'),
+      contact('plain', 'a'),
+      contact('ofB', 'b'),
+      contact('ofB2', 'b', { pending: true }),
+      contact('pending', null, { pending: true }),
+      contact('dueNow', 'c', { holdUntilMs: 5000 }),
+      contact('dueLater', 'c', { holdUntilMs: 5001 }),
+      contact('other', 'a'),
+    ];
+    await store.saveTieringState(portal.id, save(null, rows), 1);
+    // The same contacts under another installation are never returned.
+    await store.saveTieringState(other.id, save(null, rows), 1);
+    const ids = (found: IncrementalRow[]): string[] => found.map((r) => r.id).sort();
+    const companies = (await collect(store.tieringStateRows(portal.id, 1, 'company'))).flat();
+    expect(companies.map((r) => r.id)).toEqual(['a', 'b']);
+    expect(companies[0]).toEqual(rows[0]);
+    expect(ids(await store.tieringStateContacts(portal.id, {}))).toEqual([]);
+    expect(ids(await store.tieringStateContacts(portal.id, { ids: ['plain', 'a', 'nope'] }))).toEqual(['plain']);
+    expect(ids(await store.tieringStateContacts(portal.id, { companyIds: ['b', 'z'] }))).toEqual(['ofB', 'ofB2']);
+    expect(ids(await store.tieringStateContacts(portal.id, { dueBy: 5000 }))).toEqual(['dueNow', 'ofB2', 'pending']);
+    // Each row once, whichever ways it is asked for; past one IN list.
+    const many = Array.from({ length: 1100 }, (_, i) => `n${i}`);
+    const all = await store.tieringStateContacts(portal.id, {
+      ids: [...many, 'ofB2', 'other'],
+      companyIds: [...many, 'b'],
+      dueBy: 5001,
+    });
+    expect(ids(all)).toEqual(['dueLater', 'dueNow', 'ofB', 'ofB2', 'other', 'pending']);
+    expect(all.find((r) => r.id === 'ofB2')).toEqual(rows[4]);
+    // A save moves a contact to another company, clears its pending flag: the queries follow.
+    await store.saveTieringState(portal.id, save(1, [contact('ofB2', 'a')]), 2);
+    expect(ids(await store.tieringStateContacts(portal.id, { companyIds: ['b'] }))).toEqual(['ofB']);
+    expect(ids(await store.tieringStateContacts(portal.id, { dueBy: 4999 }))).toEqual(['pending']);
   });
 
   test("a run's save writes its changed rows and removals only, from the version it loaded", async () => {
@@ -170,16 +222,22 @@ describeEachEngine('the incremental tiering state', (engine) => {
     expect((await allRows(store, other.id)).map((r) => r.id)).toEqual(['a']);
   });
 
-  test("erasing a contact removes its state row and moves the version (no held copy goes on); a company's drops the meta", async () => {
+  test("erasing a contact removes its state row, its counts, and moves the version (no held copy goes on); a company's drops the meta", async () => {
     await store.saveTieringState(
       portal.id,
-      save(null, [row('company', 'a'), row('contact', 'x'), row('contact', 'y')]),
+      save(null, [row('company', 'a'), row('contact', 'x', 't2'), row('contact', 'y', 't2')], {
+        tierCounts: { company: { t1: 1 }, contact: { t1: 0, t2: 2 } },
+      }),
       1,
     );
     await store.saveTieringState(other.id, save(null, [row('contact', 'x')]), 1);
     await store.eraseRecord(portal.id, 'contact', 'x');
     expect((await allRows(store, portal.id)).map((r) => r.id)).toEqual(['a', 'y']);
-    expect((await store.tieringStateMeta(portal.id))?.version).toBe(2);
+    expect(await store.tieringStateMeta(portal.id)).toMatchObject({
+      version: 2,
+      rows: 2,
+      tierCounts: { company: { t1: 1 }, contact: { t1: 0, t2: 1 } },
+    });
     expect((await allRows(store, other.id)).map((r) => r.id)).toEqual(['x']);
     await store.eraseRecord(portal.id, 'company', 'a');
     expect((await allRows(store, portal.id)).map((r) => r.id)).toEqual(['y']);
@@ -245,5 +303,18 @@ describeEachEngine('the incremental tiering state', (engine) => {
       expect(stored).toHaveLength(700);
       expect(stored[0]?.tier).toBe('low');
     });
+  });
+});
+
+describe('the contacts a run needs, when they are many', () => {
+  test('300,000 pending contacts (after a full classification) come back, each once', async () => {
+    const pending = Array.from({ length: 300_000 }, (_, i) => ({ id: `c${i}`, row: `{"id":"c${i}"}` }));
+    const db = {
+      query: (sql: string) => Promise.resolve(sql.includes('pending = 1') ? pending : pending.slice(0, 10)),
+      run: () => Promise.resolve(0),
+    } as unknown as SqlQueries;
+    const rows = await tieringStateContacts(db, 'portal', { dueBy: 1 });
+    expect(rows).toHaveLength(300_000);
+    expect(rows[299_999]).toEqual({ id: 'c299999' });
   });
 });

@@ -5,8 +5,10 @@
  * - the oracle: two identical CRMs get the same random changes (deal amounts and stages, new deals,
  *   company and contact fields, overrides, contacts moving, deletions) and the same clock (past
  *   `minDaysInTier`, deals leaving the deal-size window); one is synced incrementally — by workers
- *   taking turns, each with its own store handle and memory — the other by full runs; after every
- *   run both CRMs show the same tier, reason (over-capacity ranks aside) and next-tier hint;
+ *   taking turns, each with its own store handle and memory, one of them holding nothing between
+ *   runs — the other by full runs; after every run both CRMs show the same tier, reason
+ *   (over-capacity ranks aside) and next-tier hint;
+ * - a worker holding nothing loads the companies and only the contacts its run needs;
  * - a run after a few changes decides a few records, not all; a dry run saves no state;
  * - a save from a stale version is refused and the run fails cleanly; the next one continues;
  * - the full run's reconcile counts a corrupted state row, names it, and corrects it.
@@ -190,12 +192,18 @@ describe('incremental runs', () => {
     for (const seed of [1, 2, 3]) {
       const inc = await world(seed);
       const full = await world(seed);
-      // Two workers: their own store handle on the same database, their own memory.
+      // Three workers: their own store handle on the same database, their own memory — the third
+      // holds nothing between runs (a fresh worker every run: the companies and the contacts the
+      // run needs are loaded from the store).
+      const fresh = new StateCache();
       const workers = [
-        { store: inc.store, cache: new StateCache() },
-        { store: await open(inc.path), cache: new StateCache() },
+        { store: inc.store, cache: () => firstCache },
+        { store: await open(inc.path), cache: () => secondCache },
+        { store: await open(inc.path), cache: () => new StateCache() },
       ];
-      await sync({ ...inc.options, full: true, stateCache: workers[0]?.cache });
+      const firstCache = new StateCache();
+      const secondCache = new StateCache();
+      await sync({ ...inc.options, full: true, stateCache: fresh });
       await sync({ ...full.options, full: true, stateCache: new StateCache() });
       expect(shown(inc.crm)).toEqual(shown(full.crm));
       const r = random(seed * 7919);
@@ -208,7 +216,7 @@ describe('incremental runs', () => {
         now += 60_000;
         const worker = workers[Math.floor(r() * workers.length)];
         if (worker === undefined) throw new Error('no worker');
-        const report: SyncReport = await sync({ ...inc.options, store: worker.store, stateCache: worker.cache });
+        const report: SyncReport = await sync({ ...inc.options, store: worker.store, stateCache: worker.cache() });
         await sync({ ...full.options, full: true, stateCache: new StateCache() });
         expect(report.kind).toBe('incremental');
         if (report.decided < COMPANIES + CONTACTS) decidedLess++;
@@ -237,16 +245,52 @@ describe('incremental runs', () => {
     const dry = await sync({ ...options, stateCache: new StateCache(), dryRun: true });
     expect(dry.decided).toBeLessThan(20);
     expect(await store.tieringStateMeta(options.installationId)).toEqual(meta);
-    // A worker holding nothing loads the state from the store rather than classifying everything.
-    const report = await sync({ ...options, stateCache: new StateCache() });
+    // A worker holding nothing loads the state from the store rather than classifying everything:
+    // every company, and of the contacts only those the run needs.
+    const loaded = { company: 0, contact: 0 };
+    const counting = new Proxy(store, {
+      get(target, name, receiver) {
+        if (name === 'tieringStateRows') {
+          return async function* (...args: Parameters<Store['tieringStateRows']>) {
+            for await (const page of target.tieringStateRows(...args)) {
+              for (const row of page) loaded[row.type]++;
+              yield page;
+            }
+          };
+        }
+        if (name === 'tieringStateContacts') {
+          return async (...args: Parameters<Store['tieringStateContacts']>) => {
+            const rows = await target.tieringStateContacts(...args);
+            loaded.contact += rows.length;
+            return rows;
+          };
+        }
+        const value: unknown = Reflect.get(target, name, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const report = await sync({ ...options, store: counting, stateCache: new StateCache() });
     expect(report.decided).toBeGreaterThanOrEqual(3);
     expect(report.decided).toBeLessThan(20);
+    expect(loaded.company).toBe(COMPANIES);
+    expect(loaded.contact).toBeGreaterThanOrEqual(2);
+    expect(loaded.contact).toBeLessThan(CONTACTS / 3);
+    // The tier mix is every record's (the stored counts); the movements are the run's.
     expect(report.summary.company.total + report.summary.contact.total).toBe(COMPANIES + CONTACTS);
+    const moved = [...report.summary.company.movements, ...report.summary.contact.movements];
+    expect(moved.reduce((sum, m) => sum + m.count, 0)).toBeLessThan(20);
     expect((await store.tieringStateMeta(options.installationId))?.version).toBe((meta?.version ?? 0) + 1);
     // Nothing changed: nothing decided but what the writes and the clock bring.
     now += 60_000;
     const quiet = await sync({ ...options, stateCache: cache });
     expect(quiet.decided).toBeLessThan(10);
+    // What the worker keeps between runs is the companies: the contacts it loaded are dropped.
+    const saved = await store.tieringStateMeta(options.installationId);
+    if (saved === undefined) throw new Error('no state saved');
+    const kept = cache.take(options.installationId, saved);
+    expect(kept?.held).toBe(COMPANIES);
+    expect(kept?.size).toBe(COMPANIES + CONTACTS);
+    expect(kept?.holdsEveryContact).toBe(false);
   });
 
   test('the state is built again under another policy, when the clock goes back, and after a company is erased', async () => {
@@ -307,6 +351,7 @@ describe('incremental runs', () => {
                 key: meta?.key ?? '',
                 nowMs: now,
                 rowCount: meta?.rows ?? 0,
+                tierCounts: meta?.tierCounts ?? { company: {}, contact: {} },
                 rows: [],
                 deletes: [],
               },
@@ -350,6 +395,7 @@ describe('incremental runs', () => {
       options.installationId,
       {
         ...{ expectedVersion: meta.version, key: meta.key, nowMs: meta.nowMs, rowCount: meta.rows, deletes: [] },
+        tierCounts: meta.tierCounts ?? { company: {}, contact: {} },
         rows: [{ ...victim, tier: 'high_touch', reasons: ['corrupted'] }],
       },
       now,

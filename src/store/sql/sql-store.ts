@@ -28,6 +28,7 @@ import type {
   StoredCrmList,
   StoredTier,
   TierChange,
+  TieringStateContactQuery,
   TieringStateMeta,
   TieringStateSave,
 } from '../store.ts';
@@ -186,8 +187,11 @@ export abstract class SqlStore implements Store {
   tieringStateMeta(installationId: string): Promise<TieringStateMeta | undefined> {
     return state.tieringStateMeta(this.db, installationId);
   }
-  tieringStateRows(installationId: string, pageSize?: number): AsyncIterable<IncrementalRow[]> {
-    return state.tieringStateRows(this.db, installationId, pageSize);
+  tieringStateRows(installationId: string, pageSize?: number, type?: RecordType): AsyncIterable<IncrementalRow[]> {
+    return state.tieringStateRows(this.db, installationId, pageSize, type);
+  }
+  tieringStateContacts(installationId: string, query: TieringStateContactQuery): Promise<IncrementalRow[]> {
+    return state.tieringStateContacts(this.db, installationId, query);
   }
   saveTieringState(installationId: string, save: TieringStateSave, at: number): Promise<TieringStateMeta> {
     return state.saveTieringState(this.db, installationId, save, at);

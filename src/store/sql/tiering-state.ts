@@ -2,7 +2,9 @@
  * The state incremental runs continue from (src/core/incremental*.ts), per installation: one row
  * per record (`IncrementalRow` as JSON, with its contact's company, hold end and pending flag in
  * columns of their own) and one meta row — the version every save moves up, the key of the policy
- * and mapping the rows were built under, the last run's clock and the number of rows.
+ * and mapping the rows were built under, the last run's clock, the number of rows and how many of
+ * each type are in each tier. A run loads the companies (`tieringStateRows` of one type) and only
+ * the contacts it needs (`tieringStateContacts`: by id, by company, pending or hold ending).
  *
  * A save is optimistic: it names the version its run loaded (null: there was none) and, in one
  * transaction, moves the meta row from that version to the next before touching any row. When
@@ -16,12 +18,12 @@
  * companies whose won deals crossed the deal-size window — are here too, in `IN` lists of at most
  * `IDS_PER_QUERY` ids.
  */
-import type { CanonicalRecord, IncrementalRow, RecordRef, RecordType } from '../../core/index.ts';
+import type { CanonicalRecord, IncrementalRow, RecordRef, RecordType, TierCounts } from '../../core/index.ts';
 import { StaleTieringStateError } from '../store.ts';
-import type { MirrorDeal, StoredTier, TieringStateMeta, TieringStateSave } from '../store.ts';
+import type { MirrorDeal, StoredTier, TieringStateContactQuery, TieringStateMeta, TieringStateSave } from '../store.ts';
 import type { SqlDriver, SqlQueries } from './driver.ts';
 import { dealOf, PAGE, recordOf } from './mirror.ts';
-import { json, num, str } from './row.ts';
+import { json, num, optJson, str } from './row.ts';
 import type { Row, SqlValue } from './row.ts';
 import { tierOf } from './tiers.ts';
 
@@ -36,6 +38,7 @@ function metaOf(row: Row): TieringStateMeta {
     key: str(row, 'state_key'),
     nowMs: num(row, 'now_ms'),
     rows: num(row, 'row_count'),
+    tierCounts: optJson(row, 'tier_counts') as TierCounts | null,
     savedAt: num(row, 'saved_at'),
   };
 }
@@ -45,18 +48,22 @@ export async function tieringStateMeta(db: SqlQueries, installationId: string): 
   return row === undefined ? undefined : metaOf(row);
 }
 
-/** The state's rows, companies first, a page at a time in key order. */
+/** The state's rows (of `type` only, when given), companies first, a page at a time in key order. */
 export async function* tieringStateRows(
   db: SqlQueries,
   installationId: string,
   pageSize = PAGE,
+  type?: RecordType,
 ): AsyncIterable<IncrementalRow[]> {
-  let afterType = '';
+  let afterType = type ?? '';
   let afterId = '';
   for (;;) {
     const rows = await db.query(
-      `SELECT type, id, row FROM tiering_state WHERE installation_id = ? AND (type, id) > (?, ?)
-       ORDER BY type, id LIMIT ?`,
+      type === undefined
+        ? `SELECT type, id, row FROM tiering_state WHERE installation_id = ? AND (type, id) > (?, ?)
+           ORDER BY type, id LIMIT ?`
+        : `SELECT type, id, row FROM tiering_state WHERE installation_id = ? AND type = ? AND id > ?
+           ORDER BY id LIMIT ?`,
       [installationId, afterType, afterId, pageSize],
     );
     const last = rows[rows.length - 1];
@@ -65,6 +72,36 @@ export async function* tieringStateRows(
     afterType = str(last, 'type');
     afterId = str(last, 'id');
   }
+}
+
+/**
+ * The contact rows a run needs (Store.tieringStateContacts): by id and by company in `IN` lists,
+ * and with `dueBy` the pending ones (partial index, migration 11) and those whose hold ends by then
+ * (the hold index). Each row once.
+ */
+export async function tieringStateContacts(
+  db: SqlQueries,
+  installationId: string,
+  query: TieringStateContactQuery,
+): Promise<IncrementalRow[]> {
+  const before: SqlValue[] = [installationId];
+  const rows = new Map<string, IncrementalRow>();
+  // Row by row into one map: after a full classification every contact can be pending (no spread
+  // of hundreds of thousands of rows into one call's arguments).
+  const add = (found: readonly Row[]): void => {
+    for (const row of found) {
+      const id = str(row, 'id');
+      if (!rows.has(id)) rows.set(id, json(row, 'row') as IncrementalRow);
+    }
+  };
+  const sql = "SELECT id, row FROM tiering_state WHERE installation_id = ? AND type = 'contact'";
+  add(await byIds(db, `${sql} AND id IN ({ids})`, before, query.ids ?? []));
+  add(await byIds(db, `${sql} AND company_id IN ({ids})`, before, query.companyIds ?? []));
+  if (query.dueBy !== undefined) {
+    add(await db.query(`${sql} AND pending = 1`, [installationId]));
+    add(await db.query(`${sql} AND hold_until IS NOT NULL AND hold_until <= ?`, [installationId, query.dueBy]));
+  }
+  return [...rows.values()];
 }
 
 /** See Store.saveTieringState. */
@@ -76,23 +113,26 @@ export function saveTieringState(
 ): Promise<TieringStateMeta> {
   return db.transaction(async (tx) => {
     const version = (save.expectedVersion ?? 0) + 1;
+    const counts = JSON.stringify(save.tierCounts);
     const moved =
       save.expectedVersion === null
         ? await tx.run(
-            `INSERT INTO tiering_state_meta (installation_id, version, state_key, now_ms, row_count, saved_at)
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (installation_id) DO NOTHING`,
-            [installationId, version, save.key, save.nowMs, save.rowCount, at],
+            `INSERT INTO tiering_state_meta (installation_id, version, state_key, now_ms, row_count, tier_counts, saved_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (installation_id) DO NOTHING`,
+            [installationId, version, save.key, save.nowMs, save.rowCount, counts, at],
           )
         : await tx.run(
-            `UPDATE tiering_state_meta SET version = ?, state_key = ?, now_ms = ?, row_count = ?, saved_at = ?
+            `UPDATE tiering_state_meta SET version = ?, state_key = ?, now_ms = ?, row_count = ?, tier_counts = ?,
+               saved_at = ?
              WHERE installation_id = ? AND version = ?`,
-            [version, save.key, save.nowMs, save.rowCount, at, installationId, save.expectedVersion],
+            [version, save.key, save.nowMs, save.rowCount, counts, at, installationId, save.expectedVersion],
           );
     if (moved !== 1) throw new StaleTieringStateError(installationId, save.expectedVersion);
     if (save.replace === true) await tx.run('DELETE FROM tiering_state WHERE installation_id = ?', [installationId]);
     else await deleteRows(tx, installationId, save.deletes);
     await upsertRows(tx, installationId, save.rows);
-    return { version, key: save.key, nowMs: save.nowMs, rows: save.rowCount, savedAt: at };
+    const tierCounts = save.tierCounts;
+    return { version, key: save.key, nowMs: save.nowMs, rows: save.rowCount, tierCounts, savedAt: at };
   });
 }
 
@@ -138,6 +178,26 @@ async function upsertRows(tx: SqlQueries, installationId: string, rows: readonly
       params,
     );
   }
+}
+
+/** Before a contact's row is erased: takes it out of the meta row's row and tier counts. */
+export async function uncountContact(tx: SqlQueries, installationId: string, id: string): Promise<void> {
+  const [stored] = await tx.query(
+    "SELECT row FROM tiering_state WHERE installation_id = ? AND type = 'contact' AND id = ?",
+    [installationId, id],
+  );
+  const [meta] = await tx.query('SELECT tier_counts FROM tiering_state_meta WHERE installation_id = ?', [
+    installationId,
+  ]);
+  if (stored === undefined || meta === undefined) return;
+  const { tier } = json(stored, 'row') as IncrementalRow;
+  const counts = optJson(meta, 'tier_counts') as TierCounts | null;
+  const contact = { ...counts?.contact };
+  if (counts !== null && (contact[tier] ?? 0) > 0) contact[tier] = (contact[tier] ?? 0) - 1;
+  await tx.run('UPDATE tiering_state_meta SET row_count = row_count - 1, tier_counts = ? WHERE installation_id = ?', [
+    counts === null ? null : JSON.stringify({ ...counts, contact }),
+    installationId,
+  ]);
 }
 
 /** Parameter: installation id. What clearing an installation's state deletes. */

@@ -15,7 +15,12 @@
  * Only the decisions the run changed are diffed, with those of the records it gave the core (the
  * hint sentence names the record's value: it can change while the decision does not) and of
  * records whose CRM value is not what was last written (read this run: `CrmValues`), against what
- * was last written for those records alone (read by id). The summary's tier mix is the state's; its movements are those of the run.
+ * was last written for those records alone (read by id). The summary's tier mix is the state's
+ * (its tier counts); its movements are those of the records the run decided.
+ *
+ * The state is loaded with its companies only (state.ts); the contacts the run reads are loaded
+ * by id before they are compared, and the core's companies phase says which others to load before
+ * its contacts phase (of companies whose tier changed, appeared or went; pending; hold ended).
  *
  * Without a usable state (none yet, another policy or mapping, the clock gone back) the run builds
  * it: a full classification of the mirror with the previous tiers last written, every decision
@@ -39,7 +44,7 @@ import { withHint } from '../next-hint.ts';
 import type { HintedDecision } from '../next-hint.ts';
 import { mirroredForClassifying, windowDaysOf, withDealTotals } from './classify.ts';
 import type { Changed, CrmValues } from './pull.ts';
-import { loadState, saveState, unusable } from './state.ts';
+import { loadCompanies, loadContacts, saveState, unusable } from './state.ts';
 import type { StateCache } from './state.ts';
 
 const DAY_MS = 86_400_000;
@@ -81,9 +86,15 @@ export async function decideChanges(
   const why = unusable(meta, key, nowMs);
   if (meta === undefined || why !== undefined) return rebuildState(context, meta?.version ?? null, why, onDecision);
   const cache = context.dryRun ? undefined : context.cache;
-  const tiering = await loadState(store, installationId, policy, meta, cache);
+  const tiering = await loadCompanies(store, installationId, policy, meta, cache);
+  // The contacts read (to compare with the state's copies, and to delete), then what the
+  // companies phase asks: the contacts of companies whose tier changed, appeared or went, and
+  // those pending or whose hold ended.
+  await loadContacts(store, installationId, tiering, { ids: [...changed.contact] });
   const { upserts, deletes } = await changesOf(context, changed, meta.nowMs, tiering);
-  const result = tiering.apply({ upserts, deletes, now });
+  const toLoad = tiering.applyCompanies({ upserts, deletes, now });
+  await loadContacts(store, installationId, tiering, toLoad);
+  const result = tiering.applyContacts();
   const decisions = new Map<string, Decision>();
   for (const d of result.changed) decisions.set(`${d.type}\u0000${d.id}`, d);
   // A record given to the core may keep its decision and yet not its hint sentence, which names
@@ -104,9 +115,12 @@ export async function decideChanges(
       if (pending !== undefined) await pending;
     }
   }
-  const summary = tiering.summary((type, id) =>
-    decisions.has(`${type}\u0000${id}`) ? (lastWritten.get(type, id)?.tier ?? null) : undefined,
-  );
+  const moved = [...decisions.values()].map(({ type, id }) => ({
+    type,
+    id,
+    before: lastWritten.get(type, id)?.tier ?? null,
+  }));
+  const summary = tiering.summary(moved);
   const save = async (): Promise<void> => {
     if (!context.dryRun) await saveState(store, installationId, tiering, meta.version, key, nowMs, cache, nowMs);
   };
@@ -183,7 +197,9 @@ export async function rebuildState(
     const pending = onDecision(withHint(decision, fields, policy), lastWritten.get(decision.type, decision.id));
     if (pending !== undefined) await pending;
   }
-  const summary = tiering.summary((type, id) => lastWritten.get(type, id)?.tier ?? null);
+  const summary = tiering.summary(
+    records.map(({ type, id }) => ({ type, id, before: lastWritten.get(type, id)?.tier ?? null })),
+  );
   lastWritten.clear();
   const nowMs = now.getTime();
   const save = async (): Promise<void> => {

@@ -100,7 +100,9 @@ export async function classifyAndReconcile(
     }
   }
   decisions.length = 0;
-  const summary = fresh.summary((type, id) => lastWritten.get(type, id)?.tier ?? null);
+  const summary = fresh.summary(
+    records.map(({ type, id }) => ({ type, id, before: lastWritten.get(type, id)?.tier ?? null })),
+  );
   const reconcile = await compareWithStored(context, meta, records, fresh);
   records.length = 0;
   const nowMs = now.getTime();

@@ -1,9 +1,14 @@
 /**
  * The incremental tiering state of an installation (src/core/incremental*.ts), where runs find it:
  * in the store (src/store/sql/tiering-state.ts: one JSON row per record and a meta row), so any
- * worker can run any installation's next run, and — to save loading half a million rows for a run
- * after 100 changes — in the worker's memory between its runs (`StateCache`), used only while the
- * store's version is still the one it holds.
+ * worker can run any installation's next run, and in the worker's memory between its runs
+ * (`StateCache`), used only while the store's version is still the one it holds.
+ *
+ * An incremental run does not load every row: it loads the companies (capacity seating needs them
+ * all) with the meta row's tier counts, and then only the contacts it needs (`loadContacts`, the
+ * core asking between its companies and its contacts phase). What a worker keeps between runs is
+ * the companies: the contacts a run loaded are dropped once it is saved. The nightly reconcile
+ * compares every record: it loads every row (`loadState`).
  *
  * A stored state is used when its key — a hash of the row format, the policy and the mapping with
  * its discovered properties (the deal-size window, the lead-score property …) — is this run's, and
@@ -20,7 +25,7 @@ import { createHash } from 'node:crypto';
 import { createIncremental } from '../../core/index.ts';
 import type { IncrementalRow, IncrementalTiering, Policy } from '../../core/index.ts';
 import type { Mapping } from '../../mapping/mapping.ts';
-import type { Store, TieringStateMeta } from '../../store/store.ts';
+import type { Store, TieringStateContactQuery, TieringStateMeta } from '../../store/store.ts';
 
 /** The rows' format: bump when `IncrementalRow` changes meaning (every state is then built again). */
 export const STATE_FORMAT = 1;
@@ -64,16 +69,18 @@ export class StateCache {
     return held?.stamp === stampOf(meta) ? held.tiering : undefined;
   }
 
+  /** Keeps a saved state: its companies (its contacts are dropped), within the bound. */
   put(installationId: string, meta: TieringStateMeta, tiering: IncrementalTiering): void {
     this.held.delete(installationId);
-    if (tiering.size > this.maxRecords) return;
+    tiering.dropContacts();
+    if (tiering.held > this.maxRecords) return;
     this.held.set(installationId, { stamp: stampOf(meta), tiering });
     let total = 0;
-    for (const held of this.held.values()) total += held.tiering.size;
+    for (const held of this.held.values()) total += held.tiering.held;
     for (const [id, held] of this.held) {
       if (total <= this.maxRecords) break;
       this.held.delete(id);
-      total -= held.tiering.size;
+      total -= held.tiering.held;
     }
   }
 
@@ -91,10 +98,11 @@ export function unusable(meta: TieringStateMeta | undefined, key: string, nowMs:
   if (meta === undefined) return 'no state yet';
   if (meta.key !== key) return 'the policy or mapping changed';
   if (nowMs < meta.nowMs) return "the clock is before the last run's";
+  if (meta.tierCounts === null) return 'the state was saved without tier counts';
   return undefined;
 }
 
-/** The stored state at `meta`'s version: from the cache when it holds that version, else from the store. */
+/** The whole stored state at `meta`'s version, every contact held (the reconcile's). */
 export async function loadState(
   store: Store,
   installationId: string,
@@ -103,12 +111,45 @@ export async function loadState(
   cache: StateCache | undefined,
 ): Promise<IncrementalTiering> {
   const held = cache?.take(installationId, meta);
-  if (held !== undefined) return held;
+  if (held?.holdsEveryContact === true) return held;
   const rows: IncrementalRow[] = [];
   for await (const page of store.tieringStateRows(installationId)) rows.push(...page);
   const tiering = createIncremental(policy);
   tiering.load(rows);
   return tiering;
+}
+
+/**
+ * The stored state at `meta`'s version with its contacts loaded on demand: the cached copy when
+ * it is of that version, else the companies and tier counts from the store.
+ */
+export async function loadCompanies(
+  store: Store,
+  installationId: string,
+  policy: Policy,
+  meta: TieringStateMeta,
+  cache: StateCache | undefined,
+): Promise<IncrementalTiering> {
+  const held = cache?.take(installationId, meta);
+  if (held !== undefined) return held;
+  if (meta.tierCounts === null) throw new Error('the state was saved without tier counts');
+  const tiering = createIncremental(policy);
+  // Page by page: a page's parsed rows go once their entries are built.
+  tiering.loadCompanies([], meta.tierCounts);
+  for await (const page of store.tieringStateRows(installationId, undefined, 'company')) tiering.addCompanies(page);
+  return tiering;
+}
+
+/** Loads the contact rows a run needs into its state (none when it holds every contact). */
+export async function loadContacts(
+  store: Store,
+  installationId: string,
+  tiering: IncrementalTiering,
+  query: TieringStateContactQuery,
+): Promise<void> {
+  if (tiering.holdsEveryContact) return;
+  if ((query.ids?.length ?? 0) + (query.companyIds?.length ?? 0) === 0 && query.dueBy === undefined) return;
+  tiering.addContacts(await store.tieringStateContacts(installationId, query));
 }
 
 /** Saves what the run changed (all rows after a full classification) from `loaded`, and caches it. */
@@ -130,6 +171,7 @@ export async function saveState(
       key,
       nowMs,
       rowCount: tiering.size,
+      tierCounts: tiering.tierCounts(),
       rows: delta.rows,
       deletes: delta.deletes,
       replace: delta.all,
