@@ -30,12 +30,8 @@ import { sandboxRoutes } from './routes-sandbox.ts';
 import { propertyRoutes } from './routes-properties.ts';
 import { SEARCH_CAP, SearchEngine } from './search.ts';
 import { counting, createStats, resetStats, type SandboxStats } from './stats.ts';
-import {
-  createWebhookEmitter,
-  webhookWriteObserver,
-  type WebhookEmitter,
-  type WebhookEmitterOptions,
-} from './webhooks.ts';
+import { createWebhookEmitter, type WebhookEmitter, type WebhookEmitterOptions } from './webhooks.ts';
+import { webhookWriteObserver } from './webhook-writes.ts';
 
 export interface SandboxOptions {
   /** The data to serve. Default: `generatePortal({ seed: options.seed ?? 1 })`. */
