@@ -171,10 +171,6 @@ export function buildProgram(): Command {
     .option('--mapping <file>', 'the field mapping (default: mappings/<crm>.json)')
     .option('--data <file>', 'the store file', DEFAULT_DATA_FILE)
     .option('--json', 'machine-readable summary')
-    .option(
-      '--wait <seconds>',
-      'while another sync of the installation runs (the server, another command), wait this long for it (default 600)',
-    )
     .action(
       async (options: {
         crm: string;
@@ -184,14 +180,9 @@ export function buildProgram(): Command {
         mapping?: string;
         data: string;
         json?: boolean;
-        wait?: string;
       }) => {
         const { runSync } = await import('./sync-commands.ts');
-        const wait = options.wait === undefined ? undefined : Number(options.wait);
-        if (wait !== undefined && !(Number.isFinite(wait) && wait >= 0)) {
-          throw new InputError(`--wait must be a number of seconds (0 or more), not ${options.wait ?? ''}`);
-        }
-        await runSync({ ...options, wait }, { stdout: process.stdout, env: process.env, progress: process.stderr });
+        await runSync(options, { stdout: process.stdout, env: process.env, progress: process.stderr });
       },
     );
 

@@ -4,20 +4,17 @@
  * to point at another host such as the local sandbox; Salesforce's SF_* variables); the store is
  * `data/righttouch.db` unless `--data` says otherwise.
  */
-import { hostname } from 'node:os';
 import type { Writable } from 'node:stream';
 import { connectorFromEnv } from '../app/connectors.ts';
 import { DEFAULT_DATA_FILE } from '../app/paths.ts';
-import { AppError, InputError } from '../app/errors.ts';
+import { InputError } from '../app/errors.ts';
 import { activePolicy, loadMapping, loadPolicy } from '../app/policy.ts';
 import { setUpCrm } from '../app/setup.ts';
 import { openStore } from '../app/store.ts';
 import type { Policy } from '../core/index.ts';
 import type { Crm, Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
-import { RunStoppedError, sync } from '../sync/engine.ts';
-import { DEFAULT_BUDGET_MS } from '../jobs/run.ts';
-import { waitForLease } from '../jobs/lease.ts';
+import { sync } from '../sync/engine.ts';
 import { resolveMapping } from '../sync/lead-score.ts';
 import type { SyncReport } from '../sync/engine.ts';
 import { propertiesToRead } from '../mapping/mapping.ts';
@@ -164,70 +161,27 @@ export async function runSetup(
   });
 }
 
-/** How long `sync` waits, by default, for another sync of the installation to finish: a run's time budget. */
-export const DEFAULT_SYNC_WAIT_SECONDS = DEFAULT_BUDGET_MS / 1000;
-
 export async function runSync(
-  options: CrmCommandOptions & {
-    readonly full?: boolean | undefined;
-    readonly dryRun?: boolean | undefined;
-    /** Seconds to wait for another sync of the installation to finish (default: a run's budget). */
-    readonly wait?: number | undefined;
-  },
-  io: CrmIo & { readonly leaseTtlMs?: number | undefined; readonly leasePollMs?: number | undefined },
+  options: CrmCommandOptions & { readonly full?: boolean | undefined; readonly dryRun?: boolean | undefined },
+  io: CrmIo,
 ): Promise<SyncReport> {
   return withCrm(options, io, async ({ connector, mapping, store, installation, policy }) => {
-    // The lease the server's runs take (src/jobs/lease.ts): a command-line sync never writes at
-    // the same time as a scheduled, webhook or "sync now" run of the installation, nor as another
-    // command — it waits for it to finish.
-    const waitSeconds = options.wait ?? DEFAULT_SYNC_WAIT_SECONDS;
-    const name = `sync:${installation.id}`;
-    const lease = await waitForLease(
-      { store, holder: `cli:${hostname()}:${process.pid}`, clock: io.clock, leaseTtlMs: io.leaseTtlMs },
-      name,
-      {
-        waitMs: waitSeconds * 1000,
-        pollMs: io.leasePollMs,
-        onWait: () => {
-          io.progress?.write('Another sync of this installation is running; waiting for it to finish…\n');
-        },
-      },
-    );
-    if (lease === undefined) {
-      throw new AppError(
-        'conflict',
-        `another sync of this installation is still running after ${waitSeconds} s (the server's or another command's); ` +
-          'try again when it has finished, or wait longer with --wait <seconds>',
-      );
-    }
-    try {
-      const firstRun = (await store.getCursor(installation.id, 'companies.modified')) === undefined;
-      const progress = io.progress === undefined ? undefined : progressReporter(io.progress);
-      const report = await sync({
-        store,
-        connector,
-        mapping,
-        installationId: installation.id,
-        policy,
-        full: options.full === true || firstRun,
-        dryRun: options.dryRun === true,
-        clock: io.clock,
-        onProgress: progress?.onProgress,
-        shouldStop: () => {
-          if (lease.lost()) {
-            throw new RunStoppedError(
-              `stopped: lost the lease ${name} (not renewed in time; another process may be syncing the installation); run it again`,
-            );
-          }
-          return false;
-        },
-      }).finally(() => progress?.done());
-      if (options.json === true) io.stdout.write(`${JSON.stringify(report)}\n`);
-      else io.stdout.write(describeReport(report));
-      return report;
-    } finally {
-      await lease.release();
-    }
+    const firstRun = (await store.getCursor(installation.id, 'companies.modified')) === undefined;
+    const progress = io.progress === undefined ? undefined : progressReporter(io.progress);
+    const report = await sync({
+      store,
+      connector,
+      mapping,
+      installationId: installation.id,
+      policy,
+      full: options.full === true || firstRun,
+      dryRun: options.dryRun === true,
+      clock: io.clock,
+      onProgress: progress?.onProgress,
+    }).finally(() => progress?.done());
+    if (options.json === true) io.stdout.write(`${JSON.stringify(report)}\n`);
+    else io.stdout.write(describeReport(report));
+    return report;
   });
 }
 

@@ -1,8 +1,13 @@
 /** Background jobs: per-installation syncs under a lease, the run queue that runs them, and the schedule that feeds it. */
-export { DEFAULT_BUDGET_MS, DEFAULT_POLICY_PATH, LEASE_HELD, runInstallationSync, SHUTTING_DOWN } from './run.ts';
+export {
+  DEFAULT_BUDGET_MS,
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_POLICY_PATH,
+  LEASE_HELD,
+  runInstallationSync,
+  SHUTTING_DOWN,
+} from './run.ts';
 export type { JobDeps, JobLogger, RunKind, RunOutcome } from './run.ts';
-export { DEFAULT_LEASE_TTL_MS, takeLease, waitForLease } from './lease.ts';
-export type { Lease, LeaseDeps } from './lease.ts';
 export {
   backoffMs,
   DEFAULT_CONCURRENCY,

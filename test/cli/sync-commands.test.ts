@@ -114,35 +114,3 @@ describe('righttouch sync / setup', () => {
     );
   });
 });
-
-describe('righttouch sync and the runs of the server', () => {
-  test('waits while another sync of the installation holds its lease, then runs; gives up with a clear error after --wait', async () => {
-    const data = join(mkdtempSync(join(tmpdir(), 'righttouch-sync-lease-')), 'righttouch.db');
-    const now = Date.parse('2026-11-20T00:00:00Z');
-    const crm = seededCrm(() => now);
-    const out = output();
-    const progress = output();
-    const io = { stdout: out.stream, env: {}, connectorFor: () => crm, progress: progress.stream, leasePollMs: 20 };
-    // The first sync creates the installation; then "the server" holds its run lease.
-    await runSync({ crm: 'hubspot', data, json: true }, io);
-    const store = new SqliteStore(data);
-    const [installation] = await store.listInstallations();
-    const name = `sync:${installation?.id ?? ''}`;
-    expect(await store.acquireLease(name, 'server/run-1', 60_000, Date.now())).toBe(true);
-
-    await expect(runSync({ crm: 'hubspot', data, wait: 0.1 }, io)).rejects.toMatchObject({
-      code: 'conflict',
-      message: expect.stringContaining('another sync of this installation is still running after 0.1 s') as unknown,
-    });
-    expect(progress.text()).toContain('Another sync of this installation is running; waiting for it to finish');
-    const runsBefore = (await store.listRuns(installation?.id ?? '', 10)).length;
-
-    // Released while the command waits: it runs then, and gives its own lease back.
-    const waiting = runSync({ crm: 'hubspot', data, json: true, wait: 30 }, io);
-    setTimeout(() => void store.releaseLease(name, 'server/run-1'), 100);
-    await expect(waiting).resolves.toMatchObject({ kind: 'incremental' });
-    expect((await store.listRuns(installation?.id ?? '', 10)).length).toBe(runsBefore + 1);
-    expect(await store.acquireLease(name, 'server/run-2', 60_000, Date.now())).toBe(true);
-    await store.close();
-  });
-});
