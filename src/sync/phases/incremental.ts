@@ -186,24 +186,45 @@ export async function rebuildState(
   why: string | undefined,
   onDecision: OnDecision,
 ): Promise<Decided> {
-  const { store, installationId, policy, now, key } = context;
+  const { store, installationId, now, key } = context;
   const lastWritten = new LastWrittenTable();
   for await (const tier of store.storedTiers(installationId)) lastWritten.add(tier);
-  const records = await mirroredForClassifying(store, installationId, context.mapping, now);
-  const tiering = createIncremental(policy);
-  const decisions = tiering.fullClassify(records, lastWritten.previous(), now);
-  for (const [index, decision] of decisions.entries()) {
-    const fields = records[index]?.fields ?? {};
-    const pending = onDecision(withHint(decision, fields, policy), lastWritten.get(decision.type, decision.id));
-    if (pending !== undefined) await pending;
-  }
-  const summary = tiering.summary(
-    records.map(({ type, id }) => ({ type, id, before: lastWritten.get(type, id)?.tier ?? null })),
-  );
+  const { tiering, records, summary } = await classifyMirror(context, lastWritten, onDecision);
   lastWritten.clear();
   const nowMs = now.getTime();
   const save = async (): Promise<void> => {
     if (!context.dryRun) await saveState(store, installationId, tiering, expected, key, nowMs, context.cache, nowMs);
   };
   return { summary, decided: records.length, rebuilt: why, save };
+}
+
+/**
+ * One full classification of the mirror (previous tiers: what was last written), every decision
+ * handed on with what was last written for it — companies, then contacts — and the summary with
+ * every record's movement. Returns the state it built and the records (the reconcile compares with
+ * them). Shared by a rebuild and a full run (reconcile.ts).
+ */
+export async function classifyMirror(
+  context: DecideContext,
+  lastWritten: LastWrittenTable,
+  onDecision: OnDecision,
+): Promise<{ tiering: IncrementalTiering; records: CanonicalRecord[]; summary: RunSummary }> {
+  const { store, installationId, policy, now } = context;
+  const records = await mirroredForClassifying(store, installationId, context.mapping, now);
+  const tiering = createIncremental(policy);
+  const decisions = tiering.fullClassify(records, lastWritten.previous(), now);
+  for (const type of ['company', 'contact'] as const) {
+    for (let index = 0; index < decisions.length; index++) {
+      const decision = decisions[index];
+      if (decision?.type !== type) continue;
+      const hinted = withHint(decision, records[index]?.fields ?? {}, policy);
+      const pending = onDecision(hinted, lastWritten.get(type, decision.id));
+      if (pending !== undefined) await pending;
+    }
+  }
+  decisions.length = 0;
+  const summary = tiering.summary(
+    records.map(({ type, id }) => ({ type, id, before: lastWritten.get(type, id)?.tier ?? null })),
+  );
+  return { tiering, records, summary };
 }

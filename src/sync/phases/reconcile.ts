@@ -19,13 +19,11 @@
  * There is nothing to compare when there is no stored state, or it was built under another policy
  * or mapping, or with a later clock: the fresh state is simply saved.
  */
-import { createIncremental } from '../../core/index.ts';
 import type { CanonicalRecord, Decision, IncrementalTiering, RunSummary } from '../../core/index.ts';
 import type { TieringStateMeta } from '../../store/store.ts';
 import type { LastWrittenTable } from '../last-written.ts';
-import { withHint } from '../next-hint.ts';
 import { reasonText, withoutRank } from '../tier-value.ts';
-import { mirroredForClassifying } from './classify.ts';
+import { classifyMirror } from './incremental.ts';
 import type { DecideContext, OnDecision } from './incremental.ts';
 import { loadState, saveState, unusable } from './state.ts';
 
@@ -85,24 +83,9 @@ export async function classifyAndReconcile(
   lastWritten: LastWrittenTable,
   onDecision: OnDecision,
 ): Promise<FullRun> {
-  const { store, installationId, policy, now } = context;
+  const { store, installationId, now } = context;
   const meta = await store.tieringStateMeta(installationId);
-  const records = await mirroredForClassifying(store, installationId, context.mapping, now);
-  const fresh = createIncremental(policy);
-  const decisions = fresh.fullClassify(records, lastWritten.previous(), now);
-  for (const type of ['company', 'contact'] as const) {
-    for (let index = 0; index < decisions.length; index++) {
-      const decision = decisions[index];
-      if (decision?.type !== type) continue;
-      const hinted = withHint(decision, records[index]?.fields ?? {}, policy);
-      const pending = onDecision(hinted, lastWritten.get(type, decision.id));
-      if (pending !== undefined) await pending;
-    }
-  }
-  decisions.length = 0;
-  const summary = fresh.summary(
-    records.map(({ type, id }) => ({ type, id, before: lastWritten.get(type, id)?.tier ?? null })),
-  );
+  const { tiering: fresh, records, summary } = await classifyMirror(context, lastWritten, onDecision);
   const reconcile = await compareWithStored(context, meta, records, fresh);
   records.length = 0;
   const nowMs = now.getTime();
