@@ -1,14 +1,24 @@
 /**
  * The CLI's exit codes, from the application's error codes (src/app/errors.ts) in one table:
- * 0 done, 2 bad input or usage (something the user can fix), 1 anything else.
+ * 0 done, 2 bad input or usage (something the user can fix), 3 the installation is busy (another
+ * sync holds its lease: try again later), 1 anything else.
  */
-import { classifyError, InputError, type AppErrorCode } from '../app/errors.ts';
+import { AppError, classifyError, InputError, type AppErrorCode } from '../app/errors.ts';
 
 export { InputError };
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_BAD_INPUT = 2;
+export const EXIT_BUSY = 3;
+
+/** Another sync of the installation holds its lease (the server's, or another command's); nothing was done. */
+export class InstallationBusyError extends AppError {
+  override name = 'InstallationBusyError';
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}
 
 export const EXIT_CODES: Readonly<Record<AppErrorCode, number>> = {
   bad_input: EXIT_BAD_INPUT,
@@ -25,6 +35,7 @@ export const EXIT_CODES: Readonly<Record<AppErrorCode, number>> = {
 
 /** The exit code of a command that failed with `error`. */
 export function exitCodeOf(error: unknown): number {
+  if (error instanceof InstallationBusyError) return EXIT_BUSY;
   return EXIT_CODES[classifyError(error)];
 }
 

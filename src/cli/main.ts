@@ -171,6 +171,10 @@ export function buildProgram(): Command {
     .option('--mapping <file>', 'the field mapping (default: mappings/<crm>.json)')
     .option('--data <file>', 'the store file', DEFAULT_DATA_FILE)
     .option('--json', 'machine-readable summary')
+    .option(
+      '--wait <seconds>',
+      'while another sync of the account runs (the server, another command), wait up to this long for it (default: refuse at once, exit code 3)',
+    )
     .action(
       async (options: {
         crm: string;
@@ -180,9 +184,14 @@ export function buildProgram(): Command {
         mapping?: string;
         data: string;
         json?: boolean;
+        wait?: string;
       }) => {
+        const wait = options.wait === undefined ? undefined : Number(options.wait);
+        if (wait !== undefined && !(Number.isFinite(wait) && wait >= 0)) {
+          throw new InputError(`--wait must be a number of seconds (0 or more), not ${options.wait ?? ''}`);
+        }
         const { runSync } = await import('./sync-commands.ts');
-        await runSync(options, { stdout: process.stdout, env: process.env, progress: process.stderr });
+        await runSync({ ...options, wait }, { stdout: process.stdout, env: process.env, progress: process.stderr });
       },
     );
 
@@ -231,7 +240,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI and returns its exit code: 0 done, 2 bad input or usage, 1 anything else. */
+/** Runs the CLI and returns its exit code: 0 done, 2 bad input or usage, 3 busy (errors.ts), 1 anything else. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {

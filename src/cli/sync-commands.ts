@@ -14,13 +14,15 @@ import { openStore } from '../app/store.ts';
 import type { Policy } from '../core/index.ts';
 import type { Crm, Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
-import { sync } from '../sync/engine.ts';
+import { RunStoppedError, sync } from '../sync/engine.ts';
+import { describeHolder, processHolder, syncLeaseName, waitForLease, type LeaseHolder } from '../jobs/lease.ts';
 import { resolveMapping } from '../sync/lead-score.ts';
 import type { SyncReport } from '../sync/engine.ts';
 import { propertiesToRead } from '../mapping/mapping.ts';
 import type { Mapping } from '../mapping/mapping.ts';
 import { leadScoreLines } from './lead-score-lines.ts';
 import { checkCrm } from './store-commands.ts';
+import { InstallationBusyError } from './errors.ts';
 import { progressReporter, type ProgressStream } from './progress.ts';
 import { renderSummary } from './summary-table.ts';
 
@@ -43,6 +45,8 @@ export interface CrmIo {
     dataFile: string,
   ) => Connector | Promise<Connector>;
   readonly clock?: () => Date;
+  /** Opens the store (default: openStore, DATABASE_URL or the file); closed after the command. Tests inject one. */
+  readonly openStore?: (dataFile: string) => Promise<Store>;
   /** Where progress goes on long runs (the CLI passes stderr). */
   readonly progress?: ProgressStream;
 }
@@ -78,7 +82,7 @@ async function withCrm<T>(
   const crm = checkCrm(options.crm);
   const mapping = await loadMapping(crm, options.mapping);
   const dataFile = options.data ?? DEFAULT_DATA_FILE;
-  const store = await openStore(dataFile);
+  const store = await (io.openStore ?? openStore)(dataFile);
   try {
     const connector = await (io.connectorFor ?? connectorFromEnv)(crm, io.env, store, dataFile);
     const { installation, policy } = await prepare(store, connector, crm, options.policy);
@@ -161,27 +165,76 @@ export async function runSetup(
   });
 }
 
+/** What `righttouch sync` says of the lease's holder: who, and until when it holds it. */
+function heldBy(held: LeaseHolder | undefined): string {
+  return held === undefined
+    ? 'another process holds its lease'
+    : `${describeHolder(held.holder)} holds its lease until ${new Date(held.expiresAt).toISOString()}`;
+}
+
+/**
+ * `righttouch sync`: under the installation's lease (`sync:<id>`, the one the server's runs take),
+ * so that it never runs beside a scheduled, webhook or "sync now" run, or another command. While
+ * a live holder has it, the command refuses (InstallationBusyError: exit code 3), or with
+ * `wait` (seconds) waits that long for it; a holder of this host whose process is gone (a command
+ * killed with SIGKILL) is taken over at once (src/jobs/lease.ts).
+ */
 export async function runSync(
-  options: CrmCommandOptions & { readonly full?: boolean | undefined; readonly dryRun?: boolean | undefined },
+  options: CrmCommandOptions & {
+    readonly full?: boolean | undefined;
+    readonly dryRun?: boolean | undefined;
+    /** Seconds to wait for another sync of the installation to end (default 0: refuse at once). */
+    readonly wait?: number | undefined;
+  },
   io: CrmIo,
 ): Promise<SyncReport> {
   return withCrm(options, io, async ({ connector, mapping, store, installation, policy }) => {
-    const firstRun = (await store.getCursor(installation.id, 'companies.modified')) === undefined;
-    const progress = io.progress === undefined ? undefined : progressReporter(io.progress);
-    const report = await sync({
-      store,
-      connector,
-      mapping,
-      installationId: installation.id,
-      policy,
-      full: options.full === true || firstRun,
-      dryRun: options.dryRun === true,
-      clock: io.clock,
-      onProgress: progress?.onProgress,
-    }).finally(() => progress?.done());
-    if (options.json === true) io.stdout.write(`${JSON.stringify(report)}\n`);
-    else io.stdout.write(describeReport(report));
-    return report;
+    const name = syncLeaseName(installation.id);
+    const account = `${installation.crm} account ${installation.externalId}`;
+    const waitSeconds = options.wait ?? 0;
+    const taken = await waitForLease({ store, holder: processHolder('cli') }, name, {
+      waitMs: waitSeconds * 1000,
+      onWait: (held) => {
+        io.progress?.write(`Another sync of ${account} is running: ${heldBy(held)}; waiting up to ${waitSeconds} s\n`);
+      },
+    });
+    if (!('lease' in taken)) {
+      throw new InstallationBusyError(
+        `another sync of ${account} is running: ${heldBy(taken.heldBy)} (renewed while it runs); nothing done. ` +
+          (waitSeconds > 0
+            ? `It was still running after ${waitSeconds} s; run again later or wait longer (--wait <seconds>).`
+            : 'Run again when it has ended, or wait for it with --wait <seconds>.'),
+      );
+    }
+    const { lease } = taken;
+    try {
+      const firstRun = (await store.getCursor(installation.id, 'companies.modified')) === undefined;
+      const progress = io.progress === undefined ? undefined : progressReporter(io.progress);
+      const report = await sync({
+        store,
+        connector,
+        mapping,
+        installationId: installation.id,
+        policy,
+        full: options.full === true || firstRun,
+        dryRun: options.dryRun === true,
+        clock: io.clock,
+        onProgress: progress?.onProgress,
+        shouldStop: () => {
+          if (lease.lost()) {
+            throw new RunStoppedError(
+              `stopped: lost the lease ${name} (not renewed in time; another process may be syncing ${account}); run it again`,
+            );
+          }
+          return false;
+        },
+      }).finally(() => progress?.done());
+      if (options.json === true) io.stdout.write(`${JSON.stringify(report)}\n`);
+      else io.stdout.write(describeReport(report));
+      return report;
+    } finally {
+      await lease.release();
+    }
   });
 }
 

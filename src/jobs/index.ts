@@ -1,13 +1,17 @@
 /** Background jobs: per-installation syncs under a lease, the run queue that runs them, and the schedule that feeds it. */
-export {
-  DEFAULT_BUDGET_MS,
-  DEFAULT_LEASE_TTL_MS,
-  DEFAULT_POLICY_PATH,
-  LEASE_HELD,
-  runInstallationSync,
-  SHUTTING_DOWN,
-} from './run.ts';
+export { DEFAULT_BUDGET_MS, DEFAULT_POLICY_PATH, LEASE_HELD, runInstallationSync, SHUTTING_DOWN } from './run.ts';
 export type { JobDeps, JobLogger, RunKind, RunOutcome } from './run.ts';
+export {
+  DEFAULT_LEASE_TTL_MS,
+  describeHolder,
+  parseHolder,
+  processAlive,
+  processHolder,
+  syncLeaseName,
+  takeLease,
+  waitForLease,
+} from './lease.ts';
+export type { HolderProcess, HolderRole, Lease, LeaseDeps, LeaseHolder } from './lease.ts';
 export {
   backoffMs,
   DEFAULT_CONCURRENCY,

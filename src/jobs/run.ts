@@ -7,7 +7,6 @@
  * after the writes (and writes then what a stopped run recorded).
  * Nothing here throws: every attempt ends as an outcome (ran, skipped or failed).
  */
-import { randomUUID } from 'node:crypto';
 import { classifyError, errorMessage, type AppErrorCode } from '../app/errors.ts';
 import { DEFAULT_POLICY_FILE } from '../app/paths.ts';
 import { activePolicy, loadMapping } from '../app/policy.ts';
@@ -18,8 +17,8 @@ import type { Crm, Installation, InstallationSettings, Store } from '../store/st
 import type { Connector } from '../sync/connector.ts';
 import { RunStoppedError, sync, type ChangedRecords } from '../sync/engine.ts';
 import type { SyncReport } from '../sync/engine.ts';
+import { syncLeaseName, takeLease, type Lease } from './lease.ts';
 
-export const DEFAULT_LEASE_TTL_MS = 2 * 60_000;
 export const DEFAULT_BUDGET_MS = 10 * 60_000;
 /** The reason of a run skipped because another holder has the installation's lease. */
 export const LEASE_HELD = 'another worker is syncing it';
@@ -37,7 +36,7 @@ export interface JobDeps {
   readonly store: Store;
   /** The connector for an installation (its credentials come from wherever the caller keeps them). */
   readonly connectorFor: (installation: Installation) => Promise<Connector>;
-  /** This process, e.g. `hostname:pid:random`; each run takes the lease as `<holder>/<run>`. */
+  /** This process (lease.ts `processHolder`: `host:pid:random`); each run takes the lease as `<holder>/<run>`. */
   readonly holder: string;
   readonly clock?: (() => Date) | undefined;
   /** How long a lease lasts without renewal (default 2 minutes); renewed every third of it. */
@@ -99,7 +98,7 @@ export async function runInstallationSync(
       return { status: 'skipped', reason };
     }
     if (deps.signal?.aborted === true) return { status: 'skipped', reason: SHUTTING_DOWN };
-    const lease = await takeLease(deps, `sync:${installationId}`);
+    const lease = await takeLease(deps, syncLeaseName(installationId));
     if (lease === undefined) {
       log?.info(`sync of ${label(installation)} skipped: ${LEASE_HELD}`);
       return { status: 'skipped', reason: LEASE_HELD };
@@ -249,68 +248,4 @@ export function setupMark(policyVersion: number, settings: InstallationSettings 
 async function recordFailedRun(store: Store, installationId: string, kind: RunKind, error: string, at: number) {
   const run = await store.startRun(installationId, kind, at);
   await store.finishRun(run.id, { status: 'failed', counts: {}, errors: [error] }, at);
-}
-
-interface Lease {
-  readonly name: string;
-  /** True once the lease was found taken, or was not renewed before it expired (then for good). */
-  lost(): boolean;
-  /** Stops renewing and gives the lease back (if it is still ours); never throws. */
-  release(): Promise<void>;
-}
-
-/**
- * Takes the lease for this run (undefined when another holder has it) and renews it every third
- * of its time to live. Each run is its own holder, so that two runs of one process (an incremental
- * and the nightly full) exclude each other too.
- */
-async function takeLease(deps: JobDeps, name: string): Promise<Lease | undefined> {
-  const { store, logger } = deps;
-  const clock = deps.clock ?? (() => new Date());
-  const ttlMs = deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
-  const holder = `${deps.holder}/${randomUUID()}`;
-  const takenAt = clock().getTime();
-  if (!(await store.acquireLease(name, holder, ttlMs, takenAt))) return undefined;
-  let expiresAt = takenAt + ttlMs;
-  let lost = false;
-  let renewing: Promise<void> | undefined;
-  const lapsed = (): boolean => {
-    // Once it expired, someone else may have had it meanwhile, even if it is free again now.
-    if (!lost && clock().getTime() >= expiresAt) lost = true;
-    return lost;
-  };
-  const renew = async (): Promise<void> => {
-    if (lapsed()) return;
-    const now = clock().getTime();
-    try {
-      if (await store.acquireLease(name, holder, ttlMs, now)) expiresAt = now + ttlMs;
-      else lost = true;
-    } catch (error) {
-      logger?.warn(`could not renew the lease ${name}: ${errorMessage(error)}`);
-    }
-  };
-  const timer = setInterval(
-    () => {
-      if (lost || renewing !== undefined) return;
-      renewing = renew().finally(() => {
-        renewing = undefined;
-      });
-    },
-    Math.max(1, Math.floor(ttlMs / 3)),
-  );
-  timer.unref();
-  return {
-    name,
-    lost: lapsed,
-    async release() {
-      clearInterval(timer);
-      await renewing;
-      try {
-        await store.releaseLease(name, holder);
-      } catch (error) {
-        // Not worth failing the run for: the lease expires on its own after its time to live.
-        logger?.warn(`could not release the lease ${name}: ${errorMessage(error)}`);
-      }
-    },
-  };
 }

@@ -7,8 +7,6 @@
  * `work: false` (`serve --no-worker`, PostgreSQL only): the queue only takes requests (webhooks,
  * "sync now", installs) and no schedule runs here; `righttouch worker` processes run them.
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Credentials } from '../app/connectors.ts';
 import type { Env } from '../app/env.ts';
@@ -18,6 +16,7 @@ import { loadMapping } from '../app/policy.ts';
 import {
   createEmbeddedQueue,
   DEFAULT_CONCURRENCY,
+  processHolder,
   runInstallationSync,
   startTicker,
   type JobDeps,
@@ -66,7 +65,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
       '--no-worker needs DATABASE_URL (PostgreSQL): on SQLite the syncs run in the serve process itself',
     );
   }
-  const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const holder = processHolder('server');
   const onReport = async (installation: Installation, report: SyncReport): Promise<void> => {
     metrics.recordRun(installation.crm, report.rejected.length > 0 ? 'partial' : 'succeeded', report);
     try {

@@ -255,6 +255,13 @@ export interface Store {
    */
   acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
+  /** Who holds the lease `name` and until when (epoch ms; it may have expired), if anyone. */
+  leaseHolder(name: string): Promise<{ readonly holder: string; readonly expiresAt: number } | undefined>;
+  /**
+   * Hands the lease `name` from `from` to `to` (until now + ttlMs) if `from` still holds it,
+   * expired or not, in one compare-and-set; true when it did. For a holder known to be dead.
+   */
+  takeOverLease(name: string, from: string, to: string, ttlMs: number, now: number): Promise<boolean>;
 
   /** Stores an API key by its hash (the key itself is shown once, never stored). */
   createApiKey(keyHash: string, installationId: string | null, label: string, at: number): Promise<ApiKey>;

@@ -1,17 +1,24 @@
-/** `setup` and `sync` commands, wired to an in-memory CRM (the HubSpot connector has its own tests). */
+/**
+ * `setup` and `sync` commands, wired to an in-memory CRM (the HubSpot connector has its own tests);
+ * `sync` under the installation's lease, beside a server run.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { runSetup, runSync } from '../../src/cli/sync-commands.ts';
-import { InputError } from '../../src/cli/errors.ts';
+import { EXIT_BUSY, exitCodeOf, InputError, InstallationBusyError } from '../../src/cli/errors.ts';
+import { hostIdentity, processHolder, takeLease } from '../../src/jobs/lease.ts';
 import { DEFAULT_POLICY_FILE } from '../../src/app/paths.ts';
 import { loadPolicy } from '../../src/app/policy.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { Tier } from '../../src/core/index.ts';
 import type { SetupOptions } from '../../src/sync/connector.ts';
 import { FakeCrm } from '../sync/fake-connector.ts';
+import { describeEachEngine } from '../store/engines.ts';
 
 function output(): { stream: PassThrough; text: () => string } {
   const stream = new PassThrough();
@@ -112,5 +119,99 @@ describe('righttouch sync / setup', () => {
     await expect(runSync({ crm: 'hubspot', data }, { stdout: output().stream, env: {} })).rejects.toThrow(
       /HUBSPOT_ACCESS_TOKEN is not set/,
     );
+  });
+});
+
+describeEachEngine('righttouch sync and the lease of the server', (engine) => {
+  /** A store with the installation, and a CRM whose records would all be written by a first sync. */
+  async function prepared(prefix: string) {
+    const data = join(mkdtempSync(join(tmpdir(), prefix)), 'righttouch.db');
+    const spec = engine.create();
+    const crm = seededCrm(() => Date.parse('2026-11-20T00:00:00Z'));
+    const progress = output();
+    const io = {
+      stdout: output().stream,
+      env: {},
+      connectorFor: () => crm,
+      progress: progress.stream,
+      // Each command opens (and closes) its own connection, as a process of its own would.
+      openStore: async () => {
+        const opened = engine.open(spec);
+        await opened.migrate();
+        return opened;
+      },
+    };
+    const store = engine.open(spec);
+    await store.migrate();
+    const installation = await store.upsertInstallation('hubspot', 'portal-1', 'Fake portal');
+    return { data, crm, io, progress, store, name: `sync:${installation.id}`, installation };
+  }
+
+  test('refuses while a server run holds the lease (exit code 3, saying who and until when), and writes nothing', async () => {
+    const { data, crm, io, store, name, installation } = await prepared('righttouch-sync-busy-');
+    const server = await takeLease({ store, holder: processHolder('server') }, name);
+    try {
+      const until = (await store.leaseHolder(name))?.expiresAt ?? 0;
+      const error: unknown = await runSync({ crm: 'hubspot', data }, io).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InstallationBusyError);
+      expect(exitCodeOf(error)).toBe(EXIT_BUSY);
+      expect((error as Error).message).toBe(
+        `another sync of hubspot account portal-1 is running: the server on host ${hostname()} (pid ${process.pid}) ` +
+          `holds its lease until ${new Date(until).toISOString()} (renewed while it runs); nothing done. ` +
+          'Run again when it has ended, or wait for it with --wait <seconds>.',
+      );
+      expect(crm.updateCalls).toEqual([]);
+      expect(await store.listRuns(installation.id, 10)).toEqual([]);
+    } finally {
+      await server?.release();
+      await store.close();
+    }
+  });
+
+  test('with --wait, waits for the server run to end, then syncs and gives the lease back', async () => {
+    const { data, crm, io, progress, store, name } = await prepared('righttouch-sync-wait-');
+    const server = await takeLease({ store, holder: processHolder('server') }, name);
+    setTimeout(() => void server?.release(), 300);
+    try {
+      const report = await runSync({ crm: 'hubspot', data, wait: 30 }, io);
+      expect(report).toMatchObject({ kind: 'full', written: 2 });
+      expect(crm.updateCalls.length).toBeGreaterThan(0);
+      expect(progress.text()).toContain(
+        `Another sync of hubspot account portal-1 is running: the server on host ${hostname()} (pid ${process.pid}) holds its lease until`,
+      );
+      expect(await store.leaseHolder(name)).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('with --wait, gives up after that long if the run still holds it', async () => {
+    const { data, crm, io, store, name } = await prepared('righttouch-sync-wait-out-');
+    const server = await takeLease({ store, holder: processHolder('server') }, name);
+    try {
+      await expect(runSync({ crm: 'hubspot', data, wait: 1.5 }, io)).rejects.toThrow(
+        /is running: the server on host .* It was still running after 1\.5 s; run again later or wait longer/,
+      );
+      expect(crm.updateCalls).toEqual([]);
+    } finally {
+      await server?.release();
+      await store.close();
+    }
+  });
+
+  test('takes over at once the lease of a command of this host that was killed (its process is gone)', async () => {
+    const { data, io, store, name } = await prepared('righttouch-sync-dead-');
+    const child = spawn(process.execPath, ['-e', '']);
+    await once(child, 'exit');
+    const dead = `cli:${hostIdentity()}:${child.pid ?? 0}:ab12cd34/run`;
+    expect(await store.acquireLease(name, dead, 2 * 60_000, Date.now())).toBe(true);
+    try {
+      const started = Date.now();
+      await expect(runSync({ crm: 'hubspot', data }, io)).resolves.toMatchObject({ kind: 'full', written: 2 });
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(await store.leaseHolder(name)).toBeUndefined();
+    } finally {
+      await store.close();
+    }
   });
 });

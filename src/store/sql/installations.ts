@@ -84,6 +84,35 @@ export async function acquireLease(
   return row !== undefined && str(row, 'holder') === holder;
 }
 
+/** Who holds the lease `name` and until when (expired or not); undefined when no one does. */
+export async function leaseHolder(
+  db: SqlQueries,
+  name: string,
+): Promise<{ readonly holder: string; readonly expiresAt: number } | undefined> {
+  const [row] = await db.query('SELECT holder, expires_at FROM leases WHERE name = ?', [name]);
+  return row === undefined ? undefined : { holder: str(row, 'holder'), expiresAt: num(row, 'expires_at') };
+}
+
+export async function takeOverLease(
+  db: SqlQueries,
+  name: string,
+  from: string,
+  to: string,
+  ttlMs: number,
+  now: number,
+): Promise<boolean> {
+  // Compare-and-set in one statement: of two processes taking over the same dead holder's lease,
+  // the second finds the holder changed and updates nothing (PostgreSQL re-checks the WHERE of an
+  // UPDATE that waited for another's row lock against the row as committed; SQLite has one writer).
+  const changed = await db.run('UPDATE leases SET holder = ?, expires_at = ? WHERE name = ? AND holder = ?', [
+    to,
+    now + ttlMs,
+    name,
+    from,
+  ]);
+  return changed > 0;
+}
+
 export async function releaseLease(db: SqlQueries, name: string, holder: string): Promise<void> {
   await db.run('DELETE FROM leases WHERE name = ? AND holder = ?', [name, holder]);
 }

@@ -103,6 +103,12 @@ export abstract class SqlStore implements Store {
   releaseLease(name: string, holder: string): Promise<void> {
     return installations.releaseLease(this.db, name, holder);
   }
+  leaseHolder(name: string): Promise<{ readonly holder: string; readonly expiresAt: number } | undefined> {
+    return installations.leaseHolder(this.db, name);
+  }
+  takeOverLease(name: string, from: string, to: string, ttlMs: number, now: number): Promise<boolean> {
+    return installations.takeOverLease(this.db, name, from, to, ttlMs, now);
+  }
   createApiKey(keyHash: string, installationId: string | null, label: string, at: number): Promise<ApiKey> {
     return installations.createApiKey(this.db, keyHash, installationId, label, at);
   }
