@@ -17,7 +17,8 @@
  *   A tick whose installation had a run started after its slot, or still going at it, is dropped
  *   when it comes up (coalesced into that run), so ticks never pile up behind a long run.
  * - **Retries with back-off**: `retryLimit` 3, `retryDelay` 30 s, `retryBackoff` (doubling, with
- *   jitter). The handler throws for a retryable failure and for a run that found the
+ *   jitter), set on the queue by every process that starts (`bringQueueToSettings`: `createQueue`
+ *   keeps an existing queue's settings, so `updateQueue` brings it to this release's). The handler throws for a retryable failure and for a run that found the
  *   installation's lease held (a dead worker's lease, until it expires): pg-boss tries it again.
  * - **A killed worker**: jobs carry `heartbeatSeconds` (30 s; the worker refreshes it every half);
  *   pg-boss's supervisor fails a job whose heartbeat went stale and retries it on any worker.
@@ -72,6 +73,20 @@ export interface PgBossQueueOptions {
   readonly pollingIntervalSeconds?: number | undefined;
   readonly observer?: QueueObserver | undefined;
   readonly onError?: ((error: unknown) => void) | undefined;
+  /** Told when an existing queue had other settings (bringQueueToSettings): what changed. */
+  readonly onSettingsChanged?: ((message: string) => void) | undefined;
+}
+
+/** What this process sets on the queue (pg-boss's queue options). */
+export interface QueueSettings {
+  readonly retryLimit: number;
+  /** Seconds. */
+  readonly retryDelay: number;
+  readonly retryBackoff: boolean;
+  readonly expireInSeconds: number;
+  readonly heartbeatSeconds: number;
+  readonly deleteAfterSeconds: number;
+  readonly notify: boolean;
 }
 
 /** A request as job data (JSON: the webhook sets and maps as arrays). */
@@ -145,6 +160,47 @@ export function tickJobId(installationId: string, reason: RunReason, slot: numbe
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** The queue's settings this process runs with (all but its policy, `stately`, fixed at creation). */
+export function queueSettings(
+  options: Pick<PgBossQueueOptions, 'retryLimit' | 'retryDelayMs' | 'heartbeatSeconds'>,
+): QueueSettings {
+  return {
+    retryLimit: options.retryLimit ?? DEFAULT_RETRY_LIMIT,
+    retryDelay: Math.max(1, Math.round((options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS) / 1000)),
+    retryBackoff: true,
+    expireInSeconds: 15 * 60,
+    heartbeatSeconds: Math.max(10, options.heartbeatSeconds ?? 30),
+    deleteAfterSeconds: 3600,
+    notify: true,
+  };
+}
+
+/**
+ * Creates the queue, or brings an existing one to `settings`: pg-boss's `createQueue` leaves a
+ * queue that exists as it is (its first creator's settings, e.g. an earlier release's retries, or
+ * no NOTIFY), so `updateQueue` then writes ours (every setting but the policy and partitioning,
+ * which pg-boss cannot change: UpdateQueueOptions in dist/types.d.ts of 12.38). Jobs sent from
+ * then on, by any process, take them (pg-boss copies the queue's retry settings into each job as
+ * it is inserted); jobs already waiting keep theirs. Workers started with different settings:
+ * the last one started wins. `changed` hears what changed, e.g. `retryLimit 2 → 3`.
+ */
+export async function bringQueueToSettings(
+  boss: Pick<PgBoss, 'createQueue' | 'getQueue' | 'updateQueue'>,
+  settings: QueueSettings,
+  changed?: (message: string) => void,
+): Promise<void> {
+  await boss.createQueue(SYNC_QUEUE, { policy: 'stately', ...settings });
+  const current = await boss.getQueue(SYNC_QUEUE);
+  const differences = (Object.keys(settings) as (keyof QueueSettings)[])
+    .filter((key) => current?.[key] !== settings[key])
+    .map((key) => `${key} ${String(current?.[key] ?? 'unset')} → ${String(settings[key])}`);
+  if (differences.length === 0) return;
+  await boss.updateQueue(SYNC_QUEUE, settings);
+  changed?.(
+    `the run queue's settings were ${differences.join(', ')} (another release's or worker's): now this worker's`,
+  );
+}
+
 export async function createPgBossQueue(options: PgBossQueueOptions): Promise<RunQueue> {
   const schema = options.schema ?? 'pgboss';
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
@@ -165,18 +221,7 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ru
     options.onError?.(error);
   });
   await boss.start();
-  await boss.createQueue(SYNC_QUEUE, {
-    policy: 'stately',
-    retryLimit: options.retryLimit ?? DEFAULT_RETRY_LIMIT,
-    retryDelay: Math.max(1, Math.round((options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS) / 1000)),
-    retryBackoff: true,
-    expireInSeconds: 15 * 60,
-    heartbeatSeconds: Math.max(10, options.heartbeatSeconds ?? 30),
-    deleteAfterSeconds: 3600,
-    notify: true,
-  });
-  // `createQueue` leaves an existing queue as it is: a queue created by an earlier release gets NOTIFY here.
-  await boss.updateQueue(SYNC_QUEUE, { notify: true });
+  await bringQueueToSettings(boss, queueSettings(options), options.onSettingsChanged);
 
   const shutdown = new AbortController();
   const active = new Set<Promise<unknown>>();

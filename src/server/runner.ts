@@ -138,6 +138,9 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
           onError: (error) => {
             logger.warn({ err: String(error) }, 'pg-boss');
           },
+          onSettingsChanged: (message) => {
+            logger.info(message);
+          },
         });
   metrics.watchQueue(() => queue.snapshot());
 

@@ -165,4 +165,39 @@ describePg('pg-boss run queue', () => {
       }),
     ]);
   });
+
+  test('a worker started with other retry settings brings the existing queue to them; jobs sent after take them', async () => {
+    const schema = newSchema();
+    const heard: string[] = [];
+    const onSettingsChanged = (message: string) => heard.push(message);
+    // The first process (an earlier release, say) created the queue with no retries.
+    const first = await worker(schema, () => Promise.resolve(RAN), { work: false, retryLimit: 0, onSettingsChanged });
+    expect(heard).toEqual([]);
+    await first.stop();
+    queues.splice(queues.indexOf(first), 1);
+
+    const attempts: number[] = [];
+    const failing = () => {
+      attempts.push(Date.now());
+      return Promise.resolve<RunOutcome>({ status: 'failed', error: 'HubSpot answered 502', code: 'crm_error' });
+    };
+    const second = await worker(schema, failing, { retryLimit: 2, retryDelayMs: 1000, onSettingsChanged });
+    expect(heard).toEqual([expect.stringContaining('retryLimit 0 → 2, retryDelay 30 → 1') as unknown]);
+    // A third process with the same settings finds nothing to change.
+    await worker(schema, () => Promise.resolve(RAN), {
+      work: false,
+      retryLimit: 2,
+      retryDelayMs: 1000,
+      onSettingsChanged,
+    });
+    expect(heard).toHaveLength(1);
+
+    await second.enqueue({ installationId: 'flaky', reason: 'now', kind: 'incremental' });
+    for (let i = 0; i < 200 && attempts.length < 3; i++) await sleep(100);
+    await sleep(500);
+    expect(attempts).toHaveLength(3); // with the first process's settings: 1
+    expect((await second.snapshot()).failing).toEqual([
+      expect.objectContaining({ installationId: 'flaky', state: 'failed', attempts: 3 }),
+    ]);
+  });
 });
