@@ -106,13 +106,12 @@ async function withSetupSettings(
   const lists = flag('lists', options.lists);
   const layouts = flag('layouts', options.layouts);
   if (lists === undefined && layouts === undefined) return installation;
-  const settings = {
-    ...installation.settings,
+  const updated = await store.updateSettings(installation.id, (current) => ({
+    ...current,
     ...(lists === undefined ? {} : { crmLists: lists }),
     ...(layouts === undefined ? {} : { crmLayouts: layouts }),
-  };
-  await store.saveSettings(installation.id, settings);
-  return { ...installation, settings };
+  }));
+  return { ...installation, settings: updated?.after ?? installation.settings };
 }
 
 export async function runSetup(
@@ -128,7 +127,7 @@ export async function runSetup(
     const report = await setUpCrm(store, connector, installation, policy.tiers);
     const chosen = options.leadScore?.trim();
     if (chosen !== undefined && chosen !== '') {
-      await store.saveSettings(installation.id, { ...installation.settings, leadScoreProperty: chosen });
+      await store.updateSettings(installation.id, (current) => ({ ...current, leadScoreProperty: chosen }));
     }
     const resolved = await resolveMapping(store, connector, installation.id, mapping, { list: true });
     const preflight = await connector.preflight({

@@ -243,7 +243,17 @@ export interface Store {
   listInstallations(): Promise<Installation[]>;
 
   setInstallationStatus(id: string, status: InstallationStatus, detail: string | null): Promise<void>;
+  /** Replaces the settings whole; where others may change them at once, use updateSettings. */
   saveSettings(id: string, settings: InstallationSettings): Promise<void>;
+  /**
+   * Changes the settings atomically: `change` (synchronous, no I/O) gets them as stored and gives
+   * the new ones, under the row's lock, so concurrent updates of different fields all stay.
+   * The settings before and after; undefined when there is no such installation.
+   */
+  updateSettings(
+    id: string,
+    change: (current: InstallationSettings) => InstallationSettings,
+  ): Promise<{ readonly before: InstallationSettings; readonly after: InstallationSettings } | undefined>;
   /** The lists per tier the last setup kept in the CRM, in the order it reported them. */
   crmLists(installationId: string): Promise<StoredCrmList[]>;
   /** Replaces them with what a setup reported. */

@@ -91,10 +91,22 @@ export async function resolveMapping(
     const warnings = ['the portal has no score property on contacts: leadScore reads as missing'];
     return { mapping, leadScore: { property: null, source: 'none', candidates, warnings } };
   }
-  // Read the settings again: listing the candidates asked the CRM, and an admin may have changed
-  // the settings meanwhile (e.g. the cadence, right after installing); those must not be lost.
-  const current = (await store.getInstallation(installationId))?.settings ?? settings;
-  await store.saveSettings(installationId, { ...current, leadScoreProperty: picked.name });
+  // Merged into the settings as stored when writing (one transaction): listing the candidates
+  // asked the CRM, and an admin may have changed the settings meanwhile (e.g. the cadence, right
+  // after installing); those must not be lost. An admin's choice made meanwhile wins over the pick.
+  const updated = await store.updateSettings(installationId, (current) =>
+    current.leadScoreProperty === undefined ? { ...current, leadScoreProperty: picked.name } : current,
+  );
+  const chosen = updated?.after.leadScoreProperty;
+  if (chosen !== undefined && chosen !== picked.name) {
+    const choice: LeadScoreChoice = {
+      property: chosen,
+      source: 'stored',
+      candidates,
+      warnings: frozenWarning(connector, chosen),
+    };
+    return { mapping: withDiscovered(mapping, { 'lead-score': chosen }), leadScore: choice };
+  }
   const choice: LeadScoreChoice = {
     property: picked.name,
     source: 'picked',

@@ -305,18 +305,25 @@ export function adminRouter(deps: AdminDeps): Router {
       return;
     }
     // The lead-score choice and what setup may do beyond the fields stay unless named: they are
-    // not reset because the schedule changed.
-    const { leadScoreProperty, crmLists, crmLayouts } = found.settings;
-    const kept = { leadScoreProperty, crmLists, crmLayouts };
-    const given = { ...kept, ...parsed.data };
-    const settings = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined && v !== null));
-    await store.saveSettings(found.id, settings);
+    // not reset because the schedule changed. Merged into the settings as stored at the moment of
+    // writing (one transaction), not as read above: a concurrent PUT, or a sync picking the lead
+    // score, keeps what it wrote.
+    const updated = await store.updateSettings(found.id, (current) => {
+      const { leadScoreProperty, crmLists, crmLayouts } = current;
+      const given = { leadScoreProperty, crmLists, crmLayouts, ...parsed.data };
+      return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined && v !== null));
+    });
+    if (updated === undefined) {
+      sendErrorCode(res, 'not_found', `no installation ${found.id}`);
+      return;
+    }
+    const { before, after: settings } = updated;
     deps.onSettingsChanged?.(found.id);
     // Lists or layouts turned on or off: the next run sets the CRM up again (its setup mark
     // includes them); run it now rather than at the next scheduled time.
-    if (parsed.data.crmLists !== undefined && parsed.data.crmLists !== (crmLists ?? true)) {
+    if (parsed.data.crmLists !== undefined && parsed.data.crmLists !== (before.crmLists ?? true)) {
       deps.requestSync(found.id, 'incremental');
-    } else if (parsed.data.crmLayouts !== undefined && parsed.data.crmLayouts !== (crmLayouts ?? true)) {
+    } else if (parsed.data.crmLayouts !== undefined && parsed.data.crmLayouts !== (before.crmLayouts ?? true)) {
       deps.requestSync(found.id, 'incremental');
     }
     res.json({ settings } satisfies SettingsResponse);

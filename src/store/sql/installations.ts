@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ApiKey, Crm, Installation, InstallationSettings, InstallationStatus } from '../store.ts';
-import type { SqlQueries } from './driver.ts';
+import type { SqlDriver, SqlQueries } from './driver.ts';
 import { num, optJson, optStr, str } from './row.ts';
 import type { Row } from './row.ts';
 
@@ -63,6 +63,24 @@ export async function setInstallationStatus(
 
 export async function saveSettings(db: SqlQueries, id: string, settings: InstallationSettings): Promise<void> {
   await db.run('UPDATE installations SET settings = ? WHERE id = ?', [JSON.stringify(settings), id]);
+}
+
+export async function updateSettings(
+  db: SqlDriver,
+  id: string,
+  change: (current: InstallationSettings) => InstallationSettings,
+): Promise<{ readonly before: InstallationSettings; readonly after: InstallationSettings } | undefined> {
+  // Read and write in one transaction holding the row (FOR UPDATE on PostgreSQL; SQLite's write
+  // transaction holds the file's one write lock from its start): a concurrent update waits for
+  // this one and then changes what it wrote, so two updates of different fields both stay.
+  return db.transaction(async (tx) => {
+    const [row] = await tx.query(`SELECT settings FROM installations WHERE id = ?${tx.forUpdate}`, [id]);
+    if (row === undefined) return undefined;
+    const before = (optJson(row, 'settings') ?? {}) as InstallationSettings;
+    const after = change(before);
+    await tx.run('UPDATE installations SET settings = ? WHERE id = ?', [JSON.stringify(after), id]);
+    return { before, after };
+  });
 }
 
 export async function acquireLease(

@@ -91,6 +91,12 @@ export abstract class SqlStore implements Store {
   saveSettings(id: string, settings: InstallationSettings): Promise<void> {
     return installations.saveSettings(this.db, id, settings);
   }
+  updateSettings(
+    id: string,
+    change: (current: InstallationSettings) => InstallationSettings,
+  ): Promise<{ readonly before: InstallationSettings; readonly after: InstallationSettings } | undefined> {
+    return installations.updateSettings(this.db, id, change);
+  }
   crmLists(installationId: string): Promise<StoredCrmList[]> {
     return crmLists.crmLists(this.db, installationId);
   }
