@@ -15,7 +15,14 @@ import type { Policy } from '../core/index.ts';
 import type { Crm, Installation, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
 import { RunStoppedError, sync } from '../sync/engine.ts';
-import { describeHolder, processHolder, syncLeaseName, waitForLease, type LeaseHolder } from '../jobs/lease.ts';
+import {
+  describeHolder,
+  processHolder,
+  syncLeaseName,
+  waitForLease,
+  type Lease,
+  type LeaseHolder,
+} from '../jobs/lease.ts';
 import { resolveMapping } from '../sync/lead-score.ts';
 import type { SyncReport } from '../sync/engine.ts';
 import { propertiesToRead } from '../mapping/mapping.ts';
@@ -171,12 +178,34 @@ function heldBy(held: LeaseHolder | undefined): string {
     : `${describeHolder(held.holder)} holds its lease until ${new Date(held.expiresAt).toISOString()}`;
 }
 
+function accountOf(installation: Installation): string {
+  return `${installation.crm} account ${installation.externalId}`;
+}
+
+/** The installation's sync lease for this command, waiting up to `waitSeconds` for a live holder; InstallationBusyError if it stays taken. */
+async function takeSyncLease(store: Store, installation: Installation, waitSeconds: number, io: CrmIo): Promise<Lease> {
+  const account = accountOf(installation);
+  const taken = await waitForLease({ store, holder: processHolder('cli') }, syncLeaseName(installation.id), {
+    waitMs: waitSeconds * 1000,
+    onWait: (held) => {
+      io.progress?.write(`Another sync of ${account} is running: ${heldBy(held)}; waiting up to ${waitSeconds} s\n`);
+    },
+  });
+  if ('lease' in taken) return taken.lease;
+  throw new InstallationBusyError(
+    `another sync of ${account} is running: ${heldBy(taken.heldBy)} (renewed while it runs); nothing done. ` +
+      (waitSeconds > 0
+        ? `It was still running after ${waitSeconds} s; run again later or wait longer (--wait <seconds>).`
+        : 'Run again when it has ended, or wait for it with --wait <seconds>.'),
+  );
+}
+
 /**
  * `righttouch sync`: under the installation's lease (`sync:<id>`, the one the server's runs take),
  * so that it never runs beside a scheduled, webhook or "sync now" run, or another command. While
  * a live holder has it, the command refuses (InstallationBusyError: exit code 3), or with
  * `wait` (seconds) waits that long for it; a holder of this host whose process is gone (a command
- * killed with SIGKILL) is taken over at once (src/jobs/lease.ts).
+ * killed with SIGKILL) is taken over at once (src/jobs/lease.ts). A dry run takes no lease.
  */
 export async function runSync(
   options: CrmCommandOptions & {
@@ -188,24 +217,8 @@ export async function runSync(
   io: CrmIo,
 ): Promise<SyncReport> {
   return withCrm(options, io, async ({ connector, mapping, store, installation, policy }) => {
-    const name = syncLeaseName(installation.id);
-    const account = `${installation.crm} account ${installation.externalId}`;
-    const waitSeconds = options.wait ?? 0;
-    const taken = await waitForLease({ store, holder: processHolder('cli') }, name, {
-      waitMs: waitSeconds * 1000,
-      onWait: (held) => {
-        io.progress?.write(`Another sync of ${account} is running: ${heldBy(held)}; waiting up to ${waitSeconds} s\n`);
-      },
-    });
-    if (!('lease' in taken)) {
-      throw new InstallationBusyError(
-        `another sync of ${account} is running: ${heldBy(taken.heldBy)} (renewed while it runs); nothing done. ` +
-          (waitSeconds > 0
-            ? `It was still running after ${waitSeconds} s; run again later or wait longer (--wait <seconds>).`
-            : 'Run again when it has ended, or wait for it with --wait <seconds>.'),
-      );
-    }
-    const { lease } = taken;
+    // A dry run writes nothing to the CRM and moves no cursor: it previews beside a running sync.
+    const lease = options.dryRun === true ? undefined : await takeSyncLease(store, installation, options.wait ?? 0, io);
     try {
       const firstRun = (await store.getCursor(installation.id, 'companies.modified')) === undefined;
       const progress = io.progress === undefined ? undefined : progressReporter(io.progress);
@@ -220,9 +233,9 @@ export async function runSync(
         clock: io.clock,
         onProgress: progress?.onProgress,
         shouldStop: () => {
-          if (lease.lost()) {
+          if (lease?.lost() === true) {
             throw new RunStoppedError(
-              `stopped: lost the lease ${name} (not renewed in time; another process may be syncing ${account}); run it again`,
+              `stopped: lost the lease ${lease.name} (not renewed in time; another process may be syncing ${accountOf(installation)}); run it again`,
             );
           }
           return false;
@@ -232,7 +245,7 @@ export async function runSync(
       else io.stdout.write(describeReport(report));
       return report;
     } finally {
-      await lease.release();
+      await lease?.release();
     }
   });
 }

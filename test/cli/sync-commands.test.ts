@@ -168,6 +168,23 @@ describeEachEngine('righttouch sync and the lease of the server', (engine) => {
     }
   });
 
+  test('a dry run previews beside a server run: it takes no lease and writes nothing', async () => {
+    const { data, crm, io, store, name } = await prepared('righttouch-sync-dry-');
+    const server = await takeLease({ store, holder: processHolder('server') }, name);
+    try {
+      const holder = await store.leaseHolder(name);
+      await expect(runSync({ crm: 'hubspot', data, dryRun: true }, io)).resolves.toMatchObject({
+        dryRun: true,
+        changed: 2,
+      });
+      expect(crm.updateCalls).toEqual([]);
+      expect(await store.leaseHolder(name)).toEqual(holder);
+    } finally {
+      await server?.release();
+      await store.close();
+    }
+  });
+
   test('with --wait, waits for the server run to end, then syncs and gives the lease back', async () => {
     const { data, crm, io, progress, store, name } = await prepared('righttouch-sync-wait-');
     const server = await takeLease({ store, holder: processHolder('server') }, name);
