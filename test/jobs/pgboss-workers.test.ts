@@ -171,6 +171,10 @@ describePg('pg-boss workers in several processes', () => {
       schema: String(args['bossSchema']),
       store,
       work: false,
+      // The workers' queue settings (boss-worker.ts), as the processes of one release have: each
+      // process that starts brings the queue to its own (a 30-second heartbeat would outlast the test).
+      retryDelayMs: 1000,
+      heartbeatSeconds: 10,
       execute: () => Promise.reject(new Error('not a worker')),
     });
     try {
