@@ -120,8 +120,9 @@ export async function takeOverLease(
   now: number,
 ): Promise<boolean> {
   // Compare-and-set in one statement: of two processes taking over the same dead holder's lease,
-  // the second finds the holder changed and updates nothing (PostgreSQL re-checks the WHERE of an
-  // UPDATE that waited for another's row lock against the row as committed; SQLite has one writer).
+  // the second finds the holder changed and updates nothing. PostgreSQL (Read Committed) re-checks
+  // the WHERE of an UPDATE that waited for another's row lock against the updated row (manual,
+  // "Transaction Isolation", 13.2.1); SQLite has one writer at a time.
   const changed = await db.run('UPDATE leases SET holder = ?, expires_at = ? WHERE name = ? AND holder = ?', [
     to,
     now + ttlMs,
