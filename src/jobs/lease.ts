@@ -205,9 +205,10 @@ export async function waitForLease(
     const lease = await takeLease(deps, name);
     if (lease !== undefined) return { lease };
     const heldBy = await deps.store.leaseHolder(name);
-    if (Date.now() + pollMs > until) return { heldBy };
+    const left = until - Date.now();
+    if (left <= 0) return { heldBy };
     if (!waited) options.onWait?.(heldBy);
     waited = true;
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, left)));
   }
 }

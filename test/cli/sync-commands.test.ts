@@ -206,9 +206,11 @@ describeEachEngine('righttouch sync and the lease of the server', (engine) => {
     const { data, crm, io, store, name } = await prepared('righttouch-sync-wait-out-');
     const server = await takeLease({ store, holder: processHolder('server') }, name);
     try {
+      const started = Date.now();
       await expect(runSync({ crm: 'hubspot', data, wait: 1.5 }, io)).rejects.toThrow(
         /is running: the server on host .* It was still running after 1\.5 s; run again later or wait longer/,
       );
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
       expect(crm.updateCalls).toEqual([]);
     } finally {
       await server?.release();

@@ -265,7 +265,9 @@ describe('HubSpot end to end against the sandbox', () => {
     const after = await runCli([...args, '--json'], env);
     expect(JSON.parse(after.stdout)).toMatchObject({ changed: 0, written: 0 });
     expect(w.updates).toBe(0);
-  });
+    // Five command processes and two portals: about 29 s on a loaded 2-CPU machine, before and
+    // after the commands took the lease (the default 30 s left no room).
+  }, 90_000);
 });
 
 describe('npm start (righttouch start)', () => {
