@@ -55,8 +55,13 @@ export interface IncrementalSyncResults {
   readonly sandboxRssBytes: number;
   readonly full: MeasuredRun;
   readonly second: MeasuredRun;
-  /** The classify phase of a full run on the same installation (classifyEach), each time measured. */
-  readonly fullClassify: { readonly cpuMs: readonly number[]; readonly medianCpuMs: number; readonly decided: number };
+  /** The classify phase of a full run on the same installation (`what`: classifyMirror), each time measured. */
+  readonly fullClassify: {
+    readonly what: string;
+    readonly cpuMs: readonly number[];
+    readonly medianCpuMs: number;
+    readonly decided: number;
+  };
   readonly rounds: readonly RoundFigures[];
   /** The tiers the runs left in the store against a full classification at the last run's time. */
   readonly agreement: { readonly compared: number; readonly differing: number; readonly examples: readonly string[] };
@@ -130,7 +135,7 @@ export function renderIncrementalSync(r: IncrementalSyncResults): string {
       ` HubSpot rate limits ${r.limits ? 'on' : 'off'}`,
     `  full sync ${ms(r.full.wallMs)} wall, ${ms(r.full.cpuMs)} CPU, ${count.format(r.full.counts.decided)} decided, ${count.format(r.full.counts.apiCalls)} API calls;` +
       ` second sync ${ms(r.second.wallMs)} wall, ${ms(r.second.cpuMs)} CPU, ${count.format(r.second.counts.read)} read`,
-    `  full classification (classify phase): ${r.fullClassify.cpuMs.map(ms).join(', ')} CPU → median ${ms(r.fullClassify.medianCpuMs)}` +
+    `  full classification (${r.fullClassify.what}): ${r.fullClassify.cpuMs.map(ms).join(', ')} CPU → median ${ms(r.fullClassify.medianCpuMs)}` +
       ` for ${count.format(r.fullClassify.decided)} records`,
     '',
     '  each run after 100 changes: edited deals, contacts (lead score) and companies, and one deleted deal',

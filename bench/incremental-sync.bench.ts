@@ -8,7 +8,11 @@
  *
  * It runs setup, a full sync and a second sync (which reads back the full sync's own writes, as
  * the next scheduled run does), then measures the classify phase of a full run on the mirror
- * (`classifyEach`, --runs times: the denominator), then --runs rounds in each of two cases:
+ * (--runs times: the denominator) — what a full run does since 2026-12-07: the tiers last written
+ * read from the store (its previous tiers) and `classifyMirror` (src/sync/phases/incremental.ts:
+ * the mirror read, `fullClassify`, which also settles what it moved, every decision with its hint
+ * handed on, the summary); until 2026-12-08 it was the streaming `classifyEach`, which full runs no
+ * longer use — then --runs rounds in each of two cases:
  *
  * - cached: the incremental sync in this process, after the runs before it (whatever the engine
  *   keeps in memory between runs is there); its peak RSS is measured from a reset of the
@@ -43,6 +47,8 @@ import { emptyAffected } from '../connectors/hubspot/webhooks/events.ts';
 import { applyRemovalsAndMerges } from '../src/server/webhooks/apply.ts';
 import type { Store } from '../src/store/store.ts';
 import { classifyEach } from '../src/sync/engine.ts';
+import { LastWrittenTable } from '../src/sync/last-written.ts';
+import { classifyMirror } from '../src/sync/phases/incremental.ts';
 import {
   median,
   renderIncrementalSync,
@@ -64,6 +70,8 @@ const CLOCK_STEP_MS = 10 * 60_000;
 /** The 100 changes of a round: 99 edits and one deleted deal. */
 const CHANGES = { deals: 40, contacts: 34, companies: 25 } as const;
 const MEMORY_FLAGS = ['--max-semi-space-size=16', '--heap-growing-percent=30'];
+/** What the denominator measures. */
+const DENOMINATOR = 'classifyMirror: the classify phase of a full run (previous tiers last written, fullClassify)';
 
 const benchDir = import.meta.dirname;
 const root = dirname(benchDir);
@@ -182,18 +190,23 @@ async function main(): Promise<void> {
     for (let i = 0; i < runs; i++) {
       decided = 0;
       const before = process.cpuUsage();
-      await classifyEach(
+      // As a full run: what was last written (its previous tiers), then one full classification.
+      const lastWritten = new LastWrittenTable();
+      for await (const tier of store.storedTiers(installationId)) lastWritten.add(tier);
+      const context = {
         store,
         installationId,
-        config.mapping,
-        config.policy,
-        new Date(Date.now() + clockOffsetMs),
-        undefined,
-        () => {
-          decided++;
-          return undefined;
-        },
-      );
+        mapping: config.mapping,
+        policy: config.policy,
+        now: new Date(Date.now() + clockOffsetMs),
+        key: '',
+        dryRun: true,
+        cache: undefined,
+      };
+      await classifyMirror(context, lastWritten, () => {
+        decided++;
+        return undefined;
+      });
       const used = process.cpuUsage(before);
       classifyCpu.push((used.user + used.system) / 1000);
       log(`  ${((classifyCpu.at(-1) ?? 0) / 1000).toFixed(1)} s CPU`);
@@ -294,7 +307,7 @@ async function main(): Promise<void> {
       sandboxRssBytes: sandbox.rssBytes,
       full,
       second,
-      fullClassify: { cpuMs: classifyCpu, medianCpuMs: fullClassifyMs, decided },
+      fullClassify: { what: DENOMINATOR, cpuMs: classifyCpu, medianCpuMs: fullClassifyMs, decided },
       rounds,
       agreement: { compared, differing: differing.length, examples: differing.slice(0, 5) },
       totalMs: performance.now() - benchStart,

@@ -102,7 +102,8 @@ const state = createIncremental(policy);
 const built = cpuMs(() => state.fullClassify(records, previous.values(), new Date(nowMs)));
 previous = nextPrevious(previous, built.result, new Date(nowMs));
 log(`state built (fullClassify): ${built.ms.toFixed(0)} ms CPU`);
-// The records whose tier moved in that run are decided again in the next: settle them first.
+// The records whose tier moved in that run, and that it left pending, are decided again in the
+// next: settle them first (since 2026-12-08 `fullClassify` settles most itself: incremental-settled.ts).
 nowMs += DAY_MS / 24;
 const settleRun = cpuMs(() => state.apply({ now: new Date(nowMs) }));
 const settleFull = cpuMs(() => classify(policy, records, previous.values(), new Date(nowMs)).decisions);

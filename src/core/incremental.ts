@@ -7,7 +7,8 @@
  * What a run decides again, through steps 1–5:
  * - the records upserted or deleted;
  * - the records whose tier changed in the last run: their previous tier changed, and hysteresis
- *   (§4.3) and incumbency (§4.6) read it;
+ *   (§4.3) and incumbency (§4.6) read it (after a full classification, only those whose decision
+ *   that changes: it settles the others itself, incremental-settled.ts);
  * - the records whose `minDaysInTier` hold ends by this run's `now` (§4.3a): a hold is the only
  *   way the clock enters a decision, so a record untouched between two runs decides the same
  *   unless its hold ended;
@@ -39,10 +40,10 @@ import type { CompiledSection } from './compile.ts';
 import { rankValuesOf } from './capacity.ts';
 import { decideRecord } from './decide.ts';
 import type { KnownPrevious } from './decide.ts';
-import { scheduleHold } from './incremental-heap.ts';
-import type { ExpiryHeap } from './incremental-heap.ts';
+import { dueIds, scheduleHold } from './incremental-heap.ts';
 import { decisionOf, hintOf, sameHint, sameList } from './incremental-decisions.ts';
 import { HeldState } from './incremental-held.ts';
+import { BeforeImages } from './incremental-settled.ts';
 import { givenPrevious, keyOf, newCompany, newEntry, refOf } from './incremental-rows.ts';
 import type { CompanyEntry, Entry } from './incremental-rows.ts';
 import type { SeatedCompany } from './incremental-seating.ts';
@@ -51,27 +52,9 @@ import type { CanonicalRecord, PreviousTier, RecordType } from './records.ts';
 import { RunInputError } from './run.ts';
 import type { Decision } from './run.ts';
 import type { NextHint } from './next.ts';
+import type { ContactsToLoad, IncrementalChanges, IncrementalResult } from './incremental-types.ts';
 
-export interface RecordRef {
-  readonly type: RecordType;
-  readonly id: string;
-}
-
-export interface IncrementalChanges {
-  /** Records created or changed (fields, override, companyId): each replaces the stored one. */
-  readonly upserts?: readonly CanonicalRecord[] | undefined;
-  /** Records deleted. A record both deleted and upserted in one batch is re-created, with no previous tier. */
-  readonly deletes?: readonly RecordRef[] | undefined;
-  /** The run's clock. */
-  readonly now: Date;
-}
-
-export interface IncrementalResult {
-  /** The decisions whose tier, reasons or hint changed, new records included: companies first, then contacts. */
-  readonly changed: readonly Decision[];
-  /** How many records went through steps 1–5 again (the run's work, for measuring). */
-  readonly decided: number;
-}
+export type { ContactsToLoad, IncrementalChanges, IncrementalResult, RecordRef } from './incremental-types.ts';
 
 /** What a run does to one record: drop it, replace it, and/or decide it again. */
 interface Op {
@@ -79,16 +62,6 @@ interface Op {
   record: CanonicalRecord | undefined;
   /** For records created by `fullClassify`: the previous tier given. */
   previous?: KnownPrevious | undefined;
-}
-
-/** The ids of the entries whose hold ended by `nowMs` (a popped expiry no longer the entry's is stale). */
-function dueIds(holds: ExpiryHeap, nowMs: number, entryOf: (key: string) => Entry | undefined): string[] {
-  const ids: string[] = [];
-  for (const due of holds.popDue(nowMs)) {
-    const entry = entryOf(due.key);
-    if (entry?.holdUntil === due.at) ids.push(entry.id);
-  }
-  return ids;
 }
 
 function timeOf(now: Date): number {
@@ -108,21 +81,12 @@ interface Running {
   readonly everyContact: boolean;
 }
 
-/**
- * What a state whose contacts are loaded on demand needs before a run's contacts phase: the
- * contacts (stored rows) of these companies, and those pending or whose hold ends by `dueBy`
- * (`tiering_state`: `company_id`, `pending`, `hold_until`). Nothing when the state holds every contact.
- */
-export interface ContactsToLoad {
-  readonly companyIds: readonly string[];
-  /** Load the pending contacts and those whose hold ends by then (epoch ms); undefined: none. */
-  readonly dueBy: number | undefined;
-}
-
 export class IncrementalTiering extends HeldState {
   private running: Running | undefined;
   /** Records decided through steps 1–5 in the current run. */
   private decided = 0;
+  /** While a full classification settles: the decisions its second pass changed, as they were. */
+  private before: BeforeImages | undefined;
 
   constructor(policy: Policy) {
     super(compilePolicy(policy));
@@ -140,7 +104,9 @@ export class IncrementalTiering extends HeldState {
 
   /**
    * Decides every record from scratch, as `classify` does, and keeps the state for the next runs.
-   * Returns the decisions in input order. A repeated id within a type throws RunInputError.
+   * Returns the decisions in input order. A repeated id within a type throws RunInputError. The
+   * records whose tier it moved are decided again at once with it as their previous tier, so that
+   * the next run need not (incremental-settled.ts): up to twice the work of one classification.
    */
   fullClassify(
     records: readonly CanonicalRecord[],
@@ -148,6 +114,20 @@ export class IncrementalTiering extends HeldState {
     now: Date,
   ): Decision[] {
     const nowMs = timeOf(now);
+    const decisions = this.classifyAll(records, previous, nowMs);
+    // Settled, so that the next run need not decide again every record whose tier moved; when a
+    // company's tier would move again, classified anew with every moved record pending.
+    if (!this.settleMoved(now)) this.classifyAll(records, previous, nowMs);
+    this.delta.reset(true);
+    return decisions;
+  }
+
+  /** Every record decided from scratch (previous tiers as given): the state, and the decisions in input order. */
+  private classifyAll(
+    records: readonly CanonicalRecord[],
+    previous: Iterable<PreviousTier> | undefined,
+    nowMs: number,
+  ): Decision[] {
     this.reset();
     const given = givenPrevious(this.compiled, previous);
     const ops: Record<RecordType, Map<string, Op>> = { company: new Map(), contact: new Map() };
@@ -159,8 +139,31 @@ export class IncrementalTiering extends HeldState {
     }
     this.runCompanies(nowMs, ops.company, ops.contact, false);
     this.runContacts();
-    this.delta.reset(true);
     return records.map((record) => this.decisionOf(record.type, record.id));
+  }
+
+  /**
+   * After a full classification, decides the records whose tier it moved again at the same `now`
+   * (as the next run would), keeps what that settles and puts back, pending, what it would change
+   * (incremental-settled.ts). False, with the state unusable, when a company's tier would move.
+   */
+  private settleMoved(now: Date): boolean {
+    if (this.pendingCompanies.size === 0 && this.pendingContacts.size === 0) return true;
+    const before = new BeforeImages();
+    this.before = before;
+    try {
+      this.applyCompanies({ now });
+      this.applyContacts();
+    } finally {
+      this.before = undefined;
+    }
+    if (before.companyTierMoved()) return false;
+    before.putBack((entry, tierNow) => {
+      this.counts.add(entry.type, tierNow, -1);
+      this.counts.add(entry.type, entry.tier, 1);
+      (entry.type === 'company' ? this.pendingCompanies : this.pendingContacts).add(entry.id);
+    });
+    return true;
   }
 
   /**
@@ -380,6 +383,7 @@ export class IncrementalTiering extends HeldState {
   ): boolean {
     const tierChanged = entry.tier !== tier;
     if (tierChanged || !sameList(entry.reasons, reasons) || !sameHint(entry.next, next)) {
+      this.before?.note(entry);
       changed.push(decisionOf(this.compiled, entry.type, entry.id, tier, reasons, next));
     }
     entry.reasons = reasons;

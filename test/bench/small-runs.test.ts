@@ -39,6 +39,8 @@ test('incremental-sync bench: each measured run reads exactly its round’s 99 e
   expect(r.full.counts.decided).toBe(600);
   expect(r.fullClassify.cpuMs).toHaveLength(2);
   expect(r.fullClassify.decided).toBe(600);
+  // The denominator is the classification a full run does (not the streaming classifyEach).
+  expect(r.fullClassify.what).toMatch(/^classifyMirror: the classify phase of a full run/);
   expect(r.rounds.map((round) => `${round.case} ${round.round}`)).toEqual([
     'cached 1',
     'cached 2',

@@ -2,7 +2,10 @@
  * A full run (and the nightly reconcile) classifies the installation once: the decisions it writes
  * and the incremental state it compares and saves come from the same full classification
  * (src/sync/phases/reconcile.ts). Counted by spying on the core: `IncrementalTiering.fullClassify`
- * once per run, and no record decided by a streaming `TieringRun` beside it.
+ * once per run, and no record decided by a streaming `TieringRun` beside it. And the run after a
+ * full run or a rebuild decides what its changes affect, not every record whose tier the full
+ * classification set (it settles them itself: src/core/incremental-settled.ts), with what the
+ * next nightly reconcile would decide.
  */
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
@@ -99,4 +102,38 @@ test('a full run classifies once: its writes and the fresh state come from one f
   expect(nightly.reconcile).toEqual({ compared: true, differences: 0, examples: [] });
   expect(nightly.summary.company.total + nightly.summary.contact.total).toBe(COMPANIES + CONTACTS);
   expect(crm.objects.contacts.get('ct1')?.properties['engagement_model']).not.toBe('tech_touch');
+});
+
+test('the run after a full run or a rebuild decides what its changes affect, not every record whose tier it set', async () => {
+  // The first full run sets every record's tier (none before): every one of them moved.
+  await sync({ ...options, full: true, stateCache: new StateCache() });
+  now += 3_600_000;
+  crm.change('contacts', 'ct1', { lead_score: '99' });
+  const next = await sync({ ...options, stateCache: new StateCache() });
+  expect(next.kind).toBe('incremental');
+  expect(next.decided).toBeLessThan(5); // all 42 before the full classification settled what it moved
+  // Exact: the nightly full classification finds the stored state as it would decide it.
+  now += 3_600_000;
+  const check = await sync({ ...options, full: true, stateCache: new StateCache() });
+  expect(check.reconcile).toEqual({ compared: true, differences: 0, examples: [] });
+
+  // A rebuild (another policy: High-touch for 6) moves tiers again; the run after it, likewise.
+  const other: Policy = {
+    ...policy,
+    company: {
+      ...policy.company,
+      capacity: { high_touch: { max: 6, rankBy: [{ field: 'dealSize', order: 'desc' }] } },
+    },
+  };
+  now += 3_600_000;
+  const rebuilt = await sync({ ...options, policy: other, stateCache: new StateCache() });
+  expect(rebuilt).toMatchObject({ decided: COMPANIES + CONTACTS, rebuilt: 'the policy or mapping changed' });
+  expect(rebuilt.summary.company.movements.length).toBeGreaterThan(0);
+  now += 3_600_000;
+  crm.change('contacts', 'ct2', { lead_score: '98' });
+  const after = await sync({ ...options, policy: other, stateCache: new StateCache() });
+  expect(after.decided).toBeLessThan(5);
+  now += 3_600_000;
+  const recheck = await sync({ ...options, policy: other, full: true, stateCache: new StateCache() });
+  expect(recheck.reconcile).toEqual({ compared: true, differences: 0, examples: [] });
 });

@@ -235,7 +235,7 @@ describe('incremental runs', () => {
     const cache = new StateCache();
     await sync({ ...options, full: true, stateCache: cache });
     now += 3_600_000;
-    await sync({ ...options, stateCache: cache }); // decides again what moved in the first run (pending)
+    await sync({ ...options, stateCache: cache }); // the run after it (the full run settled what it moved: little to decide)
     const meta = await store.tieringStateMeta(options.installationId);
     expect(meta?.rows).toBe(COMPANIES + CONTACTS);
     now += 3_600_000;

@@ -15,6 +15,8 @@
  * Until 2026-12-07 a full run classified everything twice: streaming (`classifyEach`, the decisions
  * it wrote) and again to build the fresh state. The state's own decisions are the same decisions
  * (the property tests of src/core hold `fullClassify` to `classify`), so they are the ones written.
+ * (`fullClassify` decides what it moved a second time, so that the next run need not; what it
+ * returns and what is written is the first decision: src/core/incremental-settled.ts.)
  *
  * There is nothing to compare when there is no stored state, or it was built under another policy
  * or mapping, or with a later clock: the fresh state is simply saved.
