@@ -40,11 +40,12 @@ import { rankValuesOf } from './capacity.ts';
 import { decideRecord } from './decide.ts';
 import type { KnownPrevious } from './decide.ts';
 import { scheduleHold } from './incremental-heap.ts';
-import type { ExpiryHeap } from './incremental-heap.ts';
 import { decisionOf, hintOf, sameHint, sameList } from './incremental-decisions.ts';
 import { HeldState } from './incremental-held.ts';
 import { givenPrevious, keyOf, newCompany, newEntry, refOf } from './incremental-rows.ts';
 import type { CompanyEntry, Entry } from './incremental-rows.ts';
+import { dueIds, timeOf } from './incremental-run.ts';
+import type { ContactsToLoad, IncrementalChanges, IncrementalResult, Op, Running } from './incremental-run.ts';
 import type { SeatedCompany } from './incremental-seating.ts';
 import type { Policy } from './policy-types.ts';
 import type { CanonicalRecord, PreviousTier, RecordType } from './records.ts';
@@ -52,72 +53,7 @@ import { RunInputError } from './run.ts';
 import type { Decision } from './run.ts';
 import type { NextHint } from './next.ts';
 
-export interface RecordRef {
-  readonly type: RecordType;
-  readonly id: string;
-}
-
-export interface IncrementalChanges {
-  /** Records created or changed (fields, override, companyId): each replaces the stored one. */
-  readonly upserts?: readonly CanonicalRecord[] | undefined;
-  /** Records deleted. A record both deleted and upserted in one batch is re-created, with no previous tier. */
-  readonly deletes?: readonly RecordRef[] | undefined;
-  /** The run's clock. */
-  readonly now: Date;
-}
-
-export interface IncrementalResult {
-  /** The decisions whose tier, reasons or hint changed, new records included: companies first, then contacts. */
-  readonly changed: readonly Decision[];
-  /** How many records went through steps 1–5 again (the run's work, for measuring). */
-  readonly decided: number;
-}
-
-/** What a run does to one record: drop it, replace it, and/or decide it again. */
-interface Op {
-  drop: boolean;
-  record: CanonicalRecord | undefined;
-  /** For records created by `fullClassify`: the previous tier given. */
-  previous?: KnownPrevious | undefined;
-}
-
-/** The ids of the entries whose hold ended by `nowMs` (a popped expiry no longer the entry's is stale). */
-function dueIds(holds: ExpiryHeap, nowMs: number, entryOf: (key: string) => Entry | undefined): string[] {
-  const ids: string[] = [];
-  for (const due of holds.popDue(nowMs)) {
-    const entry = entryOf(due.key);
-    if (entry?.holdUntil === due.at) ids.push(entry.id);
-  }
-  return ids;
-}
-
-function timeOf(now: Date): number {
-  const ms = now.getTime();
-  if (Number.isNaN(ms)) throw new RangeError('the run needs a valid "now"');
-  return ms;
-}
-
-/** A run between its companies phase and its contacts phase (`applyCompanies` → `applyContacts`). */
-interface Running {
-  readonly nowMs: number;
-  readonly contactOps: Map<string, Op>;
-  readonly changed: Decision[];
-  /** Companies whose contacts inherit something new: tier changed, created or deleted. */
-  readonly inheritanceChanged: Set<string>;
-  /** The clock went back: every contact is decided again. */
-  readonly everyContact: boolean;
-}
-
-/**
- * What a state whose contacts are loaded on demand needs before a run's contacts phase: the
- * contacts (stored rows) of these companies, and those pending or whose hold ends by `dueBy`
- * (`tiering_state`: `company_id`, `pending`, `hold_until`). Nothing when the state holds every contact.
- */
-export interface ContactsToLoad {
-  readonly companyIds: readonly string[];
-  /** Load the pending contacts and those whose hold ends by then (epoch ms); undefined: none. */
-  readonly dueBy: number | undefined;
-}
+export type { ContactsToLoad, IncrementalChanges, IncrementalResult, RecordRef } from './incremental-run.ts';
 
 export class IncrementalTiering extends HeldState {
   private running: Running | undefined;
@@ -157,7 +93,8 @@ export class IncrementalTiering extends HeldState {
         throw new RunInputError(`${record.type} id ${JSON.stringify(record.id)} appears twice`);
       forType.set(record.id, { drop: false, record, previous: given.get(keyOf(record.type, record.id)) });
     }
-    this.runCompanies(nowMs, ops.company, ops.contact, false);
+    this.seatRun(nowMs, ops.company, ops.contact, false);
+    this.settleRun();
     this.runContacts();
     this.delta.reset(true);
     return records.map((record) => this.decisionOf(record.type, record.id));
@@ -181,8 +118,23 @@ export class IncrementalTiering extends HeldState {
    * and settles capacity. Contacts are decided by `applyContacts`; before it, a state whose contacts
    * are loaded on demand must be given (`addContacts`) the changed and deleted contacts — best
    * before this call, so that a caller can compare them with what it read — and what this returns.
+   * A state loaded from a company snapshot runs it in two steps instead: `seatCompanies`, the
+   * companies' rows it asks for, `settleCompanies`.
    */
   applyCompanies(changes: IncrementalChanges): ContactsToLoad {
+    const missing = this.seatCompanies(changes);
+    if (missing.length > 0) throw new Error(`companies ${missing.join(', ')} are not loaded: use seatCompanies`);
+    return this.settleCompanies();
+  }
+
+  /**
+   * The companies phase up to capacity: applies the changes, decides the companies they and the
+   * clock affect and seats them. Returns the companies whose row the state has not loaded and that
+   * capacity moved (a stub: `addCompanies` their rows, then `settleCompanies`). Before it, a state
+   * loaded from a company snapshot must be given the rows of the companies changed or deleted and
+   * of those `companiesToLoad` names; it throws, changing nothing, when one is missing.
+   */
+  seatCompanies(changes: IncrementalChanges): string[] {
     if (this.running !== undefined) throw new Error('a run is under way: applyContacts first');
     const nowMs = timeOf(changes.now);
     const backwards = this.lastNowMs !== undefined && nowMs < this.lastNowMs;
@@ -204,15 +156,31 @@ export class IncrementalTiering extends HeldState {
       op.record = undefined;
     }
     for (const record of changes.upserts ?? []) opFor(record.type, record.id).record = record;
+    const missing = [...ops.company.keys(), ...this.companiesToLoad(changes.now)].filter((id) =>
+      this.needsCompanyRow(id),
+    );
+    if (missing.length > 0) throw new Error(`load the rows of companies ${missing.slice(0, 5).join(', ')} first`);
     if (backwards) for (const id of this.companies.keys()) opFor('company', id);
     for (const id of this.pendingCompanies) opFor('company', id);
     this.pendingCompanies = new Set();
     for (const id of dueIds(this.companyHolds, nowMs, (key) => this.entryOf('company', refOf(key).id))) {
       opFor('company', id);
     }
-    const inheritanceChanged = this.runCompanies(nowMs, ops.company, ops.contact, backwards);
+    const touched = this.seatRun(nowMs, ops.company, ops.contact, backwards);
+    return [...touched].filter((seated) => !(seated as CompanyEntry).loaded).map((seated) => seated.seat.id);
+  }
+
+  /**
+   * The end of the companies phase (after `seatCompanies`, the rows it asked for given): the
+   * companies' tiers, reasons and hints. Returns the contacts to load before `applyContacts`.
+   */
+  settleCompanies(): ContactsToLoad {
+    const inheritanceChanged = this.settleRun();
     if (this.everyContactHeld) return { companyIds: [], dueBy: undefined };
-    return { companyIds: this.compiled.contact.inheritCompany ? [...inheritanceChanged] : [], dueBy: nowMs };
+    return {
+      companyIds: this.compiled.contact.inheritCompany ? [...inheritanceChanged] : [],
+      dueBy: this.running?.nowMs,
+    };
   }
 
   /** A run's second phase: decides the contacts the changes, the companies and the clock affect. */
@@ -232,24 +200,25 @@ export class IncrementalTiering extends HeldState {
   }
 
   /**
-   * Decides the companies of `companyOps` and settles capacity; the contacts of `contactOps` and
-   * of the companies whose inheritance changed are decided by `runContacts`. Returns those companies.
+   * Decides the companies of `companyOps` and seats them; `settleRun` settles them, and the contacts
+   * of `contactOps` and of the companies whose inheritance changed are decided by `runContacts`.
+   * Returns the companies whose seat, tier or capacity reasons may have changed.
    */
-  private runCompanies(
+  private seatRun(
     nowMs: number,
     companyOps: Map<string, Op>,
     contactOps: Map<string, Op>,
     everyContact: boolean,
-  ): Set<string> {
+  ): Set<SeatedCompany> {
     this.lastNowMs = nowMs;
     this.decided = 0;
-    const changed: Decision[] = [];
-    const inheritanceChanged = new Set<string>();
-    this.running = { nowMs, contactOps, changed, inheritanceChanged, everyContact };
-    this.seating.begin();
     const touched = new Set<SeatedCompany>();
     /** Companies decided again (steps 1–5); the others keep their hint unless capacity moves them. */
     const redecided = new Set<SeatedCompany>();
+    const inheritanceChanged = new Set<string>();
+    const seated = { touched, redecided };
+    this.running = { nowMs, contactOps, changed: [], inheritanceChanged, everyContact, seated };
+    this.seating.begin();
     for (const [id, op] of companyOps) {
       let entry = this.companies.get(id);
       if (entry !== undefined) this.seating.remove(entry);
@@ -278,8 +247,19 @@ export class IncrementalTiering extends HeldState {
       redecided.add(entry);
     }
     this.seating.settle(touched);
+    return touched;
+  }
+
+  /** Settles the companies `seatRun` touched: tiers, reasons, hints. Returns those whose inheritance changed. */
+  private settleRun(): Set<string> {
+    const running = this.running;
+    if (running?.seated === undefined) throw new Error('no companies phase under way: seatCompanies first');
+    const { nowMs, changed, inheritanceChanged } = running;
+    const { touched, redecided } = running.seated;
+    running.seated = undefined;
     for (const seated of touched) {
       const entry = seated as CompanyEntry;
+      if (!entry.loaded) throw new Error(`company ${entry.id}: its row is not loaded (addCompanies)`);
       this.delta.write('company', entry.id);
       const reasons = [...entry.stepReasons, ...this.seating.reasonsOf(entry)];
       // Before `settle`: the previous tier is still the one the company was (last) decided with.
@@ -292,10 +272,11 @@ export class IncrementalTiering extends HeldState {
     return inheritanceChanged;
   }
 
-  /** Decides the run's contacts (`runCompanies` first); the decisions the run changed. */
+  /** Decides the run's contacts (`seatRun` and `settleRun` first); the decisions the run changed. */
   private runContacts(): Decision[] {
     const running = this.running;
     if (running === undefined) throw new Error('no run under way');
+    if (running.seated !== undefined) throw new Error('the companies are not settled: settleCompanies first');
     const { nowMs, contactOps, changed } = running;
     if (this.compiled.contact.inheritCompany) {
       for (const companyId of running.inheritanceChanged) {
@@ -332,12 +313,14 @@ export class IncrementalTiering extends HeldState {
     this.delta.write('contact', id);
     const section = this.compiled.contact;
     const { companyId } = entry.record;
-    const company = section.inheritCompany && typeof companyId === 'string' ? this.companies.get(companyId) : undefined;
-    const inherited = company === undefined ? undefined : { tier: company.tier, companyId: company.id };
+    const companyTier =
+      section.inheritCompany && typeof companyId === 'string' ? this.companyTier(companyId) : undefined;
+    const inherited =
+      companyTier === undefined || typeof companyId !== 'string' ? undefined : { tier: companyTier, companyId };
     const previous = this.previousOf(entry);
     const decided = decideRecord(this.compiled, section, entry.record, previous, nowMs, inherited);
     const overridden = decided.overrideTier >= 0;
-    const next = hintOf(this.compiled, entry.record, overridden, previous, nowMs, company?.tier ?? -1, decided.tier);
+    const next = hintOf(this.compiled, entry.record, overridden, previous, nowMs, companyTier ?? -1, decided.tier);
     this.scheduleHold(entry, section, nowMs);
     this.decided++;
     this.settle(entry, decided.tier, decided.reasons, next, nowMs, changed);
