@@ -268,6 +268,11 @@ describeEachEngine('the incremental tiering state', (engine) => {
     const rows = await store.tieringStateCompanyRows(portal.id, ['c', 'a', 'nope']);
     expect(rows.map((r) => r.id).sort()).toEqual(['a', 'c']);
     expect(await store.tieringStateCompanyRows(portal.id, [])).toEqual([]);
+    // Erasing a contact moves the version of the meta row and of the snapshot (no contact in it).
+    await store.saveTieringState(portal.id, save(4, [row('contact', 'x')], { companies: bytes(13) }), 60);
+    await store.eraseRecord(portal.id, 'contact', 'x');
+    expect((await store.tieringStateMeta(portal.id))?.version).toBe(6);
+    expect(await store.tieringStateCompanies(portal.id)).toMatchObject({ version: 6, savedAt: 60 });
     // The snapshot names every company: erasing one drops it with the meta row.
     await store.eraseRecord(portal.id, 'company', 'a');
     expect(await store.tieringStateCompanies(portal.id)).toBeUndefined();
