@@ -66,16 +66,39 @@ function layout(n: number, k: number, idBytes: number): Layout {
   return { since, hold, keys, ends, small, ids, total: align8(ids + idBytes) };
 }
 
-/** Rows `from`–`to` (exclusive) of the table, unchanged; or one entry. */
+/** Rows `from`–`to` (exclusive) of the table, copied whole; or one company the table does not have. */
 type Piece = { readonly from: number; readonly to: number } | CompanyEntry;
 
+/** Writes an entry's place at `row` of columns of `n` rows. */
+function writeEntry(entry: CompanyEntry, row: number, n: number, columns: Columns): void {
+  const { since, hold, keys, small, rankFields } = columns;
+  since[row] = entry.sinceMs;
+  hold[row] = entry.holdUntil ?? Number.NaN;
+  for (let f = 0; f < rankFields; f++) keys[f * n + row] = entry.seat.rankValues[f] ?? Number.NaN;
+  small[row] = entry.tier;
+  small[n + row] = entry.stepTier;
+  small[2 * n + row] = entry.overrideTier;
+  small[3 * n + row] = entry.floorTier;
+  small[4 * n + row] = entry.seat.previousRank;
+  small[5 * n + row] = entry.pending ? 1 : 0;
+}
+
+interface Columns {
+  readonly since: Float64Array;
+  readonly hold: Float64Array;
+  readonly keys: Float64Array;
+  readonly small: Int8Array;
+  readonly rankFields: number;
+}
+
 /**
- * Encodes every company of a state: those of the snapshot it was loaded from (`table`) that are
- * not `hot` (cold: unchanged since), and its entries (`companies`: stubs, loaded and new ones; a
- * hot company of the table without an entry was deleted). Undefined when the state cannot be
+ * Encodes every company of a state: those of the snapshot it was loaded from (`table`) — a hot
+ * one with its entry's place, a hot one without an entry was deleted — and the entries the table
+ * does not have (`companies`: stubs, loaded and new ones). Undefined when the state cannot be
  * written this way (a tier rank beyond a byte, an id that is not well-formed UTF-16, a big-endian
- * machine): the caller then keeps the rows alone. The cold companies are copied a run of rows at
- * a time, in the table's order; only the entries are sorted and merged in.
+ * machine): the caller then keeps the rows alone. The table's columns and id bytes are copied in
+ * runs cut only where a company was deleted or a new one goes in; the hot companies' places are
+ * then written over their rows; only the new companies are sorted and merged in.
  */
 export function encodeCompanies(
   table: CompanyTable | undefined,
@@ -83,115 +106,112 @@ export function encodeCompanies(
   companies: ReadonlyMap<string, CompanyEntry>,
   rankFields: number,
   tiers: number,
+  copyBytes = true,
 ): Uint8Array | undefined {
   if (!LITTLE_ENDIAN || tiers > 127) return undefined;
+  const size = table?.size ?? 0;
+  const hotRows: number[] = [];
+  for (let i = 0; i < size; i++) if (hot[i] === 1) hotRows.push(i);
   const added: CompanyEntry[] = [];
   for (const entry of companies.values()) if (table === undefined || table.indexOf(entry.id) < 0) added.push(entry);
   added.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // The table in runs, cut where a company goes (hot, no entry) or a new one comes in before it.
   const pieces: Piece[] = [];
   let j = 0;
   let from = 0;
-  const size = table?.size ?? 0;
   const cut = (to: number): void => {
     if (to > from) pieces.push({ from, to });
   };
-  for (let i = 0; i < size && table !== undefined; i++) {
-    const before = j < added.length && (added[j] as CompanyEntry).id < table.id(i);
-    if (!before && hot[i] === 0) continue;
-    cut(i);
-    from = i;
-    const id = table.id(i);
+  const mergeBefore = (id: string): void => {
     while (j < added.length && (added[j] as CompanyEntry).id < id) pieces.push(added[j++] as CompanyEntry);
-    if (hot[i] === 1) {
-      const entry = companies.get(id);
-      if (entry !== undefined) pieces.push(entry);
-      from = i + 1;
+  };
+  if (table !== undefined) {
+    let next = 0; // the next hot row
+    for (let i = 0; i < size; i++) {
+      const isHot = hotRows[next] === i;
+      if (isHot) next++;
+      const gone = isHot && !companies.has(table.id(i));
+      if (!gone && (j >= added.length || (added[j] as CompanyEntry).id > table.id(i))) continue;
+      cut(i);
+      from = gone ? i + 1 : i;
+      mergeBefore(table.id(i));
     }
   }
   cut(size);
   while (j < added.length) pieces.push(added[j++] as CompanyEntry);
 
-  // The ids: copied as bytes from an ASCII table, else as text.
-  const raw = table?.ascii === true;
+  // The ids: a table's as bytes when it is ASCII (text offsets are byte offsets), else as text.
+  const raw = copyBytes && table?.ascii === true;
   const texts: string[] = [];
   let n = 0;
-  let textLength = 0;
+  let tableBytes = 0;
   for (const piece of pieces) {
     if ('from' in piece) {
       n += piece.to - piece.from;
-      const start = (table as CompanyTable).start(piece.from);
-      const end = (table as CompanyTable).start(piece.to);
-      textLength += end - start;
-      if (!raw) texts.push((table as CompanyTable).idText(start, end));
+      const t = table as CompanyTable;
+      if (raw) tableBytes += t.start(piece.to) - t.start(piece.from);
+      else texts.push(t.idText(t.start(piece.from), t.start(piece.to)));
     } else {
       n++;
-      textLength += piece.id.length;
       texts.push(piece.id);
     }
   }
-  const encoder = new TextEncoder();
-  const entryText = texts.join('');
-  if (!entryText.isWellFormed()) return undefined;
-  const entryBytes = encoder.encode(entryText);
-  const idBytes = raw ? textLength - entryText.length + entryBytes.length : entryBytes.length;
-  const ascii = entryBytes.length === entryText.length;
+  const text = texts.join('');
+  if (!text.isWellFormed()) return undefined;
+  const textBytes = new TextEncoder().encode(text);
+  const textAscii = textBytes.length === text.length;
+  // Copying the table's bytes run by run needs the new ids' bytes one by one: ASCII ones only.
+  if (raw && !textAscii) return encodeCompanies(table, hot, companies, rankFields, tiers, false);
+  // (The ids are then all text: whether they are ASCII is whether the text is.)
+  const idBytes = tableBytes + textBytes.length;
   const at = layout(n, rankFields, idBytes);
   const buffer = new ArrayBuffer(at.total);
-  new Uint32Array(buffer, 0, 8).set([MAGIC, FORMAT, n, rankFields, tiers, idBytes, ascii ? 1 : 0, 0]);
-  const since = new Float64Array(buffer, at.since, n);
-  const hold = new Float64Array(buffer, at.hold, n);
-  const keys = new Float64Array(buffer, at.keys, n * rankFields);
+  new Uint32Array(buffer, 0, 8).set([MAGIC, FORMAT, n, rankFields, tiers, idBytes, textAscii ? 1 : 0, 0]);
+  const columns: Columns = {
+    since: new Float64Array(buffer, at.since, n),
+    hold: new Float64Array(buffer, at.hold, n),
+    keys: new Float64Array(buffer, at.keys, n * rankFields),
+    small: new Int8Array(buffer, at.small, 6 * n),
+    rankFields,
+  };
+  const { since, hold, keys, small } = columns;
   const ends = new Uint32Array(buffer, at.ends, n);
-  const small = new Int8Array(buffer, at.small, 6 * n);
   const ids = new Uint8Array(buffer, at.ids, idBytes);
   let row = 0;
   let textAt = 0; // UTF-16 units of the ids so far
-  let byteAt = 0; // bytes of `ids` written so far (raw copies)
-  let entryByteAt = 0; // where the next entry's bytes start in `entryBytes` (raw)
+  let entryAt = 0; // of `text`, for raw copies: where the next new company's id starts
+  let next = 0; // the next hot row
   for (const piece of pieces) {
-    if ('from' in piece) {
-      const t = table as CompanyTable;
-      const count = piece.to - piece.from;
-      since.set(t.sinceMs.subarray(piece.from, piece.to), row);
-      hold.set(t.holdUntil.subarray(piece.from, piece.to), row);
-      for (let f = 0; f < rankFields; f++) {
-        keys.set(t.keys.subarray(f * t.size + piece.from, f * t.size + piece.to), f * n + row);
-      }
-      const columns = [t.tier, t.stepTier, t.overrideTier, t.floorTier, t.previousRank, t.flags];
-      columns.forEach((column, c) => {
-        small.set(column.subarray(piece.from, piece.to), c * n + row);
-      });
-      const start = t.start(piece.from);
-      const length = t.start(piece.to) - start;
-      t.copyEnds(piece.from, piece.to, ends, row, textAt - start);
-      if (raw) {
-        ids.set(t.rawIds(start, start + length), byteAt);
-        byteAt += length;
-      }
-      textAt += length;
-      row += count;
+    if (!('from' in piece)) {
+      writeEntry(piece, row, n, columns);
+      if (raw) ids.set(textBytes.subarray(entryAt, entryAt + piece.id.length), textAt);
+      entryAt += piece.id.length;
+      textAt += piece.id.length;
+      ends[row++] = textAt;
       continue;
     }
-    since[row] = piece.sinceMs;
-    hold[row] = piece.holdUntil ?? Number.NaN;
-    for (let f = 0; f < rankFields; f++) keys[f * n + row] = piece.seat.rankValues[f] ?? Number.NaN;
-    small[row] = piece.tier;
-    small[n + row] = piece.stepTier;
-    small[2 * n + row] = piece.overrideTier;
-    small[3 * n + row] = piece.floorTier;
-    small[4 * n + row] = piece.seat.previousRank;
-    small[5 * n + row] = piece.pending ? 1 : 0;
-    textAt += piece.id.length;
-    ends[row] = textAt;
-    if (raw) {
-      const length = encoder.encode(piece.id).length;
-      ids.set(entryBytes.subarray(entryByteAt, entryByteAt + length), byteAt);
-      entryByteAt += length;
-      byteAt += length;
+    const t = table as CompanyTable;
+    const { from: a, to: b } = piece;
+    since.set(t.sinceMs.subarray(a, b), row);
+    hold.set(t.holdUntil.subarray(a, b), row);
+    for (let f = 0; f < rankFields; f++) keys.set(t.keys.subarray(f * size + a, f * size + b), f * n + row);
+    [t.tier, t.stepTier, t.overrideTier, t.floorTier, t.previousRank, t.flags].forEach((column, c) => {
+      small.set(column.subarray(a, b), c * n + row);
+    });
+    const start = t.start(a);
+    const length = t.start(b) - start;
+    t.copyEnds(a, b, ends, row, textAt - start);
+    if (raw) ids.set(t.rawIds(start, start + length), textAt);
+    // The hot companies of the run: their entries' places over the table's.
+    while (next < hotRows.length && (hotRows[next] as number) < b) {
+      const i = hotRows[next++] as number;
+      const entry = i >= a ? companies.get(t.id(i)) : undefined;
+      if (entry !== undefined) writeEntry(entry, row + i - a, n, columns);
     }
-    row++;
+    textAt += length;
+    row += b - a;
   }
-  if (!raw) ids.set(entryBytes);
+  if (!raw) ids.set(textBytes);
   return new Uint8Array(buffer);
 }
 
