@@ -183,6 +183,7 @@ export async function saveState(
   at: number,
 ): Promise<TieringStateMeta> {
   const delta = tiering.takeChanges();
+  const companies = tiering.companySnapshot();
   const meta = await store.saveTieringState(
     installationId,
     {
@@ -194,10 +195,16 @@ export async function saveState(
       rows: delta.rows,
       deletes: delta.deletes,
       replace: delta.all,
-      companies: tiering.companySnapshot(),
+      companies,
     },
     at,
   );
+  // What a worker keeps is the snapshot's form (as a fresh worker would load it): the companies
+  // ranked in capacity as entries, the others in its columns — less memory than every company's
+  // entry, and the next save copies the columns instead of sorting every company again.
+  if (cache !== undefined && companies !== undefined && meta.tierCounts !== null) {
+    tiering.loadSnapshot(companies, meta.tierCounts);
+  }
   cache?.put(installationId, meta, tiering);
   return meta;
 }
