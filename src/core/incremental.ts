@@ -28,7 +28,11 @@
  * capacity, and says which contacts it needs besides the changed ones — those of the companies whose
  * tier changed, appeared or went, and those pending or whose hold ends by now; the caller loads
  * them (`addContacts`) and the contacts phase (`applyContacts`) decides them. `apply` runs both on
- * a state that holds every contact. Whatever the state holds, a run decides the same records.
+ * a state that holds every contact. A state loaded from a company snapshot (incremental-snapshot.ts)
+ * holds not every company's row either: its companies phase is split in two — `seatCompanies`
+ * (given the rows of the companies changed and of those `companiesToLoad` names) decides and seats
+ * the companies and names those capacity moved whose rows it lacks, `settleCompanies` settles them
+ * once given. Whatever the state holds, a run decides the same records.
  *
  * `now` must not go backwards between runs of one state; when it does, the run decides everything
  * again (correct, not incremental; a state that does not hold every contact refuses). The module
