@@ -92,13 +92,3 @@ export function scheduleHold(holds: ExpiryHeap, entry: Entry, minDaysInTier: num
   }
   entry.holdUntil = undefined;
 }
-
-/** The ids of the entries whose hold ended by `nowMs` (a popped expiry no longer the entry's is stale). */
-export function dueIds(holds: ExpiryHeap, nowMs: number, entryOf: (key: string) => Entry | undefined): string[] {
-  const ids: string[] = [];
-  for (const due of holds.popDue(nowMs)) {
-    const entry = entryOf(due.key);
-    if (entry?.holdUntil === due.at) ids.push(entry.id);
-  }
-  return ids;
-}

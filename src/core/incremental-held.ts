@@ -10,6 +10,13 @@
  * it (`addContacts`): a run asks for those it needs. `dropContacts` forgets them between runs.
  * The tier counts are every record's, held or not. Rows, decisions and records are of the records
  * held.
+ *
+ * A state loaded from a company snapshot (`loadSnapshot`, incremental-snapshot.ts) holds every
+ * company's place but not its row: the companies in a capacity tier's ranking are entries
+ * without their record, reasons and hint (stubs, `loaded: false`); the others stay in the
+ * snapshot's columns (`table`, "cold") until a run needs them. A run is given the rows of the
+ * companies it needs (`addCompanies`): before it, those it changes or deletes and those pending
+ * or whose hold ends (`companiesToLoad`); during it, those capacity moves (`seatCompanies`).
  */
 import type { CapacityReport } from './capacity.ts';
 import type { CompiledPolicy } from './compile.ts';
@@ -19,9 +26,19 @@ import { decisionOf } from './incremental-decisions.ts';
 import { DeltaTracker } from './incremental-delta.ts';
 import type { IncrementalDelta } from './incremental-delta.ts';
 import { ExpiryHeap } from './incremental-heap.ts';
-import { companyEntryOf, ContactsByCompany, contactEntryOf, Interner, keyOf, rowOf } from './incremental-rows.ts';
+import {
+  companyEntryOf,
+  ContactsByCompany,
+  contactEntryOf,
+  fillCompany,
+  Interner,
+  keyOf,
+  rowOf,
+  stubCompany,
+} from './incremental-rows.ts';
 import type { CompanyEntry, Entry, IncrementalRow } from './incremental-rows.ts';
 import { Seating } from './incremental-seating.ts';
+import { CompanyTable, encodeCompanies } from './incremental-snapshot.ts';
 import type { CanonicalRecord, RecordType } from './records.ts';
 import type { Decision } from './run.ts';
 import type { RunSummary } from './summary.ts';
@@ -52,6 +69,12 @@ export class HeldState {
   protected readonly delta = new DeltaTracker();
   /** What the rows loaded since the last reset or drop repeat, held once. */
   protected strings = new Interner();
+  /** The company snapshot the state was loaded from (`loadSnapshot`), if any. */
+  protected table: CompanyTable | undefined;
+  /** Per company of `table`: 1 once `companies` has it (stub or loaded) or it was deleted. */
+  protected hot = new Uint8Array(0);
+  /** The companies of `table` not hot ("cold"). */
+  protected cold = 0;
 
   constructor(compiled: CompiledPolicy) {
     this.compiled = compiled;
@@ -83,24 +106,25 @@ export class HeldState {
     this.everyContactHeld = false;
   }
 
-  /** The current decision of every record held (companies, then contacts). */
+  /** The current decision of every record held (companies, then contacts); companies not loaded are left out. */
   decisions(): Decision[] {
+    const loaded = [...this.companies.values()].filter((entry) => entry.loaded);
     return [
-      ...[...this.companies.keys()].map((id) => this.decisionOf('company', id)),
+      ...loaded.map((entry) => this.decisionOf('company', entry.id)),
       ...[...this.contacts.keys()].map((id) => this.decisionOf('contact', id)),
     ];
   }
 
   /** The current decision of one record, or undefined when there is no such record (or it is not held). */
   decision(type: RecordType, id: string): Decision | undefined {
-    const entry = this.entryOf(type, id);
+    const entry = this.loadedEntryOf(type, id);
     if (entry === undefined) return undefined;
     return decisionOf(this.compiled, type, id, entry.tier, entry.reasons, entry.next);
   }
 
   /** A record as last given, or undefined when there is no such record (or it is not held). */
   record(type: RecordType, id: string): CanonicalRecord | undefined {
-    return this.entryOf(type, id)?.record;
+    return this.loadedEntryOf(type, id)?.record;
   }
 
   /** The records the state has, held or not. */
@@ -108,9 +132,9 @@ export class HeldState {
     return this.counts.total();
   }
 
-  /** The records the state holds in memory. */
+  /** The records the state holds in memory (every company, as an entry or in the snapshot, and the contacts). */
   get held(): number {
-    return this.companies.size + this.contacts.size;
+    return this.companies.size + this.cold + this.contacts.size;
   }
 
   /** Whether every contact is held (else they are loaded on demand). */
@@ -145,6 +169,7 @@ export class HeldState {
     return this.delta.take(
       () => this.rows(),
       (type, id) => {
+        // A company written by a run has its row loaded (rowOf throws on a stub).
         const entry = this.entryOf(type, id);
         return entry === undefined ? undefined : rowOf(this.compiled, entry);
       },
@@ -156,9 +181,9 @@ export class HeldState {
     return this.seating.reports();
   }
 
-  /** The state as rows (plain JSON), one per record held. */
+  /** The state as rows (plain JSON), one per record held (companies whose row is not loaded left out). */
   *rows(): IterableIterator<IncrementalRow> {
-    for (const entry of this.companies.values()) yield rowOf(this.compiled, entry);
+    for (const entry of this.companies.values()) if (entry.loaded) yield rowOf(this.compiled, entry);
     for (const entry of this.contacts.values()) yield rowOf(this.compiled, entry);
   }
 
@@ -186,14 +211,125 @@ export class HeldState {
     this.delta.reset(false);
   }
 
-  /** More company rows of a state being loaded by `loadCompanies` (a company already held is ignored). */
+  /**
+   * More company rows of a state being loaded by `loadCompanies`, or the rows of companies a run
+   * of a state loaded from a snapshot needs: a stub gets its record, reasons and hint, a cold
+   * company becomes an entry. A company already loaded (or deleted) is ignored: the state's copy
+   * is the newer.
+   */
   addCompanies(rows: Iterable<IncrementalRow>): void {
     for (const row of rows) {
-      if (row.type !== 'company' || this.companies.has(row.id)) continue;
+      if (row.type !== 'company') continue;
+      const held = this.companies.get(row.id);
+      if (held !== undefined) {
+        if (!held.loaded) fillCompany(held, row, this.strings);
+        continue;
+      }
+      if (this.table !== undefined) {
+        const i = this.table.indexOf(row.id);
+        if (i < 0 || this.hot[i] === 1) continue;
+        this.hot[i] = 1;
+        this.cold--;
+        this.holdCompany(companyEntryOf(this.compiled, row, this.strings));
+        continue;
+      }
       const entry = companyEntryOf(this.compiled, row, this.strings);
       this.holdCompany(entry);
       this.counts.add('company', entry.tier, 1);
     }
+  }
+
+  /**
+   * Replaces the state with a company snapshot (`companySnapshot`) and the stored counts, loading
+   * companies' rows and contacts on demand. The companies in a capacity tier's ranking become
+   * stubs at once (seating needs them); the others stay in the snapshot. False (and the state
+   * untouched) when the bytes are not a snapshot for this policy: load the rows instead.
+   */
+  loadSnapshot(bytes: Uint8Array, counts: TierCounts): boolean {
+    const table = CompanyTable.decode(bytes, this.compiled.rankFields.length, this.compiled.tiers.length);
+    if (table === undefined) return false;
+    this.reset();
+    this.everyContactHeld = false;
+    this.counts.restore('contact', counts.contact);
+    this.table = table;
+    this.hot = new Uint8Array(table.size);
+    this.cold = table.size;
+    const tiers = this.compiled.tiers.length;
+    const perTier = new Array<number>(tiers).fill(0);
+    // Whether a company of step tier s and tier t is in a capacity tier's ranking, at s · tiers + t.
+    const ranked = new Uint8Array(tiers * tiers);
+    for (let step = 0; step < tiers; step++) {
+      for (let tier = 0; tier < tiers; tier++) ranked[step * tiers + tier] = this.seating.ranks(step, tier) ? 1 : 0;
+    }
+    const { tier: tierOf, stepTier } = table;
+    for (let i = 0; i < table.size; i++) {
+      const tier = tierOf[i] ?? -1;
+      perTier[tier] = (perTier[tier] ?? 0) + 1;
+      if (ranked[(stepTier[i] ?? 0) * tiers + tier] !== 1) continue;
+      this.hot[i] = 1;
+      this.cold--;
+      this.holdCompany(stubCompany(table.place(i)));
+    }
+    perTier.forEach((n, tier) => {
+      this.counts.add('company', tier, n);
+    });
+    this.delta.reset(false);
+    return true;
+  }
+
+  /**
+   * Every company's place in the compact form of incremental-snapshot.ts, what a worker loads
+   * instead of every company's row (`loadSnapshot`); undefined when it cannot be written so.
+   */
+  companySnapshot(): Uint8Array | undefined {
+    const { rankFields, tiers } = this.compiled;
+    return encodeCompanies(this.table, this.hot, this.companies, rankFields.length, tiers.length);
+  }
+
+  /**
+   * The companies whose rows a run at `now` needs before it starts and that are not loaded:
+   * those pending (their tier changed in the last run) and those whose hold ends by then.
+   */
+  companiesToLoad(now: Date): string[] {
+    const nowMs = now.getTime();
+    const ids: string[] = [];
+    const table = this.table;
+    if (table !== undefined) {
+      const { flags, holdUntil } = table;
+      const hot = this.hot;
+      for (let i = 0; i < table.size; i++) {
+        // A NaN hold (none) is never ≤ now.
+        if (hot[i] === 0 && ((flags[i] ?? 0) & 1 || (holdUntil[i] ?? Number.NaN) <= nowMs)) ids.push(table.id(i));
+      }
+    }
+    for (const entry of this.companies.values()) {
+      if (!entry.loaded && (entry.pending || (entry.holdUntil !== undefined && entry.holdUntil <= nowMs))) {
+        ids.push(entry.id);
+      }
+    }
+    return ids;
+  }
+
+  /** Whether the state has this company but not its row (a stub, or cold in the snapshot): load it. */
+  needsCompanyRow(id: string): boolean {
+    const entry = this.companies.get(id);
+    if (entry !== undefined) return !entry.loaded;
+    return this.coldIndex(id) >= 0;
+  }
+
+  /** The index in `table` of a cold company, or −1. */
+  protected coldIndex(id: string): number {
+    if (this.table === undefined) return -1;
+    const i = this.table.indexOf(id);
+    return i >= 0 && this.hot[i] === 0 ? i : -1;
+  }
+
+  /** A company's tier (cold ones included), or undefined when the state has no such company. */
+  protected companyTier(id: string): number | undefined {
+    const entry = this.companies.get(id);
+    if (entry !== undefined) return entry.tier;
+    const i = this.coldIndex(id);
+    return i < 0 ? undefined : this.table?.tier[i];
   }
 
   protected holdCompany(entry: CompanyEntry): void {
@@ -221,6 +357,9 @@ export class HeldState {
     this.everyContactHeld = true;
     this.lastNowMs = undefined;
     this.strings = new Interner();
+    this.table = undefined;
+    this.hot = new Uint8Array(0);
+    this.cold = 0;
   }
 
   /** Re-registers a loaded entry's hold and pending flag. */
@@ -242,5 +381,12 @@ export class HeldState {
 
   protected entryOf(type: RecordType, id: string): Entry | undefined {
     return type === 'company' ? this.companies.get(id) : this.contacts.get(id);
+  }
+
+  /** A record's entry with its row loaded (a stub is not), or undefined. */
+  protected loadedEntryOf(type: RecordType, id: string): Entry | undefined {
+    if (type === 'contact') return this.contacts.get(id);
+    const entry = this.companies.get(id);
+    return entry?.loaded === true ? entry : undefined;
   }
 }

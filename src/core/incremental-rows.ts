@@ -16,6 +16,7 @@
  */
 import type { CompiledPolicy } from './compile.ts';
 import type { KnownPrevious } from './decide.ts';
+import type { CompanyPlace } from './incremental-snapshot.ts';
 import type { Seat, SeatedCompany } from './incremental-seating.ts';
 import type { NextHint } from './next.ts';
 import type { CanonicalRecord, PreviousTier, RecordType } from './records.ts';
@@ -67,6 +68,11 @@ export interface Entry {
 }
 
 export interface CompanyEntry extends Entry, SeatedCompany {
+  /**
+   * False for a company placed from a company snapshot (incremental-snapshot.ts) whose row is not
+   * loaded yet: its record, reasons and hint are not there (its tier, seat and hold are).
+   */
+  loaded: boolean;
   stepTier: number;
   stepReasons: readonly string[];
   overrideTier: number;
@@ -102,6 +108,7 @@ function tierRank(policy: CompiledPolicy, value: string | null, row: Incremental
 }
 
 export function rowOf(policy: CompiledPolicy, entry: Entry | CompanyEntry): IncrementalRow {
+  if ('loaded' in entry && !entry.loaded) throw new Error(`company ${entry.id}: its row is not loaded`);
   const row: IncrementalRow = {
     type: entry.type,
     id: entry.id,
@@ -205,6 +212,7 @@ export function companyEntryOf(policy: CompiledPolicy, row: IncrementalRow, stri
   const entry = entryOf(policy, row, strings);
   // The seat points back at its company: the company first, then its seat.
   const company = entry as CompanyEntry;
+  company.loaded = true;
   company.stepTier = tierRank(policy, seat.stepTier, row, 'stepTier');
   // Most companies' reasons are their steps 1–5 reasons (no capacity sentence): one list for both.
   company.stepReasons = sameList(seat.stepReasons, entry.reasons) ? entry.reasons : strings.list(seat.stepReasons);
@@ -218,6 +226,43 @@ export function companyEntryOf(policy: CompiledPolicy, row: IncrementalRow, stri
     company,
   };
   return company;
+}
+
+/**
+ * A company placed from a snapshot, its row not loaded: what seating, holds, pending flags and
+ * inheritance read. `fillCompany` gives it the rest once a run needs it.
+ */
+export function stubCompany(place: CompanyPlace): CompanyEntry {
+  const company = {
+    type: 'company',
+    id: place.id,
+    record: { type: 'company', id: place.id, fields: {} },
+    tier: place.tier,
+    sinceMs: place.sinceMs,
+    reasons: [],
+    next: undefined,
+    holdUntil: place.holdUntil,
+    pending: place.pending,
+    loaded: false,
+    stepTier: place.stepTier,
+    stepReasons: [],
+    overrideTier: place.overrideTier,
+    floorTier: place.floorTier,
+    final: place.tier,
+  } as Omit<CompanyEntry, 'seat'> as CompanyEntry;
+  company.seat = { id: place.id, previousRank: place.previousRank, rankValues: place.rankValues, company };
+  return company;
+}
+
+/** Gives a stub (`stubCompany`) its record, reasons and hint from its row; the rest is the state's. */
+export function fillCompany(company: CompanyEntry, row: IncrementalRow, strings: Interner): void {
+  const seat = row.seat;
+  if (seat === undefined) throw new RangeError(`company ${row.id}: the row has no seat`);
+  company.record = strings.record(row.record, row.id);
+  company.reasons = strings.list(row.reasons);
+  company.next = strings.hint(row.next);
+  company.stepReasons = sameList(seat.stepReasons, company.reasons) ? company.reasons : strings.list(seat.stepReasons);
+  company.loaded = true;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -257,7 +302,7 @@ export function newEntry(record: CanonicalRecord, previous: KnownPrevious | unde
 /** A company not decided yet: the run decides it and places it right away. */
 export function newCompany(record: CanonicalRecord, previous: KnownPrevious | undefined): CompanyEntry {
   const company = newEntry(record, previous) as CompanyEntry;
-  Object.assign(company, { stepTier: -1, stepReasons: [], overrideTier: -1, floorTier: -1, final: -1 });
+  Object.assign(company, { loaded: true, stepTier: -1, stepReasons: [], overrideTier: -1, floorTier: -1, final: -1 });
   company.seat = { id: record.id, previousRank: -1, rankValues: [], company };
   return company;
 }

@@ -91,6 +91,12 @@ export class Seating {
     this.join(company, company.stepTier);
   }
 
+  /** Whether a company of this step tier and final tier is a member of a capacity tier's ranking. */
+  ranks(stepTier: number, final: number): boolean {
+    for (let tier = stepTier; tier >= final; tier--) if (this.byTier[tier] !== undefined) return true;
+    return false;
+  }
+
   /** Puts a company in as stored (its `final` already settled): for loading rows. */
   restore(company: SeatedCompany): void {
     for (let tier = company.stepTier; tier >= company.final; tier--) this.join(company, tier);

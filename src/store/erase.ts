@@ -33,10 +33,22 @@ export const ERASE_RECORD_SQL: readonly string[] = [
   'DELETE FROM tiering_state WHERE installation_id = ? AND type = ? AND id = ?',
 ];
 
-/** Parameter: installation id. After erasing a contact: the state changed under any copy held. */
-export const BUMP_STATE_VERSION_SQL = 'UPDATE tiering_state_meta SET version = version + 1 WHERE installation_id = ?';
-/** Parameter: installation id. After erasing a company: the next run builds the state again. */
-export const DROP_STATE_META_SQL = 'DELETE FROM tiering_state_meta WHERE installation_id = ?';
+/**
+ * Parameter: installation id. After erasing a contact: the state changed under any copy held. The
+ * company snapshot, which holds no contact, moves with it (it stays the state's).
+ */
+export const BUMP_STATE_VERSION_SQL: readonly string[] = [
+  'UPDATE tiering_state_meta SET version = version + 1 WHERE installation_id = ?',
+  'UPDATE tiering_state_companies SET version = version + 1 WHERE installation_id = ?',
+];
+/**
+ * Parameter: installation id. After erasing a company: the next run builds the state again; the
+ * company snapshot, which names the company, goes too.
+ */
+export const DROP_STATE_META_SQL: readonly string[] = [
+  'DELETE FROM tiering_state_meta WHERE installation_id = ?',
+  'DELETE FROM tiering_state_companies WHERE installation_id = ?',
+];
 
 /** Parameter: installation id. */
 export const FORGET_INSTALLATION_SQL: readonly string[] = [
@@ -50,6 +62,7 @@ export const FORGET_INSTALLATION_SQL: readonly string[] = [
   'DELETE FROM api_keys WHERE installation_id = ?',
   'DELETE FROM tiering_state WHERE installation_id = ?',
   'DELETE FROM tiering_state_meta WHERE installation_id = ?',
+  'DELETE FROM tiering_state_companies WHERE installation_id = ?',
   'DELETE FROM crm_lists WHERE installation_id = ?',
 ];
 
@@ -73,7 +86,9 @@ export function eraseRecord(db: SqlDriver, installationId: string, type: string,
     let deleted = 0;
     if (type === 'contact') await uncountContact(tx, installationId, id);
     for (const sql of ERASE_RECORD_SQL) deleted += await tx.run(sql, [installationId, type, id]);
-    await tx.run(type === 'company' ? DROP_STATE_META_SQL : BUMP_STATE_VERSION_SQL, [installationId]);
+    for (const sql of type === 'company' ? DROP_STATE_META_SQL : BUMP_STATE_VERSION_SQL) {
+      await tx.run(sql, [installationId]);
+    }
     return deleted;
   });
 }

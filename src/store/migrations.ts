@@ -271,4 +271,21 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE tiering_state_meta ADD COLUMN tier_counts TEXT`,
     ],
   },
+  {
+    version: 12,
+    name: 'tiering state company snapshot',
+    statements: [
+      // Every company's place in the incremental state (tier, seat, hold, ranking keys) in one
+      // compact binary form, base64 (src/core/incremental-snapshot.ts): a worker that holds nothing
+      // loads it instead of a JSON row per company. Written by every save in the same transaction as
+      // the rows, with the meta row's version and saved_at it belongs to (a snapshot of another
+      // version is not used: the worker loads the rows).
+      `CREATE TABLE tiering_state_companies (
+        installation_id TEXT PRIMARY KEY REFERENCES installations (id),
+        version BIGINT NOT NULL,
+        saved_at BIGINT NOT NULL,
+        data TEXT NOT NULL
+      )`,
+    ],
+  },
 ];

@@ -204,6 +204,14 @@ export interface TieringStateContactQuery {
   readonly dueBy?: number | undefined;
 }
 
+/** The company snapshot of an installation's incremental state (src/core/incremental-snapshot.ts). */
+export interface TieringStateCompanies {
+  /** The meta row's version and saved_at it was saved with: it is that state's only then. */
+  readonly version: number;
+  readonly savedAt: number;
+  readonly data: Uint8Array;
+}
+
 /** What a run saves of the incremental state. */
 export interface TieringStateSave {
   /** The version the run loaded; null when there was no state. */
@@ -220,6 +228,8 @@ export interface TieringStateSave {
   readonly deletes: readonly RecordRef[];
   /** Every row not in `rows` goes: the state after a full classification. */
   readonly replace?: boolean;
+  /** Every company's place after the save (the company snapshot); undefined: none is kept. */
+  readonly companies?: Uint8Array | undefined;
 }
 
 /** Another worker saved the incremental state since this run loaded it: nothing was saved. */
@@ -353,6 +363,10 @@ export interface Store {
   tieringStateRows(installationId: string, pageSize?: number, type?: RecordType): AsyncIterable<IncrementalRow[]>;
   /** The incremental state's contact rows a run needs (each once, in no particular order). */
   tieringStateContacts(installationId: string, query: TieringStateContactQuery): Promise<IncrementalRow[]>;
+  /** The company rows of the incremental state with these ids (those it has). */
+  tieringStateCompanyRows(installationId: string, ids: readonly string[]): Promise<IncrementalRow[]>;
+  /** The company snapshot last saved, if any (compare its version with the meta row's). */
+  tieringStateCompanies(installationId: string): Promise<TieringStateCompanies | undefined>;
   /**
    * Saves a run's rows, removals and meta in one transaction, only when the state is still at
    * `expectedVersion`; otherwise saves nothing and throws `StaleTieringStateError`. The new meta.

@@ -245,6 +245,45 @@ describeEachEngine('the incremental tiering state', (engine) => {
     expect((await store.tieringStateMeta(other.id))?.version).toBe(1);
   });
 
+  test('the company snapshot is saved with the version it belongs to, replaced or dropped by each save, kept by a stale one, erased with a company', async () => {
+    const bytes = (n: number): Uint8Array => Uint8Array.from({ length: 4097 }, (_, i) => (i * n) % 256);
+    expect(await store.tieringStateCompanies(portal.id)).toBeUndefined();
+    await store.saveTieringState(portal.id, save(null, [row('company', 'a')], { companies: bytes(3) }), 10);
+    await store.saveTieringState(other.id, save(null, [row('company', 'a')], { companies: bytes(5) }), 10);
+    const first = await store.tieringStateCompanies(portal.id);
+    expect(first?.version).toBe(1);
+    expect(first?.savedAt).toBe(10);
+    expect([...(first?.data ?? [])]).toEqual([...bytes(3)]);
+    await store.saveTieringState(portal.id, save(1, [row('company', 'b')], { companies: bytes(7) }), 20);
+    expect(await store.tieringStateCompanies(portal.id)).toMatchObject({ version: 2, savedAt: 20 });
+    expect([...((await store.tieringStateCompanies(portal.id))?.data ?? [])]).toEqual([...bytes(7)]);
+    // A stale save changes nothing; a save without a snapshot leaves none (no older one is used).
+    const stale = save(1, [row('company', 'c')], { companies: bytes(9) });
+    await expect(store.saveTieringState(portal.id, stale, 30)).rejects.toThrow(StaleTieringStateError);
+    expect((await store.tieringStateCompanies(portal.id))?.version).toBe(2);
+    await store.saveTieringState(portal.id, save(2, [row('company', 'c')]), 40);
+    expect(await store.tieringStateCompanies(portal.id)).toBeUndefined();
+    await store.saveTieringState(portal.id, save(3, [], { companies: bytes(11) }), 50);
+    // The company rows a run asks for, by id (the ones the state has).
+    const rows = await store.tieringStateCompanyRows(portal.id, ['c', 'a', 'nope']);
+    expect(rows.map((r) => r.id).sort()).toEqual(['a', 'c']);
+    expect(await store.tieringStateCompanyRows(portal.id, [])).toEqual([]);
+    // Erasing a contact moves the version of the meta row and of the snapshot (no contact in it).
+    await store.saveTieringState(portal.id, save(4, [row('contact', 'x')], { companies: bytes(13) }), 60);
+    await store.eraseRecord(portal.id, 'contact', 'x');
+    expect((await store.tieringStateMeta(portal.id))?.version).toBe(6);
+    expect(await store.tieringStateCompanies(portal.id)).toMatchObject({ version: 6, savedAt: 60 });
+    // The snapshot names every company: erasing one drops it with the meta row.
+    await store.eraseRecord(portal.id, 'company', 'a');
+    expect(await store.tieringStateCompanies(portal.id)).toBeUndefined();
+    expect((await store.tieringStateCompanies(other.id))?.version).toBe(1);
+    await store.clearTieringState(other.id);
+    expect(await store.tieringStateCompanies(other.id)).toBeUndefined();
+    await store.saveTieringState(other.id, save(null, [row('company', 'a')], { companies: bytes(5) }), 60);
+    await store.forgetInstallation(other.id, 70);
+    expect(await store.tieringStateCompanies(other.id)).toBeUndefined();
+  });
+
   test('forgetting an installation forgets its state', async () => {
     await store.saveTieringState(portal.id, save(null, [row('company', 'a')]), 1);
     await store.saveTieringState(other.id, save(null, [row('company', 'a')]), 1);

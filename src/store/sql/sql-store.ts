@@ -28,6 +28,7 @@ import type {
   StoredCrmList,
   StoredTier,
   TierChange,
+  TieringStateCompanies,
   TieringStateContactQuery,
   TieringStateMeta,
   TieringStateSave,
@@ -204,6 +205,12 @@ export abstract class SqlStore implements Store {
   }
   tieringStateContacts(installationId: string, query: TieringStateContactQuery): Promise<IncrementalRow[]> {
     return state.tieringStateContacts(this.db, installationId, query);
+  }
+  tieringStateCompanyRows(installationId: string, ids: readonly string[]): Promise<IncrementalRow[]> {
+    return state.tieringStateCompanyRows(this.db, installationId, ids);
+  }
+  tieringStateCompanies(installationId: string): Promise<TieringStateCompanies | undefined> {
+    return state.tieringStateCompanies(this.db, installationId);
   }
   saveTieringState(installationId: string, save: TieringStateSave, at: number): Promise<TieringStateMeta> {
     return state.saveTieringState(this.db, installationId, save, at);

@@ -4,7 +4,12 @@
  * columns of their own) and one meta row — the version every save moves up, the key of the policy
  * and mapping the rows were built under, the last run's clock, the number of rows and how many of
  * each type are in each tier. A run loads the companies (`tieringStateRows` of one type) and only
- * the contacts it needs (`tieringStateContacts`: by id, by company, pending or hold ending).
+ * the contacts it needs (`tieringStateContacts`: by id, by company, pending or hold ending). Beside
+ * them, one company snapshot per installation (`tiering_state_companies`, migration 12: every
+ * company's place in the compact binary form of src/core/incremental-snapshot.ts, base64), written
+ * by every save that has one, with the version and saved_at of the meta row it moves to, and
+ * deleted by one that has none: a worker holding nothing loads it and only the company rows its
+ * run touches (`tieringStateCompanyRows`), instead of every company's row.
  *
  * A save is optimistic: it names the version its run loaded (null: there was none) and, in one
  * transaction, moves the meta row from that version to the next before touching any row. When
@@ -20,7 +25,14 @@
  */
 import type { CanonicalRecord, IncrementalRow, RecordRef, RecordType, TierCounts } from '../../core/index.ts';
 import { StaleTieringStateError } from '../store.ts';
-import type { MirrorDeal, StoredTier, TieringStateContactQuery, TieringStateMeta, TieringStateSave } from '../store.ts';
+import type {
+  MirrorDeal,
+  StoredTier,
+  TieringStateCompanies,
+  TieringStateContactQuery,
+  TieringStateMeta,
+  TieringStateSave,
+} from '../store.ts';
 import type { SqlDriver, SqlQueries } from './driver.ts';
 import { dealOf, PAGE, recordOf } from './mirror.ts';
 import { json, num, optJson, str } from './row.ts';
@@ -104,6 +116,30 @@ export async function tieringStateContacts(
   return [...rows.values()];
 }
 
+/** The company rows with these ids (Store.tieringStateCompanyRows). */
+export async function tieringStateCompanyRows(
+  db: SqlQueries,
+  installationId: string,
+  ids: readonly string[],
+): Promise<IncrementalRow[]> {
+  const sql = "SELECT row FROM tiering_state WHERE installation_id = ? AND type = 'company' AND id IN ({ids})";
+  return (await byIds(db, sql, [installationId], ids)).map((row) => json(row, 'row') as IncrementalRow);
+}
+
+/** The company snapshot (Store.tieringStateCompanies). */
+export async function tieringStateCompanies(
+  db: SqlQueries,
+  installationId: string,
+): Promise<TieringStateCompanies | undefined> {
+  const [row] = await db.query(
+    'SELECT version, saved_at, data FROM tiering_state_companies WHERE installation_id = ?',
+    [installationId],
+  );
+  if (row === undefined) return undefined;
+  const data = Buffer.from(str(row, 'data'), 'base64');
+  return { version: num(row, 'version'), savedAt: num(row, 'saved_at'), data };
+}
+
 /** See Store.saveTieringState. */
 export function saveTieringState(
   db: SqlDriver,
@@ -131,6 +167,14 @@ export function saveTieringState(
     if (save.replace === true) await tx.run('DELETE FROM tiering_state WHERE installation_id = ?', [installationId]);
     else await deleteRows(tx, installationId, save.deletes);
     await upsertRows(tx, installationId, save.rows);
+    await tx.run('DELETE FROM tiering_state_companies WHERE installation_id = ?', [installationId]);
+    if (save.companies !== undefined) {
+      const data = Buffer.from(save.companies.buffer, save.companies.byteOffset, save.companies.byteLength);
+      await tx.run(
+        'INSERT INTO tiering_state_companies (installation_id, version, saved_at, data) VALUES (?, ?, ?, ?)',
+        [installationId, version, at, data.toString('base64')],
+      );
+    }
     const tierCounts = save.tierCounts;
     return { version, key: save.key, nowMs: save.nowMs, rows: save.rowCount, tierCounts, savedAt: at };
   });
@@ -202,6 +246,7 @@ export async function uncountContact(tx: SqlQueries, installationId: string, id:
 
 /** Parameter: installation id. What clearing an installation's state deletes. */
 export const CLEAR_TIERING_STATE_SQL: readonly string[] = [
+  'DELETE FROM tiering_state_companies WHERE installation_id = ?',
   'DELETE FROM tiering_state WHERE installation_id = ?',
   'DELETE FROM tiering_state_meta WHERE installation_id = ?',
 ];

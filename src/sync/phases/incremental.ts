@@ -18,9 +18,12 @@
  * was last written for those records alone (read by id). The summary's tier mix is the state's
  * (its tier counts); its movements are those of the records the run decided.
  *
- * The state is loaded with its companies only (state.ts); the contacts the run reads are loaded
- * by id before they are compared, and the core's companies phase says which others to load before
- * its contacts phase (of companies whose tier changed, appeared or went; pending; hold ended).
+ * The state is loaded with its companies' places only (state.ts: the company snapshot); the rows of
+ * the companies the run reads (and whose deals it read) and of the contacts it reads are loaded by
+ * id before they are compared, then those of the companies pending or whose hold ended; the core's
+ * companies phase says which companies capacity moved (their rows are loaded before it settles
+ * them) and which contacts to load before its contacts phase (of companies whose tier changed,
+ * appeared or went; pending; hold ended).
  *
  * Without a usable state (none yet, another policy or mapping, the clock gone back) the run builds
  * it: a full classification of the mirror with the previous tiers last written, every decision
@@ -44,7 +47,7 @@ import { withHint } from '../next-hint.ts';
 import type { HintedDecision } from '../next-hint.ts';
 import { mirroredForClassifying, windowDaysOf, withDealTotals } from './classify.ts';
 import type { Changed, CrmValues } from './pull.ts';
-import { loadCompanies, loadContacts, saveState, unusable } from './state.ts';
+import { loadCompanies, loadCompanyRows, loadContacts, saveState, unusable } from './state.ts';
 import type { StateCache } from './state.ts';
 
 const DAY_MS = 86_400_000;
@@ -92,7 +95,11 @@ export async function decideChanges(
   // those pending or whose hold ended.
   await loadContacts(store, installationId, tiering, { ids: [...changed.contact] });
   const { upserts, deletes } = await changesOf(context, changed, meta.nowMs, tiering);
-  const toLoad = tiering.applyCompanies({ upserts, deletes, now });
+  const crmShown = [...crmValues.refs()].filter((ref) => ref.type === 'company').map((ref) => ref.id);
+  await loadCompanyRows(store, installationId, tiering, [...tiering.companiesToLoad(now), ...crmShown]);
+  const seated = tiering.seatCompanies({ upserts, deletes, now });
+  await loadCompanyRows(store, installationId, tiering, seated);
+  const toLoad = tiering.settleCompanies();
   await loadContacts(store, installationId, tiering, toLoad);
   const result = tiering.applyContacts();
   const decisions = new Map<string, Decision>();
@@ -150,6 +157,7 @@ async function changesOf(
     ];
     for (const id of crossed) companyIds.add(id);
   }
+  await loadCompanyRows(store, installationId, tiering, companyIds);
   const companies = await store.recordsByIds(installationId, 'company', [...companyIds]);
   const deals = await store.dealsOfCompanies(
     installationId,

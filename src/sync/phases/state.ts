@@ -4,11 +4,15 @@
  * worker can run any installation's next run, and in the worker's memory between its runs
  * (`StateCache`), used only while the store's version is still the one it holds.
  *
- * An incremental run does not load every row: it loads the companies (capacity seating needs them
- * all) with the meta row's tier counts, and then only the contacts it needs (`loadContacts`, the
- * core asking between its companies and its contacts phase). What a worker keeps between runs is
- * the companies: the contacts a run loaded are dropped once it is saved. The nightly reconcile
- * compares every record: it loads every row (`loadState`).
+ * An incremental run does not load every row: it loads every company's place — the company
+ * snapshot of the meta row's version (src/core/incremental-snapshot.ts: tier, seat, hold and
+ * ranking keys of every company in one compact value, which capacity seating and inheritance
+ * need), or, without one (a state saved before it was kept, a contact erased since), every
+ * company's row — with the meta row's tier counts, and then only the rows it needs: of the
+ * companies it reads or that are pending or whose hold ends (`loadCompanyRows`), of those capacity
+ * moves, and of the contacts it needs (`loadContacts`, the core asking between its phases). What
+ * a worker keeps between runs is the companies: the contacts a run loaded are dropped once it is
+ * saved. The nightly reconcile compares every record: it loads every row (`loadState`).
  *
  * A stored state is used when its key — a hash of the row format, the policy and the mapping with
  * its discovered properties (the deal-size window, the lead-score property …) — is this run's, and
@@ -134,10 +138,25 @@ export async function loadCompanies(
   if (held !== undefined) return held;
   if (meta.tierCounts === null) throw new Error('the state was saved without tier counts');
   const tiering = createIncremental(policy);
+  const snapshot = await store.tieringStateCompanies(installationId);
+  if (snapshot?.version === meta.version && snapshot.savedAt === meta.savedAt) {
+    if (tiering.loadSnapshot(snapshot.data, meta.tierCounts)) return tiering;
+  }
   // Page by page: a page's parsed rows go once their entries are built.
   tiering.loadCompanies([], meta.tierCounts);
   for await (const page of store.tieringStateRows(installationId, undefined, 'company')) tiering.addCompanies(page);
   return tiering;
+}
+
+/** Loads the rows of these companies into a state loaded from a company snapshot (none it has loaded already). */
+export async function loadCompanyRows(
+  store: Store,
+  installationId: string,
+  tiering: IncrementalTiering,
+  ids: Iterable<string>,
+): Promise<void> {
+  const wanted = [...new Set(ids)].filter((id) => tiering.needsCompanyRow(id));
+  if (wanted.length > 0) tiering.addCompanies(await store.tieringStateCompanyRows(installationId, wanted));
 }
 
 /** Loads the contact rows a run needs into its state (none when it holds every contact). */
@@ -164,6 +183,7 @@ export async function saveState(
   at: number,
 ): Promise<TieringStateMeta> {
   const delta = tiering.takeChanges();
+  const companies = tiering.companySnapshot();
   const meta = await store.saveTieringState(
     installationId,
     {
@@ -175,9 +195,16 @@ export async function saveState(
       rows: delta.rows,
       deletes: delta.deletes,
       replace: delta.all,
+      companies,
     },
     at,
   );
+  // What a worker keeps is the snapshot's form (as a fresh worker would load it): the companies
+  // ranked in capacity as entries, the others in its columns — less memory than every company's
+  // entry, and the next save copies the columns instead of sorting every company again.
+  if (cache !== undefined && companies !== undefined && meta.tierCounts !== null) {
+    tiering.loadSnapshot(companies, meta.tierCounts);
+  }
   cache?.put(installationId, meta, tiering);
   return meta;
 }
