@@ -58,6 +58,17 @@ export interface ConfigResult {
   readonly nightly: { readonly busiestMinute: string; readonly count: number; readonly share: number };
   readonly load1: { readonly mean: number; readonly max: number };
   readonly sandbox: { readonly requests: number; readonly rateLimited: number; readonly rssBytes: number };
+  /**
+   * CPU seconds per process in the window, and the runs started in it per CPU-second of them all:
+   * the machine's other work is not in it, so figures taken under different loads compare.
+   */
+  readonly cpu: {
+    readonly seconds: Readonly<Record<string, number>>;
+    readonly total: number;
+    readonly runsPerCpuSecond: number;
+  };
+  /** The sandbox's requests per run started in the window, by route (most first). */
+  readonly requestsPerRun: Readonly<Record<string, number>>;
   readonly targets: Readonly<
     Record<string, { readonly target: string; readonly actual: string; readonly met: boolean }>
   >;
@@ -217,6 +228,7 @@ export function measure(o: Observed): ConfigResult {
     };
   }
   const load = o.load1.length === 0 ? [0] : o.load1;
+  const cpuTotal = Object.values(o.cpuSeconds).reduce((a, b) => a + b, 0);
   return {
     name: o.spec.name,
     installations: o.installedAt.size,
@@ -238,6 +250,17 @@ export function measure(o: Observed): ConfigResult {
     nightly: night,
     load1: { mean: load.reduce((a, b) => a + b, 0) / load.length, max: Math.max(...load) },
     sandbox: o.host,
+    cpu: {
+      seconds: o.cpuSeconds,
+      total: cpuTotal,
+      runsPerCpuSecond: cpuTotal === 0 ? 0 : inWindow.length / cpuTotal,
+    },
+    requestsPerRun: Object.fromEntries(
+      Object.entries(o.windowEndpoints)
+        .filter(([, n]) => n > 0)
+        .sort((a, b) => b[1] - a[1])
+        .map(([endpoint, n]) => [endpoint, n / Math.max(1, inWindow.length)]),
+    ),
     targets,
   };
 }
@@ -259,6 +282,12 @@ export function render(r: ConfigResult): string {
     `  nightly, busiest minute        ${r.nightly.count} installations at ${r.nightly.busiestMinute} (${pct(r.nightly.share)})`,
     `  load average (1 min)           mean ${r.load1.mean.toFixed(2)}, max ${r.load1.max.toFixed(2)}`,
     `  sandbox                        ${r.sandbox.requests} API requests, ${r.sandbox.rateLimited} rate-limited, RSS ${mib(r.sandbox.rssBytes)}`,
+    `  CPU in the window              ${r.cpu.total.toFixed(0)} s: ${Object.entries(r.cpu.seconds)
+      .map(([name, s]) => `${name} ${s.toFixed(0)}`)
+      .join(', ')}; ${r.cpu.runsPerCpuSecond.toFixed(2)} runs per CPU-second`,
+    `  sandbox requests per run       ${Object.entries(r.requestsPerRun)
+      .map(([endpoint, n]) => `${endpoint} ${n.toFixed(2)}`)
+      .join('; ')}`,
     '  targets',
     ...Object.values(r.targets).map(
       (t) => `    ${t.target.padEnd(30)} ${t.actual.padEnd(18)} ${t.met ? 'met' : 'NOT MET'}`,

@@ -9,15 +9,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { Agent, get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DatabaseSync } from 'node:sqlite';
-import pg from 'pg';
 import type { InstallationsResponse } from '../src/server/api-types.ts';
 import { installThroughOAuth } from './oauth-install.ts';
 import { startPortalHost } from './portal-host-process.ts';
+import { storeReader } from './installations-store.ts';
+import { cpuBetween, sampleCpu, type Accounted } from './process-cpu.ts';
 import { HUBSPOT_SCOPES } from '../src/app/config.ts';
 
 export interface ConfigSpec {
@@ -71,6 +72,10 @@ export interface Observed {
   readonly healthzFailures: number;
   readonly load1: readonly number[];
   readonly host: { readonly requests: number; readonly rateLimited: number; readonly rssBytes: number };
+  /** CPU seconds each process used in the window (RightTouch's, the portal host's, PostgreSQL's, the bench's). */
+  readonly cpuSeconds: Readonly<Record<string, number>>;
+  /** The sandbox's requests by route in the window. */
+  readonly windowEndpoints: Readonly<Record<string, number>>;
 }
 
 const CLIENT_ID = 'bench-client';
@@ -138,47 +143,6 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ti
   }
 }
 
-/** The store's runs and installations, read from the outside (SQLite file or PostgreSQL). */
-interface StoreReader {
-  runs(): Promise<RunRow[]>;
-  firstSynced(): Promise<number>;
-  close(): Promise<void>;
-}
-
-async function storeReader(spec: ConfigSpec, dataFile: string): Promise<StoreReader> {
-  const runsSql = 'SELECT id, installation_id, kind, status, started_at, ended_at FROM runs';
-  const syncedSql =
-    "SELECT COUNT(DISTINCT installation_id) AS n FROM runs WHERE ended_at IS NOT NULL AND status <> 'failed'";
-  type Raw = Record<string, unknown>;
-  const row = (r: Raw): RunRow => ({
-    id: String(r['id']),
-    installationId: String(r['installation_id']),
-    kind: String(r['kind']),
-    status: String(r['status']),
-    startedAt: Number(r['started_at']),
-    endedAt: r['ended_at'] === null ? null : Number(r['ended_at']),
-  });
-  if (spec.databaseUrl !== undefined) {
-    const client = new pg.Client({ connectionString: spec.databaseUrl });
-    await client.connect();
-    return {
-      runs: async () => (await client.query<Raw>(runsSql)).rows.map(row),
-      firstSynced: async () => Number((await client.query<Raw>(syncedSql)).rows[0]?.['n'] ?? 0),
-      close: () => client.end(),
-    };
-  }
-  let db: DatabaseSync | undefined;
-  const open = (): DatabaseSync => (db ??= new DatabaseSync(dataFile, { readOnly: true, timeout: 5000 }));
-  return {
-    runs: () => Promise.resolve((open().prepare(runsSql).all() as Raw[]).map(row)),
-    firstSynced: () => Promise.resolve(Number((open().prepare(syncedSql).get() as Raw | undefined)?.['n'] ?? 0)),
-    close: () => {
-      db?.close();
-      return Promise.resolve();
-    },
-  };
-}
-
 const RUN_LINE = /^sync of hubspot \S+(?: \(.*\))?: (?:incremental|full) run ([^:]+):/;
 
 /** Run id → process name, from the processes' JSON log lines (src/jobs/run.ts logs each run it ran). */
@@ -200,25 +164,45 @@ function runsByProcess(procs: readonly Proc[]): Map<string, string> {
   return ranBy;
 }
 
+/**
+ * One GET on a kept-alive connection: its time in ms, or undefined for a failure (10 s at most).
+ * node:http rather than fetch: the bench's own CPU competes with what it measures, and fetch with
+ * a timeout signal costs several times more per poll (undici's streams, and a timer and a
+ * DOMException per signal).
+ */
+function timedGet(url: string, agent: Agent): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = httpGet(url, { agent, timeout: 10_000 }, (response) => {
+      response.resume();
+      response.on('end', () => {
+        resolve(response.statusCode === 200);
+      });
+      response.on('error', () => {
+        resolve(false);
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', () => {
+      resolve(false);
+    });
+  });
+}
+
 /** Polls `url` one request at a time, at most every `everyMs`, until `stop()`; a request's time, or 10 s for a failure. */
 function pollHealthz(url: string, everyMs: number) {
   const times: number[] = [];
   let failures = 0;
   let stopped = false;
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const done = (async () => {
     while (!stopped) {
       const started = performance.now();
-      try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-        await response.arrayBuffer();
-        if (!response.ok) failures++;
-      } catch {
-        failures++;
-      }
+      if (!(await timedGet(url, agent))) failures++;
       const took = performance.now() - started;
       times.push(took);
       if (took < everyMs) await sleep(everyMs - took);
     }
+    agent.destroy();
   })();
   return {
     times,
@@ -337,11 +321,23 @@ export async function runConfiguration(spec: ConfigSpec, options: RunOptions): P
     }, 2000);
     const load1: number[] = [];
     const watchLoad = setInterval(() => load1.push(loadavg()[0] ?? 0), 10_000);
+    const accounted: Accounted[] = [
+      ...procs.map((p) => ({ name: p.name, pid: p.child.pid })),
+      { name: 'portal host', pid: host.pid },
+      { name: 'postgres', pid: await reader.postmaster(), tree: true },
+    ];
+    const hostBefore = await host.stats();
+    const cpuBefore = sampleCpu(accounted);
     const windowStart = Date.now();
     const healthz = pollHealthz(`${appUrl}/healthz`, options.pollMs);
     await sleep(options.minutes * 60_000);
     await healthz.stop();
     const windowEnd = Date.now();
+    const cpuSeconds = cpuBetween(cpuBefore, sampleCpu(accounted));
+    const hostAfter = await host.stats();
+    const windowEndpoints = Object.fromEntries(
+      Object.entries(hostAfter.byEndpoint).map(([e, n]) => [e, n - (hostBefore.byEndpoint[e] ?? 0)]),
+    );
     log(`  ${spec.name}: window over; ${(options.graceMs / 1000).toFixed(0)} s for the last ticks' runs to end`);
     await sleep(options.graceMs);
     clearInterval(watchFirst);
@@ -375,6 +371,8 @@ export async function runConfiguration(spec: ConfigSpec, options: RunOptions): P
       healthzFailures: healthz.failures(),
       load1,
       host: hostStats,
+      cpuSeconds,
+      windowEndpoints,
     };
   } finally {
     for (const proc of procs.slice().reverse()) await stop(proc);

@@ -26,6 +26,8 @@ export interface PortalHostStats {
   readonly requests: number;
   readonly rateLimited: number;
   readonly rssBytes: number;
+  /** Requests by route over every portal (sandbox/hubspot/stats.ts), e.g. `POST /crm/v3/objects/:objectType/search`. */
+  readonly byEndpoint: Readonly<Record<string, number>>;
 }
 
 type Message =
@@ -36,6 +38,8 @@ export const FIRST_PORTAL_ID = 40_000_001;
 
 export interface PortalHost {
   readonly url: string;
+  /** The host process (its CPU time is the sandbox's part of the machine). */
+  readonly pid: number | undefined;
   readonly portalIds: readonly number[];
   stats(): Promise<PortalHostStats>;
   close(): Promise<void>;
@@ -60,6 +64,7 @@ export async function startPortalHost(spec: PortalHostSpec): Promise<PortalHost>
   if (ready.kind !== 'ready') throw new Error('the portal host did not start');
   return {
     url: ready.url,
+    pid: child.pid,
     portalIds: ready.portalIds,
     async stats() {
       const answer = next();
@@ -97,11 +102,20 @@ async function main(spec: PortalHostSpec): Promise<void> {
   process.on('message', () => {
     let requests = 0;
     let rateLimited = 0;
+    const byEndpoint: Record<string, number> = {};
     for (const sandbox of host.portals.values()) {
       requests += sandbox.stats.requests;
+      for (const [endpoint, n] of Object.entries(sandbox.stats.byEndpoint))
+        byEndpoint[endpoint] = (byEndpoint[endpoint] ?? 0) + n;
       rateLimited += Object.values(sandbox.stats.rateLimited).reduce((sum, n) => sum + n, 0);
     }
-    process.send?.({ kind: 'stats', requests, rateLimited, rssBytes: process.memoryUsage().rss } satisfies Message);
+    process.send?.({
+      kind: 'stats',
+      requests,
+      rateLimited,
+      rssBytes: process.memoryUsage().rss,
+      byEndpoint,
+    } satisfies Message);
   });
   process.on('disconnect', () => {
     void running.close().finally(() => process.exit(0));

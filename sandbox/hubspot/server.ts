@@ -84,7 +84,12 @@ export interface Sandbox {
 const MISSING_AUTH =
   'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview';
 
+/** One correlation id per request: a portal's app behind the many-portal host (host.ts) keeps the host's. */
 export function correlation(_req: Request, res: Response, next: NextFunction): void {
+  if (res.locals['correlationId'] !== undefined) {
+    next();
+    return;
+  }
   const id = newCorrelationId();
   res.locals['correlationId'] = id;
   res.setHeader('X-HubSpot-Correlation-Id', id);

@@ -71,9 +71,16 @@ export interface CredentialsOptions {
 
 const secretName = (installationId: string): string => `installation.${installationId}.tokens`;
 
+/** HubSpot connectors kept between runs (the most recently used ones; see `connectorFor`). */
+export const KEPT_CONNECTORS = 256;
+
 export class Credentials {
   readonly #options: CredentialsOptions;
   readonly #refreshing = new Map<string, Promise<string>>();
+  /** By installation: the HubSpot connector of its current access token (`connectorFor`). */
+  readonly #hubspot = new Map<string, { readonly accessToken: string; readonly connector: Connector }>();
+  /** By installation: its sealed tokens as last read, opened (`load`). */
+  readonly #opened = new Map<string, { readonly sealed: string; readonly tokens: StoredTokens }>();
   /** Renews every Salesforce session of this process (see connectors/salesforce/token-owner.ts). */
   readonly salesforceTokens: SalesforceTokenOwner;
 
@@ -97,9 +104,21 @@ export class Credentials {
     await store.putSecret(secretName(installationId), seal(key, JSON.stringify(tokens)), this.#now());
   }
 
+  /**
+   * The installation's tokens, read from the store every time (another process may have refreshed
+   * them); opening them (AES-GCM, JSON) is skipped when the sealed text is the one last opened.
+   */
   async load(installationId: string): Promise<StoredTokens | undefined> {
     const sealed = await this.#options.store.getSecret(secretName(installationId));
-    return sealed === undefined ? undefined : (JSON.parse(unseal(this.#options.key, sealed)) as StoredTokens);
+    if (sealed === undefined) {
+      this.#opened.delete(installationId);
+      return undefined;
+    }
+    const known = this.#opened.get(installationId);
+    if (known?.sealed === sealed) return known.tokens;
+    const tokens = JSON.parse(unseal(this.#options.key, sealed)) as StoredTokens;
+    keep(this.#opened, installationId, { sealed, tokens });
+    return tokens;
   }
 
   #now(): number {
@@ -153,6 +172,8 @@ export class Credentials {
 
   /** The app is gone from the account: drop its tokens, forget its data, tell the owner. */
   async uninstalled(installation: Installation): Promise<void> {
+    this.#hubspot.delete(installation.id);
+    this.#opened.delete(installation.id);
     await this.#options.store.deleteSecret(secretName(installation.id));
     await this.#options.store.forgetInstallation(installation.id, this.#now());
     this.#options.onUninstalled?.(installation);
@@ -166,8 +187,19 @@ export class Credentials {
     }
     const { config } = this.#options;
     if (installation.crm === 'hubspot') {
+      // One connector per access token, kept between runs: a new SDK client and rate limiters
+      // every run cost a worker more CPU than a small portal's reads, and HubSpot's rate limits
+      // are the portal's (reference §4.1), so its limiter state may as well span its runs. A new
+      // token (refreshed, or installed again) gets a new connector.
       const accessToken = await this.hubspotAccessToken(installation);
-      return createHubSpotConnector({ accessToken, baseUrl: config.hubspot.apiUrl });
+      const kept = this.#hubspot.get(installation.id);
+      if (kept?.accessToken === accessToken) {
+        keep(this.#hubspot, installation.id, kept);
+        return kept.connector;
+      }
+      const connector = createHubSpotConnector({ accessToken, baseUrl: config.hubspot.apiUrl });
+      keep(this.#hubspot, installation.id, { accessToken, connector });
+      return connector;
     }
     const tokens = await this.load(installation.id);
     if (tokens?.crm !== 'salesforce')
@@ -193,6 +225,16 @@ export class Credentials {
       }
       throw error;
     }
+  }
+}
+
+/** Puts `value` last (most recently used) and drops the least recently used beyond `KEPT_CONNECTORS`. */
+function keep<T>(map: Map<string, T>, key: string, value: T): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > KEPT_CONNECTORS) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
   }
 }
 

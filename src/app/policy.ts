@@ -7,7 +7,7 @@
 import { formatProblems, validatePolicy } from '../core/index.ts';
 import type { Policy } from '../core/index.ts';
 import { validateMapping, type Mapping } from '../mapping/mapping.ts';
-import type { Crm, Store } from '../store/store.ts';
+import type { Crm, PolicyVersion, Store } from '../store/store.ts';
 import { InputError } from './errors.ts';
 import { displayName, readJsonFile } from './json-file.ts';
 import { DEFAULT_POLICY_FILE, defaultMappingFile } from './paths.ts';
@@ -34,11 +34,31 @@ export async function loadMapping(crm: Crm, path = defaultMappingFile(crm)): Pro
   );
 }
 
+const shipped = new Map<Crm, Promise<Mapping>>();
+
+/**
+ * The package's mapping of a CRM (mappings/<crm>.json), read and validated once per process: the
+ * scheduled runs use it every run, and the package's files do not change while it runs (a new
+ * release restarts the process). A read that failed is tried again next time.
+ */
+export function shippedMapping(crm: Crm): Promise<Mapping> {
+  let loading = shipped.get(crm);
+  if (loading === undefined) {
+    loading = loadMapping(crm);
+    shipped.set(crm, loading);
+    loading.catch(() => shipped.delete(crm));
+  }
+  return loading;
+}
+
 /** The installation's active policy; one without any gets the default, saved as its first version. */
 export async function activePolicy(store: Store, installationId: string): Promise<Policy> {
+  return (await activePolicyVersion(store, installationId)).policy;
+}
+
+/** The installation's active policy with its version number (as `activePolicy`, read once). */
+export async function activePolicyVersion(store: Store, installationId: string): Promise<PolicyVersion> {
   const active = await store.activePolicy(installationId);
-  if (active !== undefined) return active.policy;
-  const policy = await loadPolicy(DEFAULT_POLICY_FILE);
-  await store.savePolicy(installationId, policy);
-  return policy;
+  if (active !== undefined) return active;
+  return store.savePolicy(installationId, await loadPolicy(DEFAULT_POLICY_FILE));
 }

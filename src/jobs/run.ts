@@ -9,13 +9,13 @@
  */
 import { classifyError, errorMessage, type AppErrorCode } from '../app/errors.ts';
 import { DEFAULT_POLICY_FILE } from '../app/paths.ts';
-import { activePolicy, loadMapping } from '../app/policy.ts';
+import { activePolicyVersion, shippedMapping } from '../app/policy.ts';
 import { setUpCrm, setupOptionsOf } from '../app/setup.ts';
 import type { Policy } from '../core/index.ts';
 import type { Mapping } from '../mapping/mapping.ts';
-import type { Crm, Installation, InstallationSettings, Store } from '../store/store.ts';
+import type { Crm, Installation, InstallationSettings, PolicyVersion, Store } from '../store/store.ts';
 import type { Connector } from '../sync/connector.ts';
-import { RunStoppedError, sync, type ChangedRecords } from '../sync/engine.ts';
+import { CURSOR, RunStoppedError, sync, type ChangedRecords } from '../sync/engine.ts';
 import type { SyncReport } from '../sync/engine.ts';
 import { syncLeaseName, takeLease, type Lease } from './lease.ts';
 
@@ -155,14 +155,17 @@ async function syncUnderLease(
   const startedAt = clock().getTime();
   let prepared: { connector: Connector; mapping: Mapping; policy: Policy; full: boolean };
   try {
-    const firstRun = (await store.getCursor(installation.id, 'companies.modified')) === undefined;
+    // The first run's cursor and the setup mark, in one statement.
+    const cursors = await store.getCursors(installation.id, [CURSOR.companies, SETUP_CURSOR]);
+    const firstRun = !cursors.has(CURSOR.companies);
+    const active = await activePolicyVersion(store, installation.id);
     prepared = {
-      mapping: await (deps.mappingFor ?? loadMapping)(installation.crm),
-      policy: await activePolicy(store, installation.id),
+      mapping: await (deps.mappingFor ?? shippedMapping)(installation.crm),
+      policy: active.policy,
       connector: await deps.connectorFor(installation),
       full: kind === 'full' || firstRun,
     };
-    await ensureSetUp(store, installation, prepared.connector, prepared.policy);
+    await ensureSetUp(store, installation, prepared.connector, active, cursors.get(SETUP_CURSOR));
   } catch (error) {
     // The engine records its own runs; a run that could not even start is recorded here, so
     // that the runs list shows every attempt.
@@ -181,6 +184,7 @@ async function syncUnderLease(
   return sync({
     store,
     installationId: installation.id,
+    settings: installation.settings,
     ...prepared,
     ...(byId ? { only } : {}),
     clock: deps.clock,
@@ -213,11 +217,12 @@ async function ensureSetUp(
   store: Store,
   installation: Installation,
   connector: Connector,
-  policy: Policy,
+  active: PolicyVersion,
+  setUpFor: string | undefined,
 ): Promise<void> {
-  const mark = setupMark((await store.activePolicy(installation.id))?.version ?? 0, installation.settings);
-  if ((await store.getCursor(installation.id, SETUP_CURSOR)) === mark) return;
-  await setUpCrm(store, connector, installation, policy.tiers);
+  const mark = setupMark(active.version, installation.settings);
+  if (setUpFor === mark) return;
+  await setUpCrm(store, connector, installation, active.policy.tiers);
   await store.setCursor(installation.id, SETUP_CURSOR, mark);
 }
 

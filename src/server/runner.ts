@@ -12,7 +12,7 @@ import type { Credentials } from '../app/connectors.ts';
 import type { Env } from '../app/env.ts';
 import { InputError } from '../app/errors.ts';
 import { DEFAULT_NIGHTLY_WINDOW, parseNightlyWindow } from '../app/nightly-window.ts';
-import { loadMapping } from '../app/policy.ts';
+import { shippedMapping } from '../app/policy.ts';
 import {
   createEmbeddedQueue,
   DEFAULT_CONCURRENCY,
@@ -79,7 +79,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     holder,
     ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
     connectorFor: (installation) => credentials.connectorFor(installation),
-    mappingFor: (crm) => loadMapping(crm),
+    mappingFor: shippedMapping,
     onReport,
     logger: {
       info: (message) => {

@@ -9,10 +9,11 @@ import type { RecordType } from '../core/index.ts';
 import type { DisplayedRecord } from '../mapping/display.ts';
 import { PostgresDriver } from './postgres-driver.ts';
 import { displayColumns, overrideOf } from './sql/mirror.ts';
+import { INTERRUPTED } from './sql/runs.ts';
 import { SqlStore } from './sql/sql-store.ts';
 import type { RejectInput } from './sql/sql-store.ts';
 import { storedGap, storedHint } from './sql/tiers.ts';
-import type { MirrorDeal, TierChange } from './store.ts';
+import type { MirrorDeal, RunRecord, TierChange } from './store.ts';
 
 /** Rows per statement in batch writes. */
 const BATCH = 1000;
@@ -65,6 +66,24 @@ export class PostgresStore extends SqlStore {
 
   override migrate(): Promise<number> {
     return this.pg.migrate();
+  }
+
+  /**
+   * As the shared `startRun` (a run still marked running is marked interrupted, the new one
+   * inserted), in one statement instead of a transaction of two: every run starts with it, and
+   * each round trip costs both the worker and PostgreSQL. A data-modifying `WITH` runs both parts
+   * in one snapshot, atomically (PostgreSQL manual, "Data-Modifying Statements in WITH").
+   */
+  override async startRun(installationId: string, kind: string, at: number): Promise<RunRecord> {
+    const id = randomUUID();
+    await this.pg.run(
+      `WITH cut AS (
+         UPDATE runs SET status = 'failed', ended_at = ?, errors = ? WHERE installation_id = ? AND status = 'running'
+       )
+       INSERT INTO runs (id, installation_id, kind, status, started_at) VALUES (?, ?, ?, 'running', ?)`,
+      [at, JSON.stringify([INTERRUPTED]), installationId, id, installationId, kind, at],
+    );
+    return { id, installationId, kind, status: 'running', startedAt: at, endedAt: null, counts: null, errors: null };
   }
 
   async upsertRecords(installationId: string, records: readonly DisplayedRecord[], at: number): Promise<void> {

@@ -251,6 +251,8 @@ export interface Store {
   upsertInstallation(crm: Crm, externalId: string, name?: string | null): Promise<Installation>;
   getInstallation(id: string): Promise<Installation | undefined>;
   listInstallations(): Promise<Installation[]>;
+  /** How many installations there are, whatever their status (one COUNT: `/healthz`). */
+  countInstallations(): Promise<number>;
 
   setInstallationStatus(id: string, status: InstallationStatus, detail: string | null): Promise<void>;
   /** Replaces the settings whole; where others may change them at once, use updateSettings. */
@@ -331,6 +333,10 @@ export interface Store {
   deleteSecret(name: string): Promise<boolean>;
   getCursor(installationId: string, name: string): Promise<string | undefined>;
   setCursor(installationId: string, name: string, value: string): Promise<void>;
+  /** Several cursors of an installation in one statement: those set, by name. */
+  getCursors(installationId: string, names: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /** Sets several cursors of an installation in one statement. */
+  setCursors(installationId: string, values: Readonly<Record<string, string>>): Promise<void>;
 
   /** The last tiers as previous tiers for the next run. */
   previousTiers(installationId: string): AsyncIterable<PreviousTier>;

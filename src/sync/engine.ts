@@ -42,6 +42,7 @@ export { classifyEach, classifyInstallation } from './phases/classify.ts';
 export { textHash, withoutRank } from './tier-value.ts';
 export type { TierProperties } from './connector.ts';
 export { RunStoppedError } from './types.ts';
+export { CURSOR } from './phases/pull.ts';
 export { StateCache } from './phases/state.ts';
 export type { ChangedRecords, SyncOptions, SyncProgress, SyncReport, TierMove } from './types.ts';
 
@@ -61,7 +62,9 @@ export async function sync(options: SyncOptions): Promise<SyncReport> {
   };
   try {
     // The properties the mapping leaves to discover (the lead-score property).
-    const { mapping, leadScore } = await resolveMapping(store, connector, installationId, options.mapping);
+    const { mapping, leadScore } = await resolveMapping(store, connector, installationId, options.mapping, {
+      settings: options.settings,
+    });
     const properties = options.tierProperties ?? connector.tierProperties;
     const handEdits = new HandEdits();
     // A full run diffs everything against what was last written; the others read it by id.

@@ -17,7 +17,7 @@
  * - with no score property at all the field stays unread and reads as missing.
  */
 import { undiscoveredFields, withDiscovered, type Mapping } from '../mapping/mapping.ts';
-import type { Store } from '../store/store.ts';
+import type { InstallationSettings, Store } from '../store/store.ts';
 import type { Connector, ScoreProperty } from './connector.ts';
 
 const RANK: Readonly<Record<ScoreProperty['kind'], number>> = {
@@ -67,14 +67,13 @@ export async function resolveMapping(
   connector: Connector,
   installationId: string,
   mapping: Mapping,
-  options: { readonly list?: boolean } = {},
+  options: { readonly list?: boolean; readonly settings?: InstallationSettings | undefined } = {},
 ): Promise<ResolvedMapping> {
   // `lead-score` is the only thing a mapping can discover so far.
   if (undiscoveredFields(mapping).length === 0) {
     return { mapping, leadScore: undefined };
   }
-  const installation = await store.getInstallation(installationId);
-  const settings = installation?.settings ?? {};
+  const settings = options.settings ?? (await store.getInstallation(installationId))?.settings ?? {};
   const stored = settings.leadScoreProperty;
   const list = stored === undefined || options.list === true;
   const candidates = list && connector.scoreProperties !== undefined ? await connector.scoreProperties() : undefined;

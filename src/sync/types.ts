@@ -4,7 +4,7 @@
  */
 import type { Mapping } from '../mapping/mapping.ts';
 import type { Policy, RecordType, RunSummary } from '../core/index.ts';
-import type { Store } from '../store/store.ts';
+import type { InstallationSettings, Store } from '../store/store.ts';
 import type { Connector, TierProperties } from './connector.ts';
 import type { Reconcile } from './phases/reconcile.ts';
 import type { StateCache } from './phases/state.ts';
@@ -14,6 +14,8 @@ export interface SyncOptions {
   readonly connector: Connector;
   readonly mapping: Mapping;
   readonly installationId: string;
+  /** The installation's settings as the caller just read them (else the run reads them: the lead-score choice). */
+  readonly settings?: InstallationSettings | undefined;
   readonly policy: Policy;
   /** A full sync reads everything (and drops records deleted in the CRM); otherwise only changes. */
   readonly full?: boolean;

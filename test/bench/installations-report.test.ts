@@ -65,6 +65,8 @@ test('ticks: covered by a run started before the next one or going at the tick; 
     healthzFailures: 0,
     load1: [1, 3],
     host: { requests: 10, rateLimited: 0, rssBytes: 1 },
+    cpuSeconds: { 'worker-1': 3, 'worker-2': 3, 'portal host': 2 },
+    windowEndpoints: { 'POST /crm/v3/objects/:objectType/search': 8, 'GET /account-info/v3/details': 0 },
   };
   const result = measure(observed);
   // Slots 0–5 are due in the window: 0, 1 and 3 covered; 2, 4 and 5 missed.
@@ -77,4 +79,7 @@ test('ticks: covered by a run started before the next one or going at the tick; 
   expect(result.targets['share']?.met).toBe(true);
   expect(result.healthz.p99).toBe(500);
   expect(result.nightly).toMatchObject({ count: 1, share: 1 });
+  // 4 runs started in the window (r2–r5), 8 CPU-seconds; 8 searches over 4 runs, unused routes left out.
+  expect(result.cpu).toMatchObject({ total: 8, runsPerCpuSecond: 0.5 });
+  expect(result.requestsPerRun).toEqual({ 'POST /crm/v3/objects/:objectType/search': 2 });
 });

@@ -67,6 +67,33 @@ describe('runInstallationSync', () => {
     ]);
   });
 
+  test('an incremental run reads its installation, its policy and its cursors once each, and moves the cursors in one write', async () => {
+    ran(await runInstallationSync(deps, installation.id, 'incremental')); // the first run: full, sets up
+    now += MINUTE;
+    crm.change('companies', 'mid', { prefers_digital: 'true' });
+    const calls = (
+      name: 'getInstallation' | 'activePolicy' | 'getCursor' | 'getCursors' | 'setCursor' | 'setCursors',
+    ) => vi.spyOn(store, name);
+    const spies = {
+      getInstallation: calls('getInstallation'),
+      activePolicy: calls('activePolicy'),
+      getCursor: calls('getCursor'),
+      getCursors: calls('getCursors'),
+      setCursor: calls('setCursor'),
+      setCursors: calls('setCursors'),
+    };
+    expect(ran(await runInstallationSync(deps, installation.id, 'incremental')).kind).toBe('incremental');
+    // Each a statement: the first-run and setup cursors together, then the three read cursors together.
+    expect(Object.fromEntries(Object.entries(spies).map(([name, spy]) => [name, spy.mock.calls.length]))).toEqual({
+      getInstallation: 1,
+      activePolicy: 1,
+      getCursor: 0,
+      getCursors: 2,
+      setCursor: 0,
+      setCursors: 1,
+    });
+  });
+
   test('without a policy or mapping: the default policy (saved as version 1) and the package mapping', async () => {
     const other = await store.upsertInstallation('hubspot', 'portal-2');
     const withoutMapping: JobDeps = { ...deps, mappingFor: undefined };

@@ -1,7 +1,7 @@
 /** The admin API: authentication, per-installation scoping on every route, and what each route does. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Policy } from '../../src/core/index.ts';
 import { createEmbeddedQueue } from '../../src/jobs/index.ts';
 import type { QueueResponse } from '../../src/server/api-types.ts';
@@ -391,6 +391,25 @@ describe('health and metrics', () => {
     const missing = await fetch(`${h.url}/nope`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: 'no route for GET /nope' });
+  });
+
+  it('/healthz counts the installations without reading their rows (it is polled often)', async () => {
+    const listed = vi.spyOn(h.store, 'listInstallations');
+    await h.store.upsertInstallation('hubspot', '1003', 'Portal C');
+    expect(await (await fetch(`${h.url}/healthz`)).json()).toEqual({ ok: true, installations: 3 });
+    expect(listed).not.toHaveBeenCalled();
+  });
+
+  it('logs the polls of /healthz and /metrics that went well at debug, every other request at info', async () => {
+    await fetch(`${h.url}/healthz`);
+    await fetch(`${h.url}/metrics`);
+    await fetch(`${h.url}/nope`);
+    await fetch(`${h.url}/api/installations`, { headers: bearer(keyA) });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the lines are written on 'finish'
+    const requests = h.logLines
+      .map((line) => JSON.parse(line) as { msg: string; path: string; status: number })
+      .filter((line) => line.msg === 'request');
+    expect(requests.map((line) => `${line.path} ${line.status}`)).toEqual(['/nope 404', '/api/installations 200']);
   });
 });
 

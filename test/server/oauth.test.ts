@@ -200,10 +200,15 @@ describe('HubSpot token refresh', () => {
     }
     expect(await credentials.hubspotAccessToken(a)).toBe('AT-0');
     expect(calls).toHaveLength(0);
+    // One connector per access token, kept between runs; another installation has its own.
+    const kept = await credentials.connectorFor(a);
+    expect(await credentials.connectorFor(a)).toBe(kept);
+    expect(await credentials.connectorFor(b)).not.toBe(kept);
     now += 20 * 60_000; // 10 minutes left: less than the margin
     const [one, two] = await Promise.all([credentials.hubspotAccessToken(a), credentials.hubspotAccessToken(a)]);
     expect([one, two]).toEqual(['AT-RT-1', 'AT-RT-1']);
     expect(calls).toHaveLength(1);
+    expect(await credentials.connectorFor(a)).not.toBe(kept); // the refreshed token: a new connector
     expect((await credentials.load(a.id))?.refreshToken).toBe('RT-2');
 
     // HubSpot refuses the refresh token: the app was uninstalled from portal 2.

@@ -44,6 +44,7 @@ describeEachEngine('the store', (engine) => {
     expect(same.name).toBe('Acme (renamed)');
     await store.upsertInstallation('hubspot', '999');
     expect((await store.listInstallations()).map((i) => i.externalId)).toEqual(['123456', '999']);
+    expect(await store.countInstallations()).toBe(2);
   });
 
   test('policies are versioned; the newest is active; the old ones stay listed; invalid ones are refused', async () => {
@@ -53,6 +54,9 @@ describeEachEngine('the store', (engine) => {
     const second = await store.savePolicy(portal.id, changed);
     expect(second.version).toBe(2);
     expect((await store.activePolicy(portal.id))?.policy).toEqual(changed);
+    // A stored text is validated once per process: every read of it (every run) gets that policy.
+    const [again, other] = [await store.activePolicy(portal.id), await store.activePolicy(portal.id)];
+    expect(again?.policy).toBe(other?.policy);
     expect((await store.listPolicies(portal.id)).map((p) => p.version)).toEqual([1, 2]);
     await expect(store.savePolicy(portal.id, { version: 1, tiers: [] } as unknown as Policy)).rejects.toThrow(
       /invalid policy/,
@@ -95,6 +99,18 @@ describeEachEngine('the store', (engine) => {
     await store.setCursor(portal.id, 'companies', '1700000000000');
     await store.setCursor(portal.id, 'companies', '1700000009999');
     expect(await store.getCursor(portal.id, 'companies')).toBe('1700000009999');
+    // Several at once, each one statement: set ones by name, unset ones left out, one installation only.
+    const other = await store.upsertInstallation('hubspot', '777');
+    await store.setCursors(portal.id, { companies: '5', contacts: '6' });
+    await store.setCursors(other.id, { deals: '7' });
+    expect(await store.getCursors(portal.id, ['companies', 'contacts', 'deals'])).toEqual(
+      new Map([
+        ['companies', '5'],
+        ['contacts', '6'],
+      ]),
+    );
+    expect(await store.getCursors(other.id, ['deals', 'companies'])).toEqual(new Map([['deals', '7']]));
+    expect(await store.getCursors(other.id, [])).toEqual(new Map());
   });
 
   test('tier changes: current tier, since, and a history row only when the tier moves', async () => {

@@ -48,6 +48,11 @@ export async function listInstallations(db: SqlQueries): Promise<Installation[]>
   return (await db.query('SELECT * FROM installations ORDER BY created_at, crm, external_id')).map(installationOf);
 }
 
+export async function countInstallations(db: SqlQueries): Promise<number> {
+  const [row] = await db.query('SELECT COUNT(*) AS n FROM installations');
+  return row === undefined ? 0 : num(row, 'n');
+}
+
 export async function setInstallationStatus(
   db: SqlQueries,
   id: string,

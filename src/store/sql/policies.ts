@@ -1,15 +1,43 @@
-/** Policy versions per installation (the newest is the active one): the shared SQL. */
+/**
+ * Policy versions per installation (the newest is the active one): the shared SQL.
+ *
+ * A stored policy is validated again when it is read (a newer release may no longer accept it),
+ * which is zod building the policy's schema and parsing it: most of the CPU of reading one, and
+ * every run reads its installation's policy. The answer depends only on the stored text, so the
+ * policies validated from each text are kept (`validated`, a few hundred texts, the least recently
+ * read out first): installations with the same policy, and every run of one installation, validate
+ * it once per process. Policies are read-only (src/core/policy-types.ts), so sharing them is safe.
+ */
 import { validatePolicy } from '../../core/index.ts';
 import type { Policy } from '../../core/index.ts';
 import type { PolicyVersion } from '../store.ts';
 import type { SqlDriver, SqlQueries } from './driver.ts';
-import { json, num, optNum } from './row.ts';
+import { num, optNum, str } from './row.ts';
 import type { Row } from './row.ts';
 
+/** How many stored texts' validations are kept. */
+export const VALIDATED_POLICIES = 500;
+const validated = new Map<string, Policy | undefined>();
+
+/** The policy a stored text validates as (undefined: it no longer validates), validated once per text. */
+function validatedPolicy(text: string): Policy | undefined {
+  if (validated.has(text)) {
+    const policy = validated.get(text);
+    validated.delete(text); // re-inserted: the most recently read last
+    validated.set(text, policy);
+    return policy;
+  }
+  const checked = validatePolicy(JSON.parse(text));
+  const policy = checked.ok ? checked.policy : undefined;
+  validated.set(text, policy);
+  if (validated.size > VALIDATED_POLICIES) validated.delete(validated.keys().next().value ?? '');
+  return policy;
+}
+
 function policyOf(row: Row): PolicyVersion {
-  const checked = validatePolicy(json(row, 'body'));
-  if (!checked.ok) throw new Error(`stored policy version ${num(row, 'version')} no longer validates`);
-  return { version: num(row, 'version'), policy: checked.policy, createdAt: num(row, 'created_at') };
+  const policy = validatedPolicy(str(row, 'body'));
+  if (policy === undefined) throw new Error(`stored policy version ${num(row, 'version')} no longer validates`);
+  return { version: num(row, 'version'), policy, createdAt: num(row, 'created_at') };
 }
 
 export async function savePolicy(db: SqlDriver, installationId: string, policy: Policy): Promise<PolicyVersion> {

@@ -19,7 +19,7 @@ export const REJECT_SQL = `INSERT INTO rejected_rows (installation_id, type, rec
 /** Parameters: installation id, type, record id. */
 export const CLEAR_REJECTED_SQL = 'DELETE FROM rejected_rows WHERE installation_id = ? AND type = ? AND record_id = ?';
 
-const INTERRUPTED =
+export const INTERRUPTED =
   'interrupted: the process stopped before the run finished (nothing was lost: the next run picked up)';
 
 export function runOf(row: Row): RunRecord {

@@ -28,9 +28,36 @@ export async function getCursor(db: SqlQueries, installationId: string, name: st
 }
 
 export async function setCursor(db: SqlQueries, installationId: string, name: string, value: string): Promise<void> {
+  await setCursors(db, installationId, { [name]: value });
+}
+
+/** The cursors of these names that are set (one statement: a run reads several). */
+export async function getCursors(
+  db: SqlQueries,
+  installationId: string,
+  names: readonly string[],
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  if (names.length === 0) return found;
+  const rows = await db.query(
+    `SELECT name, value FROM cursors WHERE installation_id = ? AND name IN (${names.map(() => '?').join(', ')})`,
+    [installationId, ...names],
+  );
+  for (const row of rows) found.set(str(row, 'name'), str(row, 'value'));
+  return found;
+}
+
+/** Sets cursors (one statement: a run advances several at once). */
+export async function setCursors(
+  db: SqlQueries,
+  installationId: string,
+  values: Readonly<Record<string, string>>,
+): Promise<void> {
+  const entries = Object.entries(values);
+  if (entries.length === 0) return;
   await db.run(
-    `INSERT INTO cursors (installation_id, name, value) VALUES (?, ?, ?)
+    `INSERT INTO cursors (installation_id, name, value) VALUES ${entries.map(() => '(?, ?, ?)').join(', ')}
      ON CONFLICT (installation_id, name) DO UPDATE SET value = excluded.value`,
-    [installationId, name, value],
+    entries.flatMap(([name, value]) => [installationId, name, value]),
   );
 }

@@ -86,6 +86,9 @@ export abstract class SqlStore implements Store {
   listInstallations(): Promise<Installation[]> {
     return installations.listInstallations(this.db);
   }
+  countInstallations(): Promise<number> {
+    return installations.countInstallations(this.db);
+  }
   setInstallationStatus(id: string, status: InstallationStatus, detail: string | null): Promise<void> {
     return installations.setInstallationStatus(this.db, id, status, detail);
   }
@@ -176,6 +179,12 @@ export abstract class SqlStore implements Store {
   }
   setCursor(installationId: string, name: string, value: string): Promise<void> {
     return secrets.setCursor(this.db, installationId, name, value);
+  }
+  getCursors(installationId: string, names: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    return secrets.getCursors(this.db, installationId, names);
+  }
+  setCursors(installationId: string, values: Readonly<Record<string, string>>): Promise<void> {
+    return secrets.setCursors(this.db, installationId, values);
   }
 
   previousTiers(installationId: string): AsyncIterable<PreviousTier> {

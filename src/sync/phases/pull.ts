@@ -123,19 +123,19 @@ export async function readCursors(
   fromStart: boolean,
   overlapMs = DEFAULT_OVERLAP_MS,
 ): Promise<(number | undefined)[]> {
-  return Promise.all(
-    (['companies', 'contacts', 'deals'] as const).map(async (type) => {
-      const value = fromStart ? undefined : await store.getCursor(installationId, CURSOR[type]);
-      return value === undefined ? undefined : Number(value) - overlapMs;
-    }),
-  );
+  const types = ['companies', 'contacts', 'deals'] as const;
+  // One statement for the three.
+  const stored = fromStart ? new Map<string, string>() : await store.getCursors(installationId, Object.values(CURSOR));
+  return types.map((type) => {
+    const value = stored.get(CURSOR[type]);
+    return value === undefined ? undefined : Number(value) - overlapMs;
+  });
 }
 
 /** After the writes: everything up to the start of the run is in. */
 export async function advanceCursors(store: Store, installationId: string, startedAt: number): Promise<void> {
-  for (const type of ['companies', 'contacts', 'deals'] as const) {
-    await store.setCursor(installationId, CURSOR[type], String(startedAt));
-  }
+  const at = String(startedAt);
+  await store.setCursors(installationId, { [CURSOR.companies]: at, [CURSOR.contacts]: at, [CURSOR.deals]: at });
 }
 
 /** Pulls into the mirror; `lastWritten` follows the removals (a successor takes the tier over). */
