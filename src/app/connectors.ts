@@ -20,6 +20,7 @@
  * refused Salesforce refresh marks the installation "needs reconnect".
  */
 import { dirname } from 'node:path';
+import { LRUCache } from 'lru-cache';
 import { createHubSpotConnector, hubSpotOptionsFromEnv } from '../../connectors/hubspot/index.ts';
 import {
   createSalesforceConnector,
@@ -78,9 +79,13 @@ export class Credentials {
   readonly #options: CredentialsOptions;
   readonly #refreshing = new Map<string, Promise<string>>();
   /** By installation: the HubSpot connector of its current access token (`connectorFor`). */
-  readonly #hubspot = new Map<string, { readonly accessToken: string; readonly connector: Connector }>();
+  readonly #hubspot = new LRUCache<string, { readonly accessToken: string; readonly connector: Connector }>({
+    max: KEPT_CONNECTORS,
+  });
   /** By installation: its sealed tokens as last read, opened (`load`). */
-  readonly #opened = new Map<string, { readonly sealed: string; readonly tokens: StoredTokens }>();
+  readonly #opened = new LRUCache<string, { readonly sealed: string; readonly tokens: StoredTokens }>({
+    max: KEPT_CONNECTORS,
+  });
   /** Renews every Salesforce session of this process (see connectors/salesforce/token-owner.ts). */
   readonly salesforceTokens: SalesforceTokenOwner;
 
@@ -117,7 +122,7 @@ export class Credentials {
     const known = this.#opened.get(installationId);
     if (known?.sealed === sealed) return known.tokens;
     const tokens = JSON.parse(unseal(this.#options.key, sealed)) as StoredTokens;
-    keep(this.#opened, installationId, { sealed, tokens });
+    this.#opened.set(installationId, { sealed, tokens });
     return tokens;
   }
 
@@ -193,12 +198,9 @@ export class Credentials {
       // token (refreshed, or installed again) gets a new connector.
       const accessToken = await this.hubspotAccessToken(installation);
       const kept = this.#hubspot.get(installation.id);
-      if (kept?.accessToken === accessToken) {
-        keep(this.#hubspot, installation.id, kept);
-        return kept.connector;
-      }
+      if (kept?.accessToken === accessToken) return kept.connector;
       const connector = createHubSpotConnector({ accessToken, baseUrl: config.hubspot.apiUrl });
-      keep(this.#hubspot, installation.id, { accessToken, connector });
+      this.#hubspot.set(installation.id, { accessToken, connector });
       return connector;
     }
     const tokens = await this.load(installation.id);
@@ -225,16 +227,6 @@ export class Credentials {
       }
       throw error;
     }
-  }
-}
-
-/** Puts `value` last (most recently used) and drops the least recently used beyond `KEPT_CONNECTORS`. */
-function keep<T>(map: Map<string, T>, key: string, value: T): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > KEPT_CONNECTORS) {
-    const oldest = map.keys().next().value;
-    if (oldest !== undefined) map.delete(oldest);
   }
 }
 

@@ -8,6 +8,7 @@
  * read out first): installations with the same policy, and every run of one installation, validate
  * it once per process. Policies are read-only (src/core/policy-types.ts), so sharing them is safe.
  */
+import { LRUCache } from 'lru-cache';
 import { validatePolicy } from '../../core/index.ts';
 import type { Policy } from '../../core/index.ts';
 import type { PolicyVersion } from '../store.ts';
@@ -17,20 +18,16 @@ import type { Row } from './row.ts';
 
 /** How many stored texts' validations are kept. */
 export const VALIDATED_POLICIES = 500;
-const validated = new Map<string, Policy | undefined>();
+/** By stored text: the policy it validates as (undefined: it no longer validates). */
+const validated = new LRUCache<string, { readonly policy: Policy | undefined }>({ max: VALIDATED_POLICIES });
 
 /** The policy a stored text validates as (undefined: it no longer validates), validated once per text. */
 function validatedPolicy(text: string): Policy | undefined {
-  if (validated.has(text)) {
-    const policy = validated.get(text);
-    validated.delete(text); // re-inserted: the most recently read last
-    validated.set(text, policy);
-    return policy;
-  }
+  const known = validated.get(text);
+  if (known !== undefined) return known.policy;
   const checked = validatePolicy(JSON.parse(text));
   const policy = checked.ok ? checked.policy : undefined;
-  validated.set(text, policy);
-  if (validated.size > VALIDATED_POLICIES) validated.delete(validated.keys().next().value ?? '');
+  validated.set(text, { policy });
   return policy;
 }
 
